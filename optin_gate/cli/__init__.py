@@ -1,0 +1,8 @@
+"""The `optin-gate` command line: one module per subcommand, all on `main`."""
+
+from __future__ import annotations
+
+from optin_gate.cli import demo  # noqa: F401  (registers the subcommand)
+from optin_gate.cli._app import main
+
+__all__ = ["main"]

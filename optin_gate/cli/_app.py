@@ -1,0 +1,67 @@
+"""The click group every subcommand hangs on, and what subcommands share.
+
+Errors the library raises on purpose become one line on stderr and exit code 2; click's own
+usage errors exit 2 as well. Exit code 1 is reserved for `check` saying "denied".
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from optin_gate.errors import OptinGateError
+
+__all__ = ["EXIT_DENIED", "EXIT_INPUT", "controller_option", "main", "quiet_option", "store_option"]
+
+EXIT_DENIED = 1
+EXIT_INPUT = 2
+DEFAULT_STORE = "optin-gate.duckdb"
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class _Group(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except OptinGateError as exc:
+            click.echo(f"optin-gate: error: {exc}", err=True)
+            sys.exit(EXIT_INPUT)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="optin-gate")
+def main() -> None:
+    """Call only the numbers a Czech company may legally call for marketing."""
+
+
+def store_option(func: F) -> F:
+    """--store PATH, defaulting to $OPTIN_GATE_STORE or ./optin-gate.duckdb."""
+    return click.option(
+        "--store",
+        "store_path",
+        default=lambda: os.environ.get("OPTIN_GATE_STORE", DEFAULT_STORE),
+        show_default="$OPTIN_GATE_STORE or optin-gate.duckdb",
+        help="The evidence store file.",
+    )(func)
+
+
+def controller_option(func: F) -> F:
+    """--controller NAME, the calling company."""
+    return click.option(
+        "--controller", default="default", show_default=True, help="The calling company."
+    )(func)
+
+
+def quiet_option(func: F) -> F:
+    """--quiet: no progress bars."""
+    return click.option("--quiet", "-q", is_flag=True, help="No progress output on stderr.")(func)
+
+
+def stderr_is_terminal() -> bool:
+    """Progress bars only where a person watches."""
+    return sys.stderr.isatty()

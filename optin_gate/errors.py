@@ -1,0 +1,77 @@
+"""The errors optin_gate raises on purpose.
+
+One root, `OptinGateError`, and one subclass per stage that also inherits the matching built-in,
+so callers can catch either ours or Python's. Every message ends in a hint saying what to do.
+Messages name the file, line and column at fault, never more of a phone number than needed.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "InputError",
+    "OptinGateError",
+    "PolicyError",
+    "StoreError",
+    "StoreVersionError",
+]
+
+
+class OptinGateError(Exception):
+    """Root of every error the library raises on purpose.
+
+    Args:
+        message: What is wrong, in one sentence.
+        hint: What the user can do about it.
+        file: The file at fault, if any.
+        line: The 1-based line in that file, if known.
+        column: The column (header name) at fault, if any.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        hint: str,
+        file: str | None = None,
+        line: int | None = None,
+        column: str | None = None,
+    ) -> None:
+        self.message = message
+        self.hint = hint
+        self.file = file
+        self.line = line
+        self.column = column
+        super().__init__(self.__str__())
+
+    @property
+    def location(self) -> str:
+        """`file, line N, column 'c'` for the parts that are known ('' if none)."""
+        parts = []
+        if self.file is not None:
+            parts.append(str(self.file))
+        if self.line is not None:
+            parts.append(f"line {self.line}")
+        if self.column is not None:
+            parts.append(f"column {self.column!r}")
+        return ", ".join(parts)
+
+    def __str__(self) -> str:
+        where = self.location
+        prefix = f"{where}: " if where else ""
+        return f"{prefix}{self.message}. Hint: {self.hint}"
+
+
+class InputError(OptinGateError, ValueError):
+    """The user's input (a file, a column, a value, an argument) cannot be used."""
+
+
+class PolicyError(OptinGateError, ValueError):
+    """A `Policy` setting is out of range."""
+
+
+class StoreError(OptinGateError, RuntimeError):
+    """The evidence store cannot do what was asked (locked, corrupt, wrong state)."""
+
+
+class StoreVersionError(StoreError):
+    """The store file was written by a newer optin_gate than this one."""

@@ -1,0 +1,1 @@
+"""Reading users' files and frames: encoding, delimiter, header names (issue 3)."""

@@ -1,0 +1,101 @@
+"""`Policy`: the settings where RULES.md records an interpretation rather than statute text.
+
+A plain value shared by every stage (the store uses the grace and age settings for its as-of
+answers, the rules use the rest), so it lives below them all and imports nothing of ours but
+the errors.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+
+from optin_gate.errors import PolicyError
+
+__all__ = ["DEFAULT_BLOCKED_NUMBER_TYPES", "Policy"]
+
+DEFAULT_BLOCKED_NUMBER_TYPES: tuple[str, ...] = (
+    "premium_rate",
+    "shared_cost",
+    "toll_free",
+    "uan",
+    "voicemail",
+    "pager",
+)
+
+# phonenumbers' PhoneNumberType names in lower case: the only values number_type can take.
+KNOWN_NUMBER_TYPES: frozenset[str] = frozenset(
+    {
+        "fixed_line",
+        "mobile",
+        "fixed_line_or_mobile",
+        "toll_free",
+        "premium_rate",
+        "shared_cost",
+        "voip",
+        "personal_number",
+        "pager",
+        "uan",
+        "voicemail",
+        "unknown",
+    }
+)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Policy:
+    """How the gate reads the law where the law leaves room (RULES.md § 1).
+
+    Attributes:
+        opt_in_from: First day of the opt-in regime; decisions before it use opt-out rules.
+        directory_max_age_days: A directory snapshot older than this (in days, at the decision
+            time) is too old to base a decision on, and the call is refused (fail closed).
+        customer_grace_days: Days after a contract's end during which the customer still counts
+            as an existing customer. Czech law names no window, hence 0.
+        consent_max_age_days: A consent older than this is treated as expired. None: no limit.
+        default_region: Region used to read numbers written without a country code.
+        blocked_number_types: Number types never called for marketing.
+    """
+
+    opt_in_from: date = date(2022, 7, 1)
+    directory_max_age_days: int = 31
+    customer_grace_days: int = 0
+    consent_max_age_days: int | None = None
+    default_region: str = "CZ"
+    blocked_number_types: tuple[str, ...] = DEFAULT_BLOCKED_NUMBER_TYPES
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.opt_in_from, date):
+            raise PolicyError(
+                f"opt_in_from must be a date, got {type(self.opt_in_from).__name__}",
+                hint="pass datetime.date(2022, 7, 1) or another day",
+            )
+        for name in ("directory_max_age_days", "customer_grace_days"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise PolicyError(
+                    f"{name} must be a whole number of days >= 0, got {value!r}",
+                    hint=f"pass {name}=0 or more",
+                )
+        max_age = self.consent_max_age_days
+        if max_age is not None and (
+            not isinstance(max_age, int) or isinstance(max_age, bool) or max_age < 1
+        ):
+            raise PolicyError(
+                f"consent_max_age_days must be None or a whole number >= 1, got {max_age!r}",
+                hint="pass None for no limit, or a number of days such as 730",
+            )
+        if not (isinstance(self.default_region, str) and len(self.default_region) == 2):
+            raise PolicyError(
+                f"default_region must be a two-letter ISO region code, got {self.default_region!r}",
+                hint='pass default_region="CZ"',
+            )
+        object.__setattr__(self, "default_region", self.default_region.upper())
+        types = tuple(str(t).lower() for t in self.blocked_number_types)
+        unknown = sorted(set(types) - KNOWN_NUMBER_TYPES)
+        if unknown:
+            raise PolicyError(
+                f"blocked_number_types has unknown types {unknown}",
+                hint=f"use names from {sorted(KNOWN_NUMBER_TYPES)}",
+            )
+        object.__setattr__(self, "blocked_number_types", types)

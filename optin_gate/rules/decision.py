@@ -1,0 +1,34 @@
+"""`Decision`: the answer for one number, one time, one call type."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from optin_gate.rules.reasons import Reason
+
+__all__ = ["Decision"]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Decision:
+    """Whether a number may be called, why, and on what evidence.
+
+    Attributes:
+        allowed: True only when a ground in RULES.md permits the call.
+        reason: The first rule of the decision order that matched.
+        e164: The number in E.164 form, or None when it is not a valid number.
+        evidence: The record the decision rests on, e.g. `consent:C-1001`,
+            `contract:K-7`, `objection:O-3` or `directory:2026-11-01`; None when no record
+            applies (an invalid number, or no legal basis found).
+        rule_set: The rule set and regime applied, e.g. `CZ-2022-opt-in`.
+    """
+
+    allowed: bool
+    reason: Reason
+    e164: str | None
+    evidence: str | None
+    rule_set: str
+
+    def __bool__(self) -> bool:
+        """A decision is truthy exactly when the call is allowed."""
+        return self.allowed

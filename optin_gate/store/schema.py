@@ -1,0 +1,97 @@
+"""The evidence store's tables: the contract between the store and every later stage.
+
+The engine, the dial index and the audit read these tables (through the views named below);
+only the store writes them. Column names and meanings here are a contract: add columns freely,
+rename none. Phone numbers are keys of type BIGINT: the E.164 digits without the plus
+(`+420601234567` -> 420601234567), see `phone_key` / `key_e164`.
+
+Times are TIMESTAMPTZ (instants); contract dates and snapshot dates are DATE (whole days).
+
+* `meta(key, value)`: `schema_version` among others.
+* `loads`: one row per load, the history a compliance officer shows years later.
+* `consents` / `contracts`: every version ever loaded; a record is identified by
+  (controller, consent_id) or (controller, contract_id). The views `consents_current` and
+  `contracts_current` hold the newest version of each, which is what decisions use.
+* `objections`: append-only. controller NULL means every controller.
+* `directory`: full snapshots stored as validity intervals. A row says: on every snapshot date
+  in [valid_from, valid_to) the directory listed `phone` with `marketing`. valid_to NULL means
+  still listed in the newest snapshot. `directory_snapshots` lists the snapshot dates.
+  "The directory as of day D" is: S = max(snapshot_date <= D), rows with
+  valid_from <= S AND (valid_to IS NULL OR valid_to > S).
+"""
+
+from __future__ import annotations
+
+__all__ = ["DDL", "SCHEMA_VERSION", "key_e164", "phone_key"]
+
+SCHEMA_VERSION = 1
+
+DDL = """
+CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+CREATE SEQUENCE IF NOT EXISTS load_ids START 1;
+CREATE TABLE IF NOT EXISTS loads (
+    load_id INTEGER PRIMARY KEY,
+    kind VARCHAR NOT NULL,           -- consents | contracts | directory | objections | objection
+    file_name VARCHAR,               -- base name of the file, or '<DataFrame>' / '<Table>'
+    sha256 VARCHAR,                  -- of the file's bytes (or of the Arrow IPC of a frame)
+    rows_read BIGINT,
+    rows_loaded BIGINT,
+    rows_rejected BIGINT,
+    loaded_at TIMESTAMPTZ NOT NULL,
+    controller VARCHAR,
+    snapshot_date DATE
+);
+CREATE TABLE IF NOT EXISTS consents (
+    consent_id VARCHAR NOT NULL,
+    phone BIGINT NOT NULL,
+    controller VARCHAR NOT NULL,
+    granted_at TIMESTAMPTZ NOT NULL,
+    withdrawn_at TIMESTAMPTZ,
+    expires_at TIMESTAMPTZ,
+    channel VARCHAR NOT NULL,        -- phone | any
+    source VARCHAR,
+    load_id INTEGER NOT NULL,
+    superseded_by INTEGER            -- load that replaced this version; NULL = current
+);
+CREATE TABLE IF NOT EXISTS contracts (
+    contract_id VARCHAR NOT NULL,
+    phone BIGINT NOT NULL,
+    controller VARCHAR NOT NULL,
+    start_date DATE NOT NULL,
+    end_date DATE,                   -- NULL = active
+    customer_id VARCHAR,
+    load_id INTEGER NOT NULL,
+    superseded_by INTEGER
+);
+CREATE TABLE IF NOT EXISTS objections (
+    objection_id VARCHAR NOT NULL,   -- generated when the file has none
+    phone BIGINT NOT NULL,
+    controller VARCHAR,              -- NULL = all controllers
+    objected_at TIMESTAMPTZ NOT NULL,
+    source VARCHAR,
+    load_id INTEGER
+);
+CREATE TABLE IF NOT EXISTS directory (
+    phone BIGINT NOT NULL,
+    marketing VARCHAR NOT NULL,      -- opt_in | opt_out | unmarked
+    valid_from DATE NOT NULL,
+    valid_to DATE
+);
+CREATE TABLE IF NOT EXISTS directory_snapshots (
+    snapshot_date DATE PRIMARY KEY,
+    load_id INTEGER NOT NULL,
+    rows BIGINT NOT NULL
+);
+CREATE OR REPLACE VIEW consents_current AS SELECT * FROM consents WHERE superseded_by IS NULL;
+CREATE OR REPLACE VIEW contracts_current AS SELECT * FROM contracts WHERE superseded_by IS NULL;
+"""
+
+
+def phone_key(e164: str) -> int:
+    """The BIGINT key of an E.164 number: its digits without the plus."""
+    return int(e164[1:])
+
+
+def key_e164(key: int) -> str:
+    """The E.164 text of a phone key."""
+    return f"+{key}"

@@ -1,0 +1,61 @@
+"""The public surface is a contract (DESIGN.md): these names, and nothing heavy on import."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import optin_gate as og
+
+EXPECTED = {
+    "AuditReport",
+    "Decision",
+    "EvidenceStore",
+    "FilterResult",
+    "Gate",
+    "InputError",
+    "LoadReport",
+    "OptinGateError",
+    "Policy",
+    "PolicyError",
+    "Reason",
+    "StoreError",
+    "StoreVersionError",
+    "__version__",
+    "normalize",
+    "normalize_one",
+}
+
+
+def test_exports_are_exactly_the_contract() -> None:
+    assert set(og.__all__) == EXPECTED
+    for name in og.__all__:
+        assert hasattr(og, name), name
+
+
+def test_errors_share_one_root_and_the_matching_builtin() -> None:
+    assert issubclass(og.InputError, og.OptinGateError)
+    assert issubclass(og.InputError, ValueError)
+    assert issubclass(og.PolicyError, ValueError)
+    assert issubclass(og.StoreError, RuntimeError)
+    assert issubclass(og.StoreVersionError, og.StoreError)
+    err = og.InputError("no phone column", hint="pass --phone-column", file="a.csv", line=3)
+    assert str(err) == "a.csv, line 3: no phone column. Hint: pass --phone-column"
+
+
+def test_import_does_not_load_pandas() -> None:
+    code = "import sys, optin_gate; print('pandas' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_reason_values_are_their_names() -> None:
+    assert og.Reason.CONSENT == "CONSENT"
+    assert {r.value for r in og.Reason} == {r.name for r in og.Reason}
+    allowing = {r for r in og.Reason if r.allowed}
+    assert allowing == {
+        og.Reason.CONSENT,
+        og.Reason.EXISTING_CUSTOMER,
+        og.Reason.DIRECTORY_OPT_IN,
+        og.Reason.NO_OPT_OUT,
+    }
