@@ -1,0 +1,198 @@
+"""The decision query: every row of a relation gets `e164, allowed, reason, evidence, rule_set`.
+
+Shared by the batch filter (one time, one controller, one call type for the whole list) and
+the audit (a time, controller and call type per call). Both hand in a relation on a DuckDB
+connection that holds the store's tables (`optin_gate.store.schema`); `prepare_decisions`
+returns the SQL of the decided rows. Work is done once per distinct key, never per row:
+
+1. the distinct phone strings are normalized once (`optin_gate.numbers.normalize`);
+2. the as-of facts are computed once per distinct (number, time, controller)
+   (`optin_gate.store.asof.facts_sql`);
+3. the rules decide once per distinct (string, time, controller, call type)
+   (`optin_gate.rules.compile_rules(policy).decision_sql`);
+4. the decisions are joined back to the rows.
+
+When the time, controller and call type are constants (the filter), step 3 is one decision per
+distinct phone string; with per-row columns (the audit) it is one per distinct combination.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from datetime import UTC, datetime
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from optin_gate.errors import InputError
+from optin_gate.numbers import normalize
+from optin_gate.policy import Policy
+from optin_gate.rules import compile_rules
+from optin_gate.store.asof import facts_sql, prague_day_sql
+
+__all__ = ["DECISION_COLUMNS", "Column", "Decided", "prepare_decisions", "quote"]
+
+# The columns the decision adds after the input's own, in this order (DESIGN.md).
+DECISION_COLUMNS: tuple[str, ...] = ("e164", "allowed", "reason", "evidence", "rule_set")
+
+_names = itertools.count()
+
+
+@dataclasses.dataclass(frozen=True)
+class Column:
+    """A per-row value: the name of a column of the relation (instead of a constant).
+
+    Attributes:
+        name: The column's name in the relation, unquoted.
+    """
+
+    name: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Decided:
+    """The result of `prepare_decisions`: SQL texts over temp tables on the connection.
+
+    Attributes:
+        decided: A temp table with one row per distinct key: the key columns (`raw`, and `t`,
+            `controller`, `call_type` where those vary per row) and `DECISION_COLUMNS`.
+        keys: The key columns of `decided`, in order (always starting with `raw`).
+        rows_sql: A query giving every row of the relation, its own columns first (`r.*`),
+            then `DECISION_COLUMNS`. No set order: add `ORDER BY` on a row-number column of
+            your relation if you need one.
+        key_sql: Per key column, the SQL expression over the relation (alias `r`) that
+            yields it, to join your own way.
+    """
+
+    decided: str
+    keys: tuple[str, ...]
+    rows_sql: str
+    key_sql: dict[str, str]
+    temp_tables: tuple[str, ...] = ()
+
+    def drop(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Drop the temp tables this decision created (after reading `rows_sql`)."""
+        for name in self.temp_tables:
+            con.execute(f"DROP TABLE IF EXISTS {name}")
+
+
+def quote(name: str) -> str:
+    """A SQL identifier, quoted (column names come from users' files)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _value_sql(value: object, sql_type: str) -> str:
+    if isinstance(value, Column):
+        return f"CAST(r.{quote(value.name)} AS {sql_type})"
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise InputError(
+                "the decision time must carry a time zone", hint="pass optin_gate._time.to_utc(t)"
+            )
+        stamp = value.astimezone(UTC).isoformat()
+        return f"CAST({_literal(stamp)} AS TIMESTAMPTZ)"
+    if isinstance(value, str):
+        return _literal(value)
+    raise TypeError(f"expected a Column or a constant, got {type(value).__name__}")
+
+
+def prepare_decisions(
+    con: duckdb.DuckDBPyConnection,
+    relation: str,
+    *,
+    phone: str,
+    at: datetime | Column,
+    controller: str | Column,
+    call_type: str | Column,
+    policy: Policy,
+) -> Decided:
+    """Decide every row of `relation`: normalize, as-of facts, rules; one pass per distinct key.
+
+    Creates temp tables on `con` (names unique per call) and returns the SQL that reads the
+    decisions. Runs the phone normalization in Python on the distinct strings only.
+
+    Args:
+        con: A connection on which the store tables (or views of them) are visible, e.g. the
+            one `EvidenceStore.connect()` yields. Needs write access to the temp schema only.
+        relation: A table, view or parenthesised subquery; read twice (distinct keys, rows).
+        phone: Name of the column holding the phone numbers as written (any type; cast to
+            text). NULL and empty cells are invalid numbers.
+        at: The decision instant: an aware datetime for all rows, or a `Column` of
+            TIMESTAMPTZ (or text DuckDB casts to it) giving each row's instant.
+        controller: The calling company for all rows, or a `Column` per row.
+        call_type: "live" or "automated" for all rows, or a `Column` per row holding those
+            values (anything else is treated as automated: the stricter rule, fail closed).
+        policy: The policy the rules and the facts are bound to.
+
+    Returns:
+        `Decided`; `rows_sql` yields `r.*` plus `DECISION_COLUMNS` for every row.
+    """
+    n = next(_names)
+    keys_t, norm_t, facts_t, decided_t = (f"og_{w}_{n}" for w in ("keys", "norm", "facts", "dec"))
+    key_sql = {"raw": f"CAST(r.{quote(phone)} AS VARCHAR)"}
+    t_sql = _value_sql(at, "TIMESTAMPTZ")
+    ctrl_sql = _value_sql(controller, "VARCHAR")
+    call_sql = _value_sql(call_type, "VARCHAR")
+    for key, value, sql in (("t", at, t_sql), ("controller", controller, ctrl_sql)):
+        if isinstance(value, Column):
+            key_sql[key] = sql
+    if isinstance(call_type, Column):
+        key_sql["call_type"] = call_sql
+    varying = ", ".join(f"{sql} AS {k}" for k, sql in key_sql.items())
+    con.execute(f"CREATE TEMP TABLE {keys_t} AS SELECT DISTINCT {varying} FROM {relation} r")
+
+    # 1. Normalize each distinct string once, in Python (phonenumbers' semantics).
+    raw = con.sql(f"SELECT DISTINCT raw FROM {keys_t}").to_arrow_table().column(0)
+    norm = normalize(raw, region=policy.default_region)
+    norm = norm.append_column("raw", raw)
+    key = pc.cast(pc.utf8_slice_codeunits(norm.column("e164"), 1), pa.int64())
+    norm = norm.append_column("phone", key)
+    con.register(f"{norm_t}_arrow", norm)
+    con.execute(f"CREATE TEMP TABLE {norm_t} AS SELECT * FROM {norm_t}_arrow")
+    con.unregister(f"{norm_t}_arrow")
+
+    # 2. Facts once per distinct (number, time, controller).
+    consts = {"t": t_sql, "controller": ctrl_sql, "call_type": call_sql}
+    k = {name: f"k.{name}" if name in key_sql else sql for name, sql in consts.items()}
+    con.execute(
+        f"CREATE TEMP TABLE {facts_t}_req AS "
+        f"SELECT row_number() OVER () AS rid, phone, t, controller FROM ("
+        f"SELECT DISTINCT n.phone, {k['t']} AS t, {k['controller']} AS controller "
+        f"FROM {keys_t} k JOIN {norm_t} n ON n.raw IS NOT DISTINCT FROM k.raw "
+        f"WHERE n.phone IS NOT NULL)"
+    )
+    con.execute(
+        f"CREATE TEMP TABLE {facts_t} AS SELECT q.phone, q.t, q.controller, f.* EXCLUDE (rid) "
+        f"FROM ({facts_sql(f'{facts_t}_req', policy)}) f JOIN {facts_t}_req q USING (rid)"
+    )
+
+    # 3. Rules once per distinct key.
+    key_cols = ", ".join(f"k.{c}" for c in key_sql)
+    facts_rel = (
+        f"(SELECT {key_cols}, n.e164, coalesce(n.valid, FALSE) AS valid, n.country, "
+        f"n.number_type, ({k['call_type']} IS DISTINCT FROM 'live') AS automated, "
+        f"{prague_day_sql(k['t'])} AS t_day, f.objection_id, f.consent_id, f.contract_id, "
+        f"f.directory_date, f.directory_marketing "
+        f"FROM {keys_t} k JOIN {norm_t} n ON n.raw IS NOT DISTINCT FROM k.raw "
+        f"LEFT JOIN {facts_t} f ON f.phone = n.phone AND f.t = {k['t']} "
+        f"AND f.controller = {k['controller']})"
+    )
+    decision = compile_rules(policy).decision_sql(facts_rel)
+    out_cols = ", ".join((*key_sql, *DECISION_COLUMNS))
+    con.execute(f"CREATE TEMP TABLE {decided_t} AS SELECT {out_cols} FROM ({decision})")
+
+    # 4. Join back.
+    on = " AND ".join(f"d.{c} IS NOT DISTINCT FROM {sql}" for c, sql in key_sql.items())
+    rows_sql = (
+        f"SELECT r.*, d.e164, coalesce(d.allowed, FALSE) AS allowed, "
+        f"d.reason, d.evidence, d.rule_set "
+        f"FROM {relation} r LEFT JOIN {decided_t} d ON {on}"
+    )
+    temps = (keys_t, norm_t, f"{facts_t}_req", facts_t, decided_t)
+    return Decided(decided_t, tuple(key_sql), rows_sql, key_sql, temps)
