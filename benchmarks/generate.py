@@ -48,7 +48,8 @@ __all__ = [
 ]
 
 KINDS = ("campaign", "consents", "contracts", "directory", "directory_next", "objections", "calls")
-# Rows per person of the population a kind draws from (calls: two calls per person).
+# Rows per person of the population [0, rows / density) a kind draws from by default: a 1M-row
+# campaign and 200k consents of one seed cover the same 1M people (calls: two per person).
 DENSITY = {
     "campaign": 1.0,
     "consents": 0.2,
@@ -124,14 +125,21 @@ def _pick(rng: np.random.Generator, choices: Any, n: int) -> pa.Array:
 # ---- phone text ------------------------------------------------------------------------------
 # (SQL over s = 9 national digits, a/b/c = its 3-digit groups, fx = random digits for the
 #  foreign and invalid rows; weight in a campaign list; weight in an evidence file)
-_SK = "(901 + fx % 8 + (fx // 8 % 2) * 50)::VARCHAR"  # 901-908 or 951-958
-_DE = "['151', '152', '160', '162', '170', '171', '172', '176'][fx % 8 + 1]"
+_SK = (  # +421 901-908 or 951-958 xxx xxx
+    "'+421 ' || (901 + fx % 8 + (fx // 8 % 2) * 50)::VARCHAR || ' ' || "
+    "lpad((fx % 1000000 // 1000)::VARCHAR, 3, '0') || ' ' || lpad((fx % 1000)::VARCHAR, 3, '0')"
+)
+_DE = (  # +49 15x/16x/17x xxxxxxxx
+    "'+49 ' || ['151', '152', '160', '162', '170', '171', '172', '176'][fx % 8 + 1] || ' ' || "
+    "lpad((fx % 100000000)::VARCHAR, 8, '0')"
+)
 _INVALID = (  # each must be invalid per phonenumbers (tests check)
     "CASE fx % 8 WHEN 0 THEN 'n/a' WHEN 1 THEN 'neuvedeno' WHEN 2 THEN (fx % 100000)::VARCHAR"
     " WHEN 3 THEN {a} || ' ' || {b} || ' ' || substr(s, 7, 2) WHEN 4 THEN s || (fx % 10)::VARCHAR"
     " WHEN 5 THEN '+420 1' || substr(s, 2, 8) WHEN 6 THEN '000 000 000' ELSE '-' END"
 )
-_EXCEL = "m[1] || '.' || rtrim(m[2:], '0') || 'E+11'"  # Excel's General format of 420601234567
+# Excel's General format of 420601234567: 6 significant digits, rounded, trailing zeros cut.
+_EXCEL = "{m}[1] || '.' || rtrim({m}[2:], '0') || 'E+11'"
 _PHONE_FORMATS: tuple[tuple[str, float, float], ...] = (
     ("'+420 ' || {a} || ' ' || {b} || ' ' || {c}", 15, 10),
     ("'+420' || s", 15, 60),
@@ -147,13 +155,8 @@ _PHONE_FORMATS: tuple[tuple[str, float, float], ...] = (
     ("' ' || s || '  '", 2, 0),
     ("' +420 ' || {a} || {b} || {c}", 1, 0),
     (_EXCEL, 0.5, 0),
-    (
-        "'+421 ' || " + _SK + " || ' ' || lpad((fx % 1000000 // 1000)::VARCHAR, 3, '0') || ' '"
-        " || lpad((fx % 1000)::VARCHAR, 3, '0')",
-        1.0,
-        0,
-    ),
-    ("'+49 ' || " + _DE + " || ' ' || lpad((fx % 100000000)::VARCHAR, 8, '0')", 0.5, 0),
+    (_SK, 1.0, 0),
+    (_DE, 0.5, 0),
     (_INVALID, 1.0, 0),
     ("NULL", 1.0, 0),
 )
@@ -163,6 +166,7 @@ INVALID_FORMAT = 16
 
 def _phone_sql(col: str = "phone") -> str:
     groups = {"a": "substr(s, 1, 3)", "b": "substr(s, 4, 3)", "c": "substr(s, 7, 3)"}
+    groups["m"] = "(round((420000000000 + nat) / 1e6)::BIGINT::VARCHAR)"
     cases = " ".join(
         f"WHEN {k} THEN {sql.format(**groups)}" for k, (sql, _, _) in enumerate(_PHONE_FORMATS)
     )
@@ -183,10 +187,7 @@ def _phone_raw(
     return {"nat": universe_numbers(people, seed), "pf": pf, "fx": fx}
 
 
-_PHONE_CTE = (
-    "WITH r AS (SELECT *, nat::VARCHAR AS s, "
-    "round((420000000000 + nat) / 1e6)::BIGINT::VARCHAR AS m FROM raw) "
-)
+_PHONE_CTE = "WITH r AS (SELECT *, nat::VARCHAR AS s FROM raw) "
 
 
 # ---- times -------------------------------------------------------------------------------
@@ -289,6 +290,12 @@ def _lit(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def _connect() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")  # benchmarks print their own lines
+    return con
+
+
 class _Plan:
     """Raw numpy/Arrow columns plus the SELECT that turns them into the file's text."""
 
@@ -299,7 +306,7 @@ class _Plan:
         self.sql = f"{_PHONE_CTE}SELECT {select} FROM r"
 
     def _con(self) -> duckdb.DuckDBPyConnection:
-        con = duckdb.connect()
+        con = _connect()
         con.register("raw", self.raw)
         return con
 
@@ -311,14 +318,9 @@ class _Plan:
 
 
 def _copy(
-    con: duckdb.DuckDBPyConnection,
-    query: str,
-    path: Path,
-    *,
-    fmt: str,
-    delimiter: str,
+    con: duckdb.DuckDBPyConnection, query: str, path: Path, *, fmt: str, delimiter: str,
     encoding: str,
-) -> None:
+) -> None:  # fmt: skip
     """COPY a query to a temp file beside ``path``, then move it in place (never half-written)."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -355,16 +357,10 @@ def write(
 ) -> None:
     """Write a generated table as CSV or Parquet (by ``fmt`` or the extension), atomically."""
     path = Path(path)
-    con = duckdb.connect()
+    con = _connect()
     con.register("t", table)
-    _copy(
-        con,
-        "SELECT * FROM t",
-        path,
-        fmt=fmt or _format_of(path),
-        delimiter=delimiter,
-        encoding=encoding,
-    )
+    opts = {"fmt": fmt or _format_of(path), "delimiter": delimiter, "encoding": encoding}
+    _copy(con, "SELECT * FROM t", path, **opts)
 
 
 def _format_of(path: Path) -> str:
@@ -376,34 +372,18 @@ _MALE = "Jan Petr Josef Pavel Martin Tomáš Jaroslav Miroslav Zdeněk Václav M
 _FEMALE = "Jana Marie Eva Hana Anna Lenka Kateřina Lucie Věra Alena Petra Veronika Martina Jaroslava Tereza Michaela Zdeňka Ludmila Helena Jitka"  # noqa: E501
 _SURNAMES = "Novák Svoboda Novotný Dvořák Černý Procházka Kučera Veselý Horák Němec Marek Pospíšil Pokorný Hájek Král Jelínek Růžička Beneš Fiala Sedláček"  # noqa: E501
 _SURNAMES_F = "Nováková Svobodová Novotná Dvořáková Černá Procházková Kučerová Veselá Horáková Němcová Marková Pospíšilová Pokorná Hájková Králová Jelínková Růžičková Benešová Fialová Sedláčková"  # noqa: E501
-_CITIES = (
-    ("Praha", 25),
-    ("Brno", 8),
-    ("Ostrava", 6),
-    ("Plzeň", 4),
-    ("Liberec", 2),
-    ("Olomouc", 2),
-    ("České Budějovice", 2),
-    ("Hradec Králové", 2),
-    ("Ústí nad Labem", 2),
-    ("Pardubice", 2),
-    ("Zlín", 1.5),
-    ("Kladno", 1.5),
-    ("Havířov", 1),
-    ("Most", 1),
-    ("Opava", 1),
-    ("Jihlava", 1),
-    ("Frýdek-Místek", 1),
-    ("Karviná", 1),
-    ("Teplice", 1),
-    ("Děčín", 1),
-    ("Kolín", 1),
-    ("Třebíč", 1),
-    ("Písek", 0.8),
-    ("Tábor", 0.8),
-    ("Znojmo", 0.8),
-    ("Příbram", 0.8),
-    (None, 2),
+
+
+def _weighted(spec: str) -> list[tuple[str | None, float]]:
+    """Parse "a:2,b:1" into (value, weight) pairs; an empty value means an empty cell."""
+    return [(v or None, float(w)) for v, w in (x.rsplit(":", 1) for x in spec.split(","))]
+
+
+_CITIES = _weighted(
+    "Praha:25,Brno:8,Ostrava:6,Plzeň:4,Liberec:2,Olomouc:2,České Budějovice:2,Hradec Králové:2,"
+    "Ústí nad Labem:2,Pardubice:2,Zlín:1.5,Kladno:1.5,Havířov:1,Most:1,Opava:1,Jihlava:1,"
+    "Frýdek-Místek:1,Karviná:1,Teplice:1,Děčín:1,Kolín:1,Třebíč:1,Písek:0.8,Tábor:0.8,"
+    "Znojmo:0.8,Příbram:0.8,:2"
 )
 _SEGMENTS = (("standard", 60), ("premium", 15), ("vip", 5), ("novy", 15), ("neaktivni", 5))
 
@@ -419,13 +399,9 @@ def campaign(
 ) -> pa.Table:
     """A call list: name, messy phone, city, segment; ``headers`` "cs" or "en"."""
     return _campaign_plan(
-        rows,
-        seed,
-        population=population,
-        phone_column=phone_column,
-        headers=headers,
+        rows, seed, population=population, phone_column=phone_column, headers=headers,
         dup=duplicate_share,
-    ).table()
+    ).table()  # fmt: skip
 
 
 def _campaign_plan(
@@ -673,12 +649,8 @@ def objections(
     return _Plan(raw, select).table()
 
 
-_CAMPAIGNS = (
-    ("energie-jaro", 30),
-    ("energie-podzim", 25),
-    ("telco-retence", 20),
-    ("telco-upsell", 15),
-    ("pojisteni-nabor", 10),
+_CAMPAIGNS = _weighted(
+    "energie-jaro:30,energie-podzim:25,telco-retence:20,telco-upsell:15,pojisteni-nabor:10"
 )
 
 
@@ -728,7 +700,7 @@ def _generate(args: argparse.Namespace) -> int:
     if kind == "directory_next":
         if not args.base:
             raise SystemExit("directory_next needs --base FILE (the previous snapshot)")
-        base = _read(Path(args.base), args.delimiter)
+        base = _read(Path(args.base))
         table = directory_next(base, args.change_rate, args.seed, snapshot_date=args.snapshot_date)
     elif kind == "directory":
         day = {"snapshot_date": args.snapshot_date} if args.snapshot_date else {}
@@ -750,14 +722,13 @@ def _generate(args: argparse.Namespace) -> int:
     return len(table)
 
 
-def _read(path: Path, delimiter: str) -> pa.Table:
+def _read(path: Path) -> pa.Table:
+    """Read a previous snapshot (delimiter sniffed), every column as text."""
     if _format_of(path) == "parquet":
         query = f"SELECT * FROM read_parquet({_lit(str(path))})"
     else:
-        query = (
-            f"SELECT * FROM read_csv({_lit(str(path))}, all_varchar=true, delim={_lit(delimiter)})"
-        )
-    return duckdb.connect().sql(query).to_arrow_table()
+        query = f"SELECT * FROM read_csv({_lit(str(path))}, all_varchar=true)"
+    return _connect().sql(query).to_arrow_table()
 
 
 def main(argv: list[str] | None = None) -> None:
