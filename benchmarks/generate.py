@@ -9,11 +9,12 @@ Random draws, the number universe and timestamps are numpy; text is built by one
 per kind (multi-threaded), which also writes CSV/Parquet directly. Output is deterministic for
 a seed (same bytes for the same numpy/DuckDB versions).
 
-Measured on the 2-core dev machine: 10,000,000 campaign rows to CSV in 11.2 s (652 MB).
+Measured on the 2-core dev machine: 10,000,000 campaign rows to CSV (454 MB) in 10.4 s when
+idle, 13-18 s while other jobs shared both cores; peak memory 1.3 GB.
 
 CLI: ``python benchmarks/generate.py KIND --rows N --out FILE [--seed S] [--format csv|parquet]
 [--delimiter ';'] [--snapshot-date D] [--base FILE --change-rate 0.01] [--population P]
-[--phone-column tel] [--czech-dates 0.3] [--encoding cp1250]``.
+[--phone-column tel] [--czech-dates 0.3] [--encoding cp1250]``; ``--help`` lists the rest.
 """
 
 from __future__ import annotations
