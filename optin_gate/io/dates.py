@@ -1,0 +1,297 @@
+"""Dates and times as users write them, parsed in DuckDB SQL (vectorized, never per row in Python).
+
+Accepted: ISO 8601 (`2026-11-28`, `2026-11-28T14:30`, `2026-11-28 14:30:15.5`, with or without
+a zone such as `Z`, `+01:00` or `UTC`) and Czech (`28.11.2026`, `28. 11. 2026`,
+`28.11.2026 14:30`, `28. 11. 2026 14:30:15`). A time without a zone is Europe/Prague local
+time, read exactly as `optin_gate._time.to_utc` reads it: a time in the spring-forward gap
+counts as winter time, the repeated autumn hour as summer time (Python's fold=0). Instants
+come out as TIMESTAMPTZ (UTC); dates as DATE. Anything else gives NULL, which the caller turns
+into a reject; `blank_sql` tells an empty field from an unparseable one.
+
+Prague's offsets for 1970-2099 come from a table built from `zoneinfo` once, so converting a
+local time is arithmetic rather than a time-zone library call per value; other years fall back
+to DuckDB's ICU time zones.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from optin_gate._time import PRAGUE
+from optin_gate.errors import InputError
+
+__all__ = [
+    "Parse",
+    "blank_sql",
+    "parse_date",
+    "parse_dates",
+    "parse_query",
+    "parse_timestamps",
+    "prague_sql",
+    "text_sql",
+]
+
+_FIRST_YEAR, _LAST_YEAR = 1970, 2099
+_MIN_DAY, _MAX_DAY = "1900-01-01", "2200-01-01"  # values outside are typos, not evidence
+
+
+def text_sql(expr: str, sql_type: str = "VARCHAR") -> str:
+    """SQL: the value as trimmed text, NULL when empty."""
+    if sql_type.upper() in ("VARCHAR", "TEXT", "STRING"):
+        return f"NULLIF(trim({expr}), '')"
+    return f"NULLIF(trim(CAST({expr} AS VARCHAR)), '')"
+
+
+def blank_sql(expr: str, sql_type: str = "VARCHAR") -> str:
+    """SQL: true when the field is NULL or only whitespace."""
+    return f"({text_sql(expr, sql_type)} IS NULL)"
+
+
+@functools.cache
+def _summer_time() -> tuple[list[str], list[str]]:
+    """Per year 1970-2099, the Prague wall-clock interval [start, end) of summer time.
+
+    Read from zoneinfo: for fold=0, local times from the spring transition + 1 h onwards and
+    before the autumn transition + 1 h are summer time (UTC+2); the rest is UTC+1. A year
+    without summer time gets an empty interval.
+    """
+    starts, ends = [], []
+    for year in range(_FIRST_YEAR, _LAST_YEAR + 1):
+        changes = []
+        instant = datetime(year, 1, 1, tzinfo=UTC)
+        offset = instant.astimezone(PRAGUE).utcoffset()
+        day = timedelta(days=1)
+        while instant.year == year:
+            nxt = instant + day
+            if nxt.astimezone(PRAGUE).utcoffset() != offset:
+                hour = instant
+                while hour.astimezone(PRAGUE).utcoffset() == offset:
+                    hour += timedelta(hours=1)
+                changes.append(hour)
+                offset = hour.astimezone(PRAGUE).utcoffset()
+            instant = nxt
+        if offset != timedelta(hours=1) or len(changes) not in (0, 2):
+            raise AssertionError(f"Prague {year}: unexpected offsets; extend the fallback")
+        if not changes:
+            starts.append(f"{year}-01-01 00:00:00")
+            ends.append(f"{year}-01-01 00:00:00")
+            continue
+        summer = timedelta(hours=2)
+        starts.append(f"{(changes[0] + summer).replace(tzinfo=None)}")
+        ends.append(f"{(changes[1] + summer).replace(tzinfo=None)}")
+    return starts, ends
+
+
+def _icu_prague(ts: str) -> str:
+    """Local -> instant through ICU, with the repeated autumn hour read as summer time."""
+    utc = f"timezone('Europe/Prague', {ts})"
+    earlier = f"({utc} - INTERVAL 1 HOUR)"
+    return (
+        f"(CASE WHEN hour({ts}) = 2 AND timezone('Europe/Prague', {earlier}) = {ts} "
+        f"THEN {earlier} ELSE {utc} END)"
+    )
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def prague_sql(ts: str) -> str:
+    """SQL: a naive TIMESTAMP read as Prague wall-clock time, as a TIMESTAMPTZ instant.
+
+    `ts` is repeated in the result: pass a column reference, not a computation.
+    """
+    starts, ends = _summer_time()
+    start_list = "[" + ", ".join(f"TIMESTAMP '{s}'" for s in starts) + "]"
+    end_list = "[" + ", ".join(f"TIMESTAMP '{e}'" for e in ends) + "]"
+    index = f"(year({ts}) - {_FIRST_YEAR - 1})"
+    summer = f"({ts} >= {start_list}[{index}] AND {ts} < {end_list}[{index}])"
+    shift = f"CASE WHEN {summer} THEN 7200000000 ELSE 3600000000 END"
+    return (
+        f"(CASE WHEN year({ts}) BETWEEN {_FIRST_YEAR} AND {_LAST_YEAR} "
+        f"THEN make_timestamptz(epoch_us({ts}) - {shift}) ELSE {_icu_prague(ts)} END)"
+    )
+
+
+def _type_family(sql_type: str) -> str:
+    t = sql_type.upper()
+    if t.startswith("TIMESTAMP WITH TIME ZONE") or t == "TIMESTAMPTZ":
+        return "tz"
+    if t.startswith("TIMESTAMP"):
+        return "naive"
+    if t == "DATE":
+        return "date"
+    return "text"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Parse:
+    """One column to parse.
+
+    Attributes:
+        column: The source column's name (as in the relation).
+        sql_type: Its DuckDB type (`DESCRIBE` gives it): text is parsed, a naive TIMESTAMP is
+            Prague time, a TIMESTAMPTZ is kept, a DATE is that day (midnight in Prague).
+        kind: "datetime" (result TIMESTAMPTZ) or "date" (result DATE).
+        out: The result column's name.
+    """
+
+    column: str
+    sql_type: str
+    kind: str
+    out: str
+
+
+def parse_query(relation: str, parses: Sequence[Parse]) -> str:
+    """SQL: every column of `relation`, plus each parsed column, NULL when blank or unparseable.
+
+    Built in layers so that each value is trimmed, classified and parsed once.
+
+    Args:
+        relation: A table, view or parenthesised query.
+        parses: The columns to parse; their `out` names must not clash with the relation's.
+    """
+    layers: list[list[str]] = [[], [], [], [], []]
+    scratch: list[str] = []
+    for i, p in enumerate(parses):
+        col = _ident(p.column)
+        family = _type_family(p.sql_type)
+        s, c, e, n, z, x = (f"__og_{k}{i}" for k in "scenzx")
+        scratch.append(x)
+        if family == "tz":
+            value = (
+                f"CAST({col} AS TIMESTAMPTZ)"
+                if p.kind == "datetime"
+                else f"CAST(timezone('Europe/Prague', {col}) AS DATE)"
+            )
+        elif family in ("naive", "date"):
+            layers[0].append(f"CAST({col} AS TIMESTAMP) AS {n}")
+            scratch.append(n)
+            value = prague_sql(n) if p.kind == "datetime" else f"CAST({n} AS DATE)"
+        else:
+            scratch += [s, c, e, n, z]
+            layers[0].append(f"{text_sql(col, p.sql_type)} AS {s}")
+            local, zoned, czech = _forms(s)
+            layers[1].append(
+                f"CASE WHEN {local} THEN 1 WHEN {zoned} THEN 2 WHEN {czech} THEN 3 END AS {c}"
+            )
+            layers[2].append(f"CASE WHEN {c} = 3 THEN {_czech_text(s)} END AS {e}")
+            layers[2].append(f"CASE WHEN {c} = 2 THEN TRY_CAST({s} AS TIMESTAMPTZ) END AS {z}")
+            layers[3].append(
+                f"CASE {c} WHEN 1 THEN TRY_CAST({s} AS TIMESTAMP) "
+                f"WHEN 3 THEN {_czech_sql(e)} END AS {n}"
+            )
+            if p.kind == "datetime":
+                value = f"coalesce({z}, {prague_sql(n)})"
+            else:
+                value = f"coalesce(CAST(timezone('Europe/Prague', {z}) AS DATE), CAST({n} AS DATE))"
+        layers[4].append(f"{value} AS {x}")
+    query = relation
+    for layer in layers:
+        if layer:
+            query = f"(SELECT *, {', '.join(layer)} FROM {query})"
+    if not parses:
+        return f"SELECT * FROM {query}"
+    checks = ", ".join(
+        f"{_bounded(f'__og_x{i}', p.kind)} AS {_ident(p.out)}" for i, p in enumerate(parses)
+    )
+    excluded = ", ".join(scratch)
+    return f"SELECT * EXCLUDE ({excluded}) FROM (SELECT *, {checks} FROM {query})"
+
+
+def _bounded(expr: str, kind: str) -> str:
+    if kind == "datetime":
+        low, high = f"TIMESTAMPTZ '{_MIN_DAY} 00:00:00+00'", f"TIMESTAMPTZ '{_MAX_DAY} 00:00:00+00'"
+    else:
+        low, high = f"DATE '{_MIN_DAY}'", f"DATE '{_MAX_DAY}'"
+    return f"(CASE WHEN {expr} >= {low} AND {expr} < {high} THEN {expr} END)"
+
+
+def _czech_text(s: str) -> str:
+    """SQL: a Czech date text with the spaces after its dots removed (`28. 11. 2026`)."""
+    return f"replace(replace(replace({s}, '.  ', '.'), '. ', '.'), '. ', '.')"
+
+
+def _czech_sql(e: str) -> str:
+    """SQL: a Czech `d.m.yyyy[ h:mm[:ss[.f]]]` text as a naive TIMESTAMP; NULL if not one."""
+    colons = f"(length({e}) - length(replace({e}, ':', '')))"
+    return (
+        f"(CASE {colons} WHEN 0 THEN try_strptime({e}, '%d.%m.%Y') "
+        f"WHEN 1 THEN try_strptime({e}, '%d.%m.%Y %H:%M') "
+        f"WHEN 2 THEN try_strptime({e}, ['%d.%m.%Y %H:%M:%S', '%d.%m.%Y %H:%M:%S.%f']) END)"
+    )
+
+
+def _forms(s: str) -> tuple[str, str, str]:
+    """(local, zoned, czech): which form a trimmed text `s` has, by cheap length/LIKE tests.
+
+    DuckDB's TIMESTAMP cast quietly drops a trailing zone name, so a text counts as a local
+    ISO time only when its shape leaves no room for one: a date, `date?HH:MM`,
+    `date?HH:MM:SS` or `date?HH:MM:SS.f` without a zone mark. A zone is an offset, `Z`,
+    ` UTC` or ` GMT`; any other text is not a time (a reject, never a guess).
+    """
+    n = f"length({s})"
+    mark = (
+        f"(strpos({s}, '+') > 0 OR {s} LIKE '%-%-%-%' OR {s} LIKE '%Z' OR {s} LIKE '%z' "
+        f"OR {s} LIKE '% UTC' OR {s} LIKE '% GMT')"
+    )
+    local = (
+        f"({s} LIKE '____-%' AND NOT {mark} AND ("
+        f"({n} <= 10 AND strpos({s}, ' ') = 0) "
+        f"OR ({n} IN (16, 19) AND {s} LIKE '____-__-_____:__%') "
+        f"OR ({n} BETWEEN 21 AND 29 AND {s} LIKE '____-__-_____:__:__.%')))"
+    )
+    zoned = f"({s} LIKE '____-%' AND {mark})"
+    czech = f"({s} LIKE '%.%.%')"
+    return local, zoned, czech
+
+
+def _run(values: Any, kind: str) -> Any:
+    import duckdb
+    import pyarrow as pa
+
+    array = values if isinstance(values, pa.ChunkedArray | pa.Array) else pa.array(values)
+    if array.type == pa.null():
+        array = array.cast(pa.string())
+    con = duckdb.connect()
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        con.register("v", pa.table({"x": array}))
+        sql_type = str(con.execute("DESCRIBE SELECT x FROM v").fetchall()[0][1])
+        query = parse_query("v", [Parse("x", sql_type, kind, "y")])
+        return con.sql(f"SELECT y FROM ({query})").to_arrow_table().column("y")
+    finally:
+        con.close()
+
+
+def parse_timestamps(values: Any) -> Any:
+    """Parse user times (list, Arrow array) to an Arrow timestamp[us, UTC] column; NULL if not."""
+    return _run(values, "datetime")
+
+
+def parse_dates(values: Any) -> Any:
+    """Parse user dates (list, Arrow array) to an Arrow date32 column; NULL if not."""
+    return _run(values, "date")
+
+
+def parse_date(value: date | datetime | str, *, name: str = "date") -> date:
+    """One user date (an argument such as --snapshot-date): ISO or Czech.
+
+    Raises:
+        InputError: Not a date.
+    """
+    if isinstance(value, datetime):
+        return value.astimezone(PRAGUE).date() if value.tzinfo else value.date()
+    if isinstance(value, date):
+        return value
+    parsed = parse_dates([str(value)])[0].as_py() if isinstance(value, str) else None
+    if parsed is None:
+        raise InputError(
+            f"{name}={value!r} is not a date",
+            hint="write 2026-11-28 or 28.11.2026",
+        )
+    return parsed  # type: ignore[no-any-return]

@@ -1,0 +1,192 @@
+"""What a user's file is: Parquet or CSV, and for CSV its encoding, delimiter and header.
+
+Czech office files come as UTF-8 (with or without BOM), Windows-1250 (Excel's "CSV" on a Czech
+Windows) or UTF-16 (Excel's "Unicode text"), separated by `;` (Excel with a Czech locale), `,`
+or tabs. The decision is made on a sample from the start of the file; a file whose later bytes
+contradict the sample is caught when it is read (`Source` re-checks the whole file).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import dataclasses
+import io
+import os
+from pathlib import Path
+
+from optin_gate.errors import InputError
+
+__all__ = ["DELIMITERS", "CsvFormat", "csv_format", "file_kind", "sniff_csv"]
+
+DELIMITERS = (";", ",", "\t")
+SAMPLE_BYTES = 1 << 20
+_FIX_EXPORT = "export it again as CSV (UTF-8) or Parquet"
+_SIGNATURES = (
+    (b"PK\x03\x04", "an Excel workbook (.xlsx) or a ZIP archive"),
+    (b"\xd0\xcf\x11\xe0", "an old Excel workbook (.xls)"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"%PDF", "a PDF document"),
+    (b"SQLite format 3", "a SQLite database"),
+)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CsvFormat:
+    """How to read one CSV file.
+
+    Attributes:
+        delimiter: `;`, `,` or a tab.
+        encoding: "utf-8", "cp1250" or "utf-16" (the file's own encoding).
+        bom: The file starts with a byte-order mark.
+        header: The column names as the file spells them (BOM removed; an empty name becomes
+            `column<N>`, N counted from 1).
+    """
+
+    delimiter: str
+    encoding: str
+    bom: bool
+    header: tuple[str, ...]
+
+    @property
+    def duckdb_readable(self) -> bool:
+        """DuckDB's read_csv reads it as is (UTF-8); others need transcoding first."""
+        return self.encoding == "utf-8"
+
+
+def _missing(path: Path) -> InputError:
+    return InputError(
+        "file not found", file=str(path), hint="check the path and the current directory"
+    )
+
+
+def file_kind(path: str | os.PathLike[str]) -> str:
+    """Tell "csv" from "parquet" by content (not by extension).
+
+    Raises:
+        InputError: The file is missing, a folder, empty, or some other format.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise _missing(p)
+    if p.is_dir():
+        raise InputError("is a folder, not a file", file=str(p), hint="pass the file's path")
+    with p.open("rb") as fh:
+        head = fh.read(4096)
+        if head[:4] == b"PAR1":
+            fh.seek(-4, os.SEEK_END)
+            if fh.read(4) == b"PAR1":
+                return "parquet"
+            raise InputError(
+                "looks like Parquet but is truncated or damaged",
+                file=str(p),
+                hint="copy or export the file again",
+            )
+    if not head.strip(b" \t\r\n\xef\xbb\xbf\xff\xfe\x00"):
+        raise InputError(
+            "the file is empty",
+            file=str(p),
+            hint="it has neither a header nor rows; " + _FIX_EXPORT,
+        )
+    for magic, what in _SIGNATURES:
+        if head.startswith(magic):
+            raise InputError(
+                f"not a CSV or Parquet file (it looks like {what})", file=str(p), hint=_FIX_EXPORT
+            )
+    utf16 = head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    if b"\x00" in head and not utf16:
+        raise InputError("not a CSV or Parquet file (binary data)", file=str(p), hint=_FIX_EXPORT)
+    return "csv"
+
+
+def _encoding(sample: bytes, complete: bool) -> tuple[str, bool]:
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8", True
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16", True
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=complete)
+    except UnicodeDecodeError:
+        return "cp1250", False
+    return "utf-8", False
+
+
+def _decode(sample: bytes, encoding: str, file: str) -> str:
+    codec = "utf-8-sig" if encoding == "utf-8" else encoding
+    try:
+        return codecs.getincrementaldecoder(codec)().decode(sample, final=False)
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"the text is neither UTF-8 nor Windows-1250 (byte {exc.start} cannot be read)",
+            file=file,
+            hint="save the file as CSV UTF-8",
+        ) from None
+
+
+def _score(text: str, delimiter: str) -> tuple[int, float, int]:
+    rows = [r for r in csv.reader(io.StringIO(text), delimiter=delimiter) if r][:50]
+    if not rows:
+        return (0, 0.0, 0)
+    width = len(rows[0])
+    body = rows[1:]
+    same = sum(1 for r in body if len(r) == width) / len(body) if body else 1.0
+    return (int(width > 1), same, width)
+
+
+def sniff_csv(
+    sample: bytes, *, complete: bool, file: str, encoding: str | None = None
+) -> CsvFormat:
+    """The format of a CSV from its first bytes.
+
+    Args:
+        sample: The file's first bytes (all of them when `complete`).
+        complete: The sample is the whole file.
+        file: The file's name, for messages.
+        encoding: The encoding, when already known (else detected).
+    """
+    detected, bom = _encoding(sample, complete)
+    encoding = encoding or detected
+    text = _decode(sample, encoding, file).lstrip("\ufeff")
+    if not complete and "\n" in text:
+        text = text[: text.rindex("\n") + 1]  # drop a cut-off last line
+    delimiter = max(DELIMITERS, key=lambda d: _score(text, d))
+    if _score(text, delimiter)[0] == 0:
+        delimiter = next((d for d in DELIMITERS if d in text.split("\n", 1)[0]), ",")
+    first = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
+    header = tuple(name if name.strip() else f"column{i}" for i, name in enumerate(first, start=1))
+    seen: set[str] = set()
+    for name in header:
+        if name in seen:
+            raise InputError(
+                f"the header names the column {name!r} twice",
+                file=file,
+                line=1,
+                hint="give every column its own name in the first line",
+            )
+        seen.add(name)
+    if not header:
+        raise InputError("the file has no header line", file=file, hint=_FIX_EXPORT)
+    return CsvFormat(delimiter=delimiter, encoding=encoding, bom=bom, header=header)
+
+
+def csv_format(
+    path: str | os.PathLike[str], *, encoding: str | None = None, name: str | None = None
+) -> CsvFormat:
+    """Sniff a CSV file's encoding, delimiter and header from its first megabyte.
+
+    Args:
+        path: The file.
+        encoding: The encoding, when known (a full-file check found the sample misleading).
+        name: The file's name for messages (default: the path).
+
+    Raises:
+        InputError: The file is missing, empty, not CSV, or has a broken header.
+    """
+    p = Path(path)
+    label = name or str(p)
+    if file_kind(p) != "csv":
+        raise InputError("is a Parquet file, not CSV", file=label, hint="read it as Parquet")
+    with p.open("rb") as fh:
+        sample = fh.read(SAMPLE_BYTES + 1)
+    complete = len(sample) <= SAMPLE_BYTES
+    return sniff_csv(sample[:SAMPLE_BYTES], complete=complete, file=label, encoding=encoding)

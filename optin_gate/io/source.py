@@ -1,0 +1,342 @@
+"""`Source`: a user's table (CSV/Parquet path, pandas DataFrame, Arrow table), ready to read.
+
+The batch engine and the loaders let DuckDB read files themselves (`relation_sql`: parallel,
+no Python per row); small callers take `to_arrow()`. Either way the column names are the
+file's own and CSV values are strings. Rows are numbered from 0 in file order;
+`line_numbers` turns indices into the file's 1-based lines for messages and rejects.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import weakref
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from optin_gate.errors import InputError
+from optin_gate.io.lines import csv_lines
+from optin_gate.io.sniff import CsvFormat, csv_format, file_kind
+from optin_gate.io.transcode import Scan, scan_file, transcode
+
+if TYPE_CHECKING:
+    import duckdb
+    import pyarrow as pa
+
+__all__ = ["Source", "open_source", "read_table", "relation_sql", "sql_literal"]
+
+
+def sql_literal(text: str) -> str:
+    """A SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _is_dataframe(obj: object) -> bool:
+    return type(obj).__module__.split(".")[0] == "pandas" and hasattr(obj, "columns")
+
+
+class _HashSink:
+    """A write-only file object that only hashes what it is given."""
+
+    def __init__(self) -> None:
+        self.digest = hashlib.sha256()
+        self.closed = False
+
+    def write(self, data: Any) -> int:
+        view = memoryview(data)
+        self.digest.update(view)
+        return view.nbytes
+
+    def flush(self) -> None:
+        """Nothing to flush."""
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class Source:
+    """One table a user handed in. Use `open_source`; close it (or use `with`) when done.
+
+    Attributes:
+        name: How messages name it: the path as given, `<DataFrame>` or `<Table>`.
+        kind: "csv", "parquet" or "arrow".
+        path: The user's file (None for in-memory tables).
+        csv: The CSV's format (None unless kind is "csv").
+    """
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        kind: str,
+        path: Path | None = None,
+        csv: CsvFormat | None = None,
+        table: pa.Table | None = None,
+        read_path: Path | None = None,
+        scan: Scan | None = None,
+        temporary: Path | None = None,
+    ) -> None:
+        self.name = name
+        self.kind = kind
+        self.path = path
+        self.csv = csv
+        self._table = table
+        self._read_path = read_path or path
+        self._scan = scan
+        self._temporary = temporary
+        self._sha: str | None = scan.sha256 if scan is not None and scan.sha256 else None
+        self._finalizer = (
+            weakref.finalize(self, temporary.unlink, missing_ok=True) if temporary else None
+        )
+
+    def __enter__(self) -> Source:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Delete the temporary UTF-8 copy, if one was made."""
+        if self._finalizer is not None:
+            self._finalizer()
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The column names, as the user spelled them, in order."""
+        if self.csv is not None:
+            return self.csv.header
+        if self._table is not None:
+            return tuple(self._table.column_names)
+        import pyarrow.parquet as pq
+
+        assert self.path is not None
+        return tuple(pq.read_schema(self.path).names)
+
+    def sha256(self) -> str:
+        """SHA-256 of the file's bytes, or of the Arrow IPC stream of an in-memory table."""
+        if self._sha is None:
+            if self._table is not None:
+                import pyarrow as pa
+
+                sink = _HashSink()
+                with pa.ipc.new_stream(pa.PythonFile(sink, mode="w"), self._table.schema) as w:
+                    w.write_table(self._table)
+                self._sha = sink.digest.hexdigest()
+            else:
+                assert self.path is not None
+                self._sha = scan_file(self.path, check_utf8=False).sha256
+        return self._sha
+
+    def relation_sql(self) -> str:
+        """A DuckDB table function reading the file: `read_csv(...)` or `read_parquet(...)`.
+
+        CSV columns are all VARCHAR; header, delimiter and quoting are explicit.
+
+        Raises:
+            InputError: The source is an in-memory table (use `relation`).
+        """
+        if self.kind == "parquet":
+            assert self.path is not None
+            return f"read_parquet({sql_literal(str(self.path))})"
+        if self.kind != "csv" or self.csv is None or self._read_path is None:
+            raise InputError(
+                f"{self.name} is an in-memory table, not a file",
+                hint="call Source.relation(con) to register it with a DuckDB connection",
+            )
+        columns = ", ".join(f"{sql_literal(c)}: 'VARCHAR'" for c in self.csv.header)
+        return (
+            f"read_csv({sql_literal(str(self._read_path))}, "
+            f"delim={sql_literal(self.csv.delimiter)}, quote='\"', escape='\"', header=true, "
+            f"auto_detect=false, columns={{{columns}}}, strict_mode=true, null_padding=false, "
+            f"max_line_size=16777216)"
+        )
+
+    def relation(self, con: duckdb.DuckDBPyConnection, alias: str = "og_source") -> str:
+        """SQL naming this source on `con`: the file function, or a registered Arrow view."""
+        if self._table is not None:
+            con.register(alias, self._table)
+            return '"' + alias.replace('"', '""') + '"'
+        return self.relation_sql()
+
+    def to_arrow(self) -> pa.Table:
+        """The whole table as Arrow: original column names, CSV values as strings."""
+        if self._table is not None:
+            return self._table
+        if self.kind == "parquet":
+            import pyarrow.parquet as pq
+
+            assert self.path is not None
+            try:
+                return pq.read_table(self.path)
+            except Exception as exc:
+                raise InputError(
+                    f"the Parquet file cannot be read ({type(exc).__name__})",
+                    file=self.name,
+                    hint="export it again",
+                ) from None
+        import duckdb
+
+        con = duckdb.connect()
+        try:
+            con.execute("SET enable_progress_bar = false")
+            return con.sql(f"SELECT * FROM {self.relation_sql()}").to_arrow_table()
+        except duckdb.Error as exc:
+            raise self.read_error(exc) from None
+        finally:
+            con.close()
+
+    def line_numbers(self, rows: Iterable[int], *, row_count: int | None = None) -> list[int]:
+        """The 1-based file line of each 0-based row index (for tables: the row's position).
+
+        Args:
+            rows: Row indices, in any order; the result follows this order.
+            row_count: The number of data rows, when known: lets a file without multi-line
+                fields skip the line-by-line pass.
+        """
+        wanted = list(rows)
+        if self.kind != "csv" or self.csv is None or self._read_path is None:
+            return [i + 1 for i in wanted]
+        physical = None
+        if self._scan is not None:
+            physical = self._scan.newlines + (0 if self._scan.ends_with_newline else 1)
+        mapping = csv_lines(
+            self._read_path,
+            self.csv.delimiter,
+            wanted,
+            row_count=row_count,
+            physical_lines=physical,
+        )
+        return [mapping.get(i, i + 2) for i in wanted]
+
+    def read_error(self, exc: Exception) -> InputError:
+        """Turn DuckDB's error reading this source into one line naming the file and line.
+
+        The row's text is left out: it may hold a phone number.
+        """
+        text = str(exc)
+        match = re.search(r"CSV Error on Line: (\d+)", text)
+        line = int(match.group(1)) if match else None
+        columns = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", text)
+        if columns:
+            message = f"the row has {columns.group(2)} fields but the header has {columns.group(1)}"
+            hint = "check the delimiters on that line, and quote fields that contain them"
+        elif "unterminated quote" in text:
+            message = "a quoted field is never closed"
+            hint = 'close the quote, or write a literal quote as two quotes ("")'
+        elif "Invalid unicode" in text:
+            message = "the text is not valid UTF-8"
+            hint = "save the whole file in one encoding, UTF-8 or Windows-1250"
+        else:
+            first = text.splitlines()[0] if text else type(exc).__name__
+            message = f"cannot be read: {first.split(':', 1)[-1].strip()}"
+            hint = "export the file again as CSV (UTF-8) or Parquet"
+        return InputError(message, file=self.name, line=line, hint=hint)
+
+
+def _from_path(path: Path, name: str, *, hash_bytes: bool) -> Source:
+    kind = file_kind(path)
+    if kind == "parquet":
+        scan = scan_file(path, check_utf8=False) if hash_bytes else None
+        src = Source(name=name, kind="parquet", path=path, scan=scan)
+        try:
+            src.columns  # noqa: B018  (reads the footer: fails early on a broken file)
+        except Exception as exc:
+            raise InputError(
+                f"the Parquet file cannot be read ({type(exc).__name__})",
+                file=name,
+                hint="export it again",
+            ) from None
+        return src
+    fmt = csv_format(path, name=name)
+    if fmt.encoding == "utf-8":
+        scan = scan_file(path)
+        if scan.utf8:
+            return Source(name=name, kind="csv", path=path, csv=fmt, scan=scan)
+        fmt = csv_format(path, encoding="cp1250", name=name)
+    temp, scan = transcode(path, fmt.encoding, name=name)
+    return Source(
+        name=name, kind="csv", path=path, csv=fmt, read_path=temp, scan=scan, temporary=temp
+    )
+
+
+def open_source(source: Any, *, name: str | None = None, hash_bytes: bool = False) -> Source:
+    """Open a CSV/Parquet path, pandas DataFrame or pyarrow Table for reading.
+
+    A CSV's encoding, delimiter and header are detected; a non-UTF-8 file gets a temporary
+    UTF-8 copy (deleted by `Source.close()`).
+
+    Args:
+        source: A path (str or PathLike), a pandas DataFrame or a pyarrow Table.
+        name: How messages name it (default: the path as given).
+        hash_bytes: Compute the file's SHA-256 in the same pass that checks its encoding.
+
+    Raises:
+        InputError: Missing, empty, not CSV/Parquet, unreadable, or not a table at all.
+    """
+    import pyarrow as pa
+
+    if isinstance(source, str | os.PathLike):
+        path = Path(source)
+        return _from_path(path, name or str(source), hash_bytes=hash_bytes)
+    if isinstance(source, pa.Table):
+        table = source
+        label = name or "<Table>"
+    elif isinstance(source, pa.RecordBatch):
+        table = pa.Table.from_batches([source])
+        label = name or "<Table>"
+    elif _is_dataframe(source):
+        try:
+            table = pa.Table.from_pandas(source, preserve_index=False)
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+            raise InputError(
+                f"the DataFrame cannot be converted to Arrow: {exc}",
+                file=name or "<DataFrame>",
+                hint="give every column one type (e.g. df[col].astype(str))",
+            ) from None
+        label = name or "<DataFrame>"
+    else:
+        raise InputError(
+            f"cannot read a {type(source).__name__}",
+            hint="pass a CSV or Parquet path, a pandas DataFrame or a pyarrow Table",
+        )
+    names = table.column_names
+    duplicated = sorted({n for n in names if names.count(n) > 1})
+    if duplicated:
+        raise InputError(
+            f"the table has the column {duplicated[0]!r} twice",
+            file=label,
+            hint="give every column its own name",
+        )
+    return Source(name=label, kind="arrow", table=table)
+
+
+def read_table(source: Any, *, name: str | None = None) -> pa.Table:
+    """Read a source whole into Arrow (original column names; CSV values as strings)."""
+    with open_source(source, name=name) as src:
+        return src.to_arrow()
+
+
+def relation_sql(source: str | os.PathLike[str] | Source) -> str:
+    """The DuckDB `read_csv(...)` / `read_parquet(...)` call that reads a UTF-8 CSV or Parquet.
+
+    For a Windows-1250 or UTF-16 file use `open_source` and keep the `Source` open while the
+    SQL runs: it reads a temporary UTF-8 copy.
+
+    Raises:
+        InputError: The file is not UTF-8 (with the hint above), or not CSV/Parquet.
+    """
+    if isinstance(source, Source):
+        return source.relation_sql()
+    path = Path(source)
+    if file_kind(path) == "parquet":
+        return f"read_parquet({sql_literal(str(path))})"
+    fmt = csv_format(path)
+    if not fmt.duckdb_readable:
+        raise InputError(
+            f"the file is {fmt.encoding}, which DuckDB cannot read directly",
+            file=str(source),
+            hint="use optin_gate.io.open_source(path) and its relation_sql() while it is open",
+        )
+    return Source(name=str(source), kind="csv", path=path, csv=fmt).relation_sql()
