@@ -1,13 +1,15 @@
-"""The compliance audit: every past call judged as of its own time (issue 6).
+"""The compliance audit: every past call judged as of the moment it was made (issue 6).
 
-PLACEHOLDER until issue 6 lands.
+`Gate.audit(calls)` and `optin-gate audit` call `run_audit`; the result is an `AuditReport`
+with the decided calls, the unusable rows, the figures, and JSON, HTML and violations files.
+Importing this package stays light: the pipeline (DuckDB, the engine) loads on first audit.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from optin_gate.errors import OptinGateError
+from optin_gate.audit.report import AuditReport
 
 if TYPE_CHECKING:
     from optin_gate.gate import Gate
@@ -15,10 +17,15 @@ if TYPE_CHECKING:
 __all__ = ["AuditReport", "run_audit"]
 
 
-class AuditReport:
-    """The audit's result (issue 6)."""
+def run_audit(
+    gate: Gate,
+    calls: Any,
+    *,
+    phone_column: str | None = None,
+    time_column: str = "called_at",
+    turnover: float | None = None,
+) -> AuditReport:
+    """Judge every call of a call log as of its own time (see `optin_gate.audit.run`)."""
+    from optin_gate.audit.run import run_audit as run
 
-
-def run_audit(gate: Gate, calls: Any, **kwargs: Any) -> AuditReport:
-    """Audit a call log (issue 6)."""
-    raise OptinGateError("the audit is not built yet", hint="see issue 6")
+    return run(gate, calls, phone_column=phone_column, time_column=time_column, turnover=turnover)
