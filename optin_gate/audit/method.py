@@ -7,13 +7,10 @@ rest on, the SHA-256 of the call log itself, the optin_gate version and when the
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 
 from optin_gate.policy import Policy
 from optin_gate.rules import PRELUDE, RULE_SETS
@@ -24,8 +21,6 @@ __all__ = [
     "json_value",
     "method_section",
     "policy_dict",
-    "sha256_arrow",
-    "sha256_file",
 ]
 
 _LOAD_COLUMNS = (
@@ -91,42 +86,6 @@ def evidence_loads(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
             "last": json_value(last),
         },
     }
-
-
-class _HashSink:
-    """A write-only file object that only hashes what is written to it."""
-
-    def __init__(self) -> None:
-        self.digest = hashlib.sha256()
-        self.closed = False
-
-    def write(self, data: bytes) -> int:
-        self.digest.update(data)
-        return len(data)
-
-    def flush(self) -> None:
-        """Nothing is buffered."""
-
-    def close(self) -> None:
-        self.closed = True
-
-
-def sha256_arrow(table: pa.Table) -> str:
-    """SHA-256 of a table's Arrow IPC stream (how a frame is fingerprinted), streamed."""
-    sink = _HashSink()
-    stream = pa.PythonFile(sink, mode="w")
-    with pa.ipc.new_stream(stream, table.schema) as writer:
-        writer.write_table(table)
-    return sink.digest.hexdigest()
-
-
-def sha256_file(path: str | Path) -> str:
-    """SHA-256 of a file's bytes, read in chunks."""
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as f:
-        while chunk := f.read(1 << 22):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def method_section(

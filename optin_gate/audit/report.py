@@ -15,7 +15,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from optin_gate.audit._files import write_table, write_text
+from optin_gate.audit._files import write_text
 from optin_gate.audit.exposure import exposure
 
 __all__ = ["JSON_VIOLATIONS", "SCHEMA_ID", "AuditReport"]
@@ -118,4 +118,6 @@ class AuditReport:
 
     def write_violations(self, path: str | os.PathLike[str]) -> Path:
         """Write every violating call, with reason and evidence, as CSV or Parquet (atomic)."""
-        return write_table(path, self.violations)
+        from optin_gate.io import write_table
+
+        return write_table(self.violations, path)

@@ -9,16 +9,12 @@ frame) so the report says exactly which log it judged.
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
-from optin_gate.audit.method import sha256_arrow, sha256_file
-from optin_gate.errors import InputError
-from optin_gate.io.columns import resolve_columns
-from optin_gate.io.schemas import load_schema
+from optin_gate.io import Source, load_schema, open_source, resolve_columns
 
 __all__ = ["LINE", "RID", "CallLog", "read_calls"]
 
@@ -57,28 +53,19 @@ class CallLog:
         }
 
 
-def _read_file(path: Path) -> tuple[pa.Table, np.ndarray[Any, Any]]:
-    """Table and first line of each row."""
-    if not path.is_file():
-        raise InputError(
-            f"no call log at {path}", file=str(path), hint="check the path and the file name"
-        )
-    if path.suffix.lower() in (".parquet", ".pq"):
-        import pyarrow.parquet as pq
+def _lines(src: Source, rows: int) -> np.ndarray[Any, np.dtype[np.int64]]:
+    """The file line each row starts on, without a per-row pass when the file allows it.
 
-        table = pq.read_table(path)
-        return table, np.arange(1, table.num_rows + 1)
-    import pyarrow.csv as pcsv
-
-    table = pcsv.read_csv(
-        path,
-        convert_options=pcsv.ConvertOptions(
-            column_types={}, strings_can_be_null=False, auto_dict_encode=False
-        ),
-        read_options=pcsv.ReadOptions(),
-    )
-    table = table.cast(pa.schema([pa.field(f.name, pa.string()) for f in table.schema]))
-    return table, np.arange(2, table.num_rows + 2)
+    If the first row is on line 2 and the last on line `rows + 1`, every row is exactly one
+    line (lines only grow, and each row takes at least one), so line = index + 2.
+    """
+    if rows == 0:
+        return np.zeros(0, dtype=np.int64)
+    if src.kind != "csv":
+        return np.arange(1, rows + 1, dtype=np.int64)
+    if src.line_numbers([0, rows - 1], row_count=rows) == [2, rows + 1]:
+        return np.arange(2, rows + 2, dtype=np.int64)
+    return np.asarray(src.line_numbers(range(rows), row_count=rows), dtype=np.int64)
 
 
 def read_calls(
@@ -89,29 +76,19 @@ def read_calls(
     Raises:
         InputError: Unreadable source, or no phone / call time column.
     """
-    if isinstance(source, str | Path):
-        path = Path(source)
-        table, lines = _read_file(path)
-        name, digest, of = path.name, sha256_file(path), "file bytes"
-    else:
-        if isinstance(source, pa.Table):
-            table, name = source, "<Table>"
-        elif type(source).__name__ == "DataFrame" and hasattr(source, "columns"):
-            table, name = pa.Table.from_pandas(source, preserve_index=False), "<DataFrame>"
-        else:
-            raise InputError(
-                f"cannot audit a {type(source).__name__}",
-                hint="pass a CSV or Parquet path, a pandas DataFrame or a pyarrow Table",
-            )
-        lines = np.arange(1, table.num_rows + 1)
-        digest, of = sha256_arrow(table), "Arrow IPC stream"
-    headers = tuple(table.column_names)
-    mapping: dict[str, str] = {}
-    if phone_column is not None:
-        mapping[phone_column] = "phone"
-    if time_column != "called_at" or "called_at" in headers:
-        mapping[time_column] = "called_at"
-    columns = resolve_columns(headers, load_schema("calls"), columns=mapping, file=name)
+    with open_source(source, hash_bytes=True) as src:
+        headers = src.columns
+        mapping: dict[str, str] = {}
+        if phone_column is not None:
+            mapping[phone_column] = "phone"
+        if time_column != "called_at" or "called_at" in headers:
+            mapping[time_column] = "called_at"
+        columns = resolve_columns(headers, load_schema("calls"), columns=mapping, file=src.name)
+        table = src.to_arrow()
+        lines = _lines(src, table.num_rows)
+        digest = src.sha256()
+        of = "Arrow IPC stream" if src.kind == "arrow" else "file bytes"
+        name = src.name if src.path is None else src.path.name
     table = table.append_column(RID, pa.array(np.arange(table.num_rows), pa.int64()))
-    table = table.append_column(LINE, pa.array(np.asarray(lines, dtype=np.int64)))
-    return CallLog(table, name, columns, headers, digest, of)
+    table = table.append_column(LINE, pa.array(lines, pa.int64()))
+    return CallLog(table, name, columns, tuple(headers), digest, of)

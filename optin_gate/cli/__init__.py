@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from optin_gate.cli import demo  # noqa: F401  (registers the subcommand)
+from optin_gate.cli import (
+    audit,  # noqa: F401  (registers the subcommand)
+    demo,  # noqa: F401  (registers the subcommand)
+)
 from optin_gate.cli._app import main
 
 __all__ = ["main"]

@@ -39,7 +39,8 @@ class OracleStore:
             start=1,
         ):
             self._con.execute(
-                "INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, 0, ?, NULL, NULL)",
+                "INSERT INTO loads (load_id, kind, file_name, sha256, rows_read, rows_loaded, "
+                "rows_rejected, loaded_at) VALUES (?, ?, ?, ?, ?, ?, 0, ?)",
                 [i, kind, f"{kind}-{i}.csv", f"{i:064x}", rows, rows, loaded],
             )
 

@@ -1,0 +1,168 @@
+"""`optin-gate audit CALLS`: judge a past call log and write the reports.
+
+Prints a short summary; writes the HTML, JSON and violations files that were asked for, each
+atomically. Output paths are checked before the work starts, so a typo in a folder name fails
+at once and leaves nothing half written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import click
+
+from optin_gate.cli._app import controller_option, main, quiet_option, store_option
+from optin_gate.errors import InputError
+
+__all__ = ["audit"]
+
+
+@contextlib.contextmanager
+def _progress(show: bool, message: str) -> Iterator[None]:
+    """A spinner on stderr while the audit runs (only where a person watches)."""
+    if not show:
+        yield
+        return
+    from rich.console import Console
+
+    with Console(stderr=True).status(message):
+        yield
+
+
+def _open_store(path: str) -> Any:
+    from optin_gate.store import EvidenceStore
+
+    if not Path(path).is_file():
+        raise InputError(
+            f"no evidence store at {path}",
+            file=path,
+            hint="load evidence first (optin-gate load KIND FILE --store PATH) or pass --store",
+        )
+    return EvidenceStore(path)
+
+
+def _print_summary(report: Any, written: list[Path]) -> None:
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    from optin_gate.audit.labels import czk, percent, reason_label
+
+    s = report.summary
+    rep, exp = s["repeat_objection"], s["exposure"]
+    out = Console(highlight=False)
+    table = Table(
+        box=box.SIMPLE, show_header=False, title=f"Audit of {s['method']['call_log']['source']}"
+    )
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    table.add_column("note", style="dim")
+    table.add_row("Rows read", f"{s['rows_read']:,}", "")
+    table.add_row("Calls judged", f"{s['calls']:,}", f"{s['distinct_numbers']:,} numbers")
+    table.add_row("Permitted", f"{s['permitted']:,}", percent(s["permitted"], s["calls"]))
+    table.add_row("Violations", f"{s['violations']:,}", percent(s["violations"], s["calls"]))
+    table.add_row(
+        "Calls after an objection",
+        f"{rep['calls']:,}",
+        f"{rep['numbers']:,} numbers, {rep['numbers_called_more_than_once']:,} called again",
+    )
+    table.add_row("Rows not audited", f"{s['unusable_rows']:,}", "listed in the reports")
+    table.add_row(
+        "Statutory maximum fine",
+        czk(exp["statutory_maximum_czk"]) if exp["applies"] else "none",
+        "legal ceiling, not a forecast" if exp["applies"] else "",
+    )
+    out.print(table)
+    if s["violations_by_reason"]:
+        reasons = Table(box=box.SIMPLE, title="Violations by reason")
+        reasons.add_column("reason")
+        reasons.add_column("calls", justify="right")
+        reasons.add_column("meaning", style="dim")
+        for r in s["violations_by_reason"]:
+            reasons.add_row(r["reason"], f"{r['violations']:,}", reason_label(r["reason"]))
+        out.print(reasons)
+    for u in report.unusable.slice(0, 5).to_pylist():
+        click.echo(f"not audited: line {u['line']}, column {u['column']!r}: {u['problem']}")
+    if s["unusable_rows"] > 5:
+        click.echo(f"... and {s['unusable_rows'] - 5:,} more rows not audited (see the reports)")
+    for path in written:
+        click.echo(f"wrote {path}")
+
+
+@main.command()
+@click.argument("calls", type=click.Path(dir_okay=False))
+@store_option
+@controller_option
+@click.option("--html", "html_path", metavar="FILE", help="Write the HTML report here.")
+@click.option("--json", "json_path", metavar="FILE", help="Write the JSON report here.")
+@click.option(
+    "--violations",
+    "violations_path",
+    metavar="FILE",
+    help="Write every violating call with its reason and evidence (.csv or .parquet).",
+)
+@click.option(
+    "--turnover",
+    type=float,
+    metavar="CZK",
+    help="Net turnover of the last completed accounting period, for the 10 % fine cap.",
+)
+@click.option("--phone-column", metavar="COL", help="The phone column, if not found by name.")
+@click.option(
+    "--time-column",
+    default="called_at",
+    show_default=True,
+    metavar="COL",
+    help="The column with the time of each call.",
+)
+@quiet_option
+def audit(
+    *,
+    calls: str,
+    store_path: str,
+    controller: str,
+    html_path: str | None,
+    json_path: str | None,
+    violations_path: str | None,
+    turnover: float | None,
+    phone_column: str | None,
+    time_column: str,
+    quiet: bool,
+) -> None:
+    """Judge every call of the call log CALLS as of the moment it was made.
+
+    A call without a legal basis at that moment is a violation. Calls whose log names no
+    controller are judged for --controller.
+    """
+    from optin_gate.audit._files import check_target
+    from optin_gate.audit.exposure import check_turnover
+    from optin_gate.gate import Gate
+    from optin_gate.io import output_format
+
+    check_turnover(turnover)
+    for path in (html_path, json_path, violations_path):
+        if path is not None:
+            check_target(path)
+    if violations_path is not None:
+        output_format(violations_path)
+    store = _open_store(store_path)
+    gate = Gate(store, controller=controller)
+    from optin_gate.audit import run_audit
+
+    show = not quiet and os.isatty(2)
+    with _progress(show, f"Auditing {Path(calls).name} ..."):
+        report = run_audit(
+            gate, calls, phone_column=phone_column, time_column=time_column, turnover=turnover
+        )
+        written = []
+        if violations_path is not None:
+            written.append(report.write_violations(violations_path))
+        if json_path is not None:
+            written.append(report.to_json(json_path))
+        if html_path is not None:
+            written.append(report.to_html(html_path))
+    _print_summary(report, written)
