@@ -1,17 +1,37 @@
 """Phone numbers to E.164, with validity, number type and country, exactly as phonenumbers says.
 
-PLACEHOLDER until the fast path lands (issue 2): correct, but one phonenumbers call per value.
+`normalize` (batch) and `normalize_one` (dial path) give, for every value `v`, exactly
+`reference_one(v, region)`: phonenumbers.parse, is_valid_number, format E164, number_type and
+region_code_for_number. They are fast because values in the safe subset (documented in
+`optin_gate.numbers.spec`) are decided by tables built from phonenumbers' own metadata at run
+time; everything else is handed to phonenumbers itself.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+import phonenumbers
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from optin_gate.numbers.reference import Normalized, reference_one
+from optin_gate.errors import InputError
+from optin_gate.numbers._arrow import bool_array, int_array, int_values, string_array, validity
+from optin_gate.numbers._inputs import as_text_array
+from optin_gate.numbers.batch import REGION_NAMES, fast_batch
+from optin_gate.numbers.reference import NOT_VALID, Normalized, reference_one
+from optin_gate.numbers.scalar import fast_one
+from optin_gate.numbers.spec import TYPE_CODES, RegionSpec, region_spec
 
-__all__ = ["Normalized", "normalize", "normalize_one"]
+__all__ = [
+    "NORMALIZED_SCHEMA",
+    "Normalized",
+    "fast_path_mask",
+    "normalize",
+    "normalize_one",
+    "normalize_one_fast",
+]
 
 NORMALIZED_SCHEMA = pa.schema(
     [
@@ -21,20 +41,128 @@ NORMALIZED_SCHEMA = pa.schema(
         pa.field("country", pa.string()),
     ]
 )
+_TYPE_ARRAY = string_array(TYPE_CODES)
+_REGION_ARRAY = string_array(REGION_NAMES)
+_REGION_INDEX = {name: i for i, name in enumerate(REGION_NAMES)}
+_TYPE_INDEX = {name: i for i, name in enumerate(TYPE_CODES)}
+_SPECS: dict[str, RegionSpec] = {}
+
+
+def _spec(region: Any) -> RegionSpec:
+    """The cached spec of a default region; InputError for a region phonenumbers lacks."""
+    try:
+        return _SPECS[region]
+    except (KeyError, TypeError):
+        pass
+    if not isinstance(region, str) or region not in phonenumbers.SUPPORTED_REGIONS:
+        raise InputError(
+            f"region {region!r} is not a region phonenumbers knows",
+            hint="pass an upper-case ISO 3166 code such as 'CZ' or 'SK'",
+        )
+    spec = _SPECS[region] = region_spec(region)
+    return spec
 
 
 def normalize_one(value: str | None, region: str = "CZ") -> Normalized:
-    """Normalize one value (the dial path); never imports pandas."""
-    return reference_one(value, region)
+    """Normalize one value for the dial path; never imports pandas or duckdb.
+
+    Args:
+        value: The number as the user wrote it; None gives the not-valid answer.
+        region: Default region for numbers written without a country code.
+
+    Returns:
+        Normalized(e164, valid, number_type, country), equal to `reference_one(value, region)`.
+
+    Raises:
+        InputError: `value` is not a str or None, or `region` is unknown.
+    """
+    spec = _spec(region)
+    if value is None:
+        return NOT_VALID
+    if not isinstance(value, str):
+        raise InputError(
+            f"normalize_one takes text, got a {type(value).__name__}",
+            hint="pass the number as a str, e.g. '+420 601 234 567'",
+        )
+    return fast_one(value, spec) or reference_one(value, region)
+
+
+def normalize_one_fast(value: str, region: str = "CZ") -> Normalized | None:
+    """The scalar fast path alone: its answer, or None where it defers to phonenumbers."""
+    return fast_one(value, _spec(region))
 
 
 def normalize(values: Any, region: str = "CZ") -> pa.Table:
-    """Normalize many values: one row per input value, in order."""
-    if hasattr(values, "to_pylist"):
-        items = values.to_pylist()
-    elif hasattr(values, "tolist"):
-        items = values.tolist()
+    """Normalize many values: one row per input value, in input order.
+
+    Each distinct value is worked out once. Values in the safe subset are decided in numpy from
+    tables built out of phonenumbers' metadata; the rest go to phonenumbers one by one.
+
+    Args:
+        values: list/tuple of str or None, pyarrow Array/ChunkedArray, pandas Series, or numpy
+            array. Non-text Arrow or pandas columns are cast to text by Arrow first (see
+            `optin_gate.numbers._inputs`).
+        region: Default region for numbers written without a country code.
+
+    Returns:
+        A table with NORMALIZED_SCHEMA: e164, valid, number_type, country.
+
+    Raises:
+        InputError: a value is neither text nor missing (named by position), or the region is
+            unknown.
+    """
+    return _normalize(values, region)[0]
+
+
+def fast_path_mask(values: Any, region: str = "CZ") -> np.ndarray[Any, np.dtype[np.bool_]]:
+    """Per input row: True when its answer came without calling phonenumbers (nulls included).
+
+    For tests and benchmarks: proves the fast path carries the realistic shapes.
+    """
+    return _normalize(values, region)[1]
+
+
+def _normalize(values: Any, region: str) -> tuple[pa.Table, np.ndarray[Any, np.dtype[np.bool_]]]:
+    spec = _spec(region)
+    array = as_text_array(values)
+    if pa.types.is_dictionary(array.type):
+        dictionary, indices = array.dictionary, array.indices
     else:
-        items = list(values)
-    rows = [reference_one(v, region) for v in items]
-    return pa.Table.from_pylist([r._asdict() for r in rows], schema=NORMALIZED_SCHEMA)
+        encoded = pc.dictionary_encode(array)
+        dictionary, indices = encoded.dictionary, encoded.indices
+    n = len(dictionary)
+    present = validity(dictionary)
+    fast = fast_batch(dictionary, spec)
+    pending = np.flatnonzero(~fast.decided & present)
+    texts: list[str | None] = []
+    pending_values = dictionary.take(int_array(pending)).to_pylist()
+    for entry, value in zip(pending.tolist(), pending_values, strict=True):
+        answer = reference_one(value, region)
+        if answer.valid:  # then phonenumbers always gives a type and a region
+            fast.valid[entry] = True
+            fast.type_code[entry] = _TYPE_INDEX[str(answer.number_type)]
+            fast.region[entry] = _REGION_INDEX[str(answer.country)]
+        texts.append(answer.e164)
+    # Where each dictionary entry's e164 sits in [fast strings..., fallback strings...].
+    position = np.full(n + 1, -1, dtype=np.int64)
+    position[fast.e164_rows] = np.arange(len(fast.e164_rows))
+    position[pending] = len(fast.e164_rows) + np.arange(len(pending))
+    strings = pa.concat_arrays([fast.e164, string_array(texts)])
+    # Entry n stands for a null input (or a null in the dictionary): not valid, no phonenumbers.
+    row = np.where(validity(indices), int_values(indices), n).astype(np.int64)
+    row = np.where(np.append(present, False)[row], row, n)
+    valid = np.append(fast.valid, False)[row]
+    type_code = np.append(fast.type_code, -1)[row]
+    region_code = np.append(fast.region, -1)[row]
+    at = np.where(valid, position[row], -1)
+    table = pa.Table.from_arrays(
+        [
+            strings.take(int_array(at, at < 0)),
+            bool_array(valid),
+            _TYPE_ARRAY.take(int_array(type_code, type_code < 0)),
+            _REGION_ARRAY.take(int_array(region_code, region_code < 0)),
+        ],
+        schema=NORMALIZED_SCHEMA,
+    )
+    decided = np.append(fast.decided | ~present, True)
+    return table, decided[row]

@@ -10,9 +10,10 @@ from typing import NamedTuple
 
 import phonenumbers
 
-__all__ = ["NOT_VALID", "Normalized", "reference_one"]
+__all__ = ["NOT_VALID", "TYPE_NAMES", "Normalized", "reference_one"]
 
-_TYPE_NAMES = {
+# PhoneNumberType value -> its name in lower case ("mobile", "fixed_line", ...).
+TYPE_NAMES: dict[int, str] = {
     value: name.lower()
     for name, value in vars(phonenumbers.PhoneNumberType).items()
     if name.isupper() and isinstance(value, int)
@@ -44,6 +45,6 @@ def reference_one(value: str | None, region: str = "CZ") -> Normalized:
     return Normalized(
         phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164),
         True,
-        _TYPE_NAMES[phonenumbers.number_type(parsed)],
+        TYPE_NAMES[phonenumbers.number_type(parsed)],
         phonenumbers.region_code_for_number(parsed),
     )
