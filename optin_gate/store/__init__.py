@@ -1,21 +1,23 @@
 """The evidence store: consents, contracts, directory snapshots and objections, as of any time.
 
-PLACEHOLDER until issue 3 lands: the public names exist so the package imports.
+`EvidenceStore` is the public face; `LoadReport` what a load returns. Tables and views are in
+`optin_gate.store.schema`; the as-of facts query in `optin_gate.store.asof`.
 """
 
 from __future__ import annotations
 
+from optin_gate.store.database import StoreBusyError
+from optin_gate.store.evidence import EvidenceStore
+from optin_gate.store.objections import Objection
+from optin_gate.store.report import LoadReport, StrictLoadError
 from optin_gate.store.schema import key_e164, phone_key
 
-__all__ = ["EvidenceStore", "LoadReport", "key_e164", "phone_key"]
-
-
-class LoadReport:
-    """What one load did (issue 3)."""
-
-
-class EvidenceStore:
-    """The evidence store (issue 3)."""
-
-    def __init__(self, path: str | None = None) -> None:
-        self.path = path
+__all__ = [
+    "EvidenceStore",
+    "LoadReport",
+    "Objection",
+    "StoreBusyError",
+    "StrictLoadError",
+    "key_e164",
+    "phone_key",
+]

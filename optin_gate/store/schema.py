@@ -8,7 +8,12 @@ rename none. Phone numbers are keys of type BIGINT: the E.164 digits without the
 Times are TIMESTAMPTZ (instants); contract dates and snapshot dates are DATE (whole days).
 
 * `meta(key, value)`: `schema_version` among others.
-* `loads`: one row per load, the history a compliance officer shows years later.
+* `loads`: one row per load, the history a compliance officer shows years later (also one
+  row per batch of objections recorded with `record_objection`, kind `objection`).
+  `rows_changed` counts the records the load added or changed; `options` is the load's
+  arguments as JSON (controller, snapshot date, column mapping), part of what makes two
+  loads of the same bytes the same load. `load_rejects` keeps each load's rejected rows
+  (line, column, reason; never the values).
 * `consents` / `contracts`: every version ever loaded; a record is identified by
   (controller, consent_id) or (controller, contract_id). The views `consents_current` and
   `contracts_current` hold the newest version of each, which is what decisions use.
@@ -39,7 +44,15 @@ CREATE TABLE IF NOT EXISTS loads (
     rows_rejected BIGINT,
     loaded_at TIMESTAMPTZ NOT NULL,
     controller VARCHAR,
-    snapshot_date DATE
+    snapshot_date DATE,
+    rows_changed BIGINT,
+    options VARCHAR
+);
+CREATE TABLE IF NOT EXISTS load_rejects (
+    load_id INTEGER NOT NULL,
+    line BIGINT,                     -- 1-based line in the file (row number for tables)
+    column_name VARCHAR,
+    reason VARCHAR NOT NULL
 );
 CREATE TABLE IF NOT EXISTS consents (
     consent_id VARCHAR NOT NULL,

@@ -1,0 +1,148 @@
+"""The four evidence kinds: what identifies a record, defaults, and how duplicates are settled.
+
+Column names, types and required flags come from `data/schemas/<kind>.json`; this module only
+adds what a schema cannot say: a record's identity, the defaults DESIGN.md gives (controller
+from the load, channel "phone", a generated objection id) and which of two rows for the same
+record a file means.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import hashlib
+from datetime import UTC, datetime
+
+from optin_gate.errors import InputError
+from optin_gate.io import TableSchema, load_schema, sql_literal
+
+__all__ = ["KINDS", "Kind", "generated_objection_id", "get_kind", "objection_id_sql"]
+
+# Channel words that mean "phone" or "any"; other channels are kept but permit no call.
+_PHONE_WORDS = ("phone", "telefon", "tel", "telephone", "hovor", "call", "voice")
+_ANY_WORDS = ("any", "all", "vse", "vsechny", "vsechno", "jakykoli")
+
+
+@dataclasses.dataclass(frozen=True)
+class Kind:
+    """One evidence kind.
+
+    Attributes:
+        name: "consents", "contracts", "directory" or "objections".
+        key: The columns identifying a record (within a file and across loads).
+        store_columns: The staged columns handed to the merge, in table order.
+        required: Columns a file must have (schema's required ones, adjusted).
+    """
+
+    name: str
+    key: tuple[str, ...]
+    store_columns: tuple[str, ...]
+    required: tuple[str, ...] | None = None
+
+    @property
+    def schema(self) -> TableSchema:
+        """The kind's Frictionless schema."""
+        return load_schema(self.name)
+
+    def finish_sql(self, typed: str, controller: str | None) -> str:
+        """SQL: the accepted typed rows with defaults applied, as `store_columns` + `__row`."""
+        ctrl = "NULL" if controller is None else sql_literal(controller)
+        cols = {c: c for c in self.store_columns}
+        if "controller" in cols:
+            default = "NULL" if self.name == "objections" else "'default'"
+            cols["controller"] = f"coalesce(controller, {ctrl}, {default})"
+        if self.name == "consents":
+            folded = "strip_accents(lower(channel))"
+            phone = ", ".join(sql_literal(w) for w in _PHONE_WORDS)
+            anyw = ", ".join(sql_literal(w) for w in _ANY_WORDS)
+            cols["channel"] = (
+                f"CASE WHEN channel IS NULL THEN 'phone' WHEN {folded} IN ({phone}) THEN 'phone' "
+                f"WHEN {folded} IN ({anyw}) THEN 'any' ELSE lower(channel) END"
+            )
+        if self.name == "objections":
+            generated = objection_id_sql("phone", cols["controller"], "objected_at")
+            cols["objection_id"] = f"coalesce(objection_id, {generated})"
+        select = ", ".join(f"{expr} AS {name}" for name, expr in cols.items())
+        return f"SELECT __row, {select} FROM {typed}"
+
+    def priority_sql(self) -> str:
+        """SQL ORDER BY within a record's rows in one file: the first row is the one kept."""
+        if self.name == "directory":
+            # Fail closed: of conflicting marks keep the one that permits least.
+            return (
+                "CASE marketing WHEN 'opt_out' THEN 0 WHEN 'unmarked' THEN 1 ELSE 2 END, __row DESC"
+            )
+        return "__row DESC"  # the file's last word on a record wins
+
+
+KINDS: dict[str, Kind] = {
+    "consents": Kind(
+        "consents",
+        key=("controller", "consent_id"),
+        store_columns=(
+            "consent_id",
+            "phone",
+            "controller",
+            "granted_at",
+            "withdrawn_at",
+            "expires_at",
+            "channel",
+            "source",
+        ),
+    ),
+    "contracts": Kind(
+        "contracts",
+        key=("controller", "contract_id"),
+        store_columns=(
+            "contract_id",
+            "phone",
+            "controller",
+            "start_date",
+            "end_date",
+            "customer_id",
+        ),
+    ),
+    "directory": Kind(
+        "directory",
+        key=("phone",),
+        store_columns=("phone", "marketing", "snapshot_date", "source"),
+    ),
+    "objections": Kind(
+        "objections",
+        key=("objection_id",),
+        store_columns=("objection_id", "phone", "controller", "objected_at", "source"),
+    ),
+}
+
+
+def get_kind(name: object) -> Kind:
+    """The kind called `name`.
+
+    Raises:
+        InputError: Not one of the four kinds (with the closest name as a hint).
+    """
+    if isinstance(name, str) and name in KINDS:
+        return KINDS[name]
+    close = difflib.get_close_matches(str(name).lower(), list(KINDS), n=1)
+    guess = f"did you mean {close[0]!r}? " if close else ""
+    raise InputError(
+        f"unknown evidence kind {name!r}",
+        hint=f"{guess}use one of {', '.join(KINDS)}",
+    )
+
+
+def objection_id_sql(phone: str, controller: str, objected_at: str) -> str:
+    """SQL for the generated id of an objection; `generated_objection_id` in Python."""
+    text = (
+        f"CAST({phone} AS VARCHAR) || '|' || coalesce({controller}, '') || '|' || "
+        f"CAST(epoch_us({objected_at}) AS VARCHAR)"
+    )
+    return f"('gen-' || left(sha256({text}), 20))"
+
+
+def generated_objection_id(phone: int, controller: str | None, objected_at: datetime) -> str:
+    """A stable id for an objection that has none: the same objection always gets the same id."""
+    delta = objected_at.astimezone(UTC) - datetime(1970, 1, 1, tzinfo=UTC)
+    micros = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    text = f"{phone}|{controller or ''}|{micros}"
+    return "gen-" + hashlib.sha256(text.encode()).hexdigest()[:20]

@@ -1,0 +1,269 @@
+"""One load, start to finish: stage off-lock, then merge in a single store transaction.
+
+1. Open the source (encoding, delimiter, header) and hash its bytes in the same pass.
+2. If the same bytes were loaded as the same kind with the same arguments, say so: nothing
+   is written.
+3. Stage the rows in a private DuckDB (no store lock held): typed, checked, de-duplicated.
+4. With the store open for writing: BEGIN, check step 2 again, merge, record the load and
+   its rejects in `loads` / `load_rejects`, COMMIT. Any error rolls the whole load back.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from datetime import UTC, date, datetime
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from optin_gate.errors import InputError
+from optin_gate.io import open_source
+from optin_gate.io.source import Source
+from optin_gate.store.database import first
+from optin_gate.store.directory import merge_directory
+from optin_gate.store.kinds import Kind, get_kind
+from optin_gate.store.merge import merge_objections, merge_versioned
+from optin_gate.store.report import LoadReport, StrictLoadError, empty_rejects
+from optin_gate.store.stage import Staged, coerce_snapshot_date, stage
+
+__all__ = ["LoadArgs", "check_columns", "check_controller", "run_load"]
+
+Connect = Callable[[], Any]  # a context manager yielding a writable store connection
+
+
+def check_controller(controller: object) -> str | None:
+    """A `controller=` argument: None or a non-empty name."""
+    if controller is None:
+        return None
+    if not isinstance(controller, str) or not controller.strip():
+        raise InputError(
+            f"controller={controller!r} is not a controller name",
+            hint='pass the company\'s name, e.g. controller="acme", or leave it out',
+        )
+    return controller.strip()
+
+
+def check_columns(columns: object) -> dict[str, str] | None:
+    """A `columns=` argument: a mapping of the file's header -> canonical name."""
+    if columns is None:
+        return None
+    if not isinstance(columns, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in columns.items()
+    ):
+        raise InputError(
+            "columns= must map the file's headers to canonical names",
+            hint="pass e.g. columns={'Telefon': 'phone'}",
+        )
+    return dict(columns)
+
+
+class LoadArgs:
+    """The checked arguments of one load."""
+
+    def __init__(
+        self,
+        kind: object,
+        *,
+        controller: object,
+        snapshot_date: object,
+        columns: object,
+        strict: bool,
+        region: str,
+    ) -> None:
+        self.kind: Kind = get_kind(kind)
+        self.controller = check_controller(controller)
+        self.snapshot_date: date | None = coerce_snapshot_date(snapshot_date)
+        if self.snapshot_date is not None and self.kind.name != "directory":
+            raise InputError(
+                f"snapshot_date applies to directory loads, not {self.kind.name}",
+                hint="leave snapshot_date out",
+            )
+        self.columns = check_columns(columns)
+        self.strict = bool(strict)
+        self.region = region
+
+    def options(self) -> str:
+        """The arguments that change what a file means, as canonical JSON."""
+        return json.dumps(
+            {
+                "controller": self.controller,
+                "snapshot_date": self.snapshot_date.isoformat() if self.snapshot_date else None,
+                "columns": self.columns or {},
+                "region": self.region,
+            },
+            sort_keys=True,
+        )
+
+
+def _rejects_table(src: Source, staged: Staged, extra: list[tuple[int, str, str]]) -> pa.Table:
+    table = staged.rejects
+    if extra:
+        more = pa.table(
+            {
+                "__row": pa.array([e[0] for e in extra], pa.int64()),
+                "column": [e[1] for e in extra],
+                "reason": [e[2] for e in extra],
+            }
+        )
+        table = pa.concat_tables([table, more], promote_options="default")
+    rows = table.column("__row").to_pylist()
+    lines = src.line_numbers(rows, row_count=staged.rows_read)
+    out = {"line": pa.array(lines, pa.int64())}
+    taken = {"line", "column", "reason"}
+    for name in table.column_names:
+        if name == "__row":
+            continue
+        key = name if name in ("column", "reason") or name not in taken else f"input_{name}"
+        out[key] = table.column(name)
+        taken.add(key)
+    return pa.table(out).sort_by([("line", "ascending")])
+
+
+def _prior(con: duckdb.DuckDBPyConnection, kind: str, sha: str, options: str) -> Any:
+    return first(
+        con,
+        "SELECT load_id, rows_read, rows_loaded, rows_rejected FROM loads "
+        "WHERE kind = ? AND sha256 = ? AND options = ? ORDER BY load_id LIMIT 1",
+        [kind, sha, options],
+    )
+
+
+def _unchanged(
+    con: duckdb.DuckDBPyConnection, prior: Any, args: LoadArgs, src: Source
+) -> LoadReport:
+    rejects = con.sql(
+        'SELECT line, column_name AS "column", reason FROM load_rejects '
+        f"WHERE load_id = {int(prior[0])} ORDER BY line"
+    ).to_arrow_table()
+    return LoadReport(
+        kind=args.kind.name,
+        file=src.name,
+        load_id=int(prior[0]),
+        rows_read=int(prior[1]),
+        rows_loaded=int(prior[2]),
+        rows_rejected=int(prior[3]),
+        rejects=rejects if rejects.num_rows else empty_rejects(),
+        unchanged=True,
+        snapshot_date=args.snapshot_date,
+        controller=args.controller,
+    )
+
+
+def _strict_error(src: Source, rejects: pa.Table) -> StrictLoadError:
+    top = rejects.slice(0, 1).to_pylist()[0]
+    return StrictLoadError(
+        f"{rejects.num_rows} row(s) rejected, so the strict load wrote nothing; the first: "
+        f"{top['reason']}",
+        rejects=rejects,
+        file=src.name,
+        line=top["line"],
+        column=top["column"],
+        hint="fix those rows, or load without --strict to load the rest and list the rejects",
+    )
+
+
+def _merge(
+    con: duckdb.DuckDBPyConnection, args: LoadArgs, staged: Staged, load_id: int, file: str
+) -> tuple[int, list[tuple[int, str, str]]]:
+    con.register("og_incoming", staged.rows)
+    try:
+        if args.kind.name == "directory":
+            assert staged.snapshot_date is not None
+            return merge_directory(con, load_id, staged.snapshot_date, file=file), []
+        if args.kind.name == "objections":
+            header = staged.mapping.get("objection_id", "objection_id")
+            return merge_objections(con, load_id, header)
+        return merge_versioned(con, args.kind, load_id), []
+    finally:
+        con.unregister("og_incoming")
+
+
+def run_load(source: Any, args: LoadArgs, connect: Connect, read: Connect) -> LoadReport:
+    """Load one source as `args` says; see the module docstring for the steps."""
+    with open_source(source, hash_bytes=True) as src:
+        sha, options = src.sha256(), args.options()
+        with read() as con:
+            prior = _prior(con, args.kind.name, sha, options)
+            if prior is not None:
+                return _unchanged(con, prior, args, src)
+        staged = stage(
+            args.kind,
+            src,
+            controller=args.controller,
+            snapshot_date=args.snapshot_date,
+            columns=args.columns,
+            region=args.region,
+        )
+        rejects = _rejects_table(src, staged, [])
+        if args.strict and rejects.num_rows:
+            raise _strict_error(src, rejects)
+        with connect() as con:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                prior = _prior(con, args.kind.name, sha, options)
+                if prior is not None:
+                    con.execute("ROLLBACK")
+                    return _unchanged(con, prior, args, src)
+                row = first(con, "SELECT coalesce(max(load_id), 0) + 1 FROM loads")
+                load_id = int(row[0]) if row else 1
+                changed, extra = _merge(con, args, staged, load_id, src.name)
+                if extra:
+                    rejects = _rejects_table(src, staged, extra)
+                    if args.strict:
+                        raise _strict_error(src, rejects)
+                rejected = rejects.num_rows
+                report = LoadReport(
+                    kind=args.kind.name,
+                    file=src.name,
+                    load_id=load_id,
+                    rows_read=staged.rows_read,
+                    rows_loaded=staged.rows_read - rejected,
+                    rows_rejected=rejected,
+                    rejects=rejects,
+                    rows_changed=changed,
+                    snapshot_date=staged.snapshot_date,
+                    controller=args.controller,
+                )
+                _record(con, report, sha, options)
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+        return report
+
+
+def _record(con: duckdb.DuckDBPyConnection, report: LoadReport, sha: str, options: str) -> None:
+    con.execute(
+        "INSERT INTO loads BY NAME SELECT ? AS load_id, ? AS kind, ? AS file_name, ? AS sha256, "
+        "? AS rows_read, ? AS rows_loaded, ? AS rows_rejected, ? AS loaded_at, ? AS controller, "
+        "? AS snapshot_date, ? AS rows_changed, ? AS options",
+        [
+            report.load_id,
+            report.kind,
+            _file_name(report.file),
+            sha,
+            report.rows_read,
+            report.rows_loaded,
+            report.rows_rejected,
+            datetime.now(UTC),
+            report.controller,
+            report.snapshot_date,
+            report.rows_changed,
+            options,
+        ],
+    )
+    if report.rows_rejected:
+        con.register("og_rejects", report.rejects.select(["line", "column", "reason"]))
+        con.execute(
+            f'INSERT INTO load_rejects SELECT {report.load_id}, line, "column", reason '
+            "FROM og_rejects"
+        )
+        con.unregister("og_rejects")
+
+
+def _file_name(name: str) -> str:
+    if name.startswith("<"):
+        return name
+    return name.replace("\\", "/").rsplit("/", 1)[-1]

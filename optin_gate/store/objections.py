@@ -1,0 +1,214 @@
+"""Objections recorded one at a time (`record_objection`): journal, merge, overlay, listeners.
+
+An agent hears "do not call me again": the objection is appended to the journal (durable),
+in-process listeners hear of it at once (a dial checker blocks the number on its next check),
+and it is merged into the `objections` table when the store can be written, as one `loads`
+row of kind `objection` per merged batch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import Any, Protocol
+
+import duckdb
+import pyarrow as pa
+
+from optin_gate._time import now_utc
+from optin_gate.store.database import first
+
+__all__ = [
+    "Listeners",
+    "MemoryJournal",
+    "Objection",
+    "merge_journal",
+    "objection_entry",
+    "overlay_journal",
+]
+
+log = logging.getLogger("optin_gate.store")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Objection:
+    """One recorded objection, as listeners receive it.
+
+    Attributes:
+        phone: The number's key: E.164 digits as an integer (`+420601234567` -> 420601234567).
+        controller: The controller objected to, or None for every controller.
+        objected_at: When, as an aware UTC datetime.
+        objection_id: Its id (generated from phone, controller and time).
+        source: Where it came from (free text), if given.
+    """
+
+    phone: int
+    controller: str | None
+    objected_at: datetime
+    objection_id: str
+    source: str | None = None
+
+
+class JournalLike(Protocol):
+    """What the file journal and the in-memory one both offer."""
+
+    def size(self) -> int:
+        """Bytes (or entries) pending."""
+
+    def append(self, entry: dict[str, Any]) -> None:
+        """Add one entry durably."""
+
+    def read(self) -> list[dict[str, Any]]:
+        """The pending entries."""
+
+    def draining(self) -> contextlib.AbstractContextManager[list[dict[str, Any]]]:
+        """The pending entries, removed if the block succeeds."""
+
+
+class MemoryJournal:
+    """The journal of an in-memory store: a list (there is nothing to survive there)."""
+
+    def __init__(self) -> None:
+        self._entries: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+
+    def size(self) -> int:
+        """Pending entries."""
+        return len(self._entries)
+
+    def append(self, entry: dict[str, Any]) -> None:
+        """Add one entry."""
+        with self._lock:
+            self._entries.append(entry)
+
+    def read(self) -> list[dict[str, Any]]:
+        """The pending entries."""
+        with self._lock:
+            return list(self._entries)
+
+    @contextlib.contextmanager
+    def draining(self) -> Iterator[list[dict[str, Any]]]:
+        """The pending entries, removed if the block succeeds."""
+        with self._lock:
+            entries = list(self._entries)
+            yield entries
+            del self._entries[: len(entries)]
+
+
+def objection_entry(objection: Objection) -> dict[str, Any]:
+    """The journal's JSON form of an objection."""
+    return {
+        "objection_id": objection.objection_id,
+        "phone": objection.phone,
+        "controller": objection.controller,
+        "objected_at": objection.objected_at.isoformat(),
+        "source": objection.source,
+    }
+
+
+def _table(entries: list[dict[str, Any]]) -> pa.Table:
+    return pa.table(
+        {
+            "objection_id": pa.array([e["objection_id"] for e in entries], pa.string()),
+            "phone": pa.array([int(e["phone"]) for e in entries], pa.int64()),
+            "controller": pa.array([e.get("controller") for e in entries], pa.string()),
+            "objected_at": pa.array(
+                [datetime.fromisoformat(e["objected_at"]) for e in entries],
+                pa.timestamp("us", tz="UTC"),
+            ),
+            "source": pa.array([e.get("source") for e in entries], pa.string()),
+        }
+    )
+
+
+def merge_journal(con: duckdb.DuckDBPyConnection, journal: JournalLike) -> int:
+    """Move pending objections into the table (own transaction); returns how many were new."""
+    with journal.draining() as entries:
+        if not entries:
+            return 0
+        con.register("og_journal", _table(entries))
+        con.execute("BEGIN TRANSACTION")
+        try:
+            new = con.execute(
+                "CREATE TEMP TABLE og_new_objections AS SELECT DISTINCT ON (objection_id) * "
+                "FROM og_journal j WHERE NOT EXISTS "
+                "(SELECT 1 FROM objections o WHERE o.objection_id = j.objection_id)"
+            )
+            row = first(con, "SELECT count(*) FROM og_new_objections")
+            count = int(row[0]) if row else 0
+            if count:
+                row = first(con, "SELECT coalesce(max(load_id), 0) + 1 FROM loads")
+                load_id = int(row[0]) if row else 1
+                con.execute(
+                    "INSERT INTO objections BY NAME SELECT *, ? AS load_id FROM og_new_objections",
+                    [load_id],
+                )
+                con.execute(
+                    "INSERT INTO loads BY NAME SELECT ? AS load_id, 'objection' AS kind, "
+                    "'<record_objection>' AS file_name, ? AS rows_read, ? AS rows_loaded, "
+                    "0 AS rows_rejected, ? AS loaded_at, ? AS rows_changed",
+                    [load_id, count, count, now_utc(), count],
+                )
+            con.execute("DROP TABLE og_new_objections")
+            con.execute("COMMIT")
+            del new
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        finally:
+            con.unregister("og_journal")
+        return count
+
+
+def overlay_journal(con: duckdb.DuckDBPyConnection, entries: list[dict[str, Any]]) -> None:
+    """Make `objections` on this (read-only) connection include the pending objections.
+
+    A temporary table of the same name shadows the stored one for this connection only.
+    """
+    if not entries:
+        return
+    row = first(con, "SELECT current_database()")
+    catalog = '"' + str(row[0] if row else "memory").replace('"', '""') + '"'
+    con.register("og_journal", _table(entries))
+    try:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE objections AS SELECT * FROM {catalog}.main.objections "
+            "UNION ALL BY NAME SELECT j.*, CAST(NULL AS INTEGER) AS load_id FROM "
+            "(SELECT DISTINCT ON (objection_id) * FROM og_journal) j WHERE NOT EXISTS "
+            f"(SELECT 1 FROM {catalog}.main.objections o WHERE o.objection_id = j.objection_id)"
+        )
+    finally:
+        con.unregister("og_journal")
+
+
+class Listeners:
+    """Callbacks told of each recorded objection, in this process."""
+
+    def __init__(self) -> None:
+        self._callbacks: list[Callable[[Objection], object]] = []
+        self._lock = threading.Lock()
+
+    def subscribe(self, callback: Callable[[Objection], object]) -> Callable[[], None]:
+        """Register `callback`; returns a function that unregisters it."""
+        with self._lock:
+            self._callbacks.append(callback)
+
+        def unsubscribe() -> None:
+            with self._lock, contextlib.suppress(ValueError):
+                self._callbacks.remove(callback)
+
+        return unsubscribe
+
+    def notify(self, objection: Objection) -> None:
+        """Call every callback; one that raises is logged and does not stop the others."""
+        with self._lock:
+            callbacks = list(self._callbacks)
+        for callback in callbacks:
+            try:
+                callback(objection)
+            except Exception:
+                log.exception("an objection listener failed (the objection is recorded)")

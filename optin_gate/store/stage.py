@@ -1,0 +1,309 @@
+"""Staging a load: a user's file to typed, checked, de-duplicated rows plus rejects.
+
+Runs in a private in-memory DuckDB, before the store is opened: a 10M-row file is parsed,
+normalized and checked without holding the store's lock. Set-based throughout: DuckDB reads
+the file, each DISTINCT phone text is normalized once (`optin_gate.numbers.normalize`) and
+joined back, dates are parsed in SQL (`optin_gate.io.parse_query`).
+
+A row is rejected, with its file line, column and reason, when a required field is empty, the
+phone is not a valid number, a date does not parse or a value is not one the schema allows,
+or when a later row of the file says something else about the same record.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from optin_gate.errors import InputError
+from optin_gate.io import (
+    FieldSpec,
+    Parse,
+    Source,
+    fold,
+    parse_date,
+    parse_query,
+    resolve_columns,
+    sql_literal,
+    text_sql,
+)
+from optin_gate.numbers import normalize
+from optin_gate.store.database import configure, first
+from optin_gate.store.kinds import Kind
+
+__all__ = ["Staged", "coerce_snapshot_date", "stage"]
+
+_TIME_HINT = {
+    "datetime": "not a date and time (write 2026-11-28 14:30 or 28.11.2026 14:30)",
+    "date": "not a date (write 2026-11-28 or 28.11.2026)",
+}
+
+
+@dataclasses.dataclass
+class Staged:
+    """A staged load.
+
+    Attributes:
+        rows: Accepted rows, one per record: `kind.store_columns` and `__row` (0-based).
+        rejects: `__row`, `column` (the file's header), `reason`, then the row's mapped fields
+            as text under the file's headers.
+        rows_read: Data rows in the source.
+        snapshot_date: The directory snapshot's date (directory loads only).
+        mapping: canonical column -> the file's header.
+    """
+
+    rows: pa.Table
+    rejects: pa.Table
+    rows_read: int
+    snapshot_date: date | None = None
+    mapping: dict[str, str] = dataclasses.field(default_factory=dict)
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _enum_sql(col: str, spec: FieldSpec) -> str:
+    """SQL: the value as one of the schema's enum values (NULL if none), folded like headers."""
+    assert spec.enum is not None
+    exact = ", ".join(sql_literal(v) for v in spec.enum)
+    folded = f"regexp_replace(strip_accents(lower({col})), '[\\s_\\-.]+', '', 'g')"
+    cases = " ".join(f"WHEN {sql_literal(fold(v))} THEN {sql_literal(v)}" for v in spec.enum)
+    return f"(CASE WHEN {col} IN ({exact}) THEN {col} ELSE (CASE {folded} {cases} END) END)"
+
+
+def _checks(
+    spec: FieldSpec, value: str, raw: str, header: str, phone_key: str | None
+) -> list[tuple[str, str]]:
+    """(condition, reason) pairs making a row a reject, for one field."""
+    out = []
+    if spec.required:
+        out.append((f"{raw} IS NULL", "required field is empty"))
+    if spec.name == "phone" and phone_key is not None:
+        out.append((f"{raw} IS NOT NULL AND {phone_key} IS NULL", "not a valid phone number"))
+    elif spec.type in _TIME_HINT:
+        out.append((f"{raw} IS NOT NULL AND {value} IS NULL", _TIME_HINT[spec.type]))
+    elif spec.enum is not None:
+        allowed = ", ".join(spec.enum)
+        out.append((f"{raw} IS NOT NULL AND {value} IS NULL", f"must be one of {allowed}"))
+    return [(cond, f"{header}\x1f{reason}") for cond, reason in out]
+
+
+def _normalize_phones(con: duckdb.DuckDBPyConnection, region: str) -> None:
+    distinct = con.sql("SELECT DISTINCT phone FROM og_text WHERE phone IS NOT NULL")
+    values = distinct.to_arrow_table().column("phone")
+    norm = normalize(values, region=region)
+    e164 = norm.column("e164")
+    keys = pc.cast(pc.utf8_slice_codeunits(e164, 1), pa.int64())
+    table = pa.table({"raw": values, "key": keys}).filter(pc.is_valid(keys))
+    con.register("og_norm_arrow", table)
+    con.execute("CREATE TEMP TABLE og_norm AS SELECT * FROM og_norm_arrow")
+    con.unregister("og_norm_arrow")
+
+
+def _load_raw(con: duckdb.DuckDBPyConnection, src: Source, mapping: dict[str, str]) -> int:
+    relation = src.relation(con, "og_input")
+    select = ", ".join(f"{_ident(header)} AS {_ident(name)}" for name, header in mapping.items())
+    try:
+        con.execute(f"CREATE TEMP TABLE og_raw AS SELECT {select} FROM {relation}")
+    except duckdb.Error as exc:
+        raise src.read_error(exc) from None
+    count = first(con, "SELECT count(*) FROM og_raw")
+    return int(count[0]) if count else 0
+
+
+def _text(con: duckdb.DuckDBPyConnection, mapping: dict[str, str]) -> dict[str, str]:
+    """og_text: each field as trimmed text (NULL when empty), plus typed time columns as is."""
+    types = {r[0]: str(r[1]) for r in con.execute("DESCRIBE og_raw").fetchall()}
+    cols = [f"{text_sql(_ident(n), types[n])} AS {_ident(n)}" for n in mapping]
+    cols += [
+        f"{_ident(n)} AS {_ident('og_orig_' + n)}"
+        for n in mapping
+        if types[n].upper().startswith(("TIMESTAMP", "DATE"))
+    ]
+    con.execute(
+        f"CREATE TEMP TABLE og_text AS SELECT rowid AS __row, {', '.join(cols)} FROM og_raw"
+    )
+    return types
+
+
+def _typed(
+    con: duckdb.DuckDBPyConnection, kind: Kind, mapping: dict[str, str], types: dict[str, str]
+) -> None:
+    """og_typed: typed values of every schema column and the row's first error, if any."""
+    parses = []
+    for name in mapping:
+        spec = kind.schema.field(name)
+        if spec.type in _TIME_HINT:
+            typed = types[name].upper().startswith(("TIMESTAMP", "DATE"))
+            column = f"og_orig_{name}" if typed else name
+            parses.append(
+                Parse(column, types[name] if typed else "VARCHAR", spec.type, f"og_v_{name}")
+            )
+    parsed = f"({parse_query('og_text', parses)})"
+    values, checks = [], []
+    for name in kind.schema.names:
+        if name not in mapping:
+            values.append(f"NULL AS {_ident(name)}")
+            continue
+        spec = kind.schema.field(name)
+        raw = f"p.{_ident(name)}"
+        if name == "phone":
+            value = "n.key"
+        elif spec.type in _TIME_HINT:
+            value = f"p.og_v_{name}"
+        elif spec.enum is not None:
+            value = _enum_sql(raw, spec)
+        else:
+            value = raw
+        values.append(f"{value} AS {_ident(name)}")
+        checks += _checks(spec, value, raw, mapping[name], "n.key" if name == "phone" else None)
+    error = " ".join(f"WHEN {cond} THEN {sql_literal(reason)}" for cond, reason in checks)
+    error_sql = f"CASE {error} END" if checks else "NULL"
+    join = " LEFT JOIN og_norm n ON n.raw = p.phone" if "phone" in mapping else ""
+    con.execute(
+        f"CREATE TEMP TABLE og_typed AS SELECT p.__row, {', '.join(values)}, "
+        f"{error_sql} AS og_error FROM {parsed} p{join}"
+    )
+
+
+def _snapshot(
+    con: duckdb.DuckDBPyConnection, src: Source, given: date | None, mapping: dict[str, str]
+) -> date:
+    found = [
+        r[0]
+        for r in con.execute(
+            "SELECT DISTINCT snapshot_date FROM og_typed "
+            "WHERE og_error IS NULL AND snapshot_date IS NOT NULL ORDER BY 1 LIMIT 3"
+        ).fetchall()
+    ]
+    header = mapping.get("snapshot_date")
+    if given is not None:
+        if found and found != [given]:
+            other = next(d for d in found if d != given)
+            raise InputError(
+                f"snapshot_date={given.isoformat()} was given but the file says "
+                f"{other.isoformat()}",
+                file=src.name,
+                column=header,
+                hint="drop the argument, or fix the file's snapshot_date column",
+            )
+        return given
+    if not found:
+        raise InputError(
+            "a directory snapshot needs its date",
+            file=src.name,
+            hint="pass --snapshot-date 2026-11-01 (Python: snapshot_date=...) or add a "
+            "snapshot_date column",
+        )
+    if len(found) > 1:
+        raise InputError(
+            f"the file holds several snapshot dates ({', '.join(d.isoformat() for d in found)})",
+            file=src.name,
+            column=header,
+            hint="a directory load is one full snapshot: split the file by date",
+        )
+    return found[0]  # type: ignore[no-any-return]
+
+
+def _dedupe(con: duckdb.DuckDBPyConnection, kind: Kind, mapping: dict[str, str]) -> None:
+    """og_rows: one row per record; conflicting extra rows go to og_dup_rejects."""
+    key = ", ".join(kind.key)
+    content = [c for c in kind.store_columns if c != "snapshot_date"]
+    dups = first(
+        con, f"SELECT count(*) FROM (SELECT {key} FROM og_fin GROUP BY {key} HAVING count(*) > 1)"
+    )
+    header = mapping.get(kind.key[-1], kind.key[-1])
+    if kind.name == "directory":
+        reason = "the number is listed again with another mark; the most restrictive is kept"
+    else:
+        reason = f"a later row of the file has the same {kind.key[-1]} and is loaded instead"
+    con.execute('CREATE TEMP TABLE og_dup_rejects (__row BIGINT, "column" VARCHAR, reason VARCHAR)')
+    if not dups or dups[0] == 0:
+        con.execute("CREATE TEMP VIEW og_rows AS SELECT * FROM og_fin")
+        return
+    con.execute(
+        f"CREATE TEMP TABLE og_ranked AS SELECT *, "
+        f"row_number() OVER (PARTITION BY {key} ORDER BY {kind.priority_sql()}) AS og_rank "
+        f"FROM og_fin WHERE ({key}) IN (SELECT ({key}) FROM og_fin GROUP BY {key} "
+        f"HAVING count(*) > 1)"
+    )
+    on = " AND ".join(f"w.{k} IS NOT DISTINCT FROM l.{k}" for k in kind.key)
+    winner = ", ".join(f"w.{c}" for c in content)
+    loser = ", ".join(f"l.{c}" for c in content)
+    same = f"({winner}) IS NOT DISTINCT FROM ({loser})"
+    con.execute(
+        f"INSERT INTO og_dup_rejects SELECT l.__row, {sql_literal(header)}, {sql_literal(reason)} "
+        f"FROM og_ranked l JOIN og_ranked w ON {on} AND w.og_rank = 1 "
+        f"WHERE l.og_rank > 1 AND NOT {same}"
+    )
+    con.execute(
+        f"CREATE TEMP VIEW og_rows AS SELECT * EXCLUDE (og_rank) FROM og_ranked WHERE og_rank = 1 "
+        f"UNION ALL BY NAME SELECT * FROM og_fin WHERE ({key}) NOT IN "
+        f"(SELECT ({key}) FROM og_ranked)"
+    )
+
+
+def _rejects(con: duckdb.DuckDBPyConnection, mapping: dict[str, str]) -> pa.Table:
+    fields = ", ".join(
+        f"CAST(r.{_ident(name)} AS VARCHAR) AS {_ident(header)}" for name, header in mapping.items()
+    )
+    sql = (
+        'WITH e AS (SELECT __row, split_part(og_error, chr(31), 1) AS "column", '
+        "split_part(og_error, chr(31), 2) AS reason FROM og_typed WHERE og_error IS NOT NULL "
+        "UNION ALL SELECT * FROM og_dup_rejects) "
+        f'SELECT e.__row, e."column", e.reason, {fields} FROM e '
+        "JOIN (SELECT rowid AS __row, * FROM og_raw) r USING (__row) ORDER BY e.__row"
+    )
+    return con.sql(sql).to_arrow_table()
+
+
+def stage(
+    kind: Kind,
+    src: Source,
+    *,
+    controller: str | None,
+    snapshot_date: date | None,
+    columns: dict[str, str] | None,
+    region: str,
+) -> Staged:
+    """Read, type, check and de-duplicate one source for `kind`.
+
+    Raises:
+        InputError: A required column is missing, the file cannot be read, or (directory) the
+            snapshot date is missing, ambiguous or contradicts `snapshot_date`.
+    """
+    required = None
+    if kind.name == "directory":
+        required = [n for n in kind.schema.required if n != "snapshot_date"]
+    mapping = resolve_columns(
+        src.columns, kind.schema, columns=columns, file=src.name, require=required
+    )
+    con = configure(duckdb.connect())
+    try:
+        rows_read = _load_raw(con, src, mapping)
+        types = _text(con, mapping)
+        _normalize_phones(con, region)
+        _typed(con, kind, mapping, types)
+        snapshot = None
+        if kind.name == "directory":
+            snapshot = _snapshot(con, src, snapshot_date, mapping)
+        typed = "(SELECT * FROM og_typed WHERE og_error IS NULL)"
+        con.execute(f"CREATE TEMP TABLE og_fin AS {kind.finish_sql(typed, controller)}")
+        _dedupe(con, kind, mapping)
+        columns_out = ", ".join(("__row", *kind.store_columns))
+        rows = con.sql(f"SELECT {columns_out} FROM og_rows").to_arrow_table()
+        rejects = _rejects(con, mapping)
+        return Staged(rows, rejects, rows_read, snapshot, mapping)
+    finally:
+        con.close()
+
+
+def coerce_snapshot_date(value: Any) -> date | None:
+    """The `snapshot_date=` argument as a date (None stays None)."""
+    return None if value is None else parse_date(value, name="snapshot_date")
