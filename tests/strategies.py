@@ -121,3 +121,162 @@ def evidence(draw: st.DrawFn) -> Evidence:
         for d in snap_days
     }
     return Evidence(consents, objections, contracts, snapshots)
+
+
+# --- phone strings (see tests/numbers) ------------------------------------------------------
+# Realistic numbers of many countries written the ways users write them, then decorated the
+# ways files mangle them. Built from phonenumbers' own example numbers with random tails, so a
+# good share is valid and the rest is near-valid: the cases where a fast path could go wrong.
+
+import phonenumbers  # noqa: E402
+
+PHONE_REGIONS = ("CZ", "SK", "DE", "AT", "PL", "US", "GB")
+# Beyond PHONE_REGIONS: shared calling codes (IT/VA, RU/KZ, AU, GB/GG, US/CA), national
+# prefixes with carrier codes or transform rules (AR, BR, MX), Italian leading zeros, and
+# plans with local-only lengths.
+PHONE_COUNTRIES = (
+    *PHONE_REGIONS,
+    *("FR", "IT", "HU", "UA", "CH", "RU", "KZ", "AR", "BR", "MX", "AU", "IN", "CN"),
+    *("JP", "IE", "NL", "BE", "GG", "CA", "VA", "FI"),
+)
+_SEPARATORS = (" ", " ", "-", ".", "/", "\u00a0", "", " - ", "\u2013", "\u2212", "\u3000")
+_EXTENSIONS = (" ext. 12", " x 5", ";ext=123", " #12", ",,44", " ext 9876543210")
+_DIGIT_SETS = ("０１２３４５６７８９", "٠١٢٣٤٥٦٧٨٩", "०१२३४५६७८९")
+_FORMS = ("+cc", "+cc", "(+cc)", "00cc", "011cc", "cc", "national", "national", "bare")
+_FORMS += ("+cc0", "+ cc", "++cc", "0cc", "(0)")
+
+
+def _example_numbers(region: str) -> tuple[str, ...]:
+    found = set()
+    for kind in phonenumbers.supported_types_for_region(region):
+        example = phonenumbers.example_number_for_type(region, kind)
+        if example is not None:
+            found.add(phonenumbers.national_significant_number(example))
+    return tuple(sorted(found)) or ("123456789",)
+
+
+_EXAMPLES = {region: _example_numbers(region) for region in PHONE_COUNTRIES}
+
+
+@st.composite
+def national_numbers(draw: st.DrawFn, region: str) -> str:
+    """An example number of `region` with a random tail, sometimes a digit short or long."""
+    base = draw(st.sampled_from(_EXAMPLES[region]))
+    keep = draw(st.integers(max(0, len(base) - 6), len(base)) | st.integers(0, len(base)))
+    size = max(0, len(base) - keep + draw(st.sampled_from([0, 0, 0, 0, -1, 1, -2, 2])))
+    return base[:keep] + draw(st.text("0123456789", min_size=size, max_size=size))
+
+
+def _grouped(draw: st.DrawFn, digits: str, separator: str) -> str:
+    """Digits split into groups of 1-4 joined by `separator` (sometimes a random one)."""
+    parts, rest = [], digits
+    while rest:
+        size = draw(st.integers(1, 4))
+        parts.append(rest[:size])
+        rest = rest[size:]
+    joined = parts[0] if parts else ""
+    for part in parts[1:]:
+        mixed = draw(st.sampled_from([separator] * 5 + list(_SEPARATORS)))
+        joined += mixed + part
+    return joined
+
+
+@st.composite
+def phone_strings(draw: st.DrawFn, countries: tuple[str, ...] = PHONE_COUNTRIES) -> str:
+    """A number as a user's file may hold it: any country, any common shape, sometimes mangled."""
+    region = draw(st.sampled_from(countries))
+    cc = str(phonenumbers.country_code_for_region(region))
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    prefix = (metadata.national_prefix or "") if metadata is not None else ""
+    nsn = draw(national_numbers(region))
+    separator = draw(st.sampled_from(_SEPARATORS))
+    body = _grouped(draw, nsn, separator)
+    form = draw(st.sampled_from(_FORMS))
+    text = {
+        "+cc": f"+{cc}{separator}{body}",
+        "(+cc)": f"(+{cc}){separator}{body}",
+        "00cc": f"00{cc}{separator}{body}",
+        "011cc": f"011{cc}{separator}{body}",
+        "cc": f"{cc}{separator}{body}",
+        "national": f"{prefix}{separator if draw(st.booleans()) else ''}{body}",
+        "bare": body,
+        "+cc0": f"+{cc} ({prefix or '0'}) {body}",
+        "+ cc": f"+ {cc}{body}",
+        "++cc": f"++{cc}{body}",
+        "0cc": f"0{cc}{body}",
+        "(0)": f"({prefix or '0'}{body[:3]}) {body[3:]}",
+    }[form]
+    return draw(_mangled(text))
+
+
+@st.composite
+def _mangled(draw: st.DrawFn, text: str) -> str:  # noqa: PLR0911 - one return per mangling
+    """Whitespace, and sometimes what spreadsheets, CRMs and people do to a number."""
+    text = draw(st.sampled_from(["", "", "", " ", "  ", "\u00a0", "\t"])) + text
+    text += draw(st.sampled_from(["", "", "", " ", "\u00a0", "\n", ")"]))
+    how = draw(st.integers(0, 19))
+    digits = "".join(c for c in text if c.isascii() and c.isdigit())
+    if how == 0:
+        return "tel:" + text.strip().replace(" ", "-")
+    if how == 1:
+        return text + draw(st.sampled_from(_EXTENSIONS))
+    if how == 2:
+        table = str.maketrans("0123456789", draw(st.sampled_from(_DIGIT_SETS)))
+        return text.translate(table)
+    if how == 3 and digits:
+        return draw(st.sampled_from(["{:.5E}", "{:.0f}", "{}", "{:.1f}"])).format(float(digits))
+    if how == 4:
+        return draw(st.sampled_from(["Tel: ", "mob. ", "T: ", "tel. č. ", "GSM "])) + text
+    if how == 5:
+        spot = draw(st.integers(0, len(text)))
+        return text[:spot] + draw(st.text(min_size=1, max_size=3)) + text[spot:]
+    if how == 6:
+        return text * draw(st.integers(2, 30))
+    if how == 7:
+        return text + " / " + text
+    return text
+
+
+# Everything a phone column can hold: realistic numbers, number-like noise and any text.
+phone_texts = st.one_of(
+    phone_strings(),
+    phone_strings(),
+    phone_strings(),
+    st.text(alphabet="0123456789+-(). /\u00a0x#*;,", max_size=30),
+    st.text(max_size=40),
+    st.sampled_from(["", " ", "+", "00", "420", "n/a", "neuvedeno", "-", "0"]),
+)
+
+
+# ---- io: user-written times ----------------------------------------------------------------
+_DST_EDGES = (
+    datetime(2026, 3, 29, 1, 30),
+    datetime(2026, 3, 29, 2, 30),
+    datetime(2026, 10, 25, 2, 30),
+    datetime(2025, 10, 26, 2, 0),
+    datetime(1995, 9, 24, 2, 30),
+    datetime(1940, 4, 1, 2, 30),
+)
+
+# Naive wall-clock times as users write them: any second from 1900 to 2199, and the hours
+# around Prague's clock changes (the spring gap, the repeated autumn hour).
+local_times = st.one_of(
+    st.datetimes(min_value=datetime(1900, 1, 2), max_value=datetime(2199, 12, 30)).map(
+        lambda d: d.replace(microsecond=0)
+    ),
+    st.sampled_from(_DST_EDGES).flatmap(
+        lambda d: st.integers(-90, 90).map(lambda m: d + timedelta(minutes=m))
+    ),
+)
+
+
+def iso_text(d: datetime, sep: str = " ", seconds: bool = True) -> str:
+    """ISO 8601 without a zone, as Excel or Python would write it."""
+    return d.strftime(f"%Y-%m-%d{sep}%H:%M" + (":%S" if seconds else ""))
+
+
+def czech_text(d: datetime, spaced: bool = False, seconds: bool = True) -> str:
+    """Czech `28.11.2026 14:30:15` (or `28. 11. 2026 ...`), day and month not zero-padded."""
+    dot = ". " if spaced else "."
+    time = f"{d.hour}:{d.minute:02d}" + (f":{d.second:02d}" if seconds else "")
+    return f"{d.day}{dot}{d.month}{dot}{d.year} {time}"
