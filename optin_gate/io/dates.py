@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import threading
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -250,22 +251,36 @@ def _forms(s: str) -> tuple[str, str, str]:
     return local, zoned, czech
 
 
+_LOCAL = threading.local()
+
+
+def _connection() -> Any:
+    """A per-thread in-memory DuckDB connection for the small helpers below."""
+    con = getattr(_LOCAL, "con", None)
+    if con is None:
+        import duckdb
+
+        con = duckdb.connect()
+        con.execute("SET TimeZone = 'UTC'")
+        con.execute("SET enable_progress_bar = false")
+        _LOCAL.con = con
+    return con
+
+
 def _run(values: Any, kind: str) -> Any:
-    import duckdb
     import pyarrow as pa
 
     array = values if isinstance(values, pa.ChunkedArray | pa.Array) else pa.array(values)
     if array.type == pa.null():
         array = array.cast(pa.string())
-    con = duckdb.connect()
+    con = _connection()
+    con.register("og_values", pa.table({"x": array}))
     try:
-        con.execute("SET TimeZone = 'UTC'")
-        con.register("v", pa.table({"x": array}))
-        sql_type = str(con.execute("DESCRIBE SELECT x FROM v").fetchall()[0][1])
-        query = parse_query("v", [Parse("x", sql_type, kind, "y")])
+        sql_type = str(con.execute("DESCRIBE SELECT x FROM og_values").fetchall()[0][1])
+        query = parse_query("og_values", [Parse("x", sql_type, kind, "y")])
         return con.sql(f"SELECT y FROM ({query})").to_arrow_table().column("y")
     finally:
-        con.close()
+        con.unregister("og_values")
 
 
 def parse_timestamps(values: Any) -> Any:
