@@ -1,24 +1,34 @@
-"""The batch engine: one DuckDB query over Arrow decides a whole call list (issue 4).
+"""The batch engine: one DuckDB pass over Arrow decides a whole call list.
 
-PLACEHOLDER until issue 4 lands.
+* `run_filter` (behind `Gate.filter`): a list in memory, returned as a `FilterResult`.
+* `filter_file` (behind `optin-gate filter`): a file to files, streamed by DuckDB.
+* `optin_gate.engine.query.prepare_decisions`: the decision query both use, and the audit.
+
+Only `FilterResult` loads with the package; the pipeline loads on first use.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from optin_gate.errors import OptinGateError
+from optin_gate.engine.result import FilterResult
 
 if TYPE_CHECKING:
+    from optin_gate.engine.stream import FileSummary
     from optin_gate.gate import Gate
 
-__all__ = ["FilterResult", "run_filter"]
-
-
-class FilterResult:
-    """Every input row with its decision (issue 4)."""
+__all__ = ["FilterResult", "filter_file", "run_filter"]
 
 
 def run_filter(gate: Gate, source: Any, **kwargs: Any) -> FilterResult:
-    """Decide every row of a call list (issue 4)."""
-    raise OptinGateError("the batch filter is not built yet", hint="see issue 4")
+    """Decide every row of a call list in memory (see `optin_gate.engine.filter.run_filter`)."""
+    from optin_gate.engine.filter import run_filter as run
+
+    return run(gate, source, **kwargs)
+
+
+def filter_file(gate: Gate, source: Any, **kwargs: Any) -> FileSummary:
+    """Filter a list file to output files (see `optin_gate.engine.stream.filter_file`)."""
+    from optin_gate.engine.stream import filter_file as run
+
+    return run(gate, source, **kwargs)

@@ -57,7 +57,8 @@ class Decided:
 
     Attributes:
         decided: A temp table with one row per distinct key: the key columns (`raw`, and `t`,
-            `controller`, `call_type` where those vary per row) and `DECISION_COLUMNS`.
+            `controller`, `call_type` where those vary per row), `n` (how many rows of the
+            relation have that key: sum it per reason for a summary) and `DECISION_COLUMNS`.
         keys: The key columns of `decided`, in order (always starting with `raw`).
         rows_sql: A query giving every row of the relation, its own columns first (`r.*`),
             then `DECISION_COLUMNS`. No set order: add `ORDER BY` on a row-number column of
@@ -145,7 +146,10 @@ def prepare_decisions(
     if isinstance(call_type, Column):
         key_sql["call_type"] = call_sql
     varying = ", ".join(f"{sql} AS {k}" for k, sql in key_sql.items())
-    con.execute(f"CREATE TEMP TABLE {keys_t} AS SELECT DISTINCT {varying} FROM {relation} r")
+    con.execute(
+        f"CREATE TEMP TABLE {keys_t} AS "
+        f"SELECT {varying}, count(*) AS n FROM {relation} r GROUP BY ALL"
+    )
 
     # 1. Normalize each distinct string once, in Python (phonenumbers' semantics).
     raw = con.sql(f"SELECT DISTINCT raw FROM {keys_t}").to_arrow_table().column(0)
@@ -173,7 +177,7 @@ def prepare_decisions(
     )
 
     # 3. Rules once per distinct key.
-    key_cols = ", ".join(f"k.{c}" for c in key_sql)
+    key_cols = ", ".join(f"k.{c}" for c in (*key_sql, "n"))
     facts_rel = (
         f"(SELECT {key_cols}, n.e164, coalesce(n.valid, FALSE) AS valid, n.country, "
         f"n.number_type, ({k['call_type']} IS DISTINCT FROM 'live') AS automated, "
@@ -184,7 +188,7 @@ def prepare_decisions(
         f"AND f.controller = {k['controller']})"
     )
     decision = compile_rules(policy).decision_sql(facts_rel)
-    out_cols = ", ".join((*key_sql, *DECISION_COLUMNS))
+    out_cols = ", ".join((*key_sql, "n", *DECISION_COLUMNS))
     con.execute(f"CREATE TEMP TABLE {decided_t} AS SELECT {out_cols} FROM ({decision})")
 
     # 4. Join back.

@@ -1,0 +1,100 @@
+"""`run_filter`: a whole call list decided in memory, for `Gate.filter`.
+
+DuckDB decides each distinct phone string once (`prepare_decisions`); Arrow then hands every
+row its decision with a hash lookup (`pyarrow.compute.index_in`) and appends the five columns
+to the input table. The input's own columns are never converted, so they come back
+bit-for-bit, and the order is the input's by construction: no sort.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from optin_gate._time import TimeLike, to_utc
+from optin_gate.engine.inputs import check_output_names, find_phone_column, phone_text
+from optin_gate.engine.query import DECISION_COLUMNS, prepare_decisions
+from optin_gate.engine.result import FilterResult
+from optin_gate.io import open_source
+
+if TYPE_CHECKING:
+    from optin_gate.gate import Gate
+
+__all__ = ["DECISION_SCHEMA", "decide_phones", "run_filter", "tune"]
+
+DECISION_SCHEMA = pa.schema(
+    [
+        pa.field("e164", pa.string()),
+        pa.field("allowed", pa.bool_(), nullable=False),
+        pa.field("reason", pa.string(), nullable=False),
+        pa.field("evidence", pa.string()),
+        pa.field("rule_set", pa.string(), nullable=False),
+    ]
+)
+
+
+def tune(con: duckdb.DuckDBPyConnection) -> None:
+    """Use every core of the machine for this connection's database."""
+    con.execute(f"SET threads = {os.cpu_count() or 1}")
+
+
+def decide_phones(gate: Gate, phones: pa.ChunkedArray, *, at: Any, call_type: str) -> pa.Table:
+    """The decision columns for each phone string, aligned with `phones` (same length, order).
+
+    Args:
+        gate: Supplies the store, controller and policy.
+        phones: Phone numbers as written (strings; nulls allowed).
+        at: The decision instant, aware.
+        call_type: "live" or "automated".
+    """
+    with gate.store.connect(read_only=True) as con:
+        tune(con)
+        con.register("og_phones", pa.table({"phone": phones}))
+        decided = prepare_decisions(
+            con,
+            "og_phones",
+            phone="phone",
+            at=at,
+            controller=gate.controller,
+            call_type=call_type,
+            policy=gate.policy,
+        )
+        columns = ", ".join(DECISION_COLUMNS)
+        lookup = con.sql(f"SELECT raw, {columns} FROM {decided.decided}").to_arrow_table()
+        decided.drop(con)
+        con.unregister("og_phones")
+    index = pc.index_in(phones, value_set=lookup.column("raw").combine_chunks(), skip_nulls=False)
+    if index.null_count:  # every string was decided: a miss is a bug, never a silent allow
+        raise AssertionError("a phone number came back without a decision")
+    return lookup.select(list(DECISION_COLUMNS)).take(index).cast(DECISION_SCHEMA)
+
+
+def run_filter(
+    gate: Gate,
+    source: Any,
+    *,
+    as_of: TimeLike = None,
+    phone_column: str | None = None,
+    call_type: str = "live",
+) -> FilterResult:
+    """Decide every row of a call list (CSV/Parquet path, pandas DataFrame, Arrow table).
+
+    Raises:
+        InputError: Unreadable source, no phone column, an output column name already taken,
+            or a bad `as_of`; nothing is decided then.
+    """
+    at = to_utc(as_of, name="as_of")
+    with open_source(source) as src:
+        phone = find_phone_column(src.columns, phone_column, file=src.name)
+        check_output_names(src.columns, file=src.name)
+        table = src.to_arrow()
+        name = src.name
+    phones = phone_text(table.column(phone), file=name, name=phone)
+    decisions = decide_phones(gate, phones, at=at, call_type=call_type)
+    for field, column in zip(decisions.schema, decisions.columns, strict=True):
+        table = table.append_column(field, column)
+    return FilterResult(table, name, phone, at, gate.controller, call_type)

@@ -1,0 +1,110 @@
+"""What a call list must offer before anything is decided: a phone column, free output names.
+
+Both filter paths (in memory and file to file) check a list here first, so an input error
+stops the run before any output file is started.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from optin_gate.engine.query import DECISION_COLUMNS
+from optin_gate.errors import InputError
+from optin_gate.io import ALIASES, fold, load_schema, resolve_columns
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+__all__ = ["check_output_names", "find_phone_column", "phone_text"]
+
+
+def _listing(found: Sequence[str]) -> str:
+    return ", ".join(repr(c) for c in found) if found else "(none)"
+
+
+def find_phone_column(found: Sequence[str], phone_column: str | None, *, file: str) -> str:
+    """The header holding the phone numbers: the one given, else found by English/Czech name.
+
+    Raises:
+        InputError: The given column is missing, no header looks like a phone column, or
+            several do; the hint names the `--phone-column` that fixes it.
+    """
+    if phone_column is not None:
+        if phone_column in found:
+            return phone_column
+        close = difflib.get_close_matches(phone_column, list(found), n=1)
+        guess = f"did you mean --phone-column {close[0]!r}? " if close else ""
+        raise InputError(
+            f"the list has no column {phone_column!r} (its columns: {_listing(found)})",
+            file=file,
+            column=phone_column,
+            hint=f"{guess}spell the header exactly as the file does",
+        )
+    schema = load_schema("campaign_list")
+    try:
+        return resolve_columns(found, schema, file=file, require=("phone",))["phone"]
+    except InputError:
+        pass
+    names = {fold("phone"), *(fold(a) for a in ALIASES["phone"])}
+    candidates = [c for c in found if fold(c) in names]
+    if len(candidates) > 1:
+        message = f"several columns look like phone numbers: {_listing(candidates)}"
+        hint = f"say which one with --phone-column {candidates[0]!r}"
+    else:
+        message = f"no column looks like phone numbers (the columns: {_listing(found)})"
+        hint = "name it with --phone-column COLUMN"
+    raise InputError(message, file=file, hint=f"{hint} (Python: phone_column=...)")
+
+
+def check_output_names(found: Sequence[str], *, file: str) -> None:
+    """The decision columns must not overwrite input columns.
+
+    Raises:
+        InputError: The list already has a column named like one the filter adds.
+    """
+    taken = [c for c in DECISION_COLUMNS if c in found]
+    if taken:
+        raise InputError(
+            f"the list already has a column named {taken[0]!r}, which the filter adds "
+            f"(it adds {', '.join(DECISION_COLUMNS)})",
+            file=file,
+            column=taken[0],
+            hint=f"rename or drop the column {taken[0]!r} before filtering "
+            "(e.g. a decisions file from an earlier run: filter the original list instead)",
+        )
+
+
+def phone_text(column: pa.ChunkedArray, *, file: str, name: str) -> pa.ChunkedArray:
+    """The phone column as text, the way DuckDB casts it (integers stay digits).
+
+    Raises:
+        InputError: A column type that cannot hold phone numbers (e.g. dates).
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    kind = column.type
+    if pa.types.is_dictionary(kind):
+        column = column.cast(kind.value_type)
+        kind = kind.value_type
+    if pa.types.is_string(kind):
+        return column
+    if pa.types.is_large_string(kind) or pa.types.is_string_view(kind):
+        return column.cast(pa.string())
+    if pa.types.is_floating(kind):
+        # pandas turns an integer column with gaps into floats: 601234567.0 means 601234567.
+        whole = pc.equal(pc.floor(column), column)
+        if pc.all(pc.or_kleene(whole, pc.is_null(column))).as_py() is not False:
+            return pc.cast(pc.cast(column, pa.int64()), pa.string())
+    if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind):
+        return pc.cast(column, pa.string())
+    if pa.types.is_null(kind):
+        return pa.chunked_array([pa.nulls(len(column), pa.string())])
+    raise InputError(
+        f"the phone column holds {kind} values, not phone numbers",
+        file=file,
+        column=name,
+        hint="point --phone-column at the column with the numbers",
+    )
