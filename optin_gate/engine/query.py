@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import duckdb
@@ -112,6 +113,7 @@ def prepare_decisions(
     controller: str | Column,
     call_type: str | Column,
     policy: Policy,
+    on_step: Callable[[str], None] | None = None,
 ) -> Decided:
     """Decide every row of `relation`: normalize, as-of facts, rules; one pass per distinct key.
 
@@ -130,6 +132,7 @@ def prepare_decisions(
         call_type: "live" or "automated" for all rows, or a `Column` per row holding those
             values (anything else is treated as automated: the stricter rule, fail closed).
         policy: The policy the rules and the facts are bound to.
+        on_step: Called with a short label as each phase starts (for progress displays).
 
     Returns:
         `Decided`; `rows_sql` yields `r.*` plus `DECISION_COLUMNS` for every row.
@@ -145,6 +148,8 @@ def prepare_decisions(
             key_sql[key] = sql
     if isinstance(call_type, Column):
         key_sql["call_type"] = call_sql
+    step = on_step or (lambda label: None)
+    step("reading the phone numbers")
     varying = ", ".join(f"{sql} AS {k}" for k, sql in key_sql.items())
     con.execute(
         f"CREATE TEMP TABLE {keys_t} AS "
@@ -153,6 +158,7 @@ def prepare_decisions(
 
     # 1. Normalize each distinct string once, in Python (phonenumbers' semantics).
     raw = con.sql(f"SELECT DISTINCT raw FROM {keys_t}").to_arrow_table().column(0)
+    step(f"normalizing {len(raw):,} distinct numbers")
     norm = normalize(raw, region=policy.default_region)
     norm = norm.append_column("raw", raw)
     key = pc.cast(pc.utf8_slice_codeunits(norm.column("e164"), 1), pa.int64())
@@ -162,6 +168,7 @@ def prepare_decisions(
     con.unregister(f"{norm_t}_arrow")
 
     # 2. Facts once per distinct (number, time, controller).
+    step("looking up the evidence")
     consts = {"t": t_sql, "controller": ctrl_sql, "call_type": call_sql}
     k = {name: f"k.{name}" if name in key_sql else sql for name, sql in consts.items()}
     con.execute(

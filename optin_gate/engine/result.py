@@ -47,7 +47,7 @@ class FilterResult:
     call_type: str
 
     def __len__(self) -> int:
-        return self.table.num_rows
+        return int(self.table.num_rows)
 
     def __repr__(self) -> str:
         allowed = self.permitted_count
@@ -59,7 +59,8 @@ class FilterResult:
     @property
     def permitted_count(self) -> int:
         """How many rows may be called."""
-        return int(pc.sum(self.table.column("allowed")).as_py() or 0)
+        total = pc.sum(self.table.column("allowed")).as_py()
+        return int(total or 0)
 
     @property
     def permitted(self) -> pa.Table:
@@ -80,7 +81,8 @@ class FilterResult:
 
     def to_pandas(self, **kwargs: Any) -> pd.DataFrame:
         """The table as a pandas DataFrame (imports pandas only now)."""
-        return self.table.to_pandas(**kwargs)
+        frame: pd.DataFrame = self.table.to_pandas(**kwargs)
+        return frame
 
     def write(self, path: str | os.PathLike[str], *, permitted_only: bool = False) -> Path:
         """Write the rows (or only the permitted ones) as CSV or Parquet, by the extension.

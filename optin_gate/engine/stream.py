@@ -1,0 +1,272 @@
+"""`filter_file`: a call list file to output files, streamed by DuckDB (`optin-gate filter`).
+
+Rows never pass through Python: DuckDB reads the file (`optin_gate.io`'s `read_csv` /
+`read_parquet`), the decision query decides each distinct phone string once, and `COPY` writes
+the outputs, joined back to the rows and ordered by their position in the file. Each output is
+written to a temporary file in its folder and renamed only when every output is complete, so a
+dialler never picks up half a list. With DuckDB's `memory_limit` set, lists larger than memory
+spill to its temp directory and still complete.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import functools
+import os
+import tempfile
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+
+from optin_gate._time import TimeLike, to_utc
+from optin_gate.engine.filter import tune
+from optin_gate.engine.inputs import check_output_names, find_phone_column
+from optin_gate.engine.query import DECISION_COLUMNS, prepare_decisions, quote
+from optin_gate.engine.result import summarize
+from optin_gate.errors import InputError
+from optin_gate.io import open_source, output_format, sql_literal
+from optin_gate.rules import Reason
+
+if TYPE_CHECKING:
+    from optin_gate.gate import Gate
+    from optin_gate.io import Source
+
+__all__ = ["FileSummary", "ProgressHook", "filter_file"]
+
+# Called with (step label, fraction done in [0, 1] or None when unknown).
+ProgressHook = Callable[[str, float | None], None]
+
+_ROW = "__og_row"
+
+
+@dataclasses.dataclass(frozen=True)
+class FileSummary:
+    """What `filter_file` did: counts per reason and the files written.
+
+    Attributes:
+        source: The list as named in messages.
+        phone_column: The column the numbers were read from.
+        as_of: The decision instant (UTC).
+        controller: The company the decisions are for.
+        call_type: "live" or "automated".
+        rows: Rows in the list.
+        permitted: Rows that may be called.
+        summary: Rows per reason, in the decision order.
+        outputs: "permitted" and/or "decisions" -> the file written.
+    """
+
+    source: str
+    phone_column: str
+    as_of: datetime
+    controller: str
+    call_type: str
+    rows: int
+    permitted: int
+    summary: dict[Reason, int]
+    outputs: dict[str, Path]
+
+    @property
+    def denied(self) -> int:
+        """Rows that may not be called."""
+        return self.rows - self.permitted
+
+
+def _copy_options(fmt: str) -> str:
+    if fmt == "parquet":
+        return "FORMAT parquet"
+    delimiter = "\t" if fmt == "tsv" else ","
+    return f"FORMAT csv, HEADER true, DELIMITER {sql_literal(delimiter)}"
+
+
+def _target(path: str | os.PathLike[str]) -> tuple[Path, str]:
+    target = Path(path)
+    fmt = output_format(target)
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise InputError("the folder does not exist", file=str(path), hint="create it first")
+    return target, fmt
+
+
+class _Reporter:
+    """Tells a `ProgressHook` which step runs, and DuckDB's progress on it (polled)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, hook: ProgressHook | None) -> None:
+        self.con = con
+        self.hook = hook
+        self.label = ""
+        if hook is not None:
+            con.execute("SET enable_progress_bar = true")
+            con.execute("SET enable_progress_bar_print = false")
+
+    def step(self, label: str) -> None:
+        """A new step starts."""
+        self.label = label
+        if self.hook is not None:
+            self.hook(label, None)
+
+    @contextlib.contextmanager
+    def watching(self) -> Iterator[None]:
+        """Poll DuckDB's progress on the queries run inside the block."""
+        hook = self.hook
+        if hook is None:
+            yield
+            return
+        stop = threading.Event()
+
+        def poll() -> None:
+            while not stop.wait(0.2):
+                with contextlib.suppress(Exception):
+                    done = self.con.query_progress()
+                    if done >= 0:
+                        hook(self.label, min(done, 100.0) / 100.0)
+
+        thread = threading.Thread(target=poll, name="optin-gate-progress", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join()
+
+
+def _read(src: Source, action: Callable[[], Any]) -> Any:
+    """Run a query that reads the list; a malformed file becomes an InputError on its line."""
+    try:
+        return action()
+    except (duckdb.InvalidInputException, duckdb.ConversionException, duckdb.IOException) as exc:
+        raise src.read_error(exc) from None
+
+
+def filter_file(
+    gate: Gate,
+    source: Any,
+    *,
+    as_of: TimeLike = None,
+    phone_column: str | None = None,
+    call_type: str = "live",
+    out: str | os.PathLike[str] | None = None,
+    decisions: str | os.PathLike[str] | None = None,
+    progress: ProgressHook | None = None,
+    settings: Mapping[str, str] | None = None,
+) -> FileSummary:
+    """Filter a call list to files: the permitted rows (`out`) and/or every row (`decisions`).
+
+    Both outputs have the list's columns, untouched, then `e164, allowed, reason, evidence,
+    rule_set`, rows in the list's order; CSV (UTF-8, comma) or Parquet by the extension.
+
+    Args:
+        gate: Supplies the store, controller and policy.
+        source: A CSV or Parquet path (a DataFrame or Arrow table works too).
+        as_of: Decision time (default now; no zone means Prague time).
+        phone_column: The header of the phone column; found by name when None.
+        call_type: "live" or "automated".
+        out: Where to write the permitted rows, or None.
+        decisions: Where to write every row with its decision, or None.
+        progress: Told what runs and how far it got (for a progress bar).
+        settings: DuckDB settings for this run, e.g. {"memory_limit": "1GB",
+            "temp_directory": "/big/disk/tmp"}.
+
+    Raises:
+        InputError: Unreadable list, no phone column, a taken output column name, a bad
+            `as_of` or output name; no output file is written then.
+    """
+    at = to_utc(as_of, name="as_of")
+    targets = {
+        key: _target(path)
+        for key, path in (("permitted", out), ("decisions", decisions))
+        if path is not None
+    }
+    with open_source(source) as src:
+        phone = find_phone_column(src.columns, phone_column, file=src.name)
+        check_output_names(src.columns, file=src.name)
+        with gate.store.connect(read_only=True) as con:
+            tune(con)
+            for key, value in (settings or {}).items():
+                con.execute(f"SET {key} = {sql_literal(str(value))}")
+            report = _Reporter(con, progress)
+            relation = src.relation(con, alias="og_list")
+            with report.watching():
+                decided = _read(
+                    src,
+                    lambda: prepare_decisions(
+                        con,
+                        relation,
+                        phone=phone,
+                        at=at,
+                        controller=gate.controller,
+                        call_type=call_type,
+                        policy=gate.policy,
+                        on_step=report.step,
+                    ),
+                )
+            counts = dict(
+                con.execute(
+                    f"SELECT reason, sum(n)::BIGINT FROM {decided.decided} GROUP BY reason"
+                ).fetchall()
+            )
+            written = _write_outputs(
+                con,
+                src,
+                relation=relation,
+                phone=phone,
+                decided=decided.decided,
+                targets=targets,
+                report=report,
+            )
+            decided.drop(con)
+    summary = summarize(counts)
+    permitted = sum(n for r, n in summary.items() if r.allowed)
+    return FileSummary(
+        src.name,
+        phone,
+        at,
+        gate.controller,
+        call_type,
+        sum(summary.values()),
+        permitted,
+        summary,
+        written,
+    )
+
+
+def _write_outputs(
+    con: duckdb.DuckDBPyConnection,
+    src: Source,
+    *,
+    relation: str,
+    phone: str,
+    decided: str,
+    targets: dict[str, tuple[Path, str]],
+    report: _Reporter,
+) -> dict[str, Path]:
+    """COPY each output to a temp file beside it; rename them all once every one is done."""
+    temps: dict[str, str] = {}
+    try:
+        for key, (target, fmt) in targets.items():
+            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+            os.close(fd)
+            temps[key] = tmp
+            where = "WHERE d.allowed " if key == "permitted" else ""
+            query = (
+                f"SELECT r.* EXCLUDE ({_ROW}), {', '.join(f'd.{c}' for c in DECISION_COLUMNS)} "
+                f"FROM (SELECT row_number() OVER () AS {_ROW}, * FROM {relation}) r "
+                f"JOIN {decided} d ON d.raw IS NOT DISTINCT FROM CAST(r.{quote(phone)} AS VARCHAR) "
+                f"{where}ORDER BY r.{_ROW}"
+            )
+            sql = f"COPY ({query}) TO {sql_literal(tmp)} ({_copy_options(fmt)})"
+            report.step(f"writing the {key} rows to {target.name}")
+            with report.watching():
+                _read(src, functools.partial(con.execute, sql))
+            with open(tmp, "rb+") as fh:
+                os.fsync(fh.fileno())
+        for key, (target, _) in targets.items():
+            os.replace(temps.pop(key), target)
+    finally:
+        for tmp in temps.values():
+            Path(tmp).unlink(missing_ok=True)
+    return {key: target for key, (target, _) in targets.items()}
