@@ -110,14 +110,14 @@ def _rejects_table(src: Source, staged: Staged, extra: list[tuple[int, str, str]
         table = pa.concat_tables([table, more], promote_options="default")
     rows = table.column("__row").to_pylist()
     lines = src.line_numbers(rows, row_count=staged.rows_read)
-    out = {"line": pa.array(lines, pa.int64())}
-    taken = {"line", "column", "reason"}
-    for name in table.column_names:
-        if name == "__row":
-            continue
-        key = name if name in ("column", "reason") or name not in taken else f"input_{name}"
-        out[key] = table.column(name)
-        taken.add(key)
+    out = {
+        "line": pa.array(lines, pa.int64()),
+        "column": table.column(1),
+        "reason": table.column(2),
+    }
+    for i in range(3, table.num_columns):
+        name = table.column_names[i]
+        out[f"input_{name}" if name in out else name] = table.column(i)
     return pa.table(out).sort_by([("line", "ascending")])
 
 

@@ -39,7 +39,9 @@ class LoadReport:
         rows_loaded: Rows accepted (a row repeating another identically counts as loaded).
         rows_rejected: Rows rejected; each is in `rejects`.
         rejects: One row per rejected row: `line` (1-based line in the file; row number for
-            tables), `column` (the file's header at fault), `reason`, then the row's fields.
+            tables), `column` (the file's header at fault), `reason`, then the fields the load
+            reads, as text under the file's headers (a header clashing with the first three
+            gets an `input_` prefix).
             For an unchanged reload: the earlier load's line, column and reason.
         unchanged: The same bytes were already loaded as the same kind with the same
             arguments (load `load_id`); nothing was written.
