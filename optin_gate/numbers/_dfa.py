@@ -16,6 +16,7 @@ ASCII digits only, so a class or `\d` is reduced to the digits it contains.
 
 from __future__ import annotations
 
+import functools
 import re
 import re._constants as sre_c  # type: ignore[import-not-found]  # the parser re itself uses
 import re._parser as sre_p  # type: ignore[import-not-found]
@@ -24,11 +25,10 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["PAD", "Dfa", "UnsupportedPattern", "compile_patterns"]
+__all__ = ["Dfa", "UnsupportedPattern", "compile_patterns"]
 
 DIGITS = "0123456789"
 ALL_DIGITS = (1 << 10) - 1
-PAD = 10  # an eleventh input symbol that leaves every state unchanged (pads short numbers)
 MAX_STATES = 50_000
 
 
@@ -145,7 +145,7 @@ class Dfa:
     """A DFA over digits; state 0 is dead, state 1 the start.
 
     Attributes:
-        table: int32 array [states, 11]: next state per digit, column PAD keeps the state.
+        table: int32 array [states, 10]: next state per digit.
         accepts: int64 array [states]: bit i set when pattern i fully matches the input read.
         rows: the same transitions as one dict per state, keyed by the digit character, for
             the scalar path.
@@ -155,20 +155,22 @@ class Dfa:
     accepts: np.ndarray[Any, np.dtype[np.int64]]
     rows: tuple[dict[str, int], ...]
 
+    @functools.cached_property
+    def wide(self) -> np.ndarray[Any, np.dtype[np.int32]]:
+        """[states, 256]: next state per input byte, for the batch path.
+
+        ASCII digits move; every other byte (the batch path pads with byte 0) keeps the state.
+        """
+        wide = np.repeat(np.arange(len(self.table), dtype=np.int32)[:, None], 256, axis=1)
+        wide[:, ord("0") : ord("9") + 1] = self.table[:, :10]
+        return wide
+
     def walk(self, digits: str) -> int:
         """The state after reading `digits` (ASCII digits only)."""
         state = 1
         rows = self.rows
         for char in digits:
             state = rows[state][char]
-        return state
-
-    def run(self, matrix: np.ndarray[Any, Any]) -> np.ndarray[Any, np.dtype[np.int32]]:
-        """Final states for each row of a [rows, width] matrix of digits (PAD after the end)."""
-        flat = self.table.ravel()
-        state = np.ones(matrix.shape[0], dtype=np.int32)
-        for column in range(matrix.shape[1]):
-            state = flat[state * 11 + matrix[:, column]]
         return state
 
 
@@ -196,7 +198,7 @@ def compile_patterns(patterns: list[str | None]) -> Dfa:
     first = nfa.closure(starts)
     order = [dead, first]  # the start is state 1 even when no pattern can match
     index: dict[frozenset[int], int] = {first: 1, dead: 0}
-    table: list[list[int]] = [[0] * 11]
+    table: list[list[int]] = [[0] * 10]
     cursor = 1
     while cursor < len(order):
         current = order[cursor]
@@ -210,7 +212,6 @@ def compile_patterns(patterns: list[str | None]) -> Dfa:
                 index[target] = len(order)
                 order.append(target)
             row.append(index[target])
-        row.append(cursor)
         table.append(row)
         cursor += 1
     accepts = [0] * len(order)

@@ -1,26 +1,28 @@
 """The batch fast path: distinct strings in, phonenumbers' answers out, in numpy over Arrow.
 
-It reads the UTF-8 bytes of an Arrow string array directly, classifies every byte with a lookup
-table, keeps the strings in the safe subset (`optin_gate.numbers.spec`) and turns their digits
-into a matrix. The routing of phonenumbers.parse (plus sign, international prefix, the default
-country's code written without a plus, national prefix) then runs as array operations on that
-matrix, and each country's patterns run as one DFA walk over all its numbers at once. It mirrors
-`optin_gate.numbers.scalar` line by line; the tests hold both to phonenumbers.
+It reads the UTF-8 bytes of an Arrow string array directly, weighs every byte with a lookup
+table, keeps the strings in the safe subset (`optin_gate.numbers.spec`) and lays their digits
+out as a byte matrix. The routing of phonenumbers.parse (plus sign, international prefix, the
+default country's code written without a plus, national prefix) then runs as array operations
+on that matrix, and each country's patterns run as one DFA walk over all its numbers at once.
+It mirrors `optin_gate.numbers.scalar` step by step; the tests hold both to phonenumbers.
+Chunks are independent and run on two threads (numpy releases the GIL).
 
 Strings outside the subset are left undecided for the caller's phonenumbers fallback.
 """
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
-from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE
+from phonenumbers import COUNTRY_CODE_TO_REGION_CODE
 
 from optin_gate.numbers._arrow import string_array, validity
-from optin_gate.numbers._dfa import PAD
 from optin_gate.numbers.spec import (
     CC_BY_PREFIX,
     CC_LEN_BY_PREFIX,
@@ -39,20 +41,18 @@ Ints = np.ndarray[Any, np.dtype[np.int64]]
 Bools = np.ndarray[Any, np.dtype[np.bool_]]
 Matrix = np.ndarray[Any, np.dtype[np.uint8]]
 
-CHUNK = 1 << 16  # strings per pass: keeps the byte-level temporaries small and cache-warm
-WIDTH = MAX_DIGITS + 1  # digit matrix width; the last column is always PAD
-SEP, PLUS, LEAD_C2, TAIL_A0, OTHER = 11, 12, 13, 14, 15
-_BYTE_CLASS = np.full(256, OTHER, dtype=np.uint8)
-_BYTE_CLASS[48:58] = np.arange(10)
+CHUNK = 1 << 14  # strings per pass: the byte-level temporaries stay in the CPU cache
+THREADS = min(2, os.cpu_count() or 1)
+WIDTH = MAX_DIGITS + 1  # digit matrix height; the last row is always PAD
+PAD = 0  # the byte after a number's last digit; every DFA state keeps itself on it
+ZERO = ord("0")
+# Per byte: digit 1, plus sign 1 << 8, unsafe 1 << 16 (separators 0). A no-break space is C2 A0
+# in UTF-8: both bytes start unsafe and are cleared where they pair up.
+_WEIGHT = np.full(256, 1 << 16, dtype=np.int32)
+_WEIGHT[ZERO : ZERO + 10] = 1
+_WEIGHT[ord("+")] = 1 << 8
 for _char in SEPARATORS.replace("\u00a0", ""):
-    _BYTE_CLASS[ord(_char)] = SEP
-_BYTE_CLASS[ord("+")] = PLUS
-_BYTE_CLASS[0xC2], _BYTE_CLASS[0xA0] = LEAD_C2, TAIL_A0  # U+00A0 is C2 A0 in UTF-8
-_WEIGHT = np.zeros(16, dtype=np.int64)  # per byte class: digit 1, plus 1 << 8, unsafe 1 << 16
-_WEIGHT[:10], _WEIGHT[PLUS] = 1, 1 << 8
-_WEIGHT[[LEAD_C2, TAIL_A0, OTHER]] = 1 << 16
-_OUT_BYTE = np.frombuffer(b"0123456789\x00+", dtype=np.uint8)  # code -> byte (PAD unused)
-_PLUS_CODE = 11
+    _WEIGHT[ord(_char)] = 0
 
 # Every region a number can belong to ("001" for non-geographic codes), for compact codes.
 REGION_NAMES: tuple[str, ...] = tuple(
@@ -93,48 +93,54 @@ def fast_batch(strings: pa.Array, spec: RegionSpec) -> FastResult:
         e164_rows=np.zeros(0, dtype=np.int64),
         e164=string_array([]),
     )
-    rows_parts: list[Ints] = []
-    text_parts: list[pa.Array] = []
-    for start in range(0, n, CHUNK):
-        chunk = strings.slice(start, CHUNK)
-        safe_rows, digits, count, plus = _scan(chunk)
+
+    def run(start: int) -> tuple[Ints, pa.Array] | None:
+        """One chunk; writes its own rows of `out` (chunks never share rows)."""
+        safe_rows, digits, count, plus = _scan(strings.slice(start, CHUNK))
         if len(safe_rows) == 0:
-            continue
+            return None
+        rows = start + safe_rows
         status, cc, offset = _route(digits, count, plus, spec)
-        valid_rows, text = _finish(digits, count, status, cc, offset, out, start + safe_rows)
-        out.decided[start + safe_rows[status != 0]] = True
-        rows_parts.append(start + safe_rows[valid_rows])
-        text_parts.append(text)
-    if rows_parts:
-        out.e164_rows = np.concatenate(rows_parts)
-        out.e164 = pa.concat_arrays(text_parts)
+        valid_rows, text = _finish(digits, count, status, cc, offset, out, rows)
+        out.decided[rows[status != 0]] = True
+        return rows[valid_rows], text
+
+    starts = range(0, n, CHUNK)
+    if THREADS > 1 and len(starts) > 1:
+        with ThreadPoolExecutor(THREADS) as pool:
+            parts = [part for part in pool.map(run, starts) if part is not None]
+    else:
+        parts = [part for part in map(run, starts) if part is not None]
+    if parts:
+        out.e164_rows = np.concatenate([rows for rows, _ in parts])
+        out.e164 = pa.concat_arrays([text for _, text in parts])
     return out
 
 
 def _scan(chunk: pa.Array) -> tuple[Ints, Matrix, Ints, Bools]:
-    """Rows in the safe shape, their digits ([WIDTH, rows], PAD after the end), count, plus."""
+    """Safe rows; their digits as [WIDTH, rows] ASCII (PAD after the end); digit count; plus."""
     n = len(chunk)
     buffers = chunk.buffers()
     offset_type = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
     raw = np.frombuffer(buffers[1], dtype=offset_type)[chunk.offset : chunk.offset + n + 1]
     offsets: Ints = raw.astype(np.int64)
-    data = np.frombuffer(buffers[2] or b"", dtype=np.uint8)
-    classes = _BYTE_CLASS.take(data[offsets[0] : offsets[-1]])
+    data = np.frombuffer(buffers[2] or b"", dtype=np.uint8)[offsets[0] : offsets[-1]]
     offsets = offsets - offsets[0]
     # One running sum counts three things per string: digits (bits 0-7), plus signs (8-15) and
     # unsafe bytes (16+). Strings over MAX_INPUT_LENGTH bytes fall back, so the 8-bit fields of
-    # every string that can pass cannot overflow.
-    weights = _WEIGHT.take(classes)
-    # A no-break space is a C2 byte directly followed by an A0 byte inside the same string.
-    pair = np.flatnonzero((classes[:-1] == LEAD_C2) & (classes[1:] == TAIL_A0))
-    string_start = np.zeros(len(classes) + 1, dtype=np.bool_)
-    string_start[offsets] = True
-    pair = pair[~string_start[pair + 1]]
-    weights[pair] = 0
-    weights[pair + 1] = 0
-    running = np.zeros(len(weights) + 1, dtype=np.int64)
+    # every string that can pass cannot overflow; the int32 running sum may wrap around, but a
+    # difference of two wrapped sums is still exact for such strings (their total < 2**31).
+    weights = _WEIGHT.take(data)
+    pair = np.flatnonzero((data[:-1] == 0xC2) & (data[1:] == 0xA0))
+    if len(pair):  # a no-break space, unless the two bytes belong to different strings
+        string_start = np.zeros(len(data) + 1, dtype=np.bool_)
+        string_start[offsets] = True
+        pair = pair[~string_start[pair + 1]]
+        weights[pair] = 0
+        weights[pair + 1] = 0
+    running = np.zeros(len(weights) + 1, dtype=np.int32)
     np.cumsum(weights, out=running[1:])
-    totals = running[offsets[1:]] - running[offsets[:-1]]
+    totals = (running[offsets[1:]] - running[offsets[:-1]]).astype(np.int64)
     count = totals & 0xFF
     pluses = (totals >> 8) & 0xFF
     lengths = offsets[1:] - offsets[:-1]
@@ -147,41 +153,47 @@ def _scan(chunk: pa.Array) -> tuple[Ints, Matrix, Ints, Bools]:
     )
     if chunk.null_count:
         safe &= validity(chunk)
-    plus_at = np.flatnonzero(classes == PLUS)
-    owner = np.searchsorted(offsets, plus_at, side="right") - 1
-    digits_before = (running[plus_at] - running[offsets[owner]]) & 0xFF
-    safe[owner[digits_before > 0]] = False  # a digit before the plus
+    plus_at = np.flatnonzero(data == ord("+"))
+    if len(plus_at):
+        owner = np.searchsorted(offsets, plus_at, side="right") - 1
+        digits_before = (running[plus_at] - running[offsets[owner]]) & 0xFF
+        safe[owner[digits_before > 0]] = False  # a digit before the plus
     rows = np.flatnonzero(safe)
+    # All digit bytes of the chunk in order; row r's digits start where the earlier rows' end.
+    digit_bytes = data[weights == 1]
+    start = (np.cumsum(count) - count)[rows]
     count = count[rows]
-    positions = np.flatnonzero((classes < 10) & np.repeat(safe, lengths))
-    column = np.arange(len(positions)) - np.repeat(np.cumsum(count) - count, count)
-    matrix = np.full((WIDTH, len(rows)), PAD, dtype=np.uint8)
-    matrix[column, np.repeat(np.arange(len(rows)), count)] = classes[positions]
+    matrix = np.zeros((WIDTH, len(rows)), dtype=np.uint8)
+    last = len(digit_bytes) - 1
+    for j in range(int(count.max(initial=0))):
+        matrix[j] = np.where(j < count, digit_bytes[np.minimum(start + j, last)], PAD)
     return rows, matrix, count, pluses[rows] == 1
 
 
 def _states(spec: CountrySpec, digits: Matrix, offset: Ints, count: Ints) -> Any:
     """DFA state after each row's digits from offset on: earlier digits are read as PAD."""
-    table = spec.dfa.table.ravel()
+    table = spec.dfa.wide.ravel()
     state: Any = np.ones(len(count), dtype=np.int32)
     skip = offset.any()
     for j in range(int(count.max(initial=0))):
         symbol = np.where(offset <= j, digits[j], PAD) if skip else digits[j]
-        state = table[state * 11 + symbol]
+        state = table[(state << 8) | symbol]
     return state
 
 
-def _digit_at(digits: Matrix, at: Ints) -> Matrix:
-    """Row i's digit at column at[i] (PAD beyond the matrix)."""
+def _digit_at(digits: Matrix, at: Ints | int) -> Matrix:
+    """Row i's digit byte at position at[i], or at `at` for all rows (PAD beyond the matrix)."""
+    if isinstance(at, int):
+        return digits[at] if at < WIDTH else np.full(digits.shape[1], PAD, dtype=np.uint8)
     inside = at < WIDTH
     return np.where(inside, digits[np.minimum(at, WIDTH - 1), np.arange(len(at))], PAD)
 
 
-def _starts_with(digits: Matrix, offset: Ints, prefix: str) -> Bools:
-    """Row i's digits from offset[i] start with `prefix` (PAD never equals a digit)."""
-    result = np.ones(len(offset), dtype=np.bool_)
+def _starts_with(digits: Matrix, offset: Ints | int, prefix: str) -> Bools:
+    """Each row's digits from its offset start with `prefix` (PAD never equals a digit)."""
+    result = np.ones(digits.shape[1], dtype=np.bool_)
     for j, char in enumerate(prefix):
-        result &= _digit_at(digits, offset + j) == int(char)
+        result &= _digit_at(digits, offset + j) == ord(char)
     return result
 
 
@@ -197,9 +209,13 @@ def _strip(spec: CountrySpec, digits: Matrix, offset: Ints, count: Ints) -> Ints
 
 
 def _calling_code(digits: Matrix, at: int) -> tuple[Ints, Ints]:
-    """_extract_country_code on the digits from column `at` (>= 3 digits there)."""
-    start = digits[at].astype(np.int64) * 100 + digits[at + 1] * 10 + digits[at + 2]
-    start = np.where(start < 1000, start, 0)
+    """_extract_country_code on the digits from row `at` (>= 3 digits there)."""
+    start = (
+        (digits[at].astype(np.int64) - ZERO) * 100
+        + (digits[at + 1].astype(np.int64) - ZERO) * 10
+        + (digits[at + 2].astype(np.int64) - ZERO)
+    )
+    start = np.where((start >= 0) & (start < 1000), start, 0)
     return CC_BY_PREFIX[start].astype(np.int64), CC_LEN_BY_PREFIX[start].astype(np.int64)
 
 
@@ -220,7 +236,7 @@ def _route(digits: Matrix, count: Ints, plus: Bools, spec: RegionSpec) -> tuple[
         # _parse_prefix_as_idd: the prefix is stripped unless a 0 follows it.
         size_idd = len(spec.idd)
         next_digit = digits[min(size_idd, WIDTH - 1)]
-        stripped = national & _starts_with(digits, zero, spec.idd) & (next_digit != 0)
+        stripped = national & _starts_with(digits, 0, spec.idd) & (next_digit != ZERO)
         rest = count - size_idd
         status[stripped & (rest <= 2)] = 2  # TOO_SHORT_AFTER_IDD
         later = np.flatnonzero(stripped & (rest > 2))
@@ -234,7 +250,7 @@ def _route(digits: Matrix, count: Ints, plus: Bools, spec: RegionSpec) -> tuple[
     # _maybe_extract_country_code: the default country's code written without a plus is taken
     # off when that makes a better national number.
     size_cc = len(home.cc_digits)
-    own = np.flatnonzero(national & (count >= size_cc) & _starts_with(digits, zero, home.cc_digits))
+    own = np.flatnonzero(national & (count >= size_cc) & _starts_with(digits, 0, home.cc_digits))
     if len(own):
         sub, sub_count, none = digits[:, own], count[own], zero[own]
         potential = _strip(home, sub, np.full(len(own), size_cc, dtype=np.int64), sub_count)
@@ -275,20 +291,20 @@ def _finish(  # noqa: PLR0917 - the routed chunk, spelled out
         out.region[rows[group[hit]]] = _REGION_INDEX[spec.region]
     hits = np.flatnonzero(good)
     out.valid[rows[hits]] = True
-    return hits, _e164(digits[:, hits], offset[hits], cc[hits])
+    return hits, _e164(digits[:, hits], offset[hits], count[hits], cc[hits])
 
 
-def _e164(digits: Matrix, offset: Ints, cc: Ints) -> pa.Array:
+def _e164(digits: Matrix, offset: Ints, count: Ints, cc: Ints) -> pa.Array:
     """Plus sign, calling code and each row's national number from offset on, as strings."""
-    codes = np.empty((4 + WIDTH, len(cc)), dtype=np.uint8)
-    codes[0] = _PLUS_CODE
-    codes[1] = np.where(cc >= 100, cc // 100, PAD)
-    codes[2] = np.where(cc >= 10, cc // 10 % 10, PAD)
-    codes[3] = cc % 10
+    height = 4 + int(count.max(initial=0))
+    codes = np.zeros((4 + WIDTH, len(cc)), dtype=np.uint8)
+    codes[0] = ord("+")
+    codes[1] = np.where(cc >= 100, cc // 100 + ZERO, PAD)
+    codes[2] = np.where(cc >= 10, cc // 10 % 10 + ZERO, PAD)
+    codes[3] = cc % 10 + ZERO
     codes[4:] = np.where(np.arange(WIDTH)[:, None] >= offset[None, :], digits, PAD)
-    matrix = np.ascontiguousarray(codes.T)
+    matrix = np.ascontiguousarray(codes[:height].T)
     keep = matrix != PAD
     offsets = np.zeros(len(cc) + 1, dtype=np.int32)
     np.cumsum(keep.sum(axis=1), out=offsets[1:])
-    data = _OUT_BYTE.take(matrix[keep])
-    return pa.StringArray.from_buffers(len(cc), pa.py_buffer(offsets), pa.py_buffer(data))
+    return pa.StringArray.from_buffers(len(cc), pa.py_buffer(offsets), pa.py_buffer(matrix[keep]))
