@@ -159,9 +159,11 @@ def _scan(chunk: pa.Array) -> tuple[Ints, Matrix, Ints, Bools]:
         digits_before = (running[plus_at] - running[offsets[owner]]) & 0xFF
         safe[owner[digits_before > 0]] = False  # a digit before the plus
     rows = np.flatnonzero(safe)
-    # All digit bytes of the chunk in order; row r's digits start where the earlier rows' end.
-    digit_bytes = data[weights == 1]
-    start = (np.cumsum(count) - count)[rows]
+    # All digit bytes of the chunk in order; a row's digits start after those of the bytes
+    # before it (counted exactly: the packed counts above are only exact for short strings).
+    digit_at = np.flatnonzero(weights == 1)
+    digit_bytes = data[digit_at]
+    start = np.searchsorted(digit_at, offsets[rows])
     count = count[rows]
     matrix = np.zeros((WIDTH, len(rows)), dtype=np.uint8)
     last = len(digit_bytes) - 1

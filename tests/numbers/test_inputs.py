@@ -167,3 +167,10 @@ def test_the_numbers_stage_imports_no_later_stage_nor_pandas_or_duckdb() -> None
                 assert root not in {"pandas", "duckdb"}, (source.name, name)
                 if root == "optin_gate":
                     assert name.split(".")[1] in {"errors", "numbers"}, (source.name, name)
+
+
+def test_a_long_digit_heavy_value_does_not_shift_its_neighbours() -> None:
+    # Over 255 digits in one cell once overflowed a packed per-string counter and misplaced
+    # the digits of every later cell in the chunk (found by hypothesis).
+    values = ["+420 2 12 0000 0000" * 19, "00420 2 1 200 0000", "1" * 300, "601 234 567"]
+    assert normalize(values).to_pylist() == expected(values)
