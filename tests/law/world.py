@@ -1,0 +1,236 @@
+"""A small, hand-written world of evidence for the law tests, loaded through the public API.
+
+Every scenario gets its own phone number, so one store holds them all; decisions are computed
+with `Gate.filter` once per (time, controller, call type, policy) for every number at once and
+cached, so a hundred table rows cost a handful of filter runs.
+
+Times are Prague wall-clock strings, as a user would write them in a file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from datetime import date, timedelta
+
+import pyarrow as pa
+
+import optin_gate as og
+
+# Decision times: one in each regime, and the directory snapshots before them.
+T_IN = "2026-03-10T12:00"  # opt-in regime (policy default opt_in_from = 2022-07-01)
+T_OUT = "2022-03-10T12:00"  # opt-out regime
+DAY_IN, DAY_OUT = date(2026, 3, 10), date(2022, 3, 10)
+SNAP_IN, SNAP_OUT = date(2026, 3, 1), date(2022, 3, 1)
+SNAP_BOUNDARY = date(2022, 6, 15)  # fresh on both sides of 2022-07-01
+
+
+TOLL_FREE = 90  # the scenario number that is a toll-free line (with a consent)
+SPECIAL = {TOLL_FREE: "800 123 456"}
+
+
+def phone(n: int) -> str:
+    """The n-th scenario's number, written the way a campaign list might write it."""
+    return SPECIAL.get(n, f"601 000 {n:03d}")
+
+
+# ---- the evidence ------------------------------------------------------------------------
+# (consent_id, phone#, controller, granted_at, withdrawn_at, expires_at, channel)
+CONSENTS = [
+    ("C-VALID", 1, "acme", "2025-01-01T09:00", None, None, "phone"),
+    ("C-WITHDRAWN", 2, "acme", "2025-01-01T09:00", "2026-03-10T11:59", None, "phone"),
+    ("C-WITHDRAWN-LATER", 3, "acme", "2025-01-01T09:00", "2026-03-10T12:01", None, "phone"),
+    ("C-EXPIRED", 4, "acme", "2025-01-01T09:00", None, "2026-03-10T12:00", "phone"),
+    ("C-NOT-YET-EXPIRED", 5, "acme", "2025-01-01T09:00", None, "2026-03-10T12:01", "phone"),
+    ("C-FUTURE", 6, "acme", "2026-03-10T12:01", None, None, "phone"),
+    ("C-AT-T", 7, "acme", "2026-03-10T12:00", None, None, "phone"),
+    ("C-BETA", 8, "beta", "2025-01-01T09:00", None, None, "phone"),
+    ("C-EMAIL", 9, "acme", "2025-01-01T09:00", None, None, "email"),
+    ("C-ANY", 10, "acme", "2025-01-01T09:00", None, None, "any"),
+    # objections and consents, see OBJECTIONS
+    ("C-BEFORE-OBJ", 20, "acme", "2025-01-01T09:00", None, None, "phone"),
+    ("C-AFTER-OBJ", 21, "acme", "2026-02-01T09:00", None, None, "phone"),
+    ("C-AFTER-OBJ-WITHDRAWN", 22, "acme", "2026-02-01T09:00", "2026-03-01T09:00", None, "phone"),
+    ("C-SAME-INSTANT", 23, "acme", "2026-01-15T09:00", None, None, "phone"),
+    ("C-ACME-24", 24, "acme", "2025-01-01T09:00", None, None, "phone"),
+    ("C-BETA-24", 24, "beta", "2025-01-01T09:00", None, None, "phone"),
+    ("C-ACME-25", 25, "acme", "2025-01-01T09:00", None, None, "phone"),
+    ("C-BETA-25", 25, "beta", "2025-01-01T09:00", None, None, "phone"),
+    ("C-BEFORE-LATE-OBJ", 26, "acme", "2025-01-01T09:00", None, None, "phone"),
+    # automated calls
+    ("C-AUTO", 40, "acme", "2025-01-01T09:00", None, None, "phone"),
+    # opt-out regime
+    ("C-2021", 60, "acme", "2021-06-01T09:00", None, None, "phone"),
+    # several controllers
+    ("C-SHARED-ACME", 80, "acme", "2025-01-01T09:00", None, None, "phone"),
+    # blocked number types
+    ("C-TOLLFREE", 90, "acme", "2025-01-01T09:00", None, None, "phone"),
+    # old consent, for consent_max_age_days
+    ("C-OLD", 11, "acme", "2023-03-01T09:00", None, None, "phone"),
+]
+# (contract_id, phone#, controller, start_date, end_date)
+CONTRACTS = [
+    ("K-OPEN", 30, "acme", "2024-01-01", None),
+    ("K-ENDED-DAY-BEFORE", 31, "acme", "2024-01-01", "2026-03-09"),
+    ("K-ENDS-ON-T", 32, "acme", "2024-01-01", "2026-03-10"),
+    ("K-ENDS-DAY-AFTER", 33, "acme", "2024-01-01", "2026-03-11"),
+    ("K-STARTS-DAY-AFTER", 34, "acme", "2026-03-11", None),
+    ("K-STARTS-ON-T", 35, "acme", "2026-03-10", None),
+    ("K-ENDED-2-DAYS-BEFORE", 36, "acme", "2024-01-01", "2026-03-08"),
+    ("K-BETA", 37, "beta", "2024-01-01", None),
+    ("K-AUTO", 41, "acme", "2024-01-01", None),
+    ("K-OBJ", 27, "acme", "2024-01-01", None),
+    ("K-2021", 61, "acme", "2021-01-01", None),
+    ("K-SHARED-BETA", 80, "beta", "2024-01-01", None),
+]
+# (objection_id, phone#, controller (None = all), objected_at)
+OBJECTIONS = [
+    ("O-ALL", 20, None, "2026-01-15T09:00"),
+    ("O-BEFORE-NEW-CONSENT", 21, None, "2026-01-15T09:00"),
+    ("O-BEFORE-WITHDRAWN", 22, None, "2026-01-15T09:00"),
+    ("O-SAME-INSTANT", 23, None, "2026-01-15T09:00"),
+    ("O-BETA-ONLY", 24, "beta", "2026-01-15T09:00"),
+    ("O-ALL-25", 25, None, "2026-01-15T09:00"),
+    ("O-AFTER-T", 26, None, "2026-03-10T12:01"),
+    ("O-CONTRACT", 27, None, "2026-01-15T09:00"),
+    ("O-OPTIN", 28, None, "2026-01-15T09:00"),
+    ("O-AT-T", 29, None, "2026-03-10T12:00"),
+    ("O-AUTO", 42, "acme", "2026-01-15T09:00"),
+    ("O-2021", 62, None, "2021-12-01T09:00"),
+]
+# snapshot date -> {phone#: marketing}; absent numbers are unlisted on that date
+DIRECTORY = {
+    SNAP_OUT: {63: "opt_out", 64: "unmarked", 66: "opt_in", 62: "unmarked", 60: "opt_out"},
+    date(2021, 12, 20): {73: "unmarked", 74: "opt_in"},
+    SNAP_BOUNDARY: {70: "unmarked", 71: "opt_out", 72: "opt_in"},
+    date(2026, 2, 1): {50: "opt_in", 53: "opt_in"},
+    SNAP_IN: {
+        28: "opt_in",
+        31: "opt_out",
+        43: "opt_in",
+        50: "opt_in",
+        51: "opt_out",
+        52: "unmarked",
+        54: "opt_in",
+        81: "opt_in",
+    },
+}
+
+
+def _times(values: list[str | None]) -> pa.Array:
+    return pa.array(values, pa.string())
+
+
+def load_world(store: og.EvidenceStore, directory: bool = True) -> og.EvidenceStore:
+    """Load the evidence above into `store` through `EvidenceStore.load` (frames in memory)."""
+    c = list(zip(*CONSENTS, strict=True))
+    store.load(
+        "consents",
+        pa.table(
+            {
+                "consent_id": list(c[0]),
+                "phone": [phone(n) for n in c[1]],
+                "controller": list(c[2]),
+                "granted_at": _times(list(c[3])),
+                "withdrawn_at": _times(list(c[4])),
+                "expires_at": _times(list(c[5])),
+                "channel": list(c[6]),
+            }
+        ),
+        strict=True,
+    )
+    k = list(zip(*CONTRACTS, strict=True))
+    store.load(
+        "contracts",
+        pa.table(
+            {
+                "contract_id": list(k[0]),
+                "phone": [phone(n) for n in k[1]],
+                "controller": list(k[2]),
+                "start_date": list(k[3]),
+                "end_date": pa.array(list(k[4]), pa.string()),
+            }
+        ),
+        strict=True,
+    )
+    o = list(zip(*OBJECTIONS, strict=True))
+    store.load(
+        "objections",
+        pa.table(
+            {
+                "objection_id": list(o[0]),
+                "phone": [phone(n) for n in o[1]],
+                "controller": pa.array(list(o[2]), pa.string()),
+                "objected_at": list(o[3]),
+            }
+        ),
+        strict=True,
+    )
+    if directory:
+        for day, marks in sorted(DIRECTORY.items()):
+            store.load(
+                "directory",
+                pa.table(
+                    {
+                        "phone": [phone(n) for n in marks],
+                        "marketing": list(marks.values()),
+                    }
+                ),
+                snapshot_date=day.isoformat(),
+                strict=True,
+            )
+    return store
+
+
+@functools.cache
+def world(directory: bool = True) -> og.EvidenceStore:
+    """The store with the world loaded (one per process; `directory=False`: no snapshots)."""
+    return load_world(og.EvidenceStore(), directory=directory)
+
+
+@dataclasses.dataclass(frozen=True)
+class Row:
+    """One row of the decision as the filter returned it."""
+
+    e164: str | None
+    allowed: bool
+    reason: str
+    evidence: str | None
+    rule_set: str
+
+
+EXTRA_NUMBERS = (
+    "12345",
+    "n/a",
+    "",
+    None,
+    "+420 123",
+    "+421 901 234 567",
+    "+49 151 12345678",
+    "800 123 456",
+    "900 123 456",
+)
+
+
+@functools.cache
+def decisions(
+    at: str,
+    controller: str = "acme",
+    call_type: str = "live",
+    policy: og.Policy | None = None,
+    directory: bool = True,
+) -> dict[str | None, Row]:
+    """Every scenario number (and `EXTRA_NUMBERS`) decided at `at`, keyed by the text."""
+    numbers = [phone(n) for n in range(1, 100)] + list(EXTRA_NUMBERS)
+    gate = og.Gate(world(directory), controller=controller, policy=policy)
+    result = gate.filter(
+        pa.table({"phone": pa.array(numbers, pa.string())}), as_of=at, call_type=call_type
+    )
+    rows = result.table.to_pylist()
+    names = ("e164", "allowed", "reason", "evidence", "rule_set")
+    return {r["phone"]: Row(*(r[c] for c in names)) for r in rows}
+
+
+def day_plus(day: date, days: int) -> str:
+    """Noon in Prague, `days` after `day`."""
+    return f"{(day + timedelta(days=days)).isoformat()}T12:00"
