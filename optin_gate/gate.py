@@ -46,6 +46,9 @@ class Gate:
         controller: The company (GDPR controller) calling; consents and contracts of other
             controllers do not count for it, objections to all controllers do.
         policy: How to read the law where it leaves room; defaults follow RULES.md.
+        refresh_interval: Seconds between the dial index's background checks for evidence
+            loaded by other processes (`check`); None turns the automatic refresh off
+            (call `refresh()` yourself).
     """
 
     def __init__(
@@ -53,6 +56,8 @@ class Gate:
         store: EvidenceStore,
         controller: str = "default",
         policy: Policy | None = None,
+        *,
+        refresh_interval: float | None = 60.0,
     ) -> None:
         if not isinstance(controller, str) or not controller.strip():
             raise InputError(
@@ -62,6 +67,12 @@ class Gate:
         self.store = store
         self.controller = controller
         self.policy = policy if policy is not None else Policy()
+        if refresh_interval is not None and not refresh_interval > 0:
+            raise InputError(
+                f"refresh_interval={refresh_interval!r} is not a number of seconds > 0",
+                hint="pass e.g. refresh_interval=60, or None to refresh only by calling refresh()",
+            )
+        self.refresh_interval = refresh_interval
         self._checker: Checker | None = None
         self._checker_lock = threading.Lock()
 
@@ -99,16 +110,36 @@ class Gate:
         return checker
 
     def check(self, phone: str, *, at: TimeLike = None, call_type: str = "live") -> Decision:
-        """May this number be dialled now? Microseconds; sees objections at once."""
+        """May this number be dialled now? Microseconds; sees objections at once.
+
+        The first call builds the dial index from the store (seconds for millions of
+        records); later calls answer from memory. Objections recorded through this gate's
+        store object block the very next check.
+        """
         return self._dial().check(phone, at=at, call_type=call_type)
 
     def check_many(self, phones: Any, *, at: TimeLike = None, call_type: str = "live") -> pa.Table:
-        """`check` for many numbers at one time, as a table."""
+        """`check` for many numbers at one time: e164, allowed, reason, evidence, rule_set."""
         return self._dial().check_many(phones, at=at, call_type=call_type)
 
     def refresh(self) -> None:
-        """Pick up evidence loaded by other processes into the dial index now."""
-        self._dial().refresh()
+        """Pick up evidence loaded by other processes into the dial index now.
+
+        Raises:
+            StoreError: The store cannot be read right now (e.g. a load in another process
+                holds it); checks keep answering from the current index.
+        """
+        checker = self._checker
+        if checker is None:
+            self._dial()  # building the first index reads everything there is
+        else:
+            checker.refresh()
+
+    def close(self) -> None:
+        """Stop the dial index's background refresh (checks still work, refresh by hand)."""
+        with self._checker_lock:
+            if self._checker is not None:
+                self._checker.close()
 
     def audit(
         self, calls: Any, *, phone_column: str | None = None, time_column: str = "called_at"

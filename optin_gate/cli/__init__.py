@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from optin_gate.cli import (
     audit,  # noqa: F401  (registers the subcommand)
+    check,  # noqa: F401  (registers the subcommand)
     demo,  # noqa: F401  (registers the subcommand)
     filter,  # noqa: F401  (registers the subcommand)
     load,  # noqa: F401  (registers the subcommand)

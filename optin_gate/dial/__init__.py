@@ -1,32 +1,24 @@
 """The dial checker: an in-memory index answering `Gate.check` in microseconds (issue 5).
 
-PLACEHOLDER until issue 5 lands.
+`Checker` is what `Gate.check`, `Gate.check_many` and `Gate.refresh` run; `DialIndex` is the
+compact array form of one gate's evidence (`optin_gate.dial.index`), `make_probe` the scalar
+lookup over it and `evidence_many` the vectorized one.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from optin_gate.dial.build import build_index, scan
+from optin_gate.dial.checker import DEFAULT_REFRESH_INTERVAL, Checker
+from optin_gate.dial.index import DialIndex
+from optin_gate.dial.probe import make_probe
+from optin_gate.dial.vector import evidence_many
 
-from optin_gate.errors import OptinGateError
-from optin_gate.rules import Decision
-
-if TYPE_CHECKING:
-    from optin_gate.gate import Gate
-
-__all__ = ["Checker"]
-
-
-class Checker:
-    """The dial-time checker (issue 5)."""
-
-    def __init__(self, gate: Gate) -> None:
-        raise OptinGateError("the dial checker is not built yet", hint="see issue 5")
-
-    def check(self, phone: str, **kwargs: Any) -> Decision:  # noqa: D102
-        raise NotImplementedError
-
-    def check_many(self, phones: Any, **kwargs: Any) -> Any:  # noqa: D102
-        raise NotImplementedError
-
-    def refresh(self) -> None:  # noqa: D102
-        raise NotImplementedError
+__all__ = [
+    "DEFAULT_REFRESH_INTERVAL",
+    "Checker",
+    "DialIndex",
+    "build_index",
+    "evidence_many",
+    "make_probe",
+    "scan",
+]

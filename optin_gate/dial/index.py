@@ -1,0 +1,164 @@
+"""The dial index: one gate's evidence as compact sorted arrays (built by `dial.build`).
+
+Never changed once built (a refresh builds a new one and swaps it in whole). Layout, N =
+phone keys with any evidence for the gate:
+
+* `keys` (`KeyTable`) int64[N]: every such key (E.164 digits), sorted and unique, and
+  `flags` uint8[N]: which kinds have rows for the key (bit 0 consents, 1 contracts,
+  2 objections, 3 directory), so a check touches only the kinds a number has.
+* One CSR block per evidence kind: `off` int32[N+1], the rows of `keys[i]` being
+  `[off[i], off[i+1])`, plus columnar payloads. Within a key the rows are sorted by the
+  store's tie-break order (time, then id), so "the last row that holds at T" is exactly the
+  `arg_max` of `optin_gate.store.asof`:
+
+  - consents (the controller's, channel phone/any only): `granted` and `until` in
+    microseconds since the epoch, `until` being the first instant the consent no longer holds
+    (the earliest of withdrawal, expiry and `consent_max_age_days` after the grant);
+  - contracts (the controller's): `start` and `last` day numbers, `last` = end date +
+    `customer_grace_days` (open-ended contracts get INT32_MAX);
+  - objections (for the controller or for all): `at` in microseconds;
+  - directory intervals: `first` and `stop` as snapshot positions (listed in snapshots
+    `first <= s < stop`) and `mark`, a code into `marks`.
+
+* `snap_days`: the sorted snapshot dates as day numbers (days since 1970-01-01).
+
+Nothing here depends on the decision time: the checker evaluates every time-dependent fact at
+the moment of each check, so an index stays right as days pass.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date, timedelta
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from optin_gate.dial.keys import KeyTable
+from optin_gate.policy import Policy
+
+__all__ = ["FLAGS", "DialIndex", "Ids", "Kind"]
+
+# Bit of each kind in `DialIndex.flags`, in the order the build lists them.
+FLAGS = {"consents": 1, "contracts": 2, "objections": 4, "directory": 8}
+
+INT64_MAX = np.iinfo(np.int64).max
+INT32_MAX = np.iinfo(np.int32).max
+US_PER_DAY = 86_400_000_000
+EPOCH_DAY = date(1970, 1, 1)
+
+Array = np.ndarray[Any, np.dtype[Any]]
+
+
+class Ids:
+    """A column of record ids: an Arrow string array read without Arrow on the scalar path."""
+
+    __slots__ = ("_data", "_off", "array")
+
+    def __init__(self, array: pa.Array) -> None:
+        if array.type != pa.string():
+            array = array.cast(pa.string())
+        self.array = array
+        _, offsets, data = array.buffers()
+        start = array.offset
+        off = np.frombuffer(offsets, dtype=np.int32)[start : start + len(array) + 1]
+        self._off = off.data
+        self._data = memoryview(data) if data is not None else memoryview(b"")
+
+    def __getitem__(self, row: int) -> str:
+        return str(self._data[self._off[row] : self._off[row + 1]], "utf-8")
+
+    def __len__(self) -> int:
+        return len(self.array)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the offsets and the text."""
+        return int(self.array.nbytes)
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Kind:
+    """One evidence kind: CSR offsets per key plus payload columns and ids, row-aligned."""
+
+    off: Array
+    cols: dict[str, Array]
+    ids: Ids | None = None
+
+    def __post_init__(self) -> None:
+        for arr in (self.off, *self.cols.values()):
+            arr.flags.writeable = False
+
+    @property
+    def id_column(self) -> Ids:
+        """The record ids (every kind but the directory has them)."""
+        if self.ids is None:
+            raise TypeError("this kind has no record ids")
+        return self.ids
+
+    @property
+    def rows(self) -> int:
+        """Number of records of this kind in the index."""
+        return int(self.off[-1])
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the offsets, payloads and ids."""
+        ids = self.ids.nbytes if self.ids is not None else 0
+        return int(self.off.nbytes + sum(a.nbytes for a in self.cols.values()) + ids)
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class DialIndex:
+    """Everything one gate (controller + policy) needs to decide a number, in memory.
+
+    Attributes:
+        controller: The controller the consents and contracts belong to.
+        policy: The policy whose grace and consent age are folded into the payloads.
+        keys: The sorted unique phone keys with any evidence.
+        flags: Per key, the bits of the kinds that have rows for it (`FLAGS`).
+        consents, contracts, objections, directory: the CSR blocks described above.
+        snap_days: Snapshot dates as day numbers, sorted.
+        marks: Directory mark texts; `directory.cols["mark"]` holds positions into it.
+        token: The store's change token read before the build (None if not known).
+        build_seconds: Wall time of the build.
+    """
+
+    controller: str
+    policy: Policy
+    keys: KeyTable
+    flags: Array
+    consents: Kind
+    contracts: Kind
+    objections: Kind
+    directory: Kind
+    snap_days: Array
+    marks: tuple[str, ...]
+    token: object = None
+    build_seconds: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.flags.flags.writeable = False
+        self.snap_days.flags.writeable = False
+
+    @property
+    def snap_dates(self) -> tuple[date, ...]:
+        """The snapshot dates as dates, in order."""
+        return tuple(EPOCH_DAY + timedelta(days=int(d)) for d in self.snap_days)
+
+    @property
+    def numbers(self) -> int:
+        """Distinct phone numbers with any evidence for this gate."""
+        return len(self.keys)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of every array of the index (what it costs in memory, Python objects aside)."""
+        kinds = (self.consents, self.contracts, self.objections, self.directory)
+        fixed = self.keys.nbytes + self.flags.nbytes + self.snap_days.nbytes
+        return int(fixed + sum(k.nbytes for k in kinds))
+
+    def bytes_per_number(self) -> float:
+        """`nbytes` per distinct evidence number (the issue's compactness figure)."""
+        return self.nbytes / max(1, self.numbers)
