@@ -76,8 +76,8 @@ def evidence_loads(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     loads = [{k: json_value(v) for k, v in zip(_LOAD_COLUMNS, row, strict=True)} for row in rows]
     snap = con.execute(
         "SELECT count(*), min(snapshot_date), max(snapshot_date) FROM directory_snapshots"
-    ).fetchone()
-    count, first, last = snap if snap else (0, None, None)
+    ).fetchall()
+    count, first, last = snap[0] if snap else (0, None, None)
     return {
         "loads": loads,
         "directory_snapshots": {

@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 
 from optin_gate.audit._files import write_text
 from optin_gate.audit.exposure import exposure
+from optin_gate.errors import OptinGateError
 
 __all__ = ["JSON_VIOLATIONS", "SCHEMA_ID", "AuditReport"]
 
@@ -41,13 +42,13 @@ class AuditReport:
     def __init__(
         self,
         *,
-        calls: pa.Table,
+        calls: pa.Table | None,
         unusable: pa.Table,
         summary: dict[str, Any],
         violation_rows: list[dict[str, Any]],
         unusable_rows: list[dict[str, Any]],
     ) -> None:
-        self.calls = calls
+        self._calls = calls
         self.unusable = unusable
         self.summary = summary
         self._violation_rows = violation_rows
@@ -61,9 +62,25 @@ class AuditReport:
         )
 
     @property
+    def calls(self) -> pa.Table:
+        """Every judged call, in the log's order (see the class docstring).
+
+        Raises:
+            OptinGateError: The audit streamed its calls to files (`optin-gate audit`,
+                `stream.audit_file`) instead of keeping them in memory.
+        """
+        if self._calls is None:
+            raise OptinGateError(
+                "this audit wrote its calls to files instead of keeping them in memory",
+                hint="use gate.audit(calls) for the calls as a table, or read --violations",
+            )
+        return self._calls
+
+    @property
     def violations(self) -> pa.Table:
         """The calls without a legal basis at the moment they were made (`allowed` false)."""
-        return self.calls.filter(pc.invert(self.calls.column("allowed")))
+        calls = self.calls
+        return calls.filter(pc.invert(calls.column("allowed")))
 
     def with_turnover(self, turnover: float | None) -> AuditReport:
         """This report with the statutory exposure for a net turnover in CZK (None: not given).
@@ -72,7 +89,7 @@ class AuditReport:
         """
         summary = {**self.summary, "exposure": exposure(self.summary["violations"], turnover)}
         return AuditReport(
-            calls=self.calls,
+            calls=self._calls,
             unusable=self.unusable,
             summary=summary,
             violation_rows=self._violation_rows,

@@ -1,15 +1,18 @@
-"""`run_audit`: read a call log, judge every call as of its own time, build the report.
+"""The audit pipeline: every call of a log judged as of its own time, in set-based DuckDB passes.
 
-One set-based pass in DuckDB: the call log (Arrow) is registered on the store's connection,
-its times parsed in SQL (`optin_gate.io.dates`), unusable rows set aside with their line
-numbers, and the rest decided by the engine's decision query (`prepare_decisions`) with a
-time, controller and call type per call: the same facts query and rule set as `filter`. The
-figures are GROUP BYs over the decided calls (`summary`).
+`Audit` works on the log's relation on the store's connection: it parses the call times in
+SQL (`optin_gate.io.dates`), sets unusable rows aside with their file lines, and hands the rest
+to the engine's decision query (`prepare_decisions`) with a time, controller and call type per
+call: the same facts query and rule set as `filter`. The figures are GROUP BYs over the table
+of decided calls (`summary`). `run_audit` keeps the calls in memory as Arrow; `stream`
+writes them to files without passing rows through Python.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -19,29 +22,29 @@ from optin_gate._time import now_utc
 from optin_gate.audit.exposure import check_turnover, exposure
 from optin_gate.audit.method import evidence_loads, json_value, method_section
 from optin_gate.audit.report import JSON_VIOLATIONS, AuditReport
-from optin_gate.audit.source import LINE, RID, CallLog, read_calls
+from optin_gate.audit.source import RID, CallLog, open_calls
 from optin_gate.audit.summary import summarize
 from optin_gate.engine.query import DECISION_COLUMNS, Column, prepare_decisions, quote
 from optin_gate.errors import InputError
-from optin_gate.io.dates import Parse, parse_query, text_sql
+from optin_gate.io import Parse, parse_query, text_sql
 
 if TYPE_CHECKING:
     import duckdb
 
     from optin_gate.gate import Gate
 
-__all__ = ["run_audit"]
+__all__ = ["ADDED_COLUMNS", "Audit", "run_audit"]
 
 _names = itertools.count()
 
-# Columns the report adds after the log's own; a log that already has one is refused.
+# Columns the audit adds after the log's own; a log that already has one is refused.
 ADDED_COLUMNS = (*DECISION_COLUMNS, "line")
-
 CALL_TYPES = ("live", "automated")
+Step = Callable[[str], None]
 
 
 class _Cols:
-    """SQL over the registered log: each call-log column as trimmed text (NULL when empty)."""
+    """SQL over the log's relation: each call-log column as trimmed text (NULL when empty)."""
 
     def __init__(self, log: CallLog, types: dict[str, str]) -> None:
         self.log, self.types = log, types
@@ -59,7 +62,7 @@ class _Cols:
 
 
 def _problem_sql(c: _Cols, t: str) -> str:
-    """SQL naming why a row cannot be judged (NULL when it can), in the order a user fixes."""
+    """SQL naming why a row cannot be judged (NULL when it can), as `column: problem`."""
     when = [
         f"WHEN {c.text('phone')} IS NULL "
         "THEN 'phone: empty, so the call cannot be matched to any evidence'",
@@ -69,41 +72,19 @@ def _problem_sql(c: _Cols, t: str) -> str:
         "(write 2022-07-01 09:30, 2022-07-01T09:30:00+02:00 or 1.7.2022 9:30)'",
     ]
     if "call_type" in c:
-        call_type = f"lower({c.text('call_type')})"
         when.append(
-            f"WHEN {call_type} NOT IN {CALL_TYPES!r} THEN 'call_type: neither live nor automated'"
+            f"WHEN lower({c.text('call_type')}) NOT IN {CALL_TYPES!r} "
+            "THEN 'call_type: neither live nor automated'"
         )
     return "CASE " + " ".join(when) + " END"
 
 
-def _prepare_calls(con: duckdb.DuckDBPyConnection, log: CallLog, controller: str) -> str:
-    """A temp table of every row: rid, line, problem, t, controller, call_type, ... ."""
-    n = next(_names)
-    arrow, table = f"og_audit_log_{n}", f"og_audit_in_{n}"
-    con.register(arrow, log.table)
-    types = {str(r[0]): str(r[1]) for r in con.execute(f"DESCRIBE {arrow}").fetchall()}
-    c = _Cols(log, types)
-    time_col = log.columns["called_at"]
-    parsed = parse_query(arrow, [Parse(time_col, types[time_col], "datetime", "__og_t")])
-    default = "'" + controller.replace("'", "''") + "'"
-    ctrl = f"coalesce({c.text('controller')}, {default})" if "controller" in c else default
-    kind = f"coalesce(lower({c.text('call_type')}), 'live')" if "call_type" in c else "'live'"
-    con.execute(
-        f"CREATE TEMP TABLE {table} AS SELECT "
-        f"{RID} AS rid, {LINE} AS line, {_problem_sql(c, '__og_t')} AS problem, "
-        f"__og_t AS t, {ctrl} AS controller, {kind} AS call_type, "
-        f"{c.optional('campaign')}, {c.optional('agent')}, {c.optional('call_id')}, "
-        f"{c.text('phone')} AS phone FROM ({parsed})"
-    )
-    con.unregister(arrow)
-    return table
-
-
-def _check_names(log: CallLog) -> None:
+def check_names(log: CallLog) -> None:
+    """Refuse a log that already has a column the audit adds (it would be ambiguous)."""
     taken = [c for c in log.user_columns if c in ADDED_COLUMNS]
     if taken:
         raise InputError(
-            f"the call log already has column {taken[0]!r}, which the audit adds",
+            f"the call log already has a column {taken[0]!r}, which the audit adds",
             file=log.name,
             column=taken[0],
             hint="rename that column in the call log",
@@ -113,11 +94,131 @@ def _check_names(log: CallLog) -> None:
 def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
     cur = con.execute(sql)
     names = [d[0] for d in cur.description or ()]
-    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+    return [{k: json_value(v) for k, v in zip(names, row, strict=True)} for row in cur.fetchall()]
 
 
-def _iso_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [{k: json_value(v) for k, v in r.items()} for r in rows]
+@dataclasses.dataclass
+class Audit:
+    """One audit of a log's relation on a store connection (temp tables live on `con`).
+
+    Attributes:
+        con: The store connection.
+        gate: Supplies the policy and the controller for calls whose log names none.
+        log: The call log.
+        relation: SQL for the log's rows with their 0-based position as `RID`.
+        rows: How many rows the log has (set by `prepare`).
+        table: The decided calls (`summary.AUDIT_COLUMNS`), set by `decide`.
+    """
+
+    con: duckdb.DuckDBPyConnection
+    gate: Gate
+    log: CallLog
+    relation: str
+    rows: int = 0
+    table: str = ""
+    _input: str = ""
+    _line: tuple[str, str] = ("NULL", "")
+
+    def prepare(self) -> pa.Table:
+        """Parse every row once into a temp table; returns the unusable rows (line, problem)."""
+        con, log = self.con, self.log
+        n = next(_names)
+        self._input = f"og_audit_in_{n}"
+        types = {
+            str(r[0]): str(r[1])
+            for r in con.execute(f"DESCRIBE SELECT * FROM {self.relation}").fetchall()
+        }
+        c = _Cols(log, types)
+        time_col = log.columns["called_at"]
+        parsed = parse_query(
+            self.relation, [Parse(time_col, types[time_col], "datetime", "__og_t")]
+        )
+        default = "'" + self.gate.controller.replace("'", "''") + "'"
+        ctrl = f"coalesce({c.text('controller')}, {default})" if "controller" in c else default
+        kind = f"coalesce(lower({c.text('call_type')}), 'live')" if "call_type" in c else "'live'"
+        con.execute(
+            f"CREATE TEMP TABLE {self._input} AS SELECT {RID} AS rid, "
+            f"{_problem_sql(c, '__og_t')} AS problem, __og_t AS t, {ctrl} AS controller, "
+            f"{kind} AS call_type, {c.optional('campaign')}, {c.optional('agent')}, "
+            f"{c.optional('call_id')}, {c.text('phone')} AS phone FROM ({parsed})"
+        )
+        counted = con.execute(f"SELECT count(*) FROM {self._input}").fetchall()
+        self.rows = int(counted[0][0])
+        self._line = log.line_sql(con, self.rows, "i.rid")
+        line, join = self._line
+        unusable = con.sql(
+            f"SELECT {line} AS line, split_part(i.problem, ': ', 1) AS column, "
+            f"substr(i.problem, strpos(i.problem, ': ') + 2) AS problem "
+            f"FROM {self._input} i {join} WHERE i.problem IS NOT NULL ORDER BY i.rid"
+        ).to_arrow_table()
+        user = [log.columns.get(col, col) for col in unusable.column("column").to_pylist()]
+        return unusable.set_column(1, "column", pa.array(user, pa.string()))
+
+    def decide(self, step: Step | None = None) -> None:
+        """Decide every usable call with the engine's decision query; fill `table`."""
+        con = self.con
+        usable = f"(SELECT * FROM {self._input} WHERE problem IS NULL)"
+        decided = prepare_decisions(
+            con,
+            usable,
+            phone="phone",
+            at=Column("t"),
+            controller=Column("controller"),
+            call_type=Column("call_type"),
+            policy=self.gate.policy,
+            on_step=step,
+        )
+        self.table = f"og_audit_{next(_names)}"
+        line, join = self._line
+        con.execute(
+            f"CREATE TEMP TABLE {self.table} AS SELECT i.rid, {line} AS line, i.t, "
+            f"i.controller, i.call_type, i.campaign, i.agent, i.call_id, i.phone, "
+            f"i.e164, i.allowed, i.reason, i.evidence, i.rule_set "
+            f"FROM ({decided.rows_sql}) i {join}"
+        )
+        decided.drop(con)
+        con.execute(f"DROP TABLE {self._input}")
+
+    def summary(self, unusable: pa.Table, turnover: float | None, ran_at: Any) -> dict[str, Any]:
+        """The report's figures, exposure and method section."""
+        con = self.con
+        summary = summarize(con, self.table)
+        rule_sets = con.execute(f"SELECT DISTINCT rule_set FROM {self.table}").fetchall()
+        summary["unusable_rows"] = unusable.num_rows
+        summary["rows_read"] = self.rows
+        summary["exposure"] = exposure(summary["violations"], turnover)
+        summary["method"] = method_section(
+            policy=self.gate.policy,
+            controller=self.gate.controller,
+            rule_sets=[r[0] for r in rule_sets],
+            evidence=evidence_loads(con),
+            store=_store_name(self.gate),
+            call_log=self.log.describe(self.rows),
+            ran_at=ran_at,
+        )
+        return summary
+
+    def violation_rows(self) -> list[dict[str, Any]]:
+        """The first violations, earliest first, for the JSON and HTML reports."""
+        return _rows(
+            self.con,
+            f"SELECT line, call_id, t AS called_at, phone, e164, controller, campaign, agent, "
+            f"call_type, reason, evidence, rule_set FROM {self.table} "
+            f"WHERE NOT allowed ORDER BY t, rid LIMIT {JSON_VIOLATIONS}",
+        )
+
+    def drop(self) -> None:
+        """Drop the temp tables (the connection outlives the audit)."""
+        for name in (self.table, self._input):
+            if name:
+                self.con.execute(f"DROP TABLE IF EXISTS {name}")
+        if self._line[1]:
+            self.con.unregister("og_audit_lines")
+
+
+def _store_name(gate: Gate) -> str:
+    path = getattr(gate.store, "path", None)
+    return str(path) if path else ":memory:"
 
 
 def run_audit(
@@ -128,7 +229,7 @@ def run_audit(
     time_column: str = "called_at",
     turnover: float | None = None,
 ) -> AuditReport:
-    """Judge every call of a call log as of the moment it was made.
+    """Judge every call of a call log as of the moment it was made; keep the calls in memory.
 
     Args:
         gate: Supplies the store, the policy and the controller for calls whose log names none.
@@ -141,89 +242,37 @@ def run_audit(
     Raises:
         InputError: The log cannot be read or lacks a phone or time column.
     """
+    from optin_gate.engine.filter import tune
+
     turnover = check_turnover(turnover)
     ran_at = now_utc()
-    log = read_calls(calls, phone_column=phone_column, time_column=time_column)
-    _check_names(log)
-    with gate.store.connect(read_only=True) as con:
-        table = _prepare_calls(con, log, gate.controller)
-        usable = f"(SELECT * FROM {table} WHERE problem IS NULL)"
-        decided = prepare_decisions(
-            con,
-            usable,
-            phone="phone",
-            at=Column("t"),
-            controller=Column("controller"),
-            call_type=Column("call_type"),
-            policy=gate.policy,
-        )
-        audit = f"og_audit_{next(_names)}"
-        con.execute(
-            f"CREATE TEMP TABLE {audit} AS SELECT rid, line, t, controller, call_type, campaign, "
-            f"agent, call_id, phone, e164, allowed, reason, evidence, rule_set "
-            f"FROM ({decided.rows_sql})"
-        )
-        decided.drop(con)
-        summary = summarize(con, audit)
-        violation_rows = _iso_rows(
-            _rows(
-                con,
-                f"SELECT line, call_id, t AS called_at, phone, e164, controller, campaign, "
-                f"agent, call_type, reason, evidence, rule_set FROM {audit} "
-                f"WHERE NOT allowed ORDER BY t, rid LIMIT {JSON_VIOLATIONS}",
-            )
-        )
-        unusable = con.sql(
-            f"SELECT line, split_part(problem, ': ', 1) AS column, "
-            f"substr(problem, strpos(problem, ': ') + 2) AS problem "
-            f"FROM {table} WHERE problem IS NOT NULL ORDER BY rid"
-        ).to_arrow_table()
-        decisions = con.sql(
-            f"SELECT rid, {', '.join(DECISION_COLUMNS)}, line FROM {audit} ORDER BY rid"
-        ).to_arrow_table()
-        rule_sets = [r[0] for r in con.execute(f"SELECT DISTINCT rule_set FROM {audit}").fetchall()]
-        evidence = evidence_loads(con)
-        con.execute(f"DROP TABLE {audit}")
-        con.execute(f"DROP TABLE {table}")
-    calls_table = _calls_table(log, decisions)
-    unusable = _with_column_names(unusable, log)
-    summary["unusable_rows"] = len(unusable)
-    summary["rows_read"] = log.table.num_rows
-    summary["exposure"] = exposure(summary["violations"], turnover)
-    summary["method"] = method_section(
-        policy=gate.policy,
-        controller=gate.controller,
-        rule_sets=rule_sets,
-        evidence=evidence,
-        store=_store_name(gate),
-        call_log=log.describe(),
-        ran_at=ran_at,
-    )
+    log = open_calls(calls, phone_column=phone_column, time_column=time_column)
+    with log.source, gate.store.connect(read_only=True) as con:
+        check_names(log)
+        table = log.source.to_arrow()
+        rids = pa.array(np.arange(table.num_rows, dtype=np.int64))
+        arrow = f"og_audit_log_{next(_names)}"
+        tune(con)
+        con.register(arrow, table.append_column(RID, rids))
+        audit = Audit(con, gate, log, arrow)
+        try:
+            unusable = audit.prepare()
+            audit.decide()
+            summary = audit.summary(unusable, turnover, ran_at)
+            listed = audit.violation_rows()
+            decisions = con.sql(
+                f"SELECT rid, {', '.join(DECISION_COLUMNS)}, line FROM {audit.table} ORDER BY rid"
+            ).to_arrow_table()
+        finally:
+            audit.drop()
+            con.unregister(arrow)
+    calls_table = table.take(decisions.column("rid"))
+    for name in ADDED_COLUMNS:
+        calls_table = calls_table.append_column(name, decisions.column(name))
     return AuditReport(
         calls=calls_table,
         unusable=unusable,
         summary=summary,
-        violation_rows=violation_rows,
+        violation_rows=listed,
         unusable_rows=unusable.slice(0, JSON_VIOLATIONS).to_pylist(),
     )
-
-
-def _with_column_names(unusable: pa.Table, log: CallLog) -> pa.Table:
-    """Name the user's own column in each problem (called_at may be `Datum hovoru`)."""
-    canon = unusable.column("column").to_pylist()
-    user = [log.columns.get(c, c) for c in canon]
-    return unusable.set_column(1, "column", pa.array(user, pa.string()))
-
-
-def _calls_table(log: CallLog, decisions: pa.Table) -> pa.Table:
-    """The log's own columns for the judged rows, then the decision columns and `line`."""
-    rids = decisions.column("rid").to_numpy()
-    own = log.table.select(log.user_columns).take(pa.array(rids.astype(np.int64)))
-    for name in (*DECISION_COLUMNS, "line"):
-        own = own.append_column(name, decisions.column(name))
-    return own
-
-
-def _store_name(gate: Gate) -> str:
-    path = getattr(gate.store, "path", None)
-    return str(path) if path else ":memory:"

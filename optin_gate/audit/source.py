@@ -1,9 +1,9 @@
-"""The call log as the audit sees it: an Arrow table, its columns, line numbers, fingerprint.
+"""The call log as the audit sees it: a `optin_gate.io.Source`, its columns, its file lines.
 
 Reading files (encodings, delimiters, header aliases) is `optin_gate.io`'s job; this module
-asks it for the table and the line each row starts on, finds the call-log columns by the
-`calls` schema, and fingerprints the log (SHA-256 of the file's bytes, or of the Arrow IPC of a
-frame) so the report says exactly which log it judged.
+finds the call-log columns by the `calls` schema, describes the log for the method section
+(name, SHA-256 of the file's bytes or of the Arrow IPC of a frame) and says on which file line
+each row starts.
 """
 
 from __future__ import annotations
@@ -11,72 +11,72 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 
 from optin_gate.io import Source, load_schema, open_source, resolve_columns
 
-__all__ = ["LINE", "RID", "CallLog", "read_calls"]
+__all__ = ["RID", "CallLog", "open_calls"]
 
-RID, LINE = "__og_rid", "__og_line"
+RID = "__og_rid"  # 0-based position of a row in the log, added to the log's relation
 
 
 @dataclasses.dataclass(frozen=True)
 class CallLog:
-    """A call log read for the audit.
+    """A call log opened for the audit (close `source` when done).
 
     Attributes:
-        table: The log's own columns, then `RID` (0-based row) and `LINE` (the file line the
-            row starts on; for a frame, the 1-based row number).
+        source: The opened file or frame.
         name: The file's base name, or `<DataFrame>` / `<Table>`.
         columns: Canonical call-log column -> the log's own header, for those present.
         user_columns: The log's own headers, in order.
-        sha256: SHA-256 of the file's bytes, or of the Arrow IPC stream of a frame.
-        sha256_of: What was hashed: "file bytes" or "Arrow IPC stream".
     """
 
-    table: pa.Table
+    source: Source
     name: str
     columns: dict[str, str]
     user_columns: tuple[str, ...]
-    sha256: str
-    sha256_of: str
 
-    def describe(self) -> dict[str, Any]:
+    def describe(self, rows: int) -> dict[str, Any]:
         """The call log's entry in the method section."""
         return {
             "source": self.name,
-            "sha256": self.sha256,
-            "sha256_of": self.sha256_of,
-            "rows_read": self.table.num_rows,
+            "sha256": self.source.sha256(),
+            "sha256_of": "Arrow IPC stream" if self.source.kind == "arrow" else "file bytes",
+            "rows_read": rows,
             "columns": {name: self.columns.get(name) for name in load_schema("calls").names},
         }
 
+    def line_sql(self, con: duckdb.DuckDBPyConnection, rows: int, rid: str) -> tuple[str, str]:
+        """(expression, join clause) giving the file line of the row whose position is `rid`.
 
-def _lines(src: Source, rows: int) -> np.ndarray[Any, np.dtype[np.int64]]:
-    """The file line each row starts on, without a per-row pass when the file allows it.
+        If the first row starts on line 2 and the last on line `rows + 1`, every row is one
+        line (lines only grow and each row takes at least one), so the line is `rid + 2`: no
+        pass over the file. Otherwise (quoted fields with newlines, blank lines) the lines
+        come from `Source.line_numbers` as a table joined on `rid`.
+        """
+        if self.source.kind != "csv":
+            return f"({rid} + 1)", ""
+        if rows == 0 or self.source.line_numbers([0, rows - 1], row_count=rows) == [2, rows + 1]:
+            return f"({rid} + 2)", ""
+        lines = np.asarray(self.source.line_numbers(range(rows), row_count=rows), np.int64)
+        table = pa.table({"rid": np.arange(rows, dtype=np.int64), "line": lines})
+        con.register("og_audit_lines", table)
+        return "og_lines.line", f"LEFT JOIN og_audit_lines og_lines ON og_lines.rid = {rid}"
 
-    If the first row is on line 2 and the last on line `rows + 1`, every row is exactly one
-    line (lines only grow, and each row takes at least one), so line = index + 2.
-    """
-    if rows == 0:
-        return np.zeros(0, dtype=np.int64)
-    if src.kind != "csv":
-        return np.arange(1, rows + 1, dtype=np.int64)
-    if src.line_numbers([0, rows - 1], row_count=rows) == [2, rows + 1]:
-        return np.arange(2, rows + 2, dtype=np.int64)
-    return np.asarray(src.line_numbers(range(rows), row_count=rows), dtype=np.int64)
 
-
-def read_calls(
+def open_calls(
     source: Any, *, phone_column: str | None = None, time_column: str = "called_at"
 ) -> CallLog:
-    """Read a call log from a CSV/Parquet path, a DataFrame or an Arrow table.
+    """Open a call log (CSV/Parquet path, DataFrame, Arrow table) and find its columns.
 
     Raises:
-        InputError: Unreadable source, or no phone / call time column.
+        InputError: Unreadable source, or no phone / call time column (the message names
+            the columns found and the mapping that would fix it).
     """
-    with open_source(source, hash_bytes=True) as src:
+    src = open_source(source, hash_bytes=True)
+    try:
         headers = src.columns
         mapping: dict[str, str] = {}
         if phone_column is not None:
@@ -84,11 +84,8 @@ def read_calls(
         if time_column != "called_at" or "called_at" in headers:
             mapping[time_column] = "called_at"
         columns = resolve_columns(headers, load_schema("calls"), columns=mapping, file=src.name)
-        table = src.to_arrow()
-        lines = _lines(src, table.num_rows)
-        digest = src.sha256()
-        of = "Arrow IPC stream" if src.kind == "arrow" else "file bytes"
-        name = src.name if src.path is None else src.path.name
-    table = table.append_column(RID, pa.array(np.arange(table.num_rows), pa.int64()))
-    table = table.append_column(LINE, pa.array(lines, pa.int64()))
-    return CallLog(table, name, columns, tuple(headers), digest, of)
+    except BaseException:
+        src.close()
+        raise
+    name = src.name if src.path is None else src.path.name
+    return CallLog(src, name, columns, tuple(headers))

@@ -112,13 +112,13 @@ def summarize(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, Any]:
     by_reason.sort(key=lambda r: (-r["calls"], r["reason"]))
     by_week.sort(key=lambda w: w["week_start"])
     calls, violations = total["calls"], total["violations"]
-    distinct = con.execute(f"SELECT count(DISTINCT e164) FROM {table}").fetchone()
+    distinct = con.execute(f"SELECT count(DISTINCT e164) FROM {table}").fetchall()[0]
     return {
         "calls": calls,
         "permitted": calls - violations,
         "violations": violations,
         "violation_rate": violations / calls if calls else 0.0,
-        "distinct_numbers": int(distinct[0]) if distinct else 0,
+        "distinct_numbers": int(distinct[0]),
         "first_call": _iso(total["first_call"]),
         "last_call": _iso(total["last_call"]),
         "by_reason": by_reason,
@@ -148,8 +148,8 @@ def _repeat_objection(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, A
     head = con.execute(
         f"SELECT coalesce(sum(calls), 0), count(*), count(*) FILTER (WHERE calls > 1) "
         f"FROM ({per_number})"
-    ).fetchone()
-    calls, numbers, repeated = (int(v) for v in head) if head else (0, 0, 0)
+    ).fetchall()[0]
+    calls, numbers, repeated = (int(v) for v in head)
     worst = con.execute(
         f"SELECT * FROM ({per_number}) ORDER BY calls DESC, last_call DESC, e164 "
         f"LIMIT {REPEAT_LISTED}"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,15 +22,15 @@ __all__ = ["audit"]
 
 
 @contextlib.contextmanager
-def _progress(show: bool, message: str) -> Iterator[None]:
-    """A spinner on stderr while the audit runs (only where a person watches)."""
+def _progress(show: bool, first: str) -> Iterator[Callable[[str], None]]:
+    """A spinner on stderr naming the current step (only where a person watches)."""
     if not show:
-        yield
+        yield lambda label: None
         return
     from rich.console import Console
 
-    with Console(stderr=True).status(message):
-        yield
+    with Console(stderr=True).status(first) as status:
+        yield lambda label: status.update(f"{label} ...")
 
 
 def _open_store(path: str) -> Any:
@@ -138,31 +138,23 @@ def audit(
     A call without a legal basis at that moment is a violation. Calls whose log names no
     controller are judged for --controller.
     """
-    from optin_gate.audit._files import check_target
-    from optin_gate.audit.exposure import check_turnover
+    from optin_gate.audit.stream import audit_file
     from optin_gate.gate import Gate
-    from optin_gate.io import output_format
 
-    check_turnover(turnover)
-    for path in (html_path, json_path, violations_path):
-        if path is not None:
-            check_target(path)
-    if violations_path is not None:
-        output_format(violations_path)
     store = _open_store(store_path)
     gate = Gate(store, controller=controller)
-    from optin_gate.audit import run_audit
-
     show = not quiet and os.isatty(2)
-    with _progress(show, f"Auditing {Path(calls).name} ..."):
-        report = run_audit(
-            gate, calls, phone_column=phone_column, time_column=time_column, turnover=turnover
+    with _progress(show, f"Auditing {Path(calls).name} ...") as step:
+        report = audit_file(
+            gate,
+            calls,
+            phone_column=phone_column,
+            time_column=time_column,
+            turnover=turnover,
+            violations=violations_path,
+            json_path=json_path,
+            html_path=html_path,
+            on_step=step,
         )
-        written = []
-        if violations_path is not None:
-            written.append(report.write_violations(violations_path))
-        if json_path is not None:
-            written.append(report.to_json(json_path))
-        if html_path is not None:
-            written.append(report.to_html(html_path))
+    written = [Path(p) for p in (violations_path, json_path, html_path) if p is not None]
     _print_summary(report, written)

@@ -1,0 +1,74 @@
+"""The streaming audit behind `optin-gate audit` gives the same report as `gate.audit`, writes
+the violations in file order with their file lines, and keeps no calls in memory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pcsv
+import pyarrow.parquet as pq
+import pytest
+
+from optin_gate import Gate, OptinGateError
+from optin_gate.audit import run_audit
+from optin_gate.audit.stream import audit_file
+from tests.audit._data import OracleStore, campaign_history
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory: pytest.TempPathFactory) -> tuple[Gate, Path]:
+    ev, calls = campaign_history(numbers=200, calls=1500)
+    path = tmp_path_factory.mktemp("log") / "calls.csv"
+    pcsv.write_csv(calls, path)
+    return Gate(OracleStore(ev), controller="acme"), path
+
+
+def _without_run_time(doc: dict) -> dict:
+    doc["summary"]["method"].pop("audit_ran_at")
+    return doc
+
+
+def test_stream_and_memory_audits_agree(history: tuple[Gate, Path], tmp_path: Path) -> None:
+    gate, path = history
+    streamed = audit_file(gate, path, violations=tmp_path / "v.parquet")
+    kept = run_audit(gate, path)
+    assert _without_run_time(streamed.document()) == _without_run_time(kept.document())
+    written = pq.read_table(tmp_path / "v.parquet")
+    assert written.equals(kept.violations.cast(written.schema))
+    with pytest.raises(OptinGateError, match="files instead of keeping them in memory"):
+        streamed.calls  # noqa: B018
+
+
+def test_violations_keep_file_order_and_lines_across_multiline_fields(
+    history: tuple[Gate, Path], tmp_path: Path
+) -> None:
+    gate, _ = history
+    log = tmp_path / "calls.csv"
+    log.write_text(
+        "call_id,phone,called_at,campaign\n"
+        'A,601000001,2023-05-01 10:00,"two\nlines"\n'
+        "B,12345,2023-05-01 10:00,x\n"
+        'C,601000002,2023-05-01 10:00,"three\nlines\nhere"\n'
+        "D,bad,2023-05-01 10:00,x\n",
+        encoding="utf-8",
+    )
+    report = audit_file(gate, log, violations=tmp_path / "v.csv")
+    table = pcsv.read_csv(
+        tmp_path / "v.csv", convert_options=pcsv.ConvertOptions(column_types={"line": pa.int64()})
+    )
+    by_id = dict(zip(table["call_id"].to_pylist(), table["line"].to_pylist(), strict=True))
+    assert by_id["B"] == 4
+    assert by_id["D"] == 8
+    assert table["call_id"].to_pylist() == sorted(by_id)  # file order
+    assert report.summary["calls"] == 4
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_nothing_is_written_when_the_log_is_bad(history: tuple[Gate, Path], tmp_path: Path) -> None:
+    gate, _ = history
+    log = tmp_path / "calls.csv"
+    log.write_text("telefon,kdy\n601000001,2023-01-01\n", encoding="utf-8")
+    with pytest.raises(OptinGateError, match="called_at"):
+        audit_file(gate, log, violations=tmp_path / "v.csv", json_path=tmp_path / "a.json")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["calls.csv"]
