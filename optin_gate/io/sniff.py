@@ -12,6 +12,7 @@ import codecs
 import csv
 import dataclasses
 import io
+import itertools
 import os
 from pathlib import Path
 
@@ -124,7 +125,9 @@ def _decode(sample: bytes, encoding: str, file: str) -> str:
 
 
 def _score(text: str, delimiter: str) -> tuple[int, float, int]:
-    rows = [r for r in csv.reader(io.StringIO(text), delimiter=delimiter) if r][:50]
+    rows = [
+        r for r in itertools.islice(csv.reader(io.StringIO(text), delimiter=delimiter), 60) if r
+    ]
     if not rows:
         return (0, 0.0, 0)
     width = len(rows[0])
@@ -149,6 +152,9 @@ def sniff_csv(
     text = _decode(sample, encoding, file).lstrip("\ufeff")
     if not complete and "\n" in text:
         text = text[: text.rindex("\n") + 1]  # drop a cut-off last line
+    cut = text.rfind("\n", 0, 1 << 16)
+    if len(text) > 1 << 16 and cut > 0:
+        text = text[: cut + 1]  # enough lines to judge the delimiter
     delimiter = max(DELIMITERS, key=lambda d: _score(text, d))
     if _score(text, delimiter)[0] == 0:
         delimiter = next((d for d in DELIMITERS if d in text.split("\n", 1)[0]), ",")

@@ -31,39 +31,44 @@ class Kind:
         name: "consents", "contracts", "directory" or "objections".
         key: The columns identifying a record (within a file and across loads).
         store_columns: The staged columns handed to the merge, in table order.
-        required: Columns a file must have (schema's required ones, adjusted).
+        few_values: Time columns with a handful of distinct values (parsed once each).
     """
 
     name: str
     key: tuple[str, ...]
     store_columns: tuple[str, ...]
-    required: tuple[str, ...] | None = None
+    few_values: tuple[str, ...] = ()
 
     @property
     def schema(self) -> TableSchema:
         """The kind's Frictionless schema."""
         return load_schema(self.name)
 
-    def finish_sql(self, typed: str, controller: str | None) -> str:
-        """SQL: the accepted typed rows with defaults applied, as `store_columns` + `__row`."""
+    def finish(self, values: dict[str, str], controller: str | None) -> dict[str, str]:
+        """SQL of each store column from the typed values, with DESIGN.md's defaults applied.
+
+        Args:
+            values: canonical column -> SQL of its typed value (NULL when not in the file).
+            controller: The load's `controller=` argument.
+        """
         ctrl = "NULL" if controller is None else sql_literal(controller)
-        cols = {c: c for c in self.store_columns}
+        cols = {c: values[c] for c in self.store_columns}
         if "controller" in cols:
             default = "NULL" if self.name == "objections" else "'default'"
-            cols["controller"] = f"coalesce(controller, {ctrl}, {default})"
+            cols["controller"] = f"coalesce({values['controller']}, {ctrl}, {default})"
         if self.name == "consents":
-            folded = "strip_accents(lower(channel))"
+            channel = values["channel"]
+            folded = f"strip_accents(lower({channel}))"
             phone = ", ".join(sql_literal(w) for w in _PHONE_WORDS)
             anyw = ", ".join(sql_literal(w) for w in _ANY_WORDS)
             cols["channel"] = (
-                f"CASE WHEN channel IS NULL THEN 'phone' WHEN {folded} IN ({phone}) THEN 'phone' "
-                f"WHEN {folded} IN ({anyw}) THEN 'any' ELSE lower(channel) END"
+                f"CASE WHEN {channel} IS NULL THEN 'phone' WHEN {folded} IN ({phone}) "
+                f"THEN 'phone' WHEN {folded} IN ({anyw}) THEN 'any' ELSE lower({channel}) END"
             )
         if self.name == "objections":
-            generated = objection_id_sql("phone", cols["controller"], "objected_at")
-            cols["objection_id"] = f"coalesce(objection_id, {generated})"
-        select = ", ".join(f"{expr} AS {name}" for name, expr in cols.items())
-        return f"SELECT __row, {select} FROM {typed}"
+            generated = objection_id_sql(values["phone"], cols["controller"], values["objected_at"])
+            cols["objection_id"] = f"coalesce({values['objection_id']}, {generated})"
+        return cols
 
     def priority_sql(self) -> str:
         """SQL ORDER BY within a record's rows in one file: the first row is the one kept."""
@@ -106,6 +111,7 @@ KINDS: dict[str, Kind] = {
         "directory",
         key=("phone",),
         store_columns=("phone", "marketing", "snapshot_date", "source"),
+        few_values=("snapshot_date",),
     ),
     "objections": Kind(
         "objections",

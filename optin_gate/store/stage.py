@@ -38,6 +38,7 @@ from optin_gate.store.kinds import Kind
 
 __all__ = ["Staged", "coerce_snapshot_date", "stage"]
 
+_SQL_TYPES = {"string": "VARCHAR", "datetime": "TIMESTAMPTZ", "date": "DATE", "boolean": "BOOLEAN"}
 _TIME_HINT = {
     "datetime": "not a date and time (write 2026-11-28 14:30 or 28.11.2026 14:30)",
     "date": "not a date (write 2026-11-28 or 28.11.2026)",
@@ -77,25 +78,45 @@ def _enum_sql(col: str, spec: FieldSpec) -> str:
     return f"(CASE WHEN {col} IN ({exact}) THEN {col} ELSE (CASE {folded} {cases} END) END)"
 
 
-def _checks(
-    spec: FieldSpec, value: str, raw: str, header: str, phone_key: str | None
-) -> list[tuple[str, str]]:
-    """(condition, reason) pairs making a row a reject, for one field."""
-    out = []
-    if spec.required:
-        out.append((f"{raw} IS NULL", "required field is empty"))
-    if spec.name == "phone" and phone_key is not None:
-        out.append((f"{raw} IS NOT NULL AND {phone_key} IS NULL", "not a valid phone number"))
+def _blank(text: str, sql_type: str) -> str:
+    if sql_type.upper() != "VARCHAR":
+        return f"({text} IS NULL)"
+    return f"({text} IS NULL OR trim({text}) = '')"
+
+
+def _field_sql(spec: FieldSpec, header: str, sql_type: str) -> tuple[str, list[tuple[str, str]]]:
+    """(typed value, [(condition, reason)] that reject the row) for one mapped field.
+
+    Over the relation `p`: string fields already trimmed, phone and time fields raw, the
+    parsed time in `og_v_<name>` and the phone's key in `n.key`.
+    """
+    col = f"p.{_ident(spec.name)}"
+    checks: list[tuple[str, str]] = []
+    if spec.name == "phone":
+        value = "n.key"
+        if spec.required:
+            checks.append((f"n.key IS NULL AND {_blank(col, sql_type)}", "required field is empty"))
+        checks.append(("n.key IS NULL", "not a valid phone number"))
     elif spec.type in _TIME_HINT:
-        out.append((f"{raw} IS NOT NULL AND {value} IS NULL", _TIME_HINT[spec.type]))
-    elif spec.enum is not None:
-        allowed = ", ".join(spec.enum)
-        out.append((f"{raw} IS NOT NULL AND {value} IS NULL", f"must be one of {allowed}"))
-    return [(cond, f"{header}\x1f{reason}") for cond, reason in out]
+        value = f"p.og_v_{spec.name}"
+        if spec.required:
+            checks.append(
+                (f"{value} IS NULL AND {_blank(col, sql_type)}", "required field is empty")
+            )
+        checks.append((f"{value} IS NULL AND NOT {_blank(col, sql_type)}", _TIME_HINT[spec.type]))
+    else:
+        value = _enum_sql(col, spec) if spec.enum is not None else col
+        if spec.required:
+            checks.append((f"{col} IS NULL", "required field is empty"))
+        if spec.enum is not None:
+            allowed = ", ".join(spec.enum)
+            checks.append((f"{col} IS NOT NULL AND {value} IS NULL", f"must be one of {allowed}"))
+    return value, [(cond, f"{header}\x1f{reason}") for cond, reason in checks]
 
 
 def _normalize_phones(con: duckdb.DuckDBPyConnection, region: str) -> None:
-    distinct = con.sql("SELECT DISTINCT phone FROM og_text WHERE phone IS NOT NULL")
+    """og_norm(raw, key): every distinct phone text that is a valid number, and its key."""
+    distinct = con.sql("SELECT DISTINCT phone FROM og_raw WHERE phone IS NOT NULL")
     values = distinct.to_arrow_table().column("phone")
     norm = normalize(values, region=region)
     e164 = norm.column("e164")
@@ -106,69 +127,76 @@ def _normalize_phones(con: duckdb.DuckDBPyConnection, region: str) -> None:
     con.unregister("og_norm_arrow")
 
 
-def _load_raw(con: duckdb.DuckDBPyConnection, src: Source, mapping: dict[str, str]) -> int:
+def _load_raw(
+    con: duckdb.DuckDBPyConnection, src: Source, mapping: dict[str, str]
+) -> tuple[int, dict[str, str]]:
+    """og_raw: the mapped columns under their canonical names, in file order (rowid = row)."""
     relation = src.relation(con, "og_input")
-    select = ", ".join(f"{_ident(header)} AS {_ident(name)}" for name, header in mapping.items())
+    select = ", ".join(
+        f"CAST({_ident(header)} AS VARCHAR) AS phone"
+        if name == "phone"
+        else f"{_ident(header)} AS {_ident(name)}"
+        for name, header in mapping.items()
+    )
     try:
         con.execute(f"CREATE TEMP TABLE og_raw AS SELECT {select} FROM {relation}")
     except duckdb.Error as exc:
         raise src.read_error(exc) from None
     count = first(con, "SELECT count(*) FROM og_raw")
-    return int(count[0]) if count else 0
-
-
-def _text(con: duckdb.DuckDBPyConnection, mapping: dict[str, str]) -> dict[str, str]:
-    """og_text: each field as trimmed text (NULL when empty), plus typed time columns as is."""
     types = {r[0]: str(r[1]) for r in con.execute("DESCRIBE og_raw").fetchall()}
-    cols = [f"{text_sql(_ident(n), types[n])} AS {_ident(n)}" for n in mapping]
-    cols += [
-        f"{_ident(n)} AS {_ident('og_orig_' + n)}"
-        for n in mapping
-        if types[n].upper().startswith(("TIMESTAMP", "DATE"))
-    ]
-    con.execute(
-        f"CREATE TEMP TABLE og_text AS SELECT rowid AS __row, {', '.join(cols)} FROM og_raw"
-    )
-    return types
+    return (int(count[0]) if count else 0), types
 
 
 def _typed(
-    con: duckdb.DuckDBPyConnection, kind: Kind, mapping: dict[str, str], types: dict[str, str]
+    con: duckdb.DuckDBPyConnection,
+    kind: Kind,
+    mapping: dict[str, str],
+    types: dict[str, str],
+    controller: str | None,
 ) -> None:
-    """og_typed: typed values of every schema column and the row's first error, if any."""
-    parses = []
+    """og_typed: the store's columns with defaults applied, and each row's first error."""
+    cols = ["rowid AS __row"]
+    parses: list[Parse] = []
+    small: list[Parse] = []
     for name in mapping:
         spec = kind.schema.field(name)
+        if name == "phone" or spec.type in _TIME_HINT:
+            cols.append(_ident(name))
+        else:
+            cols.append(f"{text_sql(_ident(name), types[name])} AS {_ident(name)}")
         if spec.type in _TIME_HINT:
-            typed = types[name].upper().startswith(("TIMESTAMP", "DATE"))
-            column = f"og_orig_{name}" if typed else name
-            parses.append(
-                Parse(column, types[name] if typed else "VARCHAR", spec.type, f"og_v_{name}")
-            )
-    parsed = f"({parse_query('og_text', parses)})"
-    values, checks = [], []
+            parse = Parse(name, types[name], spec.type, f"og_v_{name}")
+            (small if name in kind.few_values else parses).append(parse)
+    relation = f"(SELECT {', '.join(cols)} FROM og_raw)"
+    joins = []
+    for parse in small:  # a column with a handful of values: parse each value once
+        table = f"og_values_{parse.column}"
+        distinct = f"(SELECT DISTINCT {_ident(parse.column)} FROM og_raw)"
+        con.execute(f"CREATE TEMP TABLE {table} AS {parse_query(distinct, [parse])}")
+        joins.append(
+            f" LEFT JOIN {table} ON {table}.{_ident(parse.column)} "
+            f"IS NOT DISTINCT FROM p.{_ident(parse.column)}"
+        )
+    values, checks = {}, []
     for name in kind.schema.names:
         if name not in mapping:
-            values.append(f"NULL AS {_ident(name)}")
+            values[name] = f"CAST(NULL AS {_SQL_TYPES[kind.schema.field(name).type]})"
             continue
         spec = kind.schema.field(name)
-        raw = f"p.{_ident(name)}"
-        if name == "phone":
-            value = "n.key"
-        elif spec.type in _TIME_HINT:
-            value = f"p.og_v_{name}"
-        elif spec.enum is not None:
-            value = _enum_sql(raw, spec)
-        else:
-            value = raw
-        values.append(f"{value} AS {_ident(name)}")
-        checks += _checks(spec, value, raw, mapping[name], "n.key" if name == "phone" else None)
+        sql_type = "VARCHAR" if name == "phone" else types[name]
+        value, more = _field_sql(spec, mapping[name], sql_type)
+        if any(parse.column == name for parse in small):
+            value = f"og_values_{name}.og_v_{name}"
+            more = [(c.replace(f"p.og_v_{name}", value), r) for c, r in more]
+        values[name] = value
+        checks += more
     error = " ".join(f"WHEN {cond} THEN {sql_literal(reason)}" for cond, reason in checks)
-    error_sql = f"CASE {error} END" if checks else "NULL"
-    join = " LEFT JOIN og_norm n ON n.raw = p.phone" if "phone" in mapping else ""
+    finished = kind.finish(values, controller)
+    select = ", ".join(f"{expr} AS {_ident(name)}" for name, expr in finished.items())
+    join = " LEFT JOIN og_norm n ON n.raw = p.phone" + "".join(joins)
     con.execute(
-        f"CREATE TEMP TABLE og_typed AS SELECT p.__row, {', '.join(values)}, "
-        f"{error_sql} AS og_error FROM {parsed} p{join}"
+        f"CREATE TEMP TABLE og_typed AS SELECT p.__row, {select}, "
+        f"CASE {error} END AS og_error FROM ({parse_query(relation, parses)}) p{join}"
     )
 
 
@@ -286,15 +314,13 @@ def stage(
     )
     con = configure(duckdb.connect())
     try:
-        rows_read = _load_raw(con, src, mapping)
-        types = _text(con, mapping)
+        rows_read, types = _load_raw(con, src, mapping)
         _normalize_phones(con, region)
-        _typed(con, kind, mapping, types)
+        _typed(con, kind, mapping, types, controller)
         snapshot = None
         if kind.name == "directory":
             snapshot = _snapshot(con, src, snapshot_date, mapping)
-        typed = "(SELECT * FROM og_typed WHERE og_error IS NULL)"
-        con.execute(f"CREATE TEMP TABLE og_fin AS {kind.finish_sql(typed, controller)}")
+        con.execute("CREATE TEMP VIEW og_fin AS SELECT * FROM og_typed WHERE og_error IS NULL")
         _dedupe(con, kind, mapping)
         columns_out = ", ".join(("__row", *kind.store_columns))
         rows = con.sql(f"SELECT {columns_out} FROM og_rows").to_arrow_table()
