@@ -18,6 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from optin_gate.dial.arrow import int_array, numpy_of, string_array, whole
 from optin_gate.dial.index import (
     FLAGS,
     INT32_MAX,
@@ -97,17 +98,9 @@ def scan(
     return out
 
 
-def _np(column: pa.ChunkedArray | pa.Array, dtype: Any) -> Array:
-    arr = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
-    if pa.types.is_date(arr.type):
-        arr = arr.cast(pa.int32())
-    return np.asarray(arr.to_numpy(zero_copy_only=False), dtype=dtype)
-
-
 def _days_or(column: pa.ChunkedArray, default: int) -> Array:
     """A nullable DATE column as int64 day numbers, `default` where it is NULL."""
-    days = column.combine_chunks().cast(pa.int32()).fill_null(default)
-    return np.asarray(days.to_numpy(zero_copy_only=False), dtype=np.int64)
+    return numpy_of(column, np.int64, fill=default)
 
 
 def _keys_and_offsets(phones: dict[str, Array]) -> tuple[Array, dict[str, Array]]:
@@ -171,21 +164,21 @@ def _order(phone: Array, then: Array, ids: pa.Array | None = None) -> Array:
         keys = [then[sub], phone[sub]]
         if ids is not None:
             # Arrow orders strings by their UTF-8 bytes, as DuckDB's arg_max and Python do.
-            rank = pc.rank(ids.take(pa.array(sub)), sort_keys="ascending", tiebreaker="min")
-            keys.insert(0, rank.to_numpy())
+            rank = pc.rank(ids.take(int_array(sub)), sort_keys="ascending", tiebreaker="min")
+            keys.insert(0, numpy_of(rank, np.int64))
         order[shared] = sub[np.lexsort(keys)]
     return order
 
 
 def _column(table: pa.Table, name: str, dtype: Any) -> Array:
-    return _np(table.column(name), dtype)
+    return numpy_of(table.column(name), dtype)
 
 
 def _ids(table: pa.Table, order: Array) -> Ids:
-    arr = table.column("id").combine_chunks()
+    arr = whole(table.column("id"))
     if not len(arr):
-        return Ids(pa.array([], pa.string()))
-    return Ids(arr.take(pa.array(order)))
+        return Ids(string_array([]))
+    return Ids(arr.take(int_array(order)))
 
 
 def build_index(
@@ -204,7 +197,7 @@ def build_index(
     until = _column(t, "until", np.int64)
     if policy.consent_max_age_days is not None:
         until = np.minimum(until, granted + policy.consent_max_age_days * US_PER_DAY)
-    order = _order(phones["consents"], granted, t.column("id").combine_chunks())
+    order = _order(phones["consents"], granted, whole(t.column("id")))
     phones["consents"] = phones["consents"][order]
     consent_cols = {"granted": granted[order], "until": until[order]}
     consent_ids = _ids(t, order)
@@ -213,14 +206,14 @@ def build_index(
     start = _column(t, "start_day", np.int32)
     last = _days_or(t.column("last_day"), INT32_MAX) + policy.customer_grace_days
     last = np.minimum(last, INT32_MAX).astype(np.int32)
-    order = _order(phones["contracts"], start, t.column("id").combine_chunks())
+    order = _order(phones["contracts"], start, whole(t.column("id")))
     phones["contracts"] = phones["contracts"][order]
     contract_cols = {"start": start[order], "last": last[order]}
     contract_ids = _ids(t, order)
 
     t = raw["objections"]
     objected = _column(t, "objected", np.int64)
-    order = _order(phones["objections"], objected, t.column("id").combine_chunks())
+    order = _order(phones["objections"], objected, whole(t.column("id")))
     phones["objections"] = phones["objections"][order]
     objection_cols = {"at": objected[order]}
     objection_ids = _ids(t, order)
@@ -261,9 +254,9 @@ def _directory(t: pa.Table, snap_days: Array) -> tuple[dict[str, Array], tuple[s
     first = np.searchsorted(snap_days, _column(t, "valid_from", np.int32), side="left")
     # An open interval (valid_to NULL) stops after the last snapshot.
     stop = np.searchsorted(snap_days, _days_or(t.column("valid_to"), INT32_MAX), side="left")
-    encoded = t.column("marketing").combine_chunks().cast(pa.string()).dictionary_encode()
+    encoded = whole(t.column("marketing")).cast(pa.string()).dictionary_encode()
     marks = tuple(encoded.dictionary.to_pylist())
     mark_type = np.int8 if len(marks) < 128 else np.int32
-    mark = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=mark_type)
+    mark = numpy_of(encoded.indices, mark_type)
     cols = {"first": first.astype(pos_type), "stop": stop.astype(pos_type), "mark": mark}
     return cols, marks

@@ -30,6 +30,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from optin_gate._time import TimeLike
+from optin_gate.dial.arrow import numpy_of
 from optin_gate.dial.build import build_index, scan
 from optin_gate.dial.clock import DayWindow, day_window, instant_us, us_of
 from optin_gate.dial.index import DialIndex
@@ -199,7 +200,7 @@ class Checker:
         pos, snap_date = state.snapshot_of(window.day)
         numbers = normalize(phones, region=self._region)
         digits = pc.utf8_slice_codeunits(numbers.column("e164"), 1)
-        keys = pc.cast(digits, pa.int64()).fill_null(-1).to_numpy()
+        keys = numpy_of(pc.cast(digits, pa.int64()), np.int64, fill=-1)
         evidence = evidence_many(
             state.index, keys, t_us=t_us, day=window.day, snap=pos, overlay=state.overlay
         )

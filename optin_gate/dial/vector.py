@@ -16,7 +16,8 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from optin_gate.dial.index import Array, DialIndex
+from optin_gate.dial.arrow import const_bool, const_date, int_array, string_array
+from optin_gate.dial.index import EPOCH_DAY, Array, DialIndex
 from optin_gate.dial.probe import Extra
 from optin_gate.rules import CompiledRules
 
@@ -61,7 +62,7 @@ def _gather(values: Array, rows: Array, fill: int) -> Array:
 
 
 def _take(ids: pa.Array, rows: Array) -> pa.Array:
-    return ids.take(pa.array(rows, type=pa.int64(), mask=rows < 0))
+    return ids.take(int_array(rows, rows < 0))
 
 
 def evidence_many(
@@ -110,7 +111,7 @@ def evidence_many(
         "objection_id": _take(objection_ids, objection),
         "consent_id": _take(ix.consents.id_column.array, consent),
         "contract_id": _take(ix.contracts.id_column.array, contract),
-        "directory_marketing": _take(pa.array(ix.marks, pa.string()), mark),
+        "directory_marketing": _take(string_array(list(ix.marks)), mark),
     }
 
 
@@ -140,7 +141,11 @@ def _with_overlay(
                 extra_ids.append(oid)
         objection[row] = best_row
     times = np.concatenate([at, np.asarray(extra_at, dtype=np.int64)])
-    return times, pa.concat_arrays([ids.array, pa.array(extra_ids, pa.string())])
+    return times, pa.concat_arrays([ids.array, string_array(extra_ids)])
+
+
+def _day_number(day: date) -> int:
+    return (day - EPOCH_DAY).days
 
 
 def decide_many(
@@ -168,12 +173,14 @@ def decide_many(
             "valid": numbers.column("valid"),
             "country": numbers.column("country"),
             "number_type": numbers.column("number_type"),
-            "automated": pa.repeat(pa.scalar(automated), n),
-            "t_day": pa.repeat(pa.scalar(t_day, pa.date32()), n),
+            "automated": const_bool(automated, n),
+            "t_day": const_date(_day_number(t_day), n),
             "objection_id": evidence["objection_id"],
             "consent_id": evidence["consent_id"],
             "contract_id": evidence["contract_id"],
-            "directory_date": pa.repeat(pa.scalar(directory_date, pa.date32()), n),
+            "directory_date": const_date(
+                None if directory_date is None else _day_number(directory_date), n
+            ),
             "directory_marketing": evidence["directory_marketing"],
         }
     )
