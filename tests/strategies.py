@@ -280,3 +280,40 @@ def czech_text(d: datetime, spaced: bool = False, seconds: bool = True) -> str:
     dot = ". " if spaced else "."
     time = f"{d.hour}:{d.minute:02d}" + (f":{d.second:02d}" if seconds else "")
     return f"{d.day}{dot}{d.month}{dot}{d.year} {time}"
+
+
+# --- call lists for the filter (tests/engine) ---------------------------------------------
+# How a list might write the numbers of PHONES, and numbers that are not in the evidence.
+def _written_forms(key: int) -> list[str]:
+    n = str(key)[3:]
+    return [f"+{key}", n, f"00{key}", f"{n[:3]} {n[3:6]} {n[6:]}", f"+420 {n[:3]}-{n[3:6]}-{n[6:]}"]
+
+
+list_phones = st.one_of(
+    st.sampled_from(PHONES).flatmap(lambda k: st.sampled_from(_written_forms(k))),
+    st.sampled_from(
+        [
+            "601 000 009",  # Czech mobile with no evidence
+            "800 123 456",  # toll-free
+            "900 123 456",  # premium rate
+            "+421 901 234 567",  # Slovak
+            "+49 151 12345678",  # German
+            "",
+            "n/a",
+            "12345",
+            "+420 123",
+        ]
+    ),
+    st.none(),
+    st.text(max_size=6),
+)
+
+# Policies whose settings change the facts, not just the rules.
+fact_policies = st.builds(
+    Policy,
+    opt_in_from=st.sampled_from([REGIME_DAY, date(2022, 6, 25)]),
+    directory_max_age_days=st.sampled_from([0, 7, 31]),
+    customer_grace_days=st.sampled_from([0, 3]),
+    consent_max_age_days=st.sampled_from([None, 5]),
+    blocked_number_types=st.sampled_from([Policy().blocked_number_types, ()]),
+)

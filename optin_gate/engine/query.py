@@ -18,6 +18,7 @@ distinct phone string; with per-row columns (the audit) it is one per distinct c
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import itertools
 from collections.abc import Callable
@@ -138,65 +139,72 @@ def prepare_decisions(
         `Decided`; `rows_sql` yields `r.*` plus `DECISION_COLUMNS` for every row.
     """
     n = next(_names)
-    keys_t, norm_t, facts_t, decided_t = (f"og_{w}_{n}" for w in ("keys", "norm", "facts", "dec"))
+    keys_t, norm_v, decided_t = (f"og_{w}_{n}" for w in ("keys", "norm", "dec"))
     key_sql = {"raw": f"CAST(r.{quote(phone)} AS VARCHAR)"}
-    t_sql = _value_sql(at, "TIMESTAMPTZ")
-    ctrl_sql = _value_sql(controller, "VARCHAR")
-    call_sql = _value_sql(call_type, "VARCHAR")
-    for key, value, sql in (("t", at, t_sql), ("controller", controller, ctrl_sql)):
+    consts = {
+        "t": _value_sql(at, "TIMESTAMPTZ"),
+        "controller": _value_sql(controller, "VARCHAR"),
+        "call_type": _value_sql(call_type, "VARCHAR"),
+    }
+    for name, value in (("t", at), ("controller", controller), ("call_type", call_type)):
         if isinstance(value, Column):
-            key_sql[key] = sql
-    if isinstance(call_type, Column):
-        key_sql["call_type"] = call_sql
+            key_sql[name] = consts[name]
+    k = {name: f"k.{name}" if name in key_sql else sql for name, sql in consts.items()}
     step = on_step or (lambda label: None)
     step("reading the phone numbers")
-    varying = ", ".join(f"{sql} AS {k}" for k, sql in key_sql.items())
+    varying = ", ".join(f"{sql} AS {name}" for name, sql in key_sql.items())
     con.execute(
         f"CREATE TEMP TABLE {keys_t} AS "
         f"SELECT {varying}, count(*) AS n FROM {relation} r GROUP BY ALL"
     )
+    temps = [keys_t]
+    try:
+        # 1. Normalize each distinct string once, in Python (phonenumbers' semantics).
+        only_raw = len(key_sql) == 1  # then the keys are the distinct strings: no join
+        query = f"SELECT * FROM {keys_t}" if only_raw else f"SELECT DISTINCT raw FROM {keys_t}"
+        norm = con.sql(query).to_arrow_table()
+        step(f"normalizing {norm.num_rows:,} distinct numbers")
+        numbers = normalize(norm.column("raw"), region=policy.default_region)
+        for field, column in zip(numbers.schema, numbers.columns, strict=True):
+            norm = norm.append_column(field, column)
+        key = pc.cast(pc.utf8_slice_codeunits(norm.column("e164"), 1), pa.int64())
+        con.register(norm_v, norm.append_column("phone", key))
+        keyed = (
+            f"{norm_v} k"
+            if only_raw
+            else f"{keys_t} k JOIN {norm_v} nn ON nn.raw IS NOT DISTINCT FROM k.raw"
+        )
+        num = "k" if only_raw else "nn"
 
-    # 1. Normalize each distinct string once, in Python (phonenumbers' semantics).
-    raw = con.sql(f"SELECT DISTINCT raw FROM {keys_t}").to_arrow_table().column(0)
-    step(f"normalizing {len(raw):,} distinct numbers")
-    norm = normalize(raw, region=policy.default_region)
-    norm = norm.append_column("raw", raw)
-    key = pc.cast(pc.utf8_slice_codeunits(norm.column("e164"), 1), pa.int64())
-    norm = norm.append_column("phone", key)
-    con.register(f"{norm_t}_arrow", norm)
-    con.execute(f"CREATE TEMP TABLE {norm_t} AS SELECT * FROM {norm_t}_arrow")
-    con.unregister(f"{norm_t}_arrow")
+        # 2. Facts once per distinct (number, time, controller).
+        step("looking up the evidence")
+        if "t" in key_sql or "controller" in key_sql:
+            facts = _facts_table(con, f"og_facts_{n}", keyed=keyed, num=num, k=k, policy=policy)
+            temps += [f"{facts}_req", facts]
+            on = f"f.phone = {num}.phone AND f.t = {k['t']} AND f.controller = {k['controller']}"
+        else:  # one time and controller: the number alone identifies a request
+            requests = (
+                f"(SELECT DISTINCT phone AS rid, phone, {k['t']} AS t, "
+                f"{k['controller']} AS controller FROM {norm_v} WHERE phone IS NOT NULL)"
+            )
+            facts, on = f"({facts_sql(requests, policy)})", f"f.rid = {num}.phone"
 
-    # 2. Facts once per distinct (number, time, controller).
-    step("looking up the evidence")
-    consts = {"t": t_sql, "controller": ctrl_sql, "call_type": call_sql}
-    k = {name: f"k.{name}" if name in key_sql else sql for name, sql in consts.items()}
-    con.execute(
-        f"CREATE TEMP TABLE {facts_t}_req AS "
-        f"SELECT row_number() OVER () AS rid, phone, t, controller FROM ("
-        f"SELECT DISTINCT n.phone, {k['t']} AS t, {k['controller']} AS controller "
-        f"FROM {keys_t} k JOIN {norm_t} n ON n.raw IS NOT DISTINCT FROM k.raw "
-        f"WHERE n.phone IS NOT NULL)"
-    )
-    con.execute(
-        f"CREATE TEMP TABLE {facts_t} AS SELECT q.phone, q.t, q.controller, f.* EXCLUDE (rid) "
-        f"FROM ({facts_sql(f'{facts_t}_req', policy)}) f JOIN {facts_t}_req q USING (rid)"
-    )
-
-    # 3. Rules once per distinct key.
-    key_cols = ", ".join(f"k.{c}" for c in (*key_sql, "n"))
-    facts_rel = (
-        f"(SELECT {key_cols}, n.e164, coalesce(n.valid, FALSE) AS valid, n.country, "
-        f"n.number_type, ({k['call_type']} IS DISTINCT FROM 'live') AS automated, "
-        f"{prague_day_sql(k['t'])} AS t_day, f.objection_id, f.consent_id, f.contract_id, "
-        f"f.directory_date, f.directory_marketing "
-        f"FROM {keys_t} k JOIN {norm_t} n ON n.raw IS NOT DISTINCT FROM k.raw "
-        f"LEFT JOIN {facts_t} f ON f.phone = n.phone AND f.t = {k['t']} "
-        f"AND f.controller = {k['controller']})"
-    )
-    decision = compile_rules(policy).decision_sql(facts_rel)
-    out_cols = ", ".join((*key_sql, "n", *DECISION_COLUMNS))
-    con.execute(f"CREATE TEMP TABLE {decided_t} AS SELECT {out_cols} FROM ({decision})")
+        # 3. Rules once per key.
+        facts_rel = (
+            f"(SELECT {', '.join(f'k.{c}' for c in (*key_sql, 'n'))}, {num}.e164, "
+            f"coalesce({num}.valid, FALSE) AS valid, {num}.country, {num}.number_type, "
+            f"({k['call_type']} IS DISTINCT FROM 'live') AS automated, "
+            f"{prague_day_sql(k['t'])} AS t_day, f.objection_id, f.consent_id, f.contract_id, "
+            f"f.directory_date, f.directory_marketing "
+            f"FROM {keyed} LEFT JOIN {facts} f ON {on})"
+        )
+        decision = compile_rules(policy).decision_sql(facts_rel)
+        out_cols = ", ".join((*key_sql, "n", *DECISION_COLUMNS))
+        con.execute(f"CREATE TEMP TABLE {decided_t} AS SELECT {out_cols} FROM ({decision})")
+        temps.append(decided_t)
+    finally:
+        with contextlib.suppress(Exception):
+            con.unregister(norm_v)
 
     # 4. Join back.
     on = " AND ".join(f"d.{c} IS NOT DISTINCT FROM {sql}" for c, sql in key_sql.items())
@@ -205,5 +213,27 @@ def prepare_decisions(
         f"d.reason, d.evidence, d.rule_set "
         f"FROM {relation} r LEFT JOIN {decided_t} d ON {on}"
     )
-    temps = (keys_t, norm_t, f"{facts_t}_req", facts_t, decided_t)
-    return Decided(decided_t, tuple(key_sql), rows_sql, key_sql, temps)
+    return Decided(decided_t, tuple(key_sql), rows_sql, key_sql, tuple(temps))
+
+
+def _facts_table(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    *,
+    keyed: str,
+    num: str,
+    k: dict[str, str],
+    policy: Policy,
+) -> str:
+    """Materialize the facts per distinct (number, time, controller) as temp table `name`."""
+    con.execute(
+        f"CREATE TEMP TABLE {name}_req AS "
+        f"SELECT row_number() OVER () AS rid, phone, t, controller FROM ("
+        f"SELECT DISTINCT {num}.phone, {k['t']} AS t, {k['controller']} AS controller "
+        f"FROM {keyed} WHERE {num}.phone IS NOT NULL)"
+    )
+    con.execute(
+        f"CREATE TEMP TABLE {name} AS SELECT q.phone, q.t, q.controller, f.* EXCLUDE (rid) "
+        f"FROM ({facts_sql(f'{name}_req', policy)}) f JOIN {name}_req q USING (rid)"
+    )
+    return name
