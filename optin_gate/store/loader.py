@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import json
+from array import array
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
@@ -97,28 +98,32 @@ class LoadArgs:
         )
 
 
-def _rejects_table(src: Source, staged: Staged, extra: list[tuple[int, str, str]]) -> pa.Table:
+def _rejects_table(src: Source, staged: Staged, extra: pa.Table | None) -> pa.Table:
     table = staged.rejects
-    if extra:
-        more = pa.table(
-            {
-                "__row": pa.array([e[0] for e in extra], pa.int64()),
-                "column": [e[1] for e in extra],
-                "reason": [e[2] for e in extra],
-            }
-        )
-        table = pa.concat_tables([table, more], promote_options="default")
+    if extra is not None and extra.num_rows:
+        table = pa.concat_tables([table, extra], promote_options="default")
     rows = table.column("__row").to_pylist()
     lines = src.line_numbers(rows, row_count=staged.rows_read)
     out = {
-        "line": pa.array(lines, pa.int64()),
+        "line": _int64(lines),
         "column": table.column(1),
         "reason": table.column(2),
     }
     for i in range(3, table.num_columns):
         name = table.column_names[i]
         out[f"input_{name}" if name in out else name] = table.column(i)
-    return pa.table(out).sort_by([("line", "ascending")])
+    result = pa.table(out)
+    if extra is not None and extra.num_rows:  # merge rejects were appended: file order again
+        result = result.take(_int64(sorted(range(len(lines)), key=lines.__getitem__)))
+    return result
+
+
+def _int64(values: list[int]) -> pa.Array:
+    """An Arrow int64 array from Python ints, straight from a buffer.
+
+    (`pa.array(list)` makes pyarrow import pandas, a heavy import the load does not need.)
+    """
+    return pa.Array.from_buffers(pa.int64(), len(values), [None, pa.py_buffer(array("q", values))])
 
 
 def _prior(con: duckdb.DuckDBPyConnection, kind: str, sha: str, options: str) -> Any:
@@ -166,16 +171,16 @@ def _strict_error(src: Source, rejects: pa.Table) -> StrictLoadError:
 
 def _merge(
     con: duckdb.DuckDBPyConnection, args: LoadArgs, staged: Staged, load_id: int, file: str
-) -> tuple[int, list[tuple[int, str, str]]]:
+) -> tuple[int, pa.Table | None]:
     con.register("og_incoming", staged.rows)
     try:
         if args.kind.name == "directory":
             assert staged.snapshot_date is not None
-            return merge_directory(con, load_id, staged.snapshot_date, file=file), []
+            return merge_directory(con, load_id, staged.snapshot_date, file=file), None
         if args.kind.name == "objections":
             header = staged.mapping.get("objection_id", "objection_id")
             return merge_objections(con, load_id, header)
-        return merge_versioned(con, args.kind, load_id), []
+        return merge_versioned(con, args.kind, load_id), None
     finally:
         con.unregister("og_incoming")
 
@@ -196,7 +201,7 @@ def run_load(source: Any, args: LoadArgs, connect: Connect, read: Connect) -> Lo
             columns=args.columns,
             region=args.region,
         )
-        rejects = _rejects_table(src, staged, [])
+        rejects = _rejects_table(src, staged, None)
         if args.strict and rejects.num_rows:
             raise _strict_error(src, rejects)
         with connect() as con:
@@ -209,7 +214,7 @@ def run_load(source: Any, args: LoadArgs, connect: Connect, read: Connect) -> Lo
                 row = first(con, "SELECT coalesce(max(load_id), 0) + 1 FROM loads")
                 load_id = int(row[0]) if row else 1
                 changed, extra = _merge(con, args, staged, load_id, src.name)
-                if extra:
+                if extra is not None and extra.num_rows:
                     rejects = _rejects_table(src, staged, extra)
                     if args.strict:
                         raise _strict_error(src, rejects)

@@ -11,6 +11,7 @@ withdrawn, needs a new grant with its own id). Objections are append-only by id.
 from __future__ import annotations
 
 import duckdb
+import pyarrow as pa
 
 from optin_gate.io import sql_literal
 from optin_gate.store.database import first
@@ -63,11 +64,11 @@ def merge_versioned(con: duckdb.DuckDBPyConnection, kind: Kind, load_id: int) ->
 
 def merge_objections(
     con: duckdb.DuckDBPyConnection, load_id: int, id_header: str
-) -> tuple[int, list[tuple[int, str, str]]]:
+) -> tuple[int, pa.Table]:
     """Append new objections.
 
     Returns:
-        (objections added, rejects as (row, column, reason)): a row whose objection_id the
+        (objections added, rejects as a table of __row, column, reason): a row whose id the
         store already holds with other details is rejected, never overwritten.
     """
     same = (
@@ -78,12 +79,13 @@ def merge_objections(
         "the store already holds this objection_id with other details; objections are never "
         "changed, give the new one its own id"
     )
-    rejects = con.execute(
-        f"SELECT i.__row, {sql_literal(id_header)}, {sql_literal(reason)} FROM og_incoming i "
+    rejects = con.sql(
+        f'SELECT i.__row, {sql_literal(id_header)} AS "column", {sql_literal(reason)} AS reason '
+        "FROM og_incoming i "
         "WHERE EXISTS (SELECT 1 FROM objections o WHERE o.objection_id = i.objection_id) "
         f"AND NOT EXISTS (SELECT 1 FROM objections o WHERE o.objection_id = i.objection_id "
         f"AND {same}) ORDER BY 1"
-    ).fetchall()
+    ).to_arrow_table()
     added = _count(
         con,
         "SELECT count(*) FROM og_incoming i WHERE NOT EXISTS "
@@ -94,4 +96,4 @@ def merge_objections(
         f"source, {load_id} AS load_id FROM og_incoming i WHERE NOT EXISTS "
         "(SELECT 1 FROM objections o WHERE o.objection_id = i.objection_id)"
     )
-    return added, [(int(r[0]), str(r[1]), str(r[2])) for r in rejects]
+    return added, rejects

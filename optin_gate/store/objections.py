@@ -17,7 +17,6 @@ from datetime import datetime
 from typing import Any, Protocol
 
 import duckdb
-import pyarrow as pa
 
 from optin_gate._time import now_utc
 from optin_gate.store.database import first
@@ -110,18 +109,24 @@ def objection_entry(objection: Objection) -> dict[str, Any]:
     }
 
 
-def _table(entries: list[dict[str, Any]]) -> pa.Table:
-    return pa.table(
-        {
-            "objection_id": pa.array([e["objection_id"] for e in entries], pa.string()),
-            "phone": pa.array([int(e["phone"]) for e in entries], pa.int64()),
-            "controller": pa.array([e.get("controller") for e in entries], pa.string()),
-            "objected_at": pa.array(
-                [datetime.fromisoformat(e["objected_at"]) for e in entries],
-                pa.timestamp("us", tz="UTC"),
-            ),
-            "source": pa.array([e.get("source") for e in entries], pa.string()),
-        }
+def _journal_table(con: duckdb.DuckDBPyConnection, entries: list[dict[str, Any]]) -> None:
+    """Temp table og_journal with the entries (plain parameters: no pandas, no Arrow)."""
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE og_journal (objection_id VARCHAR, phone BIGINT, "
+        "controller VARCHAR, objected_at TIMESTAMPTZ, source VARCHAR)"
+    )
+    con.executemany(
+        "INSERT INTO og_journal VALUES (?, ?, ?, ?, ?)",
+        [
+            (
+                e["objection_id"],
+                int(e["phone"]),
+                e.get("controller"),
+                datetime.fromisoformat(e["objected_at"]),
+                e.get("source"),
+            )
+            for e in entries
+        ],
     )
 
 
@@ -130,10 +135,10 @@ def merge_journal(con: duckdb.DuckDBPyConnection, journal: JournalLike) -> int:
     with journal.draining() as entries:
         if not entries:
             return 0
-        con.register("og_journal", _table(entries))
         con.execute("BEGIN TRANSACTION")
         try:
-            new = con.execute(
+            _journal_table(con, entries)
+            con.execute(
                 "CREATE TEMP TABLE og_new_objections AS SELECT DISTINCT ON (objection_id) * "
                 "FROM og_journal j WHERE NOT EXISTS "
                 "(SELECT 1 FROM objections o WHERE o.objection_id = j.objection_id)"
@@ -154,13 +159,11 @@ def merge_journal(con: duckdb.DuckDBPyConnection, journal: JournalLike) -> int:
                     [load_id, count, count, now_utc(), count],
                 )
             con.execute("DROP TABLE og_new_objections")
+            con.execute("DROP TABLE og_journal")
             con.execute("COMMIT")
-            del new
         except BaseException:
             con.execute("ROLLBACK")
             raise
-        finally:
-            con.unregister("og_journal")
         return count
 
 
@@ -173,16 +176,14 @@ def overlay_journal(con: duckdb.DuckDBPyConnection, entries: list[dict[str, Any]
         return
     row = first(con, "SELECT current_database()")
     catalog = '"' + str(row[0] if row else "memory").replace('"', '""') + '"'
-    con.register("og_journal", _table(entries))
-    try:
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE objections AS SELECT * FROM {catalog}.main.objections "
-            "UNION ALL BY NAME SELECT j.*, CAST(NULL AS INTEGER) AS load_id FROM "
-            "(SELECT DISTINCT ON (objection_id) * FROM og_journal) j WHERE NOT EXISTS "
-            f"(SELECT 1 FROM {catalog}.main.objections o WHERE o.objection_id = j.objection_id)"
-        )
-    finally:
-        con.unregister("og_journal")
+    _journal_table(con, entries)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE objections AS SELECT * FROM {catalog}.main.objections "
+        "UNION ALL BY NAME SELECT j.*, CAST(NULL AS INTEGER) AS load_id FROM "
+        "(SELECT DISTINCT ON (objection_id) * FROM og_journal) j WHERE NOT EXISTS "
+        f"(SELECT 1 FROM {catalog}.main.objections o WHERE o.objection_id = j.objection_id)"
+    )
+    con.execute("DROP TABLE og_journal")
 
 
 class Listeners:

@@ -16,13 +16,8 @@ REJECT_COLUMNS = ("line", "column", "reason")
 
 def empty_rejects() -> pa.Table:
     """A rejects table with no rows."""
-    return pa.table(
-        {
-            "line": pa.array([], pa.int64()),
-            "column": pa.array([], pa.string()),
-            "reason": pa.array([], pa.string()),
-        }
-    )
+    schema = pa.schema([("line", pa.int64()), ("column", pa.string()), ("reason", pa.string())])
+    return pa.Table.from_batches([], schema)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

@@ -141,3 +141,19 @@ def test_change_token_moves_with_evidence(tmp_path: Path) -> None:
     before = memory.change_token()
     memory.record_objection("601234567")
     assert memory.change_token() != before
+
+
+def test_a_dialler_process_recording_objections_never_imports_pandas(tmp_path: Path) -> None:
+    code = textwrap.dedent(
+        f"""
+        import sys, optin_gate as og
+        store = og.EvidenceStore({str(tmp_path / "ev.duckdb")!r})
+        store.record_objection("601234567")
+        with store.connect() as con:
+            con.execute("SELECT count(*) FROM objections").fetchall()
+        store.subject("601234567")
+        print("pandas" in sys.modules)
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
