@@ -221,6 +221,80 @@ def _store_name(gate: Gate) -> str:
     return str(path) if path else ":memory:"
 
 
+@dataclasses.dataclass(frozen=True)
+class Judged:
+    """What `judge` found: the figures, the listings, and the decided rows asked for."""
+
+    summary: dict[str, Any]
+    violation_rows: list[dict[str, Any]]
+    unusable: pa.Table
+    rows: pa.Table | None  # the log's own columns, then ADDED_COLUMNS, in the log's order
+
+    def report(self, *, keep_calls: bool) -> AuditReport:
+        """The `AuditReport`, with or without the calls."""
+        return AuditReport(
+            calls=self.rows if keep_calls else None,
+            unusable=self.unusable,
+            summary=self.summary,
+            violation_rows=self.violation_rows,
+            unusable_rows=self.unusable.slice(0, JSON_VIOLATIONS).to_pylist(),
+        )
+
+
+def judge(
+    gate: Gate,
+    log: CallLog,
+    *,
+    turnover: float | None,
+    rows: str | None,
+    step: Step | None = None,
+) -> Judged:
+    """Read the log into Arrow once, audit it on the store, return the figures and `rows`.
+
+    Args:
+        gate: Supplies the store, the policy and the default controller.
+        log: The opened call log (kept open by the caller: its lines may be read).
+        turnover: Net turnover in CZK, checked.
+        rows: Which decided rows to return with the log's columns: "all", "violations" or
+            None (none).
+        step: Progress labels.
+    """
+    from optin_gate.engine.filter import tune
+
+    say = step or (lambda label: None)
+    ran_at = now_utc()
+    check_names(log)
+    say("reading the call log")
+    table = log.source.to_arrow()
+    rids = pa.array(np.arange(table.num_rows, dtype=np.int64))
+    arrow = f"og_audit_log_{next(_names)}"
+    with gate.store.connect(read_only=True) as con:
+        tune(con)
+        con.register(arrow, table.append_column(RID, rids))
+        audit = Audit(con, gate, log, arrow)
+        try:
+            unusable = audit.prepare()
+            audit.decide(step)
+            say("counting")
+            summary = audit.summary(unusable, turnover, ran_at)
+            listed = audit.violation_rows()
+            decisions = None
+            if rows is not None:
+                where = "WHERE NOT allowed " if rows == "violations" else ""
+                decisions = con.sql(
+                    f"SELECT rid, {', '.join(ADDED_COLUMNS)} FROM {audit.table} {where}ORDER BY rid"
+                ).to_arrow_table()
+        finally:
+            audit.drop()
+            con.unregister(arrow)
+    decided = None
+    if decisions is not None:
+        decided = table.take(decisions.column("rid"))
+        for name in ADDED_COLUMNS:
+            decided = decided.append_column(name, decisions.column(name))
+    return Judged(summary, listed, unusable, decided)
+
+
 def run_audit(
     gate: Gate,
     calls: Any,
@@ -242,37 +316,7 @@ def run_audit(
     Raises:
         InputError: The log cannot be read or lacks a phone or time column.
     """
-    from optin_gate.engine.filter import tune
-
     turnover = check_turnover(turnover)
-    ran_at = now_utc()
     log = open_calls(calls, phone_column=phone_column, time_column=time_column)
-    with log.source, gate.store.connect(read_only=True) as con:
-        check_names(log)
-        table = log.source.to_arrow()
-        rids = pa.array(np.arange(table.num_rows, dtype=np.int64))
-        arrow = f"og_audit_log_{next(_names)}"
-        tune(con)
-        con.register(arrow, table.append_column(RID, rids))
-        audit = Audit(con, gate, log, arrow)
-        try:
-            unusable = audit.prepare()
-            audit.decide()
-            summary = audit.summary(unusable, turnover, ran_at)
-            listed = audit.violation_rows()
-            decisions = con.sql(
-                f"SELECT rid, {', '.join(DECISION_COLUMNS)}, line FROM {audit.table} ORDER BY rid"
-            ).to_arrow_table()
-        finally:
-            audit.drop()
-            con.unregister(arrow)
-    calls_table = table.take(decisions.column("rid"))
-    for name in ADDED_COLUMNS:
-        calls_table = calls_table.append_column(name, decisions.column(name))
-    return AuditReport(
-        calls=calls_table,
-        unusable=unusable,
-        summary=summary,
-        violation_rows=listed,
-        unusable_rows=unusable.slice(0, JSON_VIOLATIONS).to_pylist(),
-    )
+    with log.source:
+        return judge(gate, log, turnover=turnover, rows="all").report(keep_calls=True)

@@ -1,27 +1,24 @@
-"""`audit_file`: a call log file judged to report files, streamed by DuckDB (`optin-gate audit`).
+"""`audit_file`: a call log judged straight to report files (`optin-gate audit`).
 
-Rows never pass through Python: DuckDB reads the log (`optin_gate.io`'s `read_csv` /
-`read_parquet`), the `Audit` pipeline decides every call, and `COPY` writes the violating
-calls, joined back to the log's own columns in file order. The JSON and HTML reports are built
-from the figures. Output paths are checked before any work; each file is written to a temp
-file beside it and renamed when complete, so nothing is ever half written.
+The log is read once into Arrow and audited like `run_audit`, but only the violating calls
+come back from DuckDB (in file order, with their file lines) and go to the violations file;
+the report keeps the figures, not the calls. Output paths are checked before any work; each
+file is written to a temp file beside it and renamed when complete, never half written.
 """
 
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from optin_gate._time import now_utc
 from optin_gate.audit._files import check_target
 from optin_gate.audit.exposure import check_turnover
-from optin_gate.audit.report import JSON_VIOLATIONS, AuditReport
-from optin_gate.audit.run import ADDED_COLUMNS, Audit, check_names
-from optin_gate.audit.source import RID, open_calls
-from optin_gate.io import output_format, sql_literal
+from optin_gate.audit.report import AuditReport
+from optin_gate.audit.run import judge
+from optin_gate.audit.source import open_calls
+from optin_gate.io import output_format, write_table
 
 if TYPE_CHECKING:
     from optin_gate.gate import Gate
@@ -29,12 +26,6 @@ if TYPE_CHECKING:
 __all__ = ["audit_file"]
 
 Step = Callable[[str], None]
-
-
-def _copy_options(fmt: str) -> str:
-    if fmt == "parquet":
-        return "FORMAT parquet"
-    return "FORMAT csv, HEADER" + (", DELIMITER '\t'" if fmt == "tsv" else "")
 
 
 def audit_file(
@@ -68,70 +59,29 @@ def audit_file(
     Raises:
         InputError: Unreadable log, missing columns, or an output path that cannot be written.
     """
-    from optin_gate.engine.filter import tune
-
     step = on_step or (lambda label: None)
     turnover = check_turnover(turnover)
     for path in (violations, json_path, html_path):
         if path is not None:
             check_target(path)
-    fmt = output_format(violations) if violations is not None else ""
-    ran_at = now_utc()
+    if violations is not None:
+        output_format(violations)
     log = open_calls(calls, phone_column=phone_column, time_column=time_column)
-    tmp: str | None = None
-    try:
-        with log.source, gate.store.connect(read_only=True) as con:
-            check_names(log)
-            tune(con)
-            rows = log.source.relation(con, alias="og_audit_log")
-            relation = f"(SELECT row_number() OVER () - 1 AS {RID}, * FROM {rows})"
-            audit = Audit(con, gate, log, relation)
-            try:
-                step("reading the call log")
-                unusable = audit.prepare()
-                audit.decide(step)
-                step("counting")
-                summary = audit.summary(unusable, turnover, ran_at)
-                listed = audit.violation_rows()
-                if violations is not None:
-                    step(f"writing the violations to {Path(violations).name}")
-                    tmp = _write_violations(con, relation, audit.table, Path(violations), fmt)
-            finally:
-                audit.drop()
-        report = AuditReport(
-            calls=None,
-            unusable=unusable,
-            summary=summary,
-            violation_rows=listed,
-            unusable_rows=unusable.slice(0, JSON_VIOLATIONS).to_pylist(),
+    with log.source:
+        judged = judge(
+            gate,
+            log,
+            turnover=turnover,
+            rows="violations" if violations is not None else None,
+            step=step,
         )
-        if json_path is not None:
-            report.to_json(json_path)
-        if html_path is not None:
-            report.to_html(html_path)
-        if tmp is not None and violations is not None:
-            os.replace(tmp, violations)
-            tmp = None
-        return report
-    finally:
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
-
-
-def _write_violations(con: Any, relation: str, table: str, target: Path, fmt: str) -> str:
-    """COPY the violating calls (log columns, then the audit's) to a temp file beside `target`."""
-    # Not pre-created: DuckDB creates it, so it gets the usual permissions (umask).
-    tmp = str(target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"))
-    try:
-        added = ", ".join(f"a.{c}" for c in ADDED_COLUMNS)
-        query = (
-            f"SELECT r.* EXCLUDE ({RID}), {added} FROM {relation} r "
-            f"JOIN {table} a ON a.rid = r.{RID} WHERE NOT a.allowed ORDER BY r.{RID}"
-        )
-        con.execute(f"COPY ({query}) TO {sql_literal(tmp)} ({_copy_options(fmt)})")
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return tmp
+    report = judged.report(keep_calls=False)
+    if violations is not None and judged.rows is not None:
+        step(f"writing {Path(violations).name}")
+        write_table(judged.rows, violations)
+    if json_path is not None:
+        report.to_json(json_path)
+    if html_path is not None:
+        step(f"writing {Path(html_path).name}")
+        report.to_html(html_path)
+    return report
