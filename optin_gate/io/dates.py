@@ -42,9 +42,13 @@ _MIN_DAY, _MAX_DAY = "1900-01-01", "2200-01-01"  # values outside are typos, not
 
 def text_sql(expr: str, sql_type: str = "VARCHAR") -> str:
     """SQL: the value as trimmed text, NULL when empty."""
-    if sql_type.upper() in ("VARCHAR", "TEXT", "STRING"):
-        return f"NULLIF(trim({expr}), '')"
-    return f"NULLIF(trim(CAST({expr} AS VARCHAR)), '')"
+    if sql_type.upper() not in ("VARCHAR", "TEXT", "STRING"):
+        expr = f"CAST({expr} AS VARCHAR)"
+    # trim only what needs it: most values have no surrounding spaces, and trim is not free
+    return (
+        f"(CASE WHEN {expr} LIKE ' %' OR {expr} LIKE '% ' THEN NULLIF(trim({expr}), '') "
+        f"ELSE NULLIF({expr}, '') END)"
+    )
 
 
 def blank_sql(expr: str, sql_type: str = "VARCHAR") -> str:
@@ -176,10 +180,7 @@ def parse_query(relation: str, parses: Sequence[Parse]) -> str:
         else:
             scratch += [s, c, e, n, z]
             layers[0].append(f"{text_sql(col, p.sql_type)} AS {s}")
-            local, zoned, czech = _forms(s)
-            layers[1].append(
-                f"CASE WHEN {local} THEN 1 WHEN {zoned} THEN 2 WHEN {czech} THEN 3 END AS {c}"
-            )
+            layers[1].append(f"{_classify(s)} AS {c}")
             layers[2].append(f"CASE WHEN {c} = 3 THEN {_czech_text(s)} END AS {e}")
             layers[2].append(f"CASE WHEN {c} = 2 THEN TRY_CAST({s} AS TIMESTAMPTZ) END AS {z}")
             layers[3].append(
@@ -227,28 +228,22 @@ def _czech_sql(e: str) -> str:
     )
 
 
-def _forms(s: str) -> tuple[str, str, str]:
-    """(local, zoned, czech): which form a trimmed text `s` has, by cheap length/LIKE tests.
+def _classify(s: str) -> str:
+    """SQL: 1 local ISO, 2 ISO with a zone, 3 maybe Czech, for a trimmed text `s`.
 
-    DuckDB's TIMESTAMP cast quietly drops a trailing zone name, so a text counts as a local
-    ISO time only when its shape leaves no room for one: a date, `date?HH:MM`,
-    `date?HH:MM:SS` or `date?HH:MM:SS.f` without a zone mark. A zone is an offset, `Z`,
-    ` UTC` or ` GMT`; any other text is not a time (a reject, never a guess).
+    DuckDB's TIMESTAMP cast drops a zone and a trailing word after a space without a word, so
+    a text is local ISO only without a zone mark and without a space after its date's
+    separator; a zone is an offset, `Z`, ` UTC` or ` GMT`. Anything else fails to parse and
+    becomes a reject, never a guess. Cheap tests only: this runs on every value.
     """
-    n = f"length({s})"
-    mark = (
-        f"(strpos({s}, '+') > 0 OR {s} LIKE '%-%-%-%' OR {s} LIKE '%Z' OR {s} LIKE '%z' "
-        f"OR {s} LIKE '% UTC' OR {s} LIKE '% GMT')"
+    zone = (
+        f"strpos({s}, '+') > 0 OR strpos(substr({s}, 11), '-') > 0 OR {s} LIKE '%Z' "
+        f"OR {s} LIKE '%z' OR {s} LIKE '% UTC' OR {s} LIKE '% GMT'"
     )
-    local = (
-        f"({s} LIKE '____-%' AND NOT {mark} AND ("
-        f"({n} <= 10 AND strpos({s}, ' ') = 0) "
-        f"OR ({n} IN (16, 19) AND {s} LIKE '____-__-_____:__%') "
-        f"OR ({n} BETWEEN 21 AND 29 AND {s} LIKE '____-__-_____:__:__.%')))"
+    return (
+        f"CASE WHEN substr({s}, 5, 1) <> '-' THEN 3 WHEN {zone} THEN 2 "
+        f"WHEN strpos(substr({s}, 12), ' ') = 0 THEN 1 END"
     )
-    zoned = f"({s} LIKE '____-%' AND {mark})"
-    czech = f"({s} LIKE '%.%.%')"
-    return local, zoned, czech
 
 
 _LOCAL = threading.local()

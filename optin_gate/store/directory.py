@@ -69,6 +69,11 @@ def merge_directory(
             hint="a snapshot is never replaced, so history shows what was known; load the "
             "file under the date it was published (--snapshot-date)",
         )
+    if _one(con, "SELECT count(*) FROM directory_snapshots") == 0:  # the first snapshot
+        con.execute(f"INSERT INTO directory SELECT phone, marketing, {day}, NULL FROM og_incoming")
+        rows = _count(con, "SELECT count(*) FROM og_incoming")
+        con.execute(f"INSERT INTO directory_snapshots VALUES ({day}, {load_id}, {rows})")
+        return rows
     following = _one(
         con, f"SELECT min(snapshot_date) FROM directory_snapshots WHERE snapshot_date > {day}"
     )
@@ -106,8 +111,8 @@ def merge_directory(
         f"UPDATE directory SET valid_to = {day} FROM og_cut c "
         "WHERE directory.phone = c.phone AND directory.valid_from = c.valid_from"
     )
-    rows = _one(con, "SELECT count(*) FROM og_incoming")
-    con.execute(f"INSERT INTO directory_snapshots VALUES ({day}, {load_id}, {rows})")
+    listed = _count(con, "SELECT count(*) FROM og_incoming")
+    con.execute(f"INSERT INTO directory_snapshots VALUES ({day}, {load_id}, {listed})")
     changed = 0
     for table in ("og_cut", "og_extend", "og_start"):
         changed += _count(con, f"SELECT count(*) FROM {table}")

@@ -37,6 +37,12 @@ def merge_versioned(con: duckdb.DuckDBPyConnection, kind: Kind, load_id: int) ->
             "WHEN i.withdrawn_at IS NULL THEN c.withdrawn_at "
             "ELSE least(i.withdrawn_at, c.withdrawn_at) END"
         )
+    if first(con, f"SELECT 1 FROM {table} LIMIT 1") is None:  # a first load: all new
+        con.execute(
+            f"INSERT INTO {table} BY NAME SELECT {', '.join(cols)}, {load_id} AS load_id, "
+            "CAST(NULL AS INTEGER) AS superseded_by FROM og_incoming"
+        )
+        return _count(con, "SELECT count(*) FROM og_incoming")
     on = " AND ".join(f"c.{k} = i.{k}" for k in key)
     content = [c for c in cols if c not in key]
     new_row = ", ".join(values[c] for c in content)
