@@ -56,38 +56,52 @@ def blank_sql(expr: str, sql_type: str = "VARCHAR") -> str:
     return f"({text_sql(expr, sql_type)} IS NULL)"
 
 
+def _offset(instant: datetime) -> timedelta:
+    offset = instant.astimezone(PRAGUE).utcoffset()
+    assert offset is not None
+    return offset
+
+
+def _change(start: datetime, end: datetime) -> datetime | None:
+    """The first whole hour in (start, end] at which Prague's UTC offset differs from start's."""
+    if _offset(start) == _offset(end):
+        return None
+    low, high = start, end
+    while high - low > timedelta(hours=1):
+        middle = low + (high - low) / 2
+        middle = middle.replace(minute=0, second=0, microsecond=0)
+        if middle <= low:
+            middle = low + timedelta(hours=1)
+        if _offset(middle) == _offset(start):
+            low = middle
+        else:
+            high = middle
+    return high
+
+
 @functools.cache
 def _summer_time() -> tuple[list[str], list[str]]:
     """Per year 1970-2099, the Prague wall-clock interval [start, end) of summer time.
 
-    Read from zoneinfo: for fold=0, local times from the spring transition + 1 h onwards and
-    before the autumn transition + 1 h are summer time (UTC+2); the rest is UTC+1. A year
-    without summer time gets an empty interval.
+    Read from zoneinfo: for fold=0, local times from the spring change + 1 h onwards and
+    before the autumn change + 1 h are summer time (UTC+2); the rest is UTC+1. A year
+    without summer time gets an empty interval. Each half year has at most one change in
+    these years (checked), so two binary searches per year find them.
     """
     starts, ends = [], []
+    summer = timedelta(hours=2)
     for year in range(_FIRST_YEAR, _LAST_YEAR + 1):
-        changes = []
-        instant = datetime(year, 1, 1, tzinfo=UTC)
-        offset = instant.astimezone(PRAGUE).utcoffset()
-        day = timedelta(days=1)
-        while instant.year == year:
-            nxt = instant + day
-            if nxt.astimezone(PRAGUE).utcoffset() != offset:
-                hour = instant
-                while hour.astimezone(PRAGUE).utcoffset() == offset:
-                    hour += timedelta(hours=1)
-                changes.append(hour)
-                offset = hour.astimezone(PRAGUE).utcoffset()
-            instant = nxt
-        if offset != timedelta(hours=1) or len(changes) not in (0, 2):
+        jan, jul = datetime(year, 1, 1, tzinfo=UTC), datetime(year, 7, 1, tzinfo=UTC)
+        nxt = datetime(year + 1, 1, 1, tzinfo=UTC)
+        spring, autumn = _change(jan, jul), _change(jul, nxt)
+        if _offset(jan) != timedelta(hours=1) or (spring is None) != (autumn is None):
             raise AssertionError(f"Prague {year}: unexpected offsets; extend the fallback")
-        if not changes:
+        if spring is None or autumn is None:
             starts.append(f"{year}-01-01 00:00:00")
             ends.append(f"{year}-01-01 00:00:00")
             continue
-        summer = timedelta(hours=2)
-        starts.append(f"{(changes[0] + summer).replace(tzinfo=None)}")
-        ends.append(f"{(changes[1] + summer).replace(tzinfo=None)}")
+        starts.append(f"{(spring + summer).replace(tzinfo=None)}")
+        ends.append(f"{(autumn + summer).replace(tzinfo=None)}")
     return starts, ends
 
 
