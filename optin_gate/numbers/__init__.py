@@ -14,15 +14,13 @@ from typing import Any
 import numpy as np
 import phonenumbers
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from optin_gate.errors import InputError
-from optin_gate.numbers._arrow import bool_array, int_array, int_values, string_array, validity
 from optin_gate.numbers._inputs import as_text_array
-from optin_gate.numbers.batch import REGION_NAMES, fast_batch
 from optin_gate.numbers.reference import NOT_VALID, Normalized, reference_one
 from optin_gate.numbers.scalar import fast_one
-from optin_gate.numbers.spec import TYPE_CODES, RegionSpec, region_spec
+from optin_gate.numbers.spec import RegionSpec, region_spec
+from optin_gate.numbers.table import NORMALIZED_SCHEMA, normalized_table
 
 __all__ = [
     "NORMALIZED_SCHEMA",
@@ -33,18 +31,6 @@ __all__ = [
     "normalize_one_fast",
 ]
 
-NORMALIZED_SCHEMA = pa.schema(
-    [
-        pa.field("e164", pa.string()),
-        pa.field("valid", pa.bool_(), nullable=False),
-        pa.field("number_type", pa.string()),
-        pa.field("country", pa.string()),
-    ]
-)
-_TYPE_ARRAY = string_array(TYPE_CODES)
-_REGION_ARRAY = string_array(REGION_NAMES)
-_REGION_INDEX = {name: i for i, name in enumerate(REGION_NAMES)}
-_TYPE_INDEX = {name: i for i, name in enumerate(TYPE_CODES)}
 _SPECS: dict[str, RegionSpec] = {}
 
 
@@ -95,8 +81,9 @@ def normalize_one_fast(value: str, region: str = "CZ") -> Normalized | None:
 def normalize(values: Any, region: str = "CZ") -> pa.Table:
     """Normalize many values: one row per input value, in input order.
 
-    Each distinct value is worked out once. Values in the safe subset are decided in numpy from
-    tables built out of phonenumbers' metadata; the rest go to phonenumbers one by one.
+    Values in the safe subset are decided in numpy from tables built out of phonenumbers'
+    metadata; the rest go to phonenumbers, once per distinct value (see
+    `optin_gate.numbers.table` for when the fast path, too, works on distinct values only).
 
     Args:
         values: list/tuple of str or None, pyarrow Array/ChunkedArray, pandas Series, or numpy
@@ -124,45 +111,4 @@ def fast_path_mask(values: Any, region: str = "CZ") -> np.ndarray[Any, np.dtype[
 
 def _normalize(values: Any, region: str) -> tuple[pa.Table, np.ndarray[Any, np.dtype[np.bool_]]]:
     spec = _spec(region)
-    array = as_text_array(values)
-    if pa.types.is_dictionary(array.type):
-        dictionary, indices = array.dictionary, array.indices
-    else:
-        encoded = pc.dictionary_encode(array)
-        dictionary, indices = encoded.dictionary, encoded.indices
-    n = len(dictionary)
-    present = validity(dictionary)
-    fast = fast_batch(dictionary, spec)
-    pending = np.flatnonzero(~fast.decided & present)
-    texts: list[str | None] = []
-    pending_values = dictionary.take(int_array(pending)).to_pylist()
-    for entry, value in zip(pending.tolist(), pending_values, strict=True):
-        answer = reference_one(value, region)
-        if answer.valid:  # then phonenumbers always gives a type and a region
-            fast.valid[entry] = True
-            fast.type_code[entry] = _TYPE_INDEX[str(answer.number_type)]
-            fast.region[entry] = _REGION_INDEX[str(answer.country)]
-        texts.append(answer.e164)
-    # Where each dictionary entry's e164 sits in [fast strings..., fallback strings...].
-    position = np.full(n + 1, -1, dtype=np.int64)
-    position[fast.e164_rows] = np.arange(len(fast.e164_rows))
-    position[pending] = len(fast.e164_rows) + np.arange(len(pending))
-    strings = pa.concat_arrays([fast.e164, string_array(texts)])
-    # Entry n stands for a null input (or a null in the dictionary): not valid, no phonenumbers.
-    row = np.where(validity(indices), int_values(indices), n).astype(np.int64)
-    row = np.where(np.append(present, False)[row], row, n)
-    valid = np.append(fast.valid, False)[row]
-    type_code = np.append(fast.type_code, -1)[row]
-    region_code = np.append(fast.region, -1)[row]
-    at = np.where(valid, position[row], -1)
-    table = pa.Table.from_arrays(
-        [
-            strings.take(int_array(at, at < 0)),
-            bool_array(valid),
-            _TYPE_ARRAY.take(int_array(type_code, type_code < 0)),
-            _REGION_ARRAY.take(int_array(region_code, region_code < 0)),
-        ],
-        schema=NORMALIZED_SCHEMA,
-    )
-    decided = np.append(fast.decided | ~present, True)
-    return table, decided[row]
+    return normalized_table(as_text_array(values), spec, region)

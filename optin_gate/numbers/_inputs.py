@@ -81,9 +81,10 @@ def _to_text(array: pa.Array) -> pa.Array:
 
 def _from_pandas(series: Any) -> pa.Array:
     try:
-        return pa.array(series, from_pandas=True)
+        array = pa.array(series, from_pandas=True)
     except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeError) as exc:
         raise _bad_value(series.tolist(), nan_is_missing=True) from exc
+    return _combine(array) if isinstance(array, pa.ChunkedArray) else array
 
 
 def _bad_value(items: list[Any] | tuple[Any, ...], *, nan_is_missing: bool = False) -> InputError:

@@ -127,10 +127,11 @@ def _scan(chunk: pa.Array) -> tuple[Ints, Matrix, Ints, Bools]:
     data = np.frombuffer(buffers[2] or b"", dtype=np.uint8)[offsets[0] : offsets[-1]]
     offsets = offsets - offsets[0]
     # One running sum counts three things per string: digits (bits 0-7), plus signs (8-15) and
-    # unsafe bytes (16+). Strings over MAX_INPUT_LENGTH bytes fall back, so the 8-bit fields of
-    # every string that can pass cannot overflow; the int32 running sum may wrap around, but a
-    # difference of two wrapped sums is still exact for such strings (their total < 2**31).
+    # unsafe bytes (16+). Strings over MAX_INPUT_LENGTH characters fall back, so the 8-bit
+    # fields of every string that can pass cannot overflow; the int32 running sum may wrap
+    # around, but a difference of two wrapped sums is still exact for such strings.
     weights = _WEIGHT.take(data)
+    chars = offsets[1:] - offsets[:-1]  # bytes; minus one per no-break space below
     pair = np.flatnonzero((data[:-1] == 0xC2) & (data[1:] == 0xA0))
     if len(pair):  # a no-break space, unless the two bytes belong to different strings
         string_start = np.zeros(len(data) + 1, dtype=np.bool_)
@@ -138,18 +139,18 @@ def _scan(chunk: pa.Array) -> tuple[Ints, Matrix, Ints, Bools]:
         pair = pair[~string_start[pair + 1]]
         weights[pair] = 0
         weights[pair + 1] = 0
+        chars -= np.bincount(np.searchsorted(offsets, pair, side="right") - 1, minlength=n)
     running = np.zeros(len(weights) + 1, dtype=np.int32)
     np.cumsum(weights, out=running[1:])
     totals = (running[offsets[1:]] - running[offsets[:-1]]).astype(np.int64)
     count = totals & 0xFF
     pluses = (totals >> 8) & 0xFF
-    lengths = offsets[1:] - offsets[:-1]
     safe = (
         (totals >> 16 == 0)
         & (pluses <= 1)
         & (count >= MIN_DIGITS)
         & (count <= MAX_DIGITS)
-        & (lengths <= MAX_INPUT_LENGTH)
+        & (chars <= MAX_INPUT_LENGTH)
     )
     if chunk.null_count:
         safe &= validity(chunk)
@@ -267,45 +268,58 @@ def _finish(  # noqa: PLR0917 - the routed chunk, spelled out
     digits: Matrix, count: Ints, status: Any, cc: Ints, offset: Ints, out: FastResult, rows: Ints
 ) -> tuple[Ints, pa.Array]:
     """National prefix, lengths, validity and type per calling code; fills `out` at `rows`."""
-    good = np.zeros(len(count), dtype=np.bool_)
+    groups = []
     for code in np.unique(cc[status == 1]).tolist():
         spec = country_spec(code)
         group = np.flatnonzero((status == 1) & (cc == code))
         if spec is None:
             status[group] = 0
             continue
-        if len(group) == len(count):  # one country: skip the copies
-            sub, sub_count, start = digits, count, offset
-        else:
-            sub, sub_count, start = digits[:, group], count[group], offset[group]
+        sub_count, start = count[group], offset[group]
         ok = (sub_count - start) >= 2  # TOO_SHORT_NSN
         if spec.npp:
-            potential = _strip(spec, sub, start, sub_count)
+            potential = _strip(spec, digits[:, group], start, sub_count)
             start = np.where(ok & spec.strip_ok[sub_count - potential], potential, start)
+            offset[group] = start
         length = sub_count - start
-        ok &= (length >= 2) & (length <= MAX_DIGITS)
-        kind = spec.types[_states(spec, sub, start, sub_count), np.minimum(length, MAX_DIGITS)]
+        groups.append((spec, group, ok & (length >= 2) & (length <= MAX_DIGITS)))
+    # Each row's national significant number, its earlier digits blanked out (PAD).
+    national = np.where(np.arange(WIDTH)[:, None] >= offset[None, :], digits, PAD)
+    good = np.zeros(len(count), dtype=np.bool_)
+    for spec, group, ok in groups:
+        whole = len(group) == len(count)  # one country: skip the copies
+        sub = national if whole else national[:, group]
+        length = np.minimum(count[group] - offset[group], MAX_DIGITS)
+        kind = spec.types[_walk(spec, sub, int(count[group].max(initial=0))), length]
         hit = ok & (kind >= 0)
         status[group[~hit]] = 2
         good[group[hit]] = True
-        offset[group] = start
         out.type_code[rows[group[hit]]] = kind[hit]
         out.region[rows[group[hit]]] = _REGION_INDEX[spec.region]
     hits = np.flatnonzero(good)
     out.valid[rows[hits]] = True
-    return hits, _e164(digits[:, hits], offset[hits], count[hits], cc[hits])
+    return hits, _e164(national[:, hits], count[hits], cc[hits])
 
 
-def _e164(digits: Matrix, offset: Ints, count: Ints, cc: Ints) -> pa.Array:
-    """Plus sign, calling code and each row's national number from offset on, as strings."""
+def _walk(spec: CountrySpec, digits: Matrix, width: int) -> Any:
+    """DFA state after each row's digits (PAD keeps the state), reading the first `width`."""
+    table = spec.dfa.wide.ravel()
+    state: Any = np.ones(digits.shape[1], dtype=np.int32)
+    for j in range(width):
+        state = table[(state << 8) | digits[j]]
+    return state
+
+
+def _e164(national: Matrix, count: Ints, cc: Ints) -> pa.Array:
+    """Plus sign, calling code and each row's national number (PAD-blanked), as strings."""
     height = 4 + int(count.max(initial=0))
-    codes = np.zeros((4 + WIDTH, len(cc)), dtype=np.uint8)
+    codes = np.zeros((height, len(cc)), dtype=np.uint8)
     codes[0] = ord("+")
     codes[1] = np.where(cc >= 100, cc // 100 + ZERO, PAD)
     codes[2] = np.where(cc >= 10, cc // 10 % 10 + ZERO, PAD)
     codes[3] = cc % 10 + ZERO
-    codes[4:] = np.where(np.arange(WIDTH)[:, None] >= offset[None, :], digits, PAD)
-    matrix = np.ascontiguousarray(codes[:height].T)
+    codes[4:] = national[: height - 4]
+    matrix = np.ascontiguousarray(codes.T)
     keep = matrix != PAD
     offsets = np.zeros(len(cc) + 1, dtype=np.int32)
     np.cumsum(keep.sum(axis=1), out=offsets[1:])

@@ -10,7 +10,8 @@ The safe subset. A value takes a fast path only when all of this holds; everythi
 `reference_one`, phonenumbers itself:
 
 * Shape (`SAFE_SHAPE`): only ASCII digits, at most one `+` with no digit before it, and the
-  separators space, no-break space, `-`, `.`, `/`, `(`, `)`; 3 to 17 digits; at most 250 bytes.
+  separators space, no-break space, `-`, `.`, `/`, `(`, `)`; 3 to 17 digits; at most 250
+  characters.
   For such a string phonenumbers' extraction keeps everything from the first `+` or digit to the
   last digit, finds no extension, no `tel:` syntax, no letters, and `_normalize` leaves exactly
   its digits. So the parse only depends on (digits, has plus).

@@ -5,9 +5,10 @@ from __future__ import annotations
 import random
 
 import phonenumbers
+import pyarrow as pa
 import pytest
 
-from optin_gate.numbers import fast_path_mask, normalize, normalize_one
+from optin_gate.numbers import fast_path_mask, normalize, normalize_one, table
 from optin_gate.numbers.reference import reference_one
 from tests.strategies import PHONE_COUNTRIES
 
@@ -80,6 +81,15 @@ def test_corpus_equals_phonenumbers(region: str) -> None:
         values += messy_phone_numbers(15_000, seed=3, distinct=False).to_pylist()
     expected = [reference_one(v, region) for v in values]
     got = normalize(values, region)
+    # Small inputs are worked as distinct values; big ones (like this, scaled up) row by row.
+    saved = table.SAMPLE
+    table.SAMPLE = 1_000
+    try:
+        assert table._work_values(pa.array(values))[1] is None  # row by row indeed
+        by_row = normalize(values, region)
+    finally:
+        table.SAMPLE = saved
+    assert by_row.equals(got)
     assert got.num_rows == len(values)
     for column in ("e164", "valid", "number_type", "country"):
         want = [getattr(e, column) for e in expected]

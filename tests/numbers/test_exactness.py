@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from optin_gate.numbers import fast_path_mask, normalize, normalize_one, normalize_one_fast
+from optin_gate.numbers import fast_path_mask, normalize, normalize_one, normalize_one_fast, table
 from optin_gate.numbers.reference import reference_one
 from tests.strategies import PHONE_REGIONS, phone_strings, phone_texts
 
@@ -14,11 +17,23 @@ from tests.strategies import PHONE_REGIONS, phone_strings, phone_texts
 default_regions = st.sampled_from((*PHONE_REGIONS, "FR", "IT", "RU", "AR", "HU", "CH"))
 
 
+@contextmanager
+def work_policy(row_by_row: bool) -> Iterator[None]:
+    """Force normalize to work row by row, or on distinct values (it picks by sample size)."""
+    saved = table.SAMPLE, table.DEDUP_BELOW
+    table.SAMPLE, table.DEDUP_BELOW = 1, (0.0 if row_by_row else 2.0)
+    try:
+        yield
+    finally:
+        table.SAMPLE, table.DEDUP_BELOW = saved
+
+
 @settings(max_examples=250, deadline=None)
-@given(values=st.lists(phone_texts, max_size=30), region=default_regions)
-def test_normalize_is_phonenumbers(values: list[str], region: str) -> None:
+@given(values=st.lists(phone_texts, max_size=30), region=default_regions, row_by_row=st.booleans())
+def test_normalize_is_phonenumbers(values: list[str], region: str, row_by_row: bool) -> None:
     expected = [reference_one(v, region)._asdict() for v in values]
-    assert normalize(values, region).to_pylist() == expected
+    with work_policy(row_by_row):
+        assert normalize(values, region).to_pylist() == expected
 
 
 @settings(max_examples=1000, deadline=None)
@@ -43,9 +58,13 @@ def test_batch_and_scalar_fast_paths_take_the_same_values(values: list[str], reg
 @given(
     values=st.lists(phone_strings(("CZ", "SK")), min_size=1, max_size=20),
     region=st.sampled_from(["CZ", "SK"]),
+    row_by_row=st.booleans(),
 )
-def test_duplicates_and_order_do_not_change_answers(values: list[str], region: str) -> None:
+def test_duplicates_and_order_do_not_change_answers(
+    values: list[str], region: str, row_by_row: bool
+) -> None:
     doubled = values + values[::-1]
-    rows = normalize(doubled, region).to_pylist()
+    with work_policy(row_by_row):
+        rows = normalize(doubled, region).to_pylist()
     assert rows[: len(values)] == rows[len(values) :][::-1]
     assert rows[: len(values)] == [reference_one(v, region)._asdict() for v in values]

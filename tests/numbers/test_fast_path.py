@@ -177,3 +177,17 @@ def test_the_automaton_answers_fullmatch_for_every_pattern(case: tuple[str, str]
 def test_constructs_outside_the_model_are_refused(pattern: str) -> None:
     with pytest.raises(UnsupportedPattern):
         compile_patterns([pattern])
+
+
+@pytest.mark.parametrize("pad", [" ", NBSP])
+def test_the_250_character_limit_is_phonenumbers_own(pad: str) -> None:
+    # phonenumbers refuses input over 250 characters; no-break spaces are 2 bytes in UTF-8,
+    # so a byte count would put the batch path's limit elsewhere than the scalar path's.
+    fits, too_long = pad * 241 + "601234567", pad * 242 + "601234567"
+    assert reference_one(fits, "CZ").valid
+    assert not reference_one(too_long, "CZ").valid
+    assert fast_path_mask([fits, too_long], "CZ").tolist() == [True, False]
+    assert normalize_one_fast(fits, "CZ") == reference_one(fits, "CZ")
+    assert normalize_one_fast(too_long, "CZ") is None
+    rows = normalize([fits, too_long], "CZ").to_pylist()
+    assert rows == [reference_one(v, "CZ")._asdict() for v in (fits, too_long)]
