@@ -28,6 +28,7 @@ from optin_gate.dial.index import (
     DialIndex,
     Ids,
     Kind,
+    Packing,
 )
 from optin_gate.dial.keys import KeyTable
 from optin_gate.policy import Policy
@@ -187,7 +188,6 @@ def build_index(
     policy: Policy,
     *,
     token: object = None,
-    build_seconds: float = 0.0,
 ) -> DialIndex:
     """Turn the scanned rows (`scan`) into a `DialIndex` for one controller and policy."""
     phones = {kind: _column(raw[kind], "phone", np.int64) for kind in _KINDS}
@@ -219,10 +219,11 @@ def build_index(
     objection_ids = _ids(t, order)
 
     snap_days = _column(raw["snapshots"], "snapshot_date", np.int32)
-    directory_cols, marks = _directory(raw["directory"], snap_days)
-    order = _order(phones["directory"], directory_cols["first"])
+    intervals, marks = _directory(raw["directory"], snap_days)
+    order = _order(phones["directory"], intervals["first"])
     phones["directory"] = phones["directory"][order]
-    directory_cols = {name: col[order] for name, col in directory_cols.items()}
+    packing = Packing.fitting(len(snap_days), len(marks))
+    directory_cols = {"interval": packing.pack(**{k: v[order] for k, v in intervals.items()})}
 
     keys, off = _keys_and_offsets(phones)
     flags = np.zeros(len(keys), dtype=np.uint8)
@@ -239,8 +240,8 @@ def build_index(
         directory=Kind(off["directory"], directory_cols),
         snap_days=snap_days,
         marks=marks,
+        packing=packing,
         token=token,
-        build_seconds=build_seconds,
     )
 
 
@@ -250,13 +251,10 @@ def _directory(t: pa.Table, snap_days: Array) -> tuple[dict[str, Array], tuple[s
     A row with valid_from <= S < valid_to (dates) holds for snapshot S = snap_days[s] exactly
     when first = #snapshots before valid_from <= s and s < stop = #snapshots before valid_to.
     """
-    pos_type = np.uint16 if len(snap_days) < np.iinfo(np.uint16).max else np.int32
     first = np.searchsorted(snap_days, _column(t, "valid_from", np.int32), side="left")
     # An open interval (valid_to NULL) stops after the last snapshot.
     stop = np.searchsorted(snap_days, _days_or(t.column("valid_to"), INT32_MAX), side="left")
     encoded = whole(t.column("marketing")).cast(pa.string()).dictionary_encode()
     marks = tuple(encoded.dictionary.to_pylist())
-    mark_type = np.int8 if len(marks) < 128 else np.int32
-    mark = numpy_of(encoded.indices, mark_type)
-    cols = {"first": first.astype(pos_type), "stop": stop.astype(pos_type), "mark": mark}
-    return cols, marks
+    mark = numpy_of(encoded.indices, np.int64)
+    return {"first": first, "stop": stop, "mark": mark}, marks

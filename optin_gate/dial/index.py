@@ -18,7 +18,8 @@ phone keys with any evidence for the gate:
     `customer_grace_days` (open-ended contracts get INT32_MAX);
   - objections (for the controller or for all): `at` in microseconds;
   - directory intervals: `first` and `stop` as snapshot positions (listed in snapshots
-    `first <= s < stop`) and `mark`, a code into `marks`.
+    `first <= s < stop`) and `mark`, a code into `marks`, packed into one integer per
+    interval (`Packing`): one memory access per interval instead of three.
 
 * `snap_days`: the sorted snapshot dates as day numbers (days since 1970-01-01).
 
@@ -38,7 +39,7 @@ import pyarrow as pa
 from optin_gate.dial.keys import KeyTable
 from optin_gate.policy import Policy
 
-__all__ = ["FLAGS", "DialIndex", "Ids", "Kind"]
+__all__ = ["FLAGS", "DialIndex", "Ids", "Kind", "Packing"]
 
 # Bit of each kind in `DialIndex.flags`, in the order the build lists them.
 FLAGS = {"consents": 1, "contracts": 2, "objections": 4, "directory": 8}
@@ -109,6 +110,39 @@ class Kind:
         return int(self.off.nbytes + sum(a.nbytes for a in self.cols.values()) + ids)
 
 
+@dataclasses.dataclass(frozen=True)
+class Packing:
+    """A directory interval (first, stop, mark) as one unsigned integer.
+
+    first | stop << bits | mark << 2 * bits; 12-bit positions in a uint32 while there are
+    fewer than 4095 snapshots and 256 marks (always, in practice), else 24 bits in a uint64.
+    """
+
+    bits: int
+
+    @classmethod
+    def fitting(cls, snapshots: int, marks: int) -> Packing:
+        """The smallest packing for this many snapshots and distinct marks."""
+        return cls(12) if snapshots < 2**12 - 1 and marks <= 2**8 else cls(24)
+
+    @property
+    def dtype(self) -> type[np.unsignedinteger[Any]]:
+        """The numpy type of a packed interval."""
+        return np.uint32 if self.bits == 12 else np.uint64
+
+    def pack(self, first: Array, stop: Array, mark: Array) -> Array:
+        """Pack columns of positions and mark codes."""
+        b = self.bits
+        parts = (first.astype(np.uint64), stop.astype(np.uint64) << b, mark.astype(np.uint64))
+        return (parts[0] | parts[1] | (parts[2] << 2 * b)).astype(self.dtype)
+
+    def unpack(self, packed: Array) -> tuple[Array, Array, Array]:
+        """(first, stop, mark) as int64 columns."""
+        b, values = self.bits, packed.astype(np.int64)
+        mask = (1 << b) - 1
+        return values & mask, (values >> b) & mask, values >> 2 * b
+
+
 @dataclasses.dataclass(frozen=True, eq=False)
 class DialIndex:
     """Everything one gate (controller + policy) needs to decide a number, in memory.
@@ -120,9 +154,11 @@ class DialIndex:
         flags: Per key, the bits of the kinds that have rows for it (`FLAGS`).
         consents, contracts, objections, directory: the CSR blocks described above.
         snap_days: Snapshot dates as day numbers, sorted.
-        marks: Directory mark texts; `directory.cols["mark"]` holds positions into it.
+        marks: Directory mark texts; a packed interval's mark is a position into it.
+        packing: How `directory.cols["interval"]` packs each interval.
         token: The store's change token read before the build (None if not known).
-        build_seconds: Wall time of the build.
+        build_seconds: Wall time of the whole build, scans included.
+        scan_seconds: The part of it the store was open (other processes' loads wait).
     """
 
     controller: str
@@ -135,8 +171,10 @@ class DialIndex:
     directory: Kind
     snap_days: Array
     marks: tuple[str, ...]
+    packing: Packing = Packing(12)
     token: object = None
     build_seconds: float = 0.0
+    scan_seconds: float = 0.0
 
     def __post_init__(self) -> None:
         self.flags.flags.writeable = False

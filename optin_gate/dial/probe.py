@@ -48,8 +48,10 @@ def make_probe(ix: DialIndex) -> Probe:  # noqa: PLR0915
     c_off, c_granted, c_until = ix.consents.off.data, c["granted"].data, c["until"].data
     k_off, k_start, k_last = ix.contracts.off.data, k["start"].data, k["last"].data
     o_off, o_at = ix.objections.off.data, o["at"].data
-    d_off, d_first, d_stop = ix.directory.off.data, d["first"].data, d["stop"].data
-    d_mark = d["mark"].data
+    d_off, d_interval = ix.directory.off.data, d["interval"].data
+    bits = ix.packing.bits
+    mask = (1 << bits) - 1
+    mark_shift = 2 * bits
     c_ids, k_ids, o_ids = ix.consents.id_column, ix.contracts.id_column, ix.objections.id_column
     marks = ix.marks
     has_consent, has_contract, has_objection, listed = (
@@ -124,8 +126,9 @@ def make_probe(ix: DialIndex) -> Probe:  # noqa: PLR0915
         mark = None
         if has & listed and snap >= 0:
             for r in range(d_off[i], d_off[i + 1]):
-                if d_first[r] <= snap < d_stop[r]:
-                    mark = marks[d_mark[r]]
+                packed = d_interval[r]  # first | stop << bits | mark << 2 * bits
+                if packed & mask <= snap < (packed >> bits) & mask:
+                    mark = marks[packed >> mark_shift]
                     break
         return (objection, consent, contract, mark)
 

@@ -102,10 +102,10 @@ def evidence_many(
 
     mark = np.full(n, -1, dtype=np.int64)
     if snap >= 0:
-        d = ix.directory.cols
         req, rows = _expand(ix.directory.off, pos, found)
-        listed = _last(n, req, rows, (d["first"][rows] <= snap) & (snap < d["stop"][rows]))
-        mark = _gather(d["mark"], listed, -1)
+        first, stop, codes = ix.packing.unpack(ix.directory.cols["interval"][rows])
+        listed = _last(n, req, np.arange(len(rows)), (first <= snap) & (snap < stop))
+        mark = _gather(codes, listed, -1)
 
     return {
         "objection_id": _take(objection_ids, objection),

@@ -1,0 +1,208 @@
+"""Dial benchmark: single `gate.check()` latency against a store of 17.6M evidence records.
+
+The store holds 10M directory rows, 5M consents, 2.5M contracts and 100k objections, loaded
+through `EvidenceStore.load` from generated CSVs (shared with bench_filter: cached in
+bench-out/filter/). In a fresh process:
+
+* the dial index is built (`gate.refresh()`): build time, the part of it the store file was
+  open, and its size: bytes of all its arrays per distinct evidence number;
+* 200,000 `gate.check(number)` calls on random numbers, half of them present in some
+  evidence, one thread, after a warm-up; each call timed with perf_counter_ns: p50, p99;
+* the peer, in the same process: a DuckDB point query per number (normalize_one, then the
+  store's own as-of facts SQL and the rules' SQL for that one number, prepared once,
+  parameters bound per call) on a few thousand of the same numbers;
+* `gate.check_many` on 1M numbers against `gate.filter` (the batch engine) on the same list:
+  rows per second each, and whether they agree row by row.
+
+    python benchmarks/bench_dial.py                 # full size (targets: p50 < 5 us,
+                                                    #  p99 < 50 us, build < 15 s,
+                                                    #  < 48 bytes/number, >= 100x the peer)
+    python benchmarks/bench_dial.py --scale 0.02    # quick: 200k directory rows etc.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import statistics
+import time
+from collections import Counter
+from typing import Any
+
+from benchmarks._harness import header, rate, run_measured, scratch
+from benchmarks.bench_filter import build_store, evidence_sizes
+
+AS_OF = "2026-01-15T10:00"  # Prague; bench_filter's snapshot (2026-01-01) is 14 days old
+
+
+def _numbers(keys: Any, count: int, seed: int) -> list[str]:
+    """`count` E.164 numbers in random order: half with evidence, half valid ones without."""
+    import numpy as np
+
+    from optin_gate.numbers import normalize_one
+
+    rng = np.random.default_rng(seed)
+    present = rng.choice(keys, count // 2)
+    absent: list[int] = []
+    while len(absent) < count - len(present):  # Czech mobile numbers not in any evidence
+        draw = 420_000_000_000 + rng.integers(601_000_000, 799_999_999, count)
+        draw = draw[~np.isin(draw, keys)]
+        absent += [int(k) for k in draw if normalize_one(f"+{k}").valid][: count - len(present)]
+        absent = absent[: count - len(present)]
+    numbers = np.concatenate([present, np.asarray(absent, dtype=np.int64)])
+    rng.shuffle(numbers)
+    return [f"+{k}" for k in numbers.tolist()]
+
+
+def _percentiles(ns: list[int]) -> tuple[float, float, float]:
+    ordered = sorted(ns)
+    pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))] / 1000  # noqa: E731
+    return pick(0.50), pick(0.99), statistics.fmean(ordered) / 1000
+
+
+def _peer_query(policy: Any) -> str:
+    """The store's as-of facts and the rules' SQL for one number, as one parametrized query."""
+    from optin_gate.rules import compile_rules
+    from optin_gate.store.asof import facts_sql
+
+    request = (
+        "(SELECT 1::BIGINT AS rid, $phone::BIGINT AS phone, $t::TIMESTAMPTZ AS t, "
+        "$controller::VARCHAR AS controller)"
+    )
+    facts = (
+        f"(SELECT $valid::BOOLEAN AS valid, $country::VARCHAR AS country, "
+        f"$number_type::VARCHAR AS number_type, FALSE AS automated, f.* EXCLUDE (rid) "
+        f"FROM ({facts_sql(request, policy)}) f)"
+    )
+    rules = compile_rules(policy).decision_sql(facts)
+    return f"SELECT reason, allowed, evidence, rule_set FROM ({rules})"
+
+
+def latency(store_path: str, checks: int, peer_checks: int, seed: int) -> dict[str, Any]:
+    """Build the index, time single checks and the DuckDB point-query peer (one process)."""
+    import optin_gate as og
+    from optin_gate.numbers import normalize_one
+
+    gate = og.Gate(og.EvidenceStore(store_path), refresh_interval=None)
+    t0 = time.perf_counter()
+    gate.refresh()  # builds the index
+    wall = time.perf_counter() - t0
+    assert gate._checker is not None
+    index = gate._checker.index
+    numbers = _numbers(index.keys.keys, checks, seed)
+    check = gate.check
+    for number in numbers[: min(20_000, checks)]:  # warm-up
+        check(number)
+    gc.collect()
+    gc.disable()  # time the checks, not a collection that happens to fall into one
+    clock = time.perf_counter_ns
+    took: list[int] = []
+    reasons: Counter[str] = Counter()
+    for number in numbers:
+        start = clock()
+        decision = check(number)
+        took.append(clock() - start)
+        reasons[decision.reason.value] += 1
+    gc.enable()
+
+    query = _peer_query(gate.policy)
+    peer: list[int] = []
+    agree = 0
+    with gate.store.connect() as con:
+        for number in numbers[:peer_checks]:
+            start = clock()
+            n = normalize_one(number, "CZ")
+            assert n.e164 is not None
+            params = {
+                "phone": int(n.e164[1:]),
+                "t": og._time.now_utc(),
+                "controller": gate.controller,
+                "valid": n.valid,
+                "country": n.country,
+                "number_type": n.number_type,
+            }
+            row = con.execute(query, params).fetchone()
+            peer.append(clock() - start)
+            assert row is not None
+            agree += row[0] == check(number).reason.value
+    return {
+        "build": index.build_seconds,
+        "scan": index.scan_seconds,
+        "wall": wall,
+        "numbers": index.numbers,
+        "bytes": index.nbytes,
+        "per_number": index.bytes_per_number(),
+        "ours": _percentiles(took),
+        "peer": _percentiles(peer),
+        "peer_n": len(peer),
+        "agree": agree,
+        "reasons": dict(reasons.most_common()),
+    }
+
+
+def many(store_path: str, rows: int, seed: int) -> dict[str, Any]:
+    """check_many on `rows` numbers vs gate.filter (the batch engine) on the same list."""
+    import pyarrow as pa
+
+    import optin_gate as og
+
+    gate = og.Gate(og.EvidenceStore(store_path), refresh_interval=None)
+    gate.refresh()
+    assert gate._checker is not None
+    numbers = _numbers(gate._checker.index.keys.keys, rows, seed + 1)
+    gate.check_many(numbers[:1000], at=AS_OF)  # warm-up
+    t0 = time.perf_counter()
+    ours = gate.check_many(numbers, at=AS_OF)
+    ours_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    batch = gate.filter(pa.table({"phone": numbers}), as_of=AS_OF).table
+    batch_s = time.perf_counter() - t0
+    same = batch.select(ours.column_names).cast(ours.schema).equals(ours)
+    return {"ours": ours_s, "batch": batch_s, "same": same}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    ap.add_argument("--scale", type=float, default=1.0, help="1.0 = 10M directory rows")
+    ap.add_argument("--checks", type=int, default=200_000, help="timed single checks")
+    ap.add_argument("--peer-checks", type=int, default=2_000, help="timed DuckDB point queries")
+    ap.add_argument("--many", type=int, default=1_000_000, help="numbers for check_many")
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+    rows = max(1000, int(10_000_000 * args.scale))
+    sizes = evidence_sizes(rows)
+    header("dial: gate.check() against " + ", ".join(f"{n:,} {k}" for k, n in sizes.items()))
+    built = run_measured(build_store, str(scratch("filter")), rows, args.seed)
+    print(f"store: {built.value} (ready in {built.seconds:.1f} s)")
+
+    run = run_measured(latency, built.value, args.checks, args.peer_checks, args.seed)
+    r = run.value
+    print(
+        f"index: built in {r['build']:.2f} s (store file open {r['scan']:.2f} s of it), "
+        f"{r['numbers']:,} evidence numbers, {r['bytes'] / 2**20:,.0f} MB = "
+        f"{r['per_number']:.1f} bytes/number; process peak {run.peak_mb:,.0f} MB"
+    )
+    p50, p99, mean = r["ours"]
+    print(f"check():          p50 {p50:8.2f} us  p99 {p99:8.2f} us  mean {mean:8.2f} us  "
+          f"({args.checks:,} calls, one thread, after warm-up)")  # fmt: skip
+    print("                  " + ", ".join(f"{k} {v:,}" for k, v in r["reasons"].items()))
+    q50, q99, qmean = r["peer"]
+    print(f"DuckDB point query: p50 {q50:8.0f} us  p99 {q99:8.0f} us  mean {qmean:8.0f} us  "
+          f"({r['peer_n']:,} queries; same reason as check() on {r['agree']:,})")  # fmt: skip
+    print(f"RATIO check() vs DuckDB point query, p50: {q50 / p50:,.0f}x faster (target >= 100x)")
+    print(f"RATIO check() vs DuckDB point query, p99: {q99 / p99:,.0f}x faster")
+    print(
+        f"TARGETS p50 < 5 us: {p50:.2f}; p99 < 50 us: {p99:.2f}; build < 15 s: "
+        f"{r['build']:.1f}; < 48 bytes/number: {r['per_number']:.1f}"
+    )
+
+    n = min(args.many, rows)
+    m = run_measured(many, built.value, n, args.seed).value
+    same = "identical" if m["same"] else "DIFFERENT"
+    print(f"check_many({n:,}): {m['ours']:6.2f} s  {rate(n, m['ours'])}")
+    print(f"gate.filter({n:,}): {m['batch']:6.2f} s  {rate(n, m['batch'])} (batch engine)")
+    print(f"RATIO check_many vs batch engine per row: {m['batch'] / m['ours']:.2f}x; rows {same}")
+
+
+if __name__ == "__main__":
+    main()
