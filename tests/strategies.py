@@ -317,3 +317,25 @@ fact_policies = st.builds(
     consent_max_age_days=st.sampled_from([None, 5]),
     blocked_number_types=st.sampled_from([Policy().blocked_number_types, ()]),
 )
+
+
+def evidence_moments(ev: Evidence) -> list[datetime]:
+    """Every instant where a fact of `ev` can change: grants, withdrawals, expiries,
+    objections, and contract and snapshot days (with the days after a contract's end)."""
+    from datetime import time
+
+    times = [c.granted_at for c in ev.consents]
+    times += [x for c in ev.consents for x in (c.withdrawn_at, c.expires_at) if x is not None]
+    times += [o.objected_at for o in ev.objections]
+    days = [k.start_date for k in ev.contracts] + list(ev.snapshots)
+    ends = [k.end_date for k in ev.contracts if k.end_date is not None]
+    days += ends + [d + timedelta(days=n) for d in ends for n in (1, 3, 4)]
+    return times + [datetime.combine(d, time(10), tzinfo=UTC) for d in days]
+
+
+@st.composite
+def evidence_and_time(draw: st.DrawFn) -> tuple[Evidence, datetime]:
+    """Random evidence and a decision time, often exactly on one of its edges."""
+    ev = draw(evidence())
+    edges = evidence_moments(ev)
+    return ev, draw(st.sampled_from(edges) | instants if edges else instants)

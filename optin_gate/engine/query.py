@@ -28,7 +28,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from optin_gate.errors import InputError
+from optin_gate.engine.facts import facts_at_sql
+from optin_gate.errors import InputError, StoreError
 from optin_gate.numbers import normalize
 from optin_gate.policy import Policy
 from optin_gate.rules import compile_rules
@@ -169,39 +170,43 @@ def prepare_decisions(
             norm = norm.append_column(field, column)
         key = pc.cast(pc.utf8_slice_codeunits(norm.column("e164"), 1), pa.int64())
         con.register(norm_v, norm.append_column("phone", key))
+        number_cols = "nn.e164, nn.valid, nn.country, nn.number_type, nn.phone"
         keyed = (
-            f"{norm_v} k"
-            if only_raw
-            else f"{keys_t} k JOIN {norm_v} nn ON nn.raw IS NOT DISTINCT FROM k.raw"
+            f"SELECT {', '.join(f'k.{c}' for c in key_sql)}, k.n, {number_cols} "
+            f"FROM {keys_t} k JOIN {norm_v} nn ON nn.raw IS NOT DISTINCT FROM k.raw"
         )
-        num = "k" if only_raw else "nn"
+        if only_raw:
+            keyed = f"SELECT raw, n, {number_cols.replace('nn.', '')} FROM {norm_v}"
 
         # 2. Facts once per distinct (number, time, controller).
         step("looking up the evidence")
-        if "t" in key_sql or "controller" in key_sql:
-            facts = _facts_table(con, f"og_facts_{n}", keyed=keyed, num=num, k=k, policy=policy)
+        per_row = "t" in key_sql or "controller" in key_sql
+        if per_row:
+            extra = "".join(f", {k[c]} AS {c}" for c in ("t", "controller") if c not in key_sql)
+            keyed = f"SELECT *{extra} FROM ({keyed}) k"
+            facts = _facts_table(con, f"og_facts_{n}", keyed=keyed, policy=policy)
             temps += [f"{facts}_req", facts]
-            on = f"f.phone = {num}.phone AND f.t = {k['t']} AND f.controller = {k['controller']}"
-        else:  # one time and controller: the number alone identifies a request
-            requests = (
-                f"(SELECT DISTINCT phone AS rid, phone, {k['t']} AS t, "
-                f"{k['controller']} AS controller FROM {norm_v} WHERE phone IS NOT NULL)"
-            )
-            facts, on = f"({facts_sql(requests, policy)})", f"f.rid = {num}.phone"
+            on = "f.phone = b.phone AND f.t = b.t AND f.controller = b.controller"
+            base = f"SELECT b.*, {_FACTS} FROM ({keyed}) b LEFT JOIN {facts} f ON {on}"
+        else:  # one time and controller: narrow the evidence first (engine.facts)
+            base = facts_at_sql(f"({keyed})", t=k["t"], controller=k["controller"], policy=policy)
 
         # 3. Rules once per key.
+        b = {
+            name: f"b.{name}" if name in key_sql or (per_row and name != "call_type") else sql
+            for name, sql in consts.items()
+        }
         facts_rel = (
-            f"(SELECT {', '.join(f'k.{c}' for c in (*key_sql, 'n'))}, {num}.e164, "
-            f"coalesce({num}.valid, FALSE) AS valid, {num}.country, {num}.number_type, "
-            f"({k['call_type']} IS DISTINCT FROM 'live') AS automated, "
-            f"{prague_day_sql(k['t'])} AS t_day, f.objection_id, f.consent_id, f.contract_id, "
-            f"f.directory_date, f.directory_marketing "
-            f"FROM {keyed} LEFT JOIN {facts} f ON {on})"
+            f"(SELECT {', '.join(f'b.{c}' for c in (*key_sql, 'n'))}, b.e164, "
+            f"coalesce(b.valid, FALSE) AS valid, b.country, b.number_type, "
+            f"({b['call_type']} IS DISTINCT FROM 'live') AS automated, "
+            f"{prague_day_sql(b['t'])} AS t_day, {_FACTS.replace('f.', 'b.')} FROM ({base}) b)"
         )
         decision = compile_rules(policy).decision_sql(facts_rel)
         out_cols = ", ".join((*key_sql, "n", *DECISION_COLUMNS))
         con.execute(f"CREATE TEMP TABLE {decided_t} AS SELECT {out_cols} FROM ({decision})")
         temps.append(decided_t)
+        _check_one_per_key(con, keys_t, decided_t)
     finally:
         with contextlib.suppress(Exception):
             con.unregister(norm_v)
@@ -216,21 +221,27 @@ def prepare_decisions(
     return Decided(decided_t, tuple(key_sql), rows_sql, key_sql, tuple(temps))
 
 
-def _facts_table(
-    con: duckdb.DuckDBPyConnection,
-    name: str,
-    *,
-    keyed: str,
-    num: str,
-    k: dict[str, str],
-    policy: Policy,
-) -> str:
+_FACTS = "f.objection_id, f.consent_id, f.contract_id, f.directory_date, f.directory_marketing"
+
+
+def _check_one_per_key(con: duckdb.DuckDBPyConnection, keys: str, decided: str) -> None:
+    """Exactly one decision per key, or the join back would lose or repeat rows."""
+    sql = f"SELECT (SELECT count(*) FROM {keys}), (SELECT count(*) FROM {decided})"
+    ((keys_n, decided_n),) = con.execute(sql).fetchall()
+    if keys_n != decided_n:
+        raise StoreError(
+            "the evidence store answers twice for one number (a directory snapshot lists a "
+            "number twice?)",
+            hint="reload the directory snapshot; if it persists, report it as a bug",
+        )
+
+
+def _facts_table(con: duckdb.DuckDBPyConnection, name: str, *, keyed: str, policy: Policy) -> str:
     """Materialize the facts per distinct (number, time, controller) as temp table `name`."""
     con.execute(
         f"CREATE TEMP TABLE {name}_req AS "
         f"SELECT row_number() OVER () AS rid, phone, t, controller FROM ("
-        f"SELECT DISTINCT {num}.phone, {k['t']} AS t, {k['controller']} AS controller "
-        f"FROM {keyed} WHERE {num}.phone IS NOT NULL)"
+        f"SELECT DISTINCT phone, t, controller FROM ({keyed}) WHERE phone IS NOT NULL)"
     )
     con.execute(
         f"CREATE TEMP TABLE {name} AS SELECT q.phone, q.t, q.controller, f.* EXCLUDE (rid) "

@@ -21,7 +21,7 @@ import optin_gate as og
 from optin_gate.numbers.reference import reference_one
 from optin_gate.rules import Facts, compile_rules
 from tests.oracle import Evidence, oracle_facts, write_evidence
-from tests.strategies import CONTROLLERS, evidence, fact_policies, instants, list_phones
+from tests.strategies import CONTROLLERS, evidence_and_time, fact_policies, list_phones
 
 ALLOWING = {"CONSENT", "EXISTING_CUSTOMER", "DIRECTORY_OPT_IN", "NO_OPT_OUT"}
 
@@ -64,24 +64,23 @@ def oracle_row(
     return (n.e164, reason.allowed, reason.value, evidence_id, rule_set)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(
-    ev=evidence(),
+    world=evidence_and_time(),
     phones=st.lists(list_phones, min_size=1, max_size=25),
-    t=instants,
     controller=st.sampled_from(CONTROLLERS),
     call_type=st.sampled_from(["live", "automated"]),
     policy=fact_policies,
 )
 def test_filter_matches_the_oracle_row_by_row(
     *,
-    ev: Evidence,
+    world: tuple[Evidence, datetime],
     phones: list[str | None],
-    t: datetime,
     controller: str,
     call_type: str,
     policy: og.Policy,
 ) -> None:
+    ev, t = world
     gate = og.Gate(TableStore(ev), controller=controller, policy=policy)  # type: ignore[arg-type]
     listing = pa.table(
         {
