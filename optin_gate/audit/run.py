@@ -22,7 +22,7 @@ from optin_gate._time import now_utc
 from optin_gate.audit.exposure import check_turnover, exposure
 from optin_gate.audit.method import evidence_loads, json_value, method_section
 from optin_gate.audit.report import JSON_VIOLATIONS, AuditReport
-from optin_gate.audit.source import RID, CallLog, open_calls
+from optin_gate.audit.source import LINES_TABLE, RID, CallLog, LineSql, open_calls
 from optin_gate.audit.summary import summarize
 from optin_gate.engine.query import DECISION_COLUMNS, Column, prepare_decisions, quote
 from optin_gate.errors import InputError
@@ -59,6 +59,12 @@ class _Cols:
     def optional(self, name: str) -> str:
         value = self.text(name) if name in self else "CAST(NULL AS VARCHAR)"
         return f"{value} AS {name}"
+
+    def call_type(self) -> str:
+        """SQL: "live" or "automated" (empty is live; `_problem_sql` sets others aside)."""
+        if "call_type" not in self:
+            return "'live'"
+        return f"coalesce(lower({self.text('call_type')}), 'live')"
 
 
 def _problem_sql(c: _Cols, t: str) -> str:
@@ -117,7 +123,8 @@ class Audit:
     rows: int = 0
     table: str = ""
     _input: str = ""
-    _line: tuple[str, str] = ("NULL", "")
+    _line: LineSql = dataclasses.field(default_factory=lambda: LineSql(1))
+    _cols: _Cols = dataclasses.field(init=False)
 
     def prepare(self) -> pa.Table:
         """Parse every row once into a temp table; returns the unusable rows (line, problem)."""
@@ -133,23 +140,24 @@ class Audit:
         parsed = parse_query(
             self.relation, [Parse(time_col, types[time_col], "datetime", "__og_t")]
         )
+        self._cols = c
         default = "'" + self.gate.controller.replace("'", "''") + "'"
         ctrl = f"coalesce({c.text('controller')}, {default})" if "controller" in c else default
-        kind = f"coalesce(lower({c.text('call_type')}), 'live')" if "call_type" in c else "'live'"
+        # Only what the decisions and the figures need: the rest stays in the log's relation.
         con.execute(
             f"CREATE TEMP TABLE {self._input} AS SELECT {RID} AS rid, "
             f"{_problem_sql(c, '__og_t')} AS problem, __og_t AS t, {ctrl} AS controller, "
-            f"{kind} AS call_type, {c.optional('campaign')}, {c.optional('agent')}, "
-            f"{c.optional('call_id')}, {c.text('phone')} AS phone FROM ({parsed})"
+            f"{c.call_type()} AS call_type, {c.optional('campaign')}, {c.optional('agent')}, "
+            f"{c.text('phone')} AS phone FROM ({parsed})"
         )
         counted = con.execute(f"SELECT count(*) FROM {self._input}").fetchall()
         self.rows = int(counted[0][0])
-        self._line = log.line_sql(con, self.rows, "i.rid")
-        line, join = self._line
+        self._line = line = log.lines(con, self.rows)
         unusable = con.sql(
-            f"SELECT {line} AS line, split_part(i.problem, ': ', 1) AS column, "
+            f"SELECT {line.select('i.rid')} AS line, split_part(i.problem, ': ', 1) AS column, "
             f"substr(i.problem, strpos(i.problem, ': ') + 2) AS problem "
-            f"FROM {self._input} i {join} WHERE i.problem IS NOT NULL ORDER BY i.rid"
+            f"FROM {self._input} i {line.join('i.rid')} WHERE i.problem IS NOT NULL "
+            f"ORDER BY i.rid"
         ).to_arrow_table()
         user = [log.columns.get(col, col) for col in unusable.column("column").to_pylist()]
         return unusable.set_column(1, "column", pa.array(user, pa.string()))
@@ -169,12 +177,10 @@ class Audit:
             on_step=step,
         )
         self.table = f"og_audit_{next(_names)}"
-        line, join = self._line
         con.execute(
-            f"CREATE TEMP TABLE {self.table} AS SELECT i.rid, {line} AS line, i.t, "
-            f"i.controller, i.call_type, i.campaign, i.agent, i.call_id, i.phone, "
-            f"i.e164, i.allowed, i.reason, i.evidence, i.rule_set "
-            f"FROM ({decided.rows_sql}) i {join}"
+            f"CREATE TEMP TABLE {self.table} AS SELECT i.rid, i.t, i.controller, i.campaign, "
+            f"i.agent, i.e164, i.allowed, i.reason, i.evidence, i.rule_set "
+            f"FROM ({decided.rows_sql}) i"
         )
         decided.drop(con)
         con.execute(f"DROP TABLE {self._input}")
@@ -198,13 +204,35 @@ class Audit:
         )
         return summary
 
+    def decisions(self, *, violations_only: bool) -> pa.Table:
+        """`rid` and `ADDED_COLUMNS` of the decided calls (or only the violations), by rid."""
+        line = self._line
+        where = "WHERE NOT a.allowed " if violations_only else ""
+        cols = ", ".join(f"a.{c}" for c in DECISION_COLUMNS)
+        return self.con.sql(
+            f"SELECT a.rid, {cols}, {line.select('a.rid')} AS line "
+            f"FROM {self.table} a {line.join('a.rid')} {where}ORDER BY a.rid"
+        ).to_arrow_table()
+
     def violation_rows(self) -> list[dict[str, Any]]:
-        """The first violations, earliest first, for the JSON and HTML reports."""
+        """The first violations, earliest first, for the JSON and HTML reports.
+
+        Their call id, number as written and call type come from the log's relation: the
+        decided calls keep only what the figures need.
+        """
+        line, c = self._line, self._cols
+        first = (
+            f"SELECT rid, t, e164, controller, campaign, agent, reason, evidence, rule_set "
+            f"FROM {self.table} WHERE NOT allowed ORDER BY t, rid LIMIT {JSON_VIOLATIONS}"
+        )
+        call_id = c.text("call_id") if "call_id" in c else "CAST(NULL AS VARCHAR)"
         return _rows(
             self.con,
-            f"SELECT line, call_id, t AS called_at, phone, e164, controller, campaign, agent, "
-            f"call_type, reason, evidence, rule_set FROM {self.table} "
-            f"WHERE NOT allowed ORDER BY t, rid LIMIT {JSON_VIOLATIONS}",
+            f"SELECT {line.select('v.rid')} AS line, {call_id} AS call_id, v.t AS called_at, "
+            f"{c.text('phone')} AS phone, v.e164, v.controller, v.campaign, v.agent, "
+            f"{c.call_type()} AS call_type, v.reason, v.evidence, v.rule_set "
+            f"FROM ({first}) v JOIN {self.relation} l ON l.{RID} = v.rid "
+            f"{line.join('v.rid')} ORDER BY v.t, v.rid",
         )
 
     def drop(self) -> None:
@@ -212,8 +240,8 @@ class Audit:
         for name in (self.table, self._input):
             if name:
                 self.con.execute(f"DROP TABLE IF EXISTS {name}")
-        if self._line[1]:
-            self.con.unregister("og_audit_lines")
+        if self._line.offset is None:
+            self.con.unregister(LINES_TABLE)
 
 
 def _store_name(gate: Gate) -> str:
@@ -280,10 +308,7 @@ def judge(
             listed = audit.violation_rows()
             decisions = None
             if rows is not None:
-                where = "WHERE NOT allowed " if rows == "violations" else ""
-                decisions = con.sql(
-                    f"SELECT rid, {', '.join(ADDED_COLUMNS)} FROM {audit.table} {where}ORDER BY rid"
-                ).to_arrow_table()
+                decisions = audit.decisions(violations_only=rows == "violations")
         finally:
             audit.drop()
             con.unregister(arrow)

@@ -17,9 +17,27 @@ import pyarrow as pa
 
 from optin_gate.io import Source, load_schema, open_source, resolve_columns
 
-__all__ = ["RID", "CallLog", "open_calls"]
+__all__ = ["LINES_TABLE", "RID", "CallLog", "LineSql", "open_calls"]
 
 RID = "__og_rid"  # 0-based position of a row in the log, added to the log's relation
+LINES_TABLE = "og_audit_lines"  # (rid, line) when lines are not simply rid + 2
+
+
+@dataclasses.dataclass(frozen=True)
+class LineSql:
+    """SQL for a row's file line: `rid + offset`, or (offset None) a join on `LINES_TABLE`."""
+
+    offset: int | None
+
+    def select(self, rid: str) -> str:
+        """The line of the row whose position is the SQL expression `rid`."""
+        return f"({rid} + {self.offset})" if self.offset is not None else "og_lines.line"
+
+    def join(self, rid: str) -> str:
+        """The join clause `select` needs (empty when the line is arithmetic)."""
+        if self.offset is not None:
+            return ""
+        return f"LEFT JOIN {LINES_TABLE} og_lines ON og_lines.rid = {rid}"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,8 +66,8 @@ class CallLog:
             "columns": {name: self.columns.get(name) for name in load_schema("calls").names},
         }
 
-    def line_sql(self, con: duckdb.DuckDBPyConnection, rows: int, rid: str) -> tuple[str, str]:
-        """(expression, join clause) giving the file line of the row whose position is `rid`.
+    def lines(self, con: duckdb.DuckDBPyConnection, rows: int) -> LineSql:
+        """How to get the file line of a row from its position `rid`, as SQL.
 
         If the first row starts on line 2 and the last on line `rows + 1`, every row is one
         line (lines only grow and each row takes at least one), so the line is `rid + 2`: no
@@ -57,13 +75,13 @@ class CallLog:
         come from `Source.line_numbers` as a table joined on `rid`.
         """
         if self.source.kind != "csv":
-            return f"({rid} + 1)", ""
+            return LineSql(1)
         if rows == 0 or self.source.line_numbers([0, rows - 1], row_count=rows) == [2, rows + 1]:
-            return f"({rid} + 2)", ""
+            return LineSql(2)
         lines = np.asarray(self.source.line_numbers(range(rows), row_count=rows), np.int64)
         table = pa.table({"rid": np.arange(rows, dtype=np.int64), "line": lines})
-        con.register("og_audit_lines", table)
-        return "og_lines.line", f"LEFT JOIN og_audit_lines og_lines ON og_lines.rid = {rid}"
+        con.register(LINES_TABLE, table)
+        return LineSql(None)
 
 
 def open_calls(

@@ -1,13 +1,14 @@
 """The audit's figures: set-based SQL over the table of decided calls.
 
-The table (`AUDIT_COLUMNS`) has one row per usable call with its decision. Every figure here is
-a GROUP BY over it, most of them in one scan (GROUPING SETS), so 10 million calls cost a few
-scans, not a Python loop. The result is plain JSON types (str, int, float, bool, None, lists,
-dicts) so it goes into the JSON report as is.
+The table (`AUDIT_COLUMNS`) has one row per usable call with its decision. Two scans fold it
+into small tables (per reason/campaign/agent/controller combination, and per hour), and every
+figure is a GROUP BY over those; 10 million calls cost a few scans, not a Python loop. The
+result is plain JSON types (str, int, float, bool, None, lists, dicts), ready for the JSON.
 """
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -39,6 +40,7 @@ AUDIT_COLUMNS: dict[str, str] = {
 REPEAT_LISTED = 50
 
 _GROUPS = ("campaign", "agent", "controller")
+_names = itertools.count()
 
 
 def _iso(value: object) -> str | None:
@@ -54,8 +56,41 @@ def _iso(value: object) -> str | None:
 def _sorted_groups(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Worst first: most violations, then most calls, then by name (None last)."""
     return sorted(
-        rows, key=lambda r: (-r["violations"], -r["calls"], r["name"] is None, r["name"] or "")
+        rows,
+        key=lambda r: (-int(r["violations"]), -int(r["calls"]), r["name"] is None, r["name"] or ""),
     )
+
+
+def _fold(con: duckdb.DuckDBPyConnection, table: str) -> tuple[str, str]:
+    """Scan the calls once into two small temp tables: per combination, and per UTC hour.
+
+    Every figure is then a GROUP BY over a few thousand rows. Weeks come from the hours:
+    Prague's offset is a whole number of hours, so each UTC hour lies in one Prague week.
+    """
+    n = next(_names)
+    combos, hours = f"og_audit_combos_{n}", f"og_audit_hours_{n}"
+    con.execute(
+        f"CREATE TEMP TABLE {combos} AS SELECT reason, allowed, campaign, agent, controller, "
+        f"count(*) AS calls, min(t) AS first_call, max(t) AS last_call "
+        f"FROM {table} GROUP BY ALL"
+    )
+    con.execute(
+        f"CREATE TEMP TABLE {hours} AS SELECT date_trunc('hour', t) AS hour, "
+        f"count(*) AS calls, count(*) FILTER (WHERE NOT allowed) AS violations "
+        f"FROM {table} GROUP BY ALL"
+    )
+    return combos, hours
+
+
+def _grouped(con: duckdb.DuckDBPyConnection, combos: str, keys: str) -> list[dict[str, Any]]:
+    cur = con.execute(
+        f"SELECT {keys}, coalesce(sum(calls), 0)::BIGINT AS calls, "
+        f"coalesce(sum(calls) FILTER (WHERE NOT allowed), 0)::BIGINT AS violations, "
+        f"min(first_call) AS first_call, max(last_call) AS last_call "
+        f"FROM {combos} GROUP BY ALL"
+    )
+    names = [d[0] for d in cur.description or ()]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
 def summarize(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, Any]:
@@ -66,52 +101,49 @@ def summarize(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, Any]:
         last_call, by_reason, violations_by_reason, by_campaign, by_agent, by_controller,
         by_week and repeat_objection (see the JSON schema for their shapes).
     """
-    week = "date_trunc('week', CAST(timezone('Europe/Prague', t) AS DATE))"
-    rows = con.execute(
-        f"""
-        SELECT grouping(reason, allowed) AS g_reason, grouping(campaign) AS g_campaign,
-               grouping(agent) AS g_agent, grouping(controller) AS g_controller,
-               grouping(week) AS g_week,
-               reason, allowed, campaign, agent, controller, week,
-               count(*) AS calls, count(*) FILTER (WHERE NOT allowed) AS violations,
-               min(t) AS first_call, max(t) AS last_call
-        FROM (SELECT *, CAST({week} AS DATE) AS week FROM {table})
-        GROUP BY GROUPING SETS ((reason, allowed), (campaign), (agent), (controller), (week), ())
-        """
-    ).fetchall()
-    names = [d[0] for d in con.description or ()]
-    total: dict[str, Any] = {"calls": 0, "violations": 0, "first_call": None, "last_call": None}
-    by_reason: list[dict[str, Any]] = []
-    groups: dict[str, list[dict[str, Any]]] = {g: [] for g in _GROUPS}
-    by_week: list[dict[str, Any]] = []
-    for values in rows:
-        r = dict(zip(names, values, strict=True))
-        counts = {"calls": int(r["calls"]), "violations": int(r["violations"])}
-        if r["g_reason"] == 0:
-            reason = Reason(r["reason"])
-            by_reason.append(
-                {
-                    "reason": reason.value,
-                    "allowed": bool(r["allowed"]),
-                    "calls": counts["calls"],
-                    "explanation": reason.explanation,
-                }
+    combos, hours = _fold(con, table)
+    try:
+        total = _grouped(con, combos, "TRUE AS all_calls")
+        by_reason = [
+            {
+                "reason": Reason(r["reason"]).value,
+                "allowed": bool(r["allowed"]),
+                "calls": int(r["calls"]),
+                "explanation": Reason(r["reason"]).explanation,
+            }
+            for r in _grouped(con, combos, "reason, allowed")
+        ]
+        groups = {
+            g: _sorted_groups(
+                [
+                    {"name": r[g], "calls": int(r["calls"]), "violations": int(r["violations"])}
+                    for r in _grouped(con, combos, g)
+                ]
             )
-        elif r["g_week"] == 0:
-            start: date = r["week"]
-            year, number, _ = start.isocalendar()
-            by_week.append(
-                {"week": f"{year}-W{number:02d}", "week_start": start.isoformat(), **counts}
-            )
-        elif r["g_reason"] == 3 and all(r[f"g_{g}"] == 1 for g in (*_GROUPS, "week")):
-            total = {**counts, "first_call": r["first_call"], "last_call": r["last_call"]}
-        else:
-            for g in _GROUPS:
-                if r[f"g_{g}"] == 0:
-                    groups[g].append({"name": r[g], **counts})
-    by_reason.sort(key=lambda r: (-r["calls"], r["reason"]))
-    by_week.sort(key=lambda w: w["week_start"])
-    calls, violations = total["calls"], total["violations"]
+            for g in _GROUPS
+        }
+        week = "date_trunc('week', CAST(timezone('Europe/Prague', hour) AS DATE))"
+        weeks = con.execute(
+            f"SELECT CAST({week} AS DATE) AS week, sum(calls)::BIGINT, sum(violations)::BIGINT "
+            f"FROM {hours} GROUP BY ALL ORDER BY week"
+        ).fetchall()
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {combos}")
+        con.execute(f"DROP TABLE IF EXISTS {hours}")
+    by_week = []
+    for start, calls_in_week, violations_in_week in weeks:
+        year, number, _ = start.isocalendar()
+        by_week.append(
+            {
+                "week": f"{year}-W{number:02d}",
+                "week_start": start.isoformat(),
+                "calls": int(calls_in_week),
+                "violations": int(violations_in_week),
+            }
+        )
+    by_reason.sort(key=lambda r: (-int(r["calls"]), str(r["reason"])))
+    first = total[0] if total else {"calls": 0, "violations": 0}
+    calls, violations = int(first["calls"]), int(first["violations"])
     distinct = con.execute(f"SELECT count(DISTINCT e164) FROM {table}").fetchall()[0]
     return {
         "calls": calls,
@@ -119,17 +151,17 @@ def summarize(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, Any]:
         "violations": violations,
         "violation_rate": violations / calls if calls else 0.0,
         "distinct_numbers": int(distinct[0]),
-        "first_call": _iso(total["first_call"]),
-        "last_call": _iso(total["last_call"]),
+        "first_call": _iso(first.get("first_call")),
+        "last_call": _iso(first.get("last_call")),
         "by_reason": by_reason,
         "violations_by_reason": [
             {"reason": r["reason"], "violations": r["calls"], "explanation": r["explanation"]}
             for r in by_reason
             if not r["allowed"]
         ],
-        "by_campaign": _sorted_groups(groups["campaign"]),
-        "by_agent": _sorted_groups(groups["agent"]),
-        "by_controller": _sorted_groups(groups["controller"]),
+        "by_campaign": groups["campaign"],
+        "by_agent": groups["agent"],
+        "by_controller": groups["controller"],
         "by_week": by_week,
         "repeat_objection": _repeat_objection(con, table),
     }
