@@ -25,9 +25,11 @@ def validity(array: pa.Array) -> np.ndarray[Any, np.dtype[np.bool_]]:
     """Per element: not null."""
     if array.null_count == 0:
         return np.ones(len(array), dtype=np.bool_)
+    first, skip = divmod(array.offset, 8)  # unpack only this slice's bytes of the bitmap
     bits = np.frombuffer(array.buffers()[0], dtype=np.uint8)
+    bits = bits[first : first + (skip + len(array) + 7) // 8]
     unpacked = np.unpackbits(bits, bitorder="little")
-    return unpacked[array.offset : array.offset + len(array)].astype(np.bool_)
+    return unpacked[skip : skip + len(array)].astype(np.bool_)
 
 
 def int_values(array: pa.Array) -> np.ndarray[Any, Any]:

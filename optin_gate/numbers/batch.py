@@ -70,16 +70,15 @@ class FastResult:
         valid: Valid number (decided rows only).
         type_code: Index into spec.TYPE_CODES, -1 when not valid.
         region: Index into REGION_NAMES, -1 when not valid.
-        e164_rows: Ascending row numbers of the valid rows.
-        e164: Their E.164 strings, in that order.
+        e164: One string array per chunk of consecutive rows, in order, together covering all
+            rows: the E.164 string where the fast path found a valid number, else null.
     """
 
     decided: Bools
     valid: Bools
     type_code: np.ndarray[Any, np.dtype[np.int8]]
     region: np.ndarray[Any, np.dtype[np.int16]]
-    e164_rows: Ints
-    e164: pa.Array
+    e164: list[pa.Array]
 
 
 def fast_batch(strings: pa.Array, spec: RegionSpec) -> FastResult:
@@ -90,31 +89,44 @@ def fast_batch(strings: pa.Array, spec: RegionSpec) -> FastResult:
         valid=np.zeros(n, dtype=np.bool_),
         type_code=np.full(n, -1, dtype=np.int8),
         region=np.full(n, -1, dtype=np.int16),
-        e164_rows=np.zeros(0, dtype=np.int64),
-        e164=string_array([]),
+        e164=[],
     )
 
-    def run(start: int) -> tuple[Ints, pa.Array] | None:
+    def run(start: int) -> pa.Array:
         """One chunk; writes its own rows of `out` (chunks never share rows)."""
-        safe_rows, digits, count, plus = _scan(strings.slice(start, CHUNK))
+        chunk = strings.slice(start, CHUNK)
+        safe_rows, digits, count, plus = _scan(chunk)
         if len(safe_rows) == 0:
-            return None
+            return _spread(len(chunk), safe_rows, string_array([]))
         rows = start + safe_rows
         status, cc, offset = _route(digits, count, plus, spec)
         valid_rows, text = _finish(digits, count, status, cc, offset, out, rows)
         out.decided[rows[status != 0]] = True
-        return rows[valid_rows], text
+        return _spread(len(chunk), safe_rows[valid_rows], text)
 
     starts = range(0, n, CHUNK)
     if THREADS > 1 and len(starts) > 1:
         with ThreadPoolExecutor(THREADS) as pool:
-            parts = [part for part in pool.map(run, starts) if part is not None]
+            out.e164 = list(pool.map(run, starts))
     else:
-        parts = [part for part in map(run, starts) if part is not None]
-    if parts:
-        out.e164_rows = np.concatenate([rows for rows, _ in parts])
-        out.e164 = pa.concat_arrays([text for _, text in parts])
+        out.e164 = [run(start) for start in starts]
     return out
+
+
+def _spread(n: int, rows: Ints, text: pa.Array) -> pa.Array:
+    """A chunk of `n` strings: `text` in order at `rows` (ascending), null elsewhere; no copy."""
+    lengths = np.zeros(n, dtype=np.int32)
+    offsets = np.frombuffer(text.buffers()[1], dtype=np.int32)[: len(text) + 1]
+    lengths[rows] = np.diff(offsets)
+    spread = np.zeros(n + 1, dtype=np.int32)
+    np.cumsum(lengths, out=spread[1:])
+    spread += offsets[0]
+    present = np.zeros(n, dtype=np.bool_)
+    present[rows] = True
+    mask = pa.py_buffer(np.packbits(present, bitorder="little"))
+    return pa.StringArray.from_buffers(
+        n, pa.py_buffer(spread), text.buffers()[2] or pa.py_buffer(b""), mask
+    )
 
 
 def _scan(chunk: pa.Array) -> tuple[Ints, Matrix, Ints, Bools]:

@@ -54,20 +54,21 @@ def normalized_table(array: pa.Array, spec: RegionSpec, region: str) -> tuple[pa
     work, indices = _work_values(array)
     present = validity(work)
     fast = fast_batch(work, spec)
-    strings, position = _fallback(work, np.flatnonzero(~fast.decided & present), region, fast)
+    _fallback(work, np.flatnonzero(~fast.decided & present), region, fast)
+    e164: pa.ChunkedArray = pa.chunked_array(fast.e164, type=pa.string())
     decided = fast.decided | ~present
     valid, type_code, region_code = fast.valid, fast.type_code, fast.region
     if indices is not None:  # back from distinct values to rows; entry n is a null row
         n = len(work)
         row = np.where(validity(indices), int_values(indices), n).astype(np.intp)
-        position = np.append(position, -1)[row]
+        e164 = e164.take(int_array(row, row == n))
         valid = np.append(valid, False)[row]
         type_code = np.append(type_code, -1)[row]
         region_code = np.append(region_code, -1)[row]
         decided = np.append(decided, True)[row]
     table = pa.Table.from_arrays(
         [
-            strings.take(int_array(position, position < 0)),
+            e164,
             bool_array(valid),
             _TYPE_ARRAY.take(int_array(type_code, type_code < 0)),
             _REGION_ARRAY.take(int_array(region_code, region_code < 0)),
@@ -90,18 +91,10 @@ def _work_values(array: pa.Array) -> tuple[pa.Array, pa.Array | None]:
     return encoded.dictionary, encoded.indices
 
 
-def _fallback(
-    work: pa.Array, pending: np.ndarray[Any, Any], region: str, fast: FastResult
-) -> tuple[pa.Array, np.ndarray[Any, Any]]:
-    """Ask phonenumbers once per distinct pending value; fill `fast` at `pending`.
-
-    Returns all E.164 strings ([fast ones..., fallback ones...]) and, per work value, the
-    position of its string there (-1: not valid).
-    """
-    position = np.full(len(work), -1, dtype=np.int64)
-    position[fast.e164_rows] = np.arange(len(fast.e164_rows))
+def _fallback(work: pa.Array, pending: np.ndarray[Any, Any], region: str, fast: FastResult) -> None:
+    """Ask phonenumbers once per distinct pending value; write its answers into `fast`."""
     if len(pending) == 0:
-        return fast.e164, position
+        return
     encoded = pc.dictionary_encode(work.take(int_array(pending)))
     answers = [reference_one(value, region) for value in encoded.dictionary.to_pylist()]
     which = int_values(encoded.indices).astype(np.intp)
@@ -113,6 +106,13 @@ def _fallback(
     fast.valid[pending] = valid[which]
     fast.type_code[pending] = kinds[which]
     fast.region[pending] = places[which]
+    # Patch the valid answers into the chunks of E.164 strings that hold their rows.
     texts = string_array([a.e164 for a in answers])
-    position[pending] = np.where(valid[which], len(fast.e164) + which, -1)
-    return pa.concat_arrays([fast.e164, texts]), position
+    hits, hit_answer = pending[valid[which]], which[valid[which]]
+    bounds = np.cumsum([0] + [len(chunk) for chunk in fast.e164])
+    for number in np.unique(np.searchsorted(bounds, hits, side="right") - 1).tolist():
+        inside = (hits >= bounds[number]) & (hits < bounds[number + 1])
+        chunk = fast.e164[number]
+        pick = np.arange(len(chunk))
+        pick[hits[inside] - bounds[number]] = len(chunk) + hit_answer[inside]
+        fast.e164[number] = pa.concat_arrays([chunk, texts]).take(int_array(pick))
