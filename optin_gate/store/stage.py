@@ -88,15 +88,17 @@ def _field_sql(spec: FieldSpec, header: str, sql_type: str) -> tuple[str, list[t
     """(typed value, [(condition, reason)] that reject the row) for one mapped field.
 
     Over the relation `p`: string fields already trimmed, phone and time fields raw, the
-    parsed time in `og_v_<name>` and the phone's key in `n.key`.
+    parsed time in `og_v_<name>` and the phone's key in `og_key`.
     """
     col = f"p.{_ident(spec.name)}"
     checks: list[tuple[str, str]] = []
     if spec.name == "phone":
-        value = "n.key"
+        value = "p.og_key"
         if spec.required:
-            checks.append((f"n.key IS NULL AND {_blank(col, sql_type)}", "required field is empty"))
-        checks.append(("n.key IS NULL", "not a valid phone number"))
+            checks.append(
+                (f"{value} IS NULL AND {_blank(col, sql_type)}", "required field is empty")
+            )
+        checks.append((f"{value} IS NULL", "not a valid phone number"))
     elif spec.type in _TIME_HINT:
         value = f"p.og_v_{spec.name}"
         if spec.required:
@@ -114,17 +116,16 @@ def _field_sql(spec: FieldSpec, header: str, sql_type: str) -> tuple[str, list[t
     return value, [(cond, f"{header}\x1f{reason}") for cond, reason in checks]
 
 
-def _normalize_phones(con: duckdb.DuckDBPyConnection, region: str) -> None:
-    """og_norm(raw, key): every distinct phone text that is a valid number, and its key."""
-    distinct = con.sql("SELECT DISTINCT phone FROM og_raw WHERE phone IS NOT NULL")
-    values = distinct.to_arrow_table().column("phone")
-    norm = normalize(values, region=region)
-    e164 = norm.column("e164")
+def _phone_keys(con: duckdb.DuckDBPyConnection, region: str) -> None:
+    """og_keys: each row's phone key (NULL unless a valid number), in og_raw's row order.
+
+    `normalize` sees every value once per distinct text (it de-duplicates itself), and the
+    keys line up with og_raw by position (POSITIONAL JOIN): no string join back.
+    """
+    phones = con.sql("SELECT phone FROM og_raw").to_arrow_table().column("phone")
+    e164 = normalize(phones, region=region).column("e164")
     keys = pc.cast(pc.utf8_slice_codeunits(e164, 1), pa.int64())
-    table = pa.table({"raw": values, "key": keys}).filter(pc.is_valid(keys))
-    con.register("og_norm_arrow", table)
-    con.execute("CREATE TEMP TABLE og_norm AS SELECT * FROM og_norm_arrow")
-    con.unregister("og_norm_arrow")
+    con.register("og_keys", pa.table({"og_key": keys}))
 
 
 def _load_raw(
@@ -167,7 +168,7 @@ def _typed(
         if spec.type in _TIME_HINT:
             parse = Parse(name, types[name], spec.type, f"og_v_{name}")
             (small if name in kind.few_values else parses).append(parse)
-    relation = f"(SELECT {', '.join(cols)} FROM og_raw)"
+    relation = f"(SELECT * FROM (SELECT {', '.join(cols)} FROM og_raw) POSITIONAL JOIN og_keys)"
     joins = []
     for parse in small:  # a column with a handful of values: parse each value once
         table = f"og_values_{parse.column}"
@@ -193,7 +194,7 @@ def _typed(
     error = " ".join(f"WHEN {cond} THEN {sql_literal(reason)}" for cond, reason in checks)
     finished = kind.finish(values, controller)
     select = ", ".join(f"{expr} AS {_ident(name)}" for name, expr in finished.items())
-    join = " LEFT JOIN og_norm n ON n.raw = p.phone" + "".join(joins)
+    join = "".join(joins)
     con.execute(
         f"CREATE TEMP TABLE og_typed AS SELECT p.__row, {select}, "
         f"CASE {error} END AS og_error FROM ({parse_query(relation, parses)}) p{join}"
@@ -315,7 +316,7 @@ def stage(
     con = configure(duckdb.connect())
     try:
         rows_read, types = _load_raw(con, src, mapping)
-        _normalize_phones(con, region)
+        _phone_keys(con, region)
         _typed(con, kind, mapping, types, controller)
         snapshot = None
         if kind.name == "directory":
