@@ -204,15 +204,20 @@ class Audit:
         )
         return summary
 
-    def decisions(self, *, violations_only: bool) -> pa.Table:
-        """`rid` and `ADDED_COLUMNS` of the decided calls (or only the violations), by rid."""
+    def decisions_sql(self, *, violations_only: bool) -> str:
+        """SQL: `rid` and `ADDED_COLUMNS` of the decided calls (or only the violations)."""
         line = self._line
-        where = "WHERE NOT a.allowed " if violations_only else ""
+        where = " WHERE NOT a.allowed" if violations_only else ""
         cols = ", ".join(f"a.{c}" for c in DECISION_COLUMNS)
-        return self.con.sql(
+        return (
             f"SELECT a.rid, {cols}, {line.select('a.rid')} AS line "
-            f"FROM {self.table} a {line.join('a.rid')} {where}ORDER BY a.rid"
-        ).to_arrow_table()
+            f"FROM {self.table} a {line.join('a.rid')}{where}"
+        )
+
+    def decisions(self, *, violations_only: bool) -> pa.Table:
+        """`decisions_sql` as Arrow, in the log's order."""
+        query = self.decisions_sql(violations_only=violations_only)
+        return self.con.sql(f"SELECT * FROM ({query}) ORDER BY rid").to_arrow_table()
 
     def violation_rows(self) -> list[dict[str, Any]]:
         """The first violations, earliest first, for the JSON and HTML reports.

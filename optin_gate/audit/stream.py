@@ -1,31 +1,77 @@
 """`audit_file`: a call log judged straight to report files (`optin-gate audit`).
 
-The log is read once into Arrow and audited like `run_audit`, but only the violating calls
-come back from DuckDB (in file order, with their file lines) and go to the violations file;
-the report keeps the figures, not the calls. Output paths are checked before any work; each
-file is written to a temp file beside it and renamed when complete, never half written.
+Rows never pass through Python: DuckDB reads the log into a temp table (its `rowid` is the
+row's position in the file), the `Audit` pipeline decides every call, and `COPY` writes the
+violating calls with the log's own columns, in file order, with their file lines. DuckDB's
+memory limit is lowered for the run (`MEMORY_LIMIT`), so a long log spills to disk instead of
+filling memory. The report keeps the figures, not the calls. Output paths are checked before
+any work; each file is written to a temp file beside it and renamed when complete.
 """
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import os
-from collections.abc import Callable
+import re
+import secrets
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from optin_gate._time import now_utc
 from optin_gate.audit._files import check_target
 from optin_gate.audit.exposure import check_turnover
-from optin_gate.audit.report import AuditReport
-from optin_gate.audit.run import judge
-from optin_gate.audit.source import open_calls
-from optin_gate.io import output_format, write_table
+from optin_gate.audit.report import JSON_VIOLATIONS, AuditReport
+from optin_gate.audit.run import ADDED_COLUMNS, Audit, check_names
+from optin_gate.audit.source import RID, open_calls
+from optin_gate.io import output_format, sql_literal
 
 if TYPE_CHECKING:
+    import duckdb
+
     from optin_gate.gate import Gate
 
-__all__ = ["audit_file"]
+__all__ = ["MEMORY_LIMIT", "audit_file"]
+
+# DuckDB's memory limit while a file audit runs: beyond it, temp tables spill to disk.
+MEMORY_LIMIT = "2GB"
 
 Step = Callable[[str], None]
+_names = itertools.count()
+
+
+_UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12}
+_UNITS |= {"KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
+
+
+def _bytes(setting: str) -> float | None:
+    """'18.8 GiB' -> bytes (None if unreadable)."""
+    match = re.fullmatch(r"\s*([0-9.]+)\s*([A-Za-z]*)\s*", setting)
+    if not match or match.group(2).upper() not in _UNITS:
+        return None
+    return float(match.group(1)) * _UNITS[match.group(2).upper()]
+
+
+@contextlib.contextmanager
+def _memory_limit(con: duckdb.DuckDBPyConnection, limit: str) -> Iterator[None]:
+    """Lower DuckDB's memory limit for the block (never raise it), then restore it."""
+    before = str(con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0])
+    current, wanted = _bytes(before), _bytes(limit)
+    if current is not None and wanted is not None and current <= wanted:
+        yield
+        return
+    con.execute(f"SET memory_limit = {sql_literal(limit)}")
+    try:
+        yield
+    finally:
+        con.execute(f"SET memory_limit = {sql_literal(before)}")
+
+
+def _copy_options(fmt: str) -> str:
+    if fmt == "parquet":
+        return "FORMAT parquet"
+    return "FORMAT csv, HEADER" + (", DELIMITER '\t'" if fmt == "tsv" else "")
 
 
 def audit_file(
@@ -59,29 +105,81 @@ def audit_file(
     Raises:
         InputError: Unreadable log, missing columns, or an output path that cannot be written.
     """
+    from optin_gate.engine.filter import tune
+
     step = on_step or (lambda label: None)
     turnover = check_turnover(turnover)
     for path in (violations, json_path, html_path):
         if path is not None:
             check_target(path)
-    if violations is not None:
-        output_format(violations)
+    fmt = output_format(violations) if violations is not None else ""
+    ran_at = now_utc()
     log = open_calls(calls, phone_column=phone_column, time_column=time_column)
-    with log.source:
-        judged = judge(
-            gate,
-            log,
-            turnover=turnover,
-            rows="violations" if violations is not None else None,
-            step=step,
+    tmp: str | None = None
+    try:
+        with (
+            log.source,
+            gate.store.connect(read_only=True) as con,
+            _memory_limit(con, MEMORY_LIMIT),
+        ):
+            check_names(log)
+            tune(con)
+            table = f"og_audit_log_{next(_names)}"
+            step("reading the call log")
+            rows = log.source.relation(con, alias=f"{table}_src")
+            con.execute(f"CREATE TEMP TABLE {table} AS SELECT * FROM {rows}")
+            relation = f"(SELECT rowid AS {RID}, * FROM {table})"
+            audit = Audit(con, gate, log, relation)
+            try:
+                unusable = audit.prepare()
+                audit.decide(step)
+                step("counting")
+                summary = audit.summary(unusable, turnover, ran_at)
+                listed = audit.violation_rows()
+                if violations is not None:
+                    step(f"writing {Path(violations).name}")
+                    tmp = _copy_violations(con, relation, audit, Path(violations), fmt)
+            finally:
+                audit.drop()
+                con.execute(f"DROP TABLE IF EXISTS {table}")
+        report = AuditReport(
+            calls=None,
+            unusable=unusable,
+            summary=summary,
+            violation_rows=listed,
+            unusable_rows=unusable.slice(0, JSON_VIOLATIONS).to_pylist(),
         )
-    report = judged.report(keep_calls=False)
-    if violations is not None and judged.rows is not None:
-        step(f"writing {Path(violations).name}")
-        write_table(judged.rows, violations)
-    if json_path is not None:
-        report.to_json(json_path)
-    if html_path is not None:
-        step(f"writing {Path(html_path).name}")
-        report.to_html(html_path)
-    return report
+        if json_path is not None:
+            report.to_json(json_path)
+        if html_path is not None:
+            step(f"writing {Path(html_path).name}")
+            report.to_html(html_path)
+        if tmp is not None and violations is not None:
+            os.replace(tmp, violations)
+            tmp = None
+        return report
+    finally:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+
+
+def _copy_violations(
+    con: duckdb.DuckDBPyConnection, relation: str, audit: Audit, target: Path, fmt: str
+) -> str:
+    """COPY the violating calls (the log's columns, then the audit's) beside `target`."""
+    # Not pre-created: DuckDB creates it, so it gets the usual permissions (umask).
+    tmp = str(target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"))
+    decided = audit.decisions_sql(violations_only=True)
+    added = ", ".join(f"a.{c}" for c in ADDED_COLUMNS)
+    query = (
+        f"SELECT r.* EXCLUDE ({RID}), {added} FROM {relation} r "
+        f"JOIN ({decided}) a ON a.rid = r.{RID} ORDER BY r.{RID}"
+    )
+    try:
+        con.execute(f"COPY ({query}) TO {sql_literal(tmp)} ({_copy_options(fmt)})")
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return tmp
