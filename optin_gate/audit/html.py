@@ -215,6 +215,17 @@ def _groups(s: dict[str, Any], key: str, title: str, sub: str, empty: str) -> st
     return _section(title, sub, body or "<p>No violations.</p>", key)
 
 
+def _controllers(s: dict[str, Any]) -> str:
+    return _groups(
+        s,
+        "by_controller",
+        "Violations by calling company",
+        "The company (controller) each call was made for, as the call log names it; its "
+        "consents and contracts are the ones that count.",
+        "",
+    )
+
+
 def _repeat(s: dict[str, Any]) -> str:
     rep = s["repeat_objection"]
     if not rep["calls"]:
@@ -412,7 +423,12 @@ def render_html(doc: dict[str, Any]) -> str:
         if s["calls"]
         else "No calls could be audited"
     )
-    title = f"Marketing call audit: {m['controller']}"
+    controllers = sorted(str(g["name"]) for g in s["by_controller"] if g["name"] is not None)
+    if len(controllers) > 1:
+        title = f"Marketing call audit: {len(controllers)} companies"
+        period += " for " + ", ".join(controllers)
+    else:
+        title = f"Marketing call audit: {controllers[0] if controllers else m['controller']}"
     parts = [
         f"<h1>{escape(title)}</h1>",
         f'<p class="lead">{escape(period)}, each judged as of the moment it was made. '
@@ -429,6 +445,7 @@ def render_html(doc: dict[str, Any]) -> str:
             "Campaigns with the most violating calls first; the share is of that campaign's calls.",
             "The call log has no campaign column.",
         ),
+        _controllers(s) if len(controllers) > 1 else "",
         _groups(
             s,
             "by_agent",

@@ -68,7 +68,8 @@ def _print_summary(report: Any, written: list[Path]) -> None:
     table.add_row(
         "Calls after an objection",
         f"{rep['calls']:,}",
-        f"{rep['numbers']:,} numbers, {rep['numbers_called_more_than_once']:,} called again",
+        f"to {rep['numbers']:,} numbers, "
+        f"{rep['numbers_called_more_than_once']:,} of them more than once",
     )
     table.add_row("Rows not audited", f"{s['unusable_rows']:,}", "listed in the reports")
     table.add_row(

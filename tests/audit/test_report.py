@@ -28,7 +28,7 @@ SCHEMA = json.loads((data_dir() / "schemas" / "audit_report.schema.json").read_t
 
 @pytest.fixture(scope="module")
 def history() -> tuple[OracleStore, pa.Table]:
-    ev, calls = campaign_history(numbers=300, calls=2500)
+    ev, calls = campaign_history(numbers=200, calls=1200)
     return OracleStore(ev), calls
 
 
@@ -233,3 +233,16 @@ def test_missing_time_column_names_the_fix(history: tuple[OracleStore, pa.Table]
     assert "--map" in err.value.hint or "kdy" in str(err.value)
     report = run_audit(Gate(store, controller="acme"), calls, time_column="kdy")
     assert report.summary["calls"] == 1
+
+
+def test_several_calling_companies_get_their_own_chart(
+    history: tuple[OracleStore, pa.Table], tmp_path: Path
+) -> None:
+    store, calls = history
+    owners = pa.array(["acme" if i % 3 else "beta" for i in range(calls.num_rows)])
+    report = run_audit(Gate(store, controller="acme"), calls.append_column("controller", owners))
+    names = {g["name"] for g in report.summary["by_controller"]}
+    assert names == {"acme", "beta"}
+    page = report.to_html(tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "Marketing call audit: 2 companies" in page
+    assert 'aria-label="Violations by calling company"' in page
