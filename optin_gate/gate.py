@@ -116,7 +116,10 @@ class Gate:
         records); later calls answer from memory. Objections recorded through this gate's
         store object block the very next check.
         """
-        return self._dial().check(phone, at=at, call_type=call_type)
+        checker = self._checker
+        if checker is None:
+            checker = self._dial()
+        return checker.check(phone, at=at, call_type=call_type)
 
     def check_many(self, phones: Any, *, at: TimeLike = None, call_type: str = "live") -> pa.Table:
         """`check` for many numbers at one time: e164, allowed, reason, evidence, rule_set."""

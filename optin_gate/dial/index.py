@@ -16,6 +16,7 @@ phone keys with any evidence for the gate:
     (the earliest of withdrawal, expiry and `consent_max_age_days` after the grant);
   - contracts (the controller's): `start` and `last` day numbers, `last` = end date +
     `customer_grace_days` (open-ended contracts get INT32_MAX);
+    (each pair interleaved in one buffer, so a row costs one memory access, not two)
   - objections (for the controller or for all): `at` in microseconds;
   - directory intervals: `first` and `stop` as snapshot positions (listed in snapshots
     `first <= s < stop`) and `mark`, a code into `marks`, packed into one integer per
