@@ -251,12 +251,15 @@ def _write_outputs(
             fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
             os.close(fd)
             temps[key] = tmp
-            where = "WHERE d.allowed " if key == "permitted" else ""
+            text = f"CAST(r.{quote(phone)} AS VARCHAR)"
+            if key == "permitted":  # a small build side: only the allowed strings (never NULL)
+                join = f"(SELECT * FROM {decided} WHERE allowed) d ON d.raw = {text}"
+            else:
+                join = f"{decided} d ON d.raw IS NOT DISTINCT FROM {text}"
             query = (
                 f"SELECT r.* EXCLUDE ({_ROW}), {', '.join(f'd.{c}' for c in DECISION_COLUMNS)} "
                 f"FROM (SELECT row_number() OVER () AS {_ROW}, * FROM {relation}) r "
-                f"JOIN {decided} d ON d.raw IS NOT DISTINCT FROM CAST(r.{quote(phone)} AS VARCHAR) "
-                f"{where}ORDER BY r.{_ROW}"
+                f"JOIN {join} ORDER BY r.{_ROW}"
             )
             sql = f"COPY ({query}) TO {sql_literal(tmp)} ({_copy_options(fmt)})"
             report.step(f"writing the {key} rows to {target.name}")

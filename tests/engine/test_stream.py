@@ -1,0 +1,171 @@
+"""`optin-gate filter`: the file-to-file path gives the same rows as `Gate.filter`, in the list's
+order, writes its outputs atomically, and on an input error writes nothing and exits 2."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner
+
+import optin_gate as og
+from optin_gate.cli import main
+from optin_gate.engine import filter_file
+from tests.law.world import T_IN, load_world
+
+COLUMNS = ["e164", "allowed", "reason", "evidence", "rule_set"]
+SCENARIOS = [f"601 000 {n:03d}" for n in range(1, 100)]
+ODD = ["", "n/a", "+421 901 234 567", "800 123 456", "+420 601-000-001", "00420601000030"]
+
+
+@pytest.fixture(scope="module")
+def store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("store") / "evidence.duckdb"
+    load_world(og.EvidenceStore(path))
+    return path
+
+
+def _write_list(path: Path, rows: int, seed: int = 1) -> list[str]:
+    """A Czech-looking list: `;`, Windows-1250, quoted fields with `;` and a line break."""
+    rnd = random.Random(seed)
+    phones = [rnd.choice(SCENARIOS + ODD) for _ in range(rows)]
+    lines = ['"Pořadí";"Jméno";"Telefon";"Poznámka"']
+    for i, p in enumerate(phones):
+        note = rnd.choice(["", "volat ráno", '"a; b"', '"dva\r\nřádky"', '"řekl ""ne"""'])
+        lines.append(f"{i};Žofie Nováková {i};{p};{note}")
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode("cp1250"))
+    return phones
+
+
+def _rows(path: Path) -> list[tuple[object, ...]]:
+    con = duckdb.connect()
+    fn = "read_parquet" if path.suffix == ".parquet" else "read_csv"
+    opts = "" if path.suffix == ".parquet" else ", all_varchar=true, header=true"
+    return con.execute(f"SELECT * FROM {fn}('{path}'{opts})").fetchall()
+
+
+def test_files_match_gate_filter_row_by_row(store_path: Path, tmp_path: Path) -> None:
+    listing = tmp_path / "kampan.csv"
+    phones = _write_list(listing, 3000)
+    gate = og.Gate(og.EvidenceStore(store_path), controller="acme")
+    summary = filter_file(
+        gate,
+        listing,
+        as_of=T_IN,
+        out=tmp_path / "ok.csv",
+        decisions=tmp_path / "all.parquet",
+    )
+    expected = gate.filter(listing, as_of=T_IN).table
+    every = pq.read_table(tmp_path / "all.parquet")
+    assert every.column_names == expected.column_names
+    assert every.to_pylist() == expected.to_pylist()  # same rows, same order, same values
+    assert every.column("Pořadí").to_pylist() == [str(i) for i in range(len(phones))]
+    assert every.column("Poznámka").to_pylist() == expected.column("Poznámka").to_pylist()
+    ok = _rows(tmp_path / "ok.csv")
+    want = [
+        tuple("true" if v is True else v for v in row.values())
+        for row in expected.to_pylist()
+        if row["allowed"]
+    ]
+    assert ok == want
+    assert summary.rows == len(phones)
+    assert summary.permitted == len(ok)
+    assert summary.summary == gate.filter(listing, as_of=T_IN).summary
+
+
+def test_order_holds_on_a_list_big_enough_to_run_in_parallel(
+    store_path: Path, tmp_path: Path
+) -> None:
+    listing = tmp_path / "big.csv"
+    _write_list(listing, 60_000, seed=2)
+    gate = og.Gate(og.EvidenceStore(store_path), controller="acme")
+    filter_file(gate, listing, as_of=T_IN, out=tmp_path / "ok.csv", decisions=tmp_path / "a.csv")
+    every = [int(r[0]) for r in _rows(tmp_path / "a.csv")]
+    assert every == list(range(60_000))
+    permitted = [int(r[0]) for r in _rows(tmp_path / "ok.csv")]
+    assert permitted == sorted(permitted)
+    assert len(permitted) > 1000
+
+
+def _cli(*args: str | Path) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, [str(a) for a in args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_cli_prints_the_summary_and_writes_both_files(store_path: Path, tmp_path: Path) -> None:
+    listing = tmp_path / "kampan.csv"
+    _write_list(listing, 500)
+    code, out, err = _cli(
+        "filter", listing, "--store", store_path, "--controller", "acme", "--as-of", T_IN,
+        "--out", tmp_path / "ok.csv", "--decisions", tmp_path / "all.csv",
+    )  # fmt: skip
+    assert code == 0, err
+    assert "phone column 'Telefon'" in out
+    assert "Rows" in out
+    assert "500" in out
+    for reason in ("CONSENT", "OBJECTION", "INVALID_NUMBER", "NO_LEGAL_BASIS"):
+        assert reason in out
+    assert og.Reason.OBJECTION.explanation.split()[0] in out
+    assert len(_rows(tmp_path / "all.csv")) == 500
+    assert (tmp_path / "ok.csv").exists()
+    assert err == ""  # not a terminal: no progress bar
+
+
+def test_cli_automated_calls_need_consent(store_path: Path, tmp_path: Path) -> None:
+    listing = tmp_path / "l.csv"
+    listing.write_text("phone\n601000030\n601000040\n")
+    code, _, err = _cli(
+        "filter", listing, "--store", store_path, "--controller", "acme", "--as-of", T_IN,
+        "--call-type", "automated", "--decisions", tmp_path / "d.csv",
+    )  # fmt: skip
+    assert code == 0, err
+    reasons = [r[3] for r in _rows(tmp_path / "d.csv")]
+    assert reasons == ["AUTOMATED_NEEDS_CONSENT", "CONSENT"]
+
+
+@pytest.mark.parametrize(
+    ("content", "extra", "words"),
+    [
+        ("jmeno;mesto\nEva;Brno\n", [], ["no column looks like phone numbers", "--phone-column"]),
+        ("tel;reason\n601000001;x\n", [], ["already has a column named 'reason'"]),
+        ("tel\n601000001\n", ["--phone-column", "mobil"], ["no column 'mobil'"]),
+        ("tel;x\n601000001;1\n601000002;1;2;3\n", [], ["line 3", "fields"]),
+        ("tel\n601000001\n", ["--as-of", "včera"], ["--as-of", "ISO 8601"]),
+        ("tel\n601000001\n", ["--call-type", "robot"], ["robot"]),
+    ],
+)
+def test_cli_input_errors_exit_2_and_write_nothing(
+    store_path: Path, tmp_path: Path, content: str, extra: list[str], words: list[str]
+) -> None:
+    listing = tmp_path / "list.csv"
+    listing.write_text(content, encoding="utf-8")
+    out = tmp_path / "permitted.csv"
+    out.write_text("yesterday's list\n")  # an earlier output must survive a failed run
+    code, _, err = _cli(
+        "filter", listing, "--store", store_path, "--out", out,
+        "--decisions", tmp_path / "all.csv", *extra,
+    )  # fmt: skip
+    assert code == 2
+    for word in words:
+        assert word in err
+    assert out.read_text() == "yesterday's list\n"
+    assert not (tmp_path / "all.csv").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["list.csv", "permitted.csv"]
+
+
+def test_cli_missing_store_and_bad_output_name(tmp_path: Path, store_path: Path) -> None:
+    listing = tmp_path / "list.csv"
+    listing.write_text("tel\n601000001\n")
+    code, _, err = _cli("filter", listing, "--store", tmp_path / "none.duckdb")
+    assert code == 2
+    assert "no evidence store" in err
+    assert not (tmp_path / "none.duckdb").exists()  # not created empty
+    code, _, err = _cli("filter", listing, "--store", store_path, "--out", tmp_path / "x.xlsx")
+    assert code == 2
+    assert ".csv or .parquet" in err
+    code, _, err = _cli("filter", tmp_path / "missing.csv", "--store", store_path)
+    assert code == 2
+    assert "missing.csv" in err
