@@ -36,7 +36,7 @@ def test_normalize_is_phonenumbers(values: list[str], region: str, row_by_row: b
         assert normalize(values, region).to_pylist() == expected
 
 
-@settings(max_examples=1000, deadline=None)
+@settings(max_examples=700, deadline=None)
 @given(value=phone_texts, region=default_regions)
 def test_normalize_one_is_phonenumbers(value: str, region: str) -> None:
     assert normalize_one(value, region) == reference_one(value, region)
