@@ -36,6 +36,7 @@ from optin_gate.dial.clock import DayWindow, day_window, instant_us, us_of
 from optin_gate.dial.index import DialIndex
 from optin_gate.dial.probe import Extra, Probe, make_probe
 from optin_gate.dial.vector import decide_many, evidence_many
+from optin_gate.dial.worker import start_worker, stop
 from optin_gate.errors import OptinGateError, StoreError
 from optin_gate.numbers import normalize, normalize_one
 from optin_gate.rules import Decision, Facts, Reason, compile_rules
@@ -127,7 +128,7 @@ class Checker:
 
         # Subscribe before the first build: an objection recorded during it is kept.
         self._unsubscribe: Callable[[], None] = self._store.subscribe(on_objection)
-        self._finalizer = weakref.finalize(self, _stop, self._unsubscribe, self._wake)
+        self._finalizer = weakref.finalize(self, stop, self._unsubscribe, self._wake)
         token = self._token()
         index = self._build(token, None)
         self._state = _State(index, make_probe(index), {})
@@ -300,12 +301,7 @@ class Checker:
     # ---- the background refresh -----------------------------------------------------------
 
     def _start_worker(self) -> None:
-        thread = threading.Thread(
-            target=_worker, args=(weakref.ref(self), self._wake), name="optin-gate-refresh"
-        )
-        thread.daemon = True
-        self._thread = thread
-        thread.start()
+        self._thread = start_worker(self, self._wake)
 
     def _kick(self) -> None:
         """A check found the refresh overdue: wake the worker (restart it after a fork)."""
@@ -329,20 +325,6 @@ class Checker:
             interval = min(interval, RETRY_SECONDS)
         self._due = time.monotonic() + interval + 1.0
         return interval
-
-
-def _worker(ref: weakref.ref[Checker], wake: threading.Event) -> None:
-    checker = ref()
-    delay = checker._interval if checker is not None and checker._interval else 0.0
-    del checker
-    while True:
-        wake.wait(delay)
-        wake.clear()
-        checker = ref()
-        if checker is None or checker._closed:
-            return
-        delay = checker._auto_refresh()
-        del checker
 
 
 def _decision_maker() -> Callable[..., Decision]:
@@ -376,14 +358,6 @@ def _decision_maker() -> Callable[..., Decision]:
 
 
 _new_decision = _decision_maker()
-
-
-def _stop(unsubscribe: Callable[[], None], wake: threading.Event) -> None:
-    wake.set()
-    try:
-        unsubscribe()
-    except Exception:  # the store may already be gone at interpreter exit
-        log.debug("unsubscribing the dial checker failed", exc_info=True)
 
 
 def _call_type(call_type: str) -> bool:
