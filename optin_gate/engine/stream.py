@@ -1,11 +1,12 @@
 """`filter_file`: a call list file to output files, streamed by DuckDB (`optin-gate filter`).
 
-Rows never pass through Python: DuckDB reads the file (`optin_gate.io`'s `read_csv` /
-`read_parquet`), the decision query decides each distinct phone string once, and `COPY` writes
-the outputs, joined back to the rows and ordered by their position in the file. Each output is
-written to a temporary file in its folder and renamed only when every output is complete, so a
-dialler never picks up half a list. With DuckDB's `memory_limit` set, lists larger than memory
-spill to its temp directory and still complete.
+Rows never pass through Python. DuckDB parses the list once (`optin_gate.io`'s `read_csv` /
+`read_parquet`) into a temporary table that numbers the rows in file order; the decision query
+decides each distinct phone string once; `COPY` writes the outputs, joined back to the rows and
+ordered by their number. Each output goes to a temporary file in its folder and is renamed
+only when every output is complete, so a dialler never picks up half a list. With DuckDB's
+`memory_limit` set, the temporary tables spill to its temp directory: lists larger than memory
+still complete.
 """
 
 from __future__ import annotations
@@ -41,7 +42,8 @@ __all__ = ["FileSummary", "ProgressHook", "filter_file"]
 # Called with (step label, fraction done in [0, 1] or None when unknown).
 ProgressHook = Callable[[str, float | None], None]
 
-_ROW = "__og_row"
+_ROW = "__og_row"  # the row's position in the list
+_ROWS = "og_list_rows"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -189,20 +191,27 @@ def filter_file(
             for key, value in (settings or {}).items():
                 con.execute(f"SET {key} = {sql_literal(str(value))}")
             report = _Reporter(con, progress)
-            relation = src.relation(con, alias="og_list")
+            source = src.relation(con, alias="og_list")
             with report.watching():
-                decided = _read(
+                # Parse the list once: the keys and the outputs both read this table.
+                report.step("reading the list")
+                _read(
                     src,
-                    lambda: prepare_decisions(
-                        con,
-                        relation,
-                        phone=phone,
-                        at=at,
-                        controller=gate.controller,
-                        call_type=call_type,
-                        policy=gate.policy,
-                        on_step=report.step,
+                    functools.partial(
+                        con.execute,
+                        f"CREATE TEMP TABLE {_ROWS} AS "
+                        f"SELECT row_number() OVER () AS {_ROW}, * FROM {source}",
                     ),
+                )
+                decided = prepare_decisions(
+                    con,
+                    _ROWS,
+                    phone=phone,
+                    at=at,
+                    controller=gate.controller,
+                    call_type=call_type,
+                    policy=gate.policy,
+                    on_step=report.step,
                 )
             counts = dict(
                 con.execute(
@@ -211,14 +220,13 @@ def filter_file(
             )
             written = _write_outputs(
                 con,
-                src,
-                relation=relation,
                 phone=phone,
                 decided=decided.decided,
                 targets=targets,
                 report=report,
             )
             decided.drop(con)
+            con.execute(f"DROP TABLE {_ROWS}")
     summary = summarize(counts)
     permitted = sum(n for r, n in summary.items() if r.allowed)
     return FileSummary(
@@ -236,9 +244,7 @@ def filter_file(
 
 def _write_outputs(
     con: duckdb.DuckDBPyConnection,
-    src: Source,
     *,
-    relation: str,
     phone: str,
     decided: str,
     targets: dict[str, tuple[Path, str]],
@@ -258,13 +264,13 @@ def _write_outputs(
                 join = f"{decided} d ON d.raw IS NOT DISTINCT FROM {text}"
             query = (
                 f"SELECT r.* EXCLUDE ({_ROW}), {', '.join(f'd.{c}' for c in DECISION_COLUMNS)} "
-                f"FROM (SELECT row_number() OVER () AS {_ROW}, * FROM {relation}) r "
+                f"FROM {_ROWS} r "
                 f"JOIN {join} ORDER BY r.{_ROW}"
             )
             sql = f"COPY ({query}) TO {sql_literal(tmp)} ({_copy_options(fmt)})"
             report.step(f"writing the {key} rows to {target.name}")
             with report.watching():
-                _read(src, functools.partial(con.execute, sql))
+                con.execute(sql)
             with open(tmp, "rb+") as fh:
                 os.fsync(fh.fileno())
         for key, (target, _) in targets.items():
