@@ -171,8 +171,9 @@ class Audit:
             usable,
             phone="phone",
             at=Column("t"),
-            controller=Column("controller"),
-            call_type=Column("call_type"),
+            # Constants where the log has no such column: fewer keys for the decision query.
+            controller=Column("controller") if "controller" in self._cols else self.gate.controller,
+            call_type=Column("call_type") if "call_type" in self._cols else "live",
             policy=self.gate.policy,
             on_step=step,
         )
