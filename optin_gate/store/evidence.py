@@ -36,7 +36,7 @@ from optin_gate.store.objections import (
     overlay_journal,
 )
 from optin_gate.store.report import LoadReport
-from optin_gate.store.schema import DDL, SCHEMA_VERSION
+from optin_gate.store.schema import DDL, SCHEMA_VERSION, UPGRADE
 from optin_gate.store.subject import subject_export
 
 __all__ = ["EvidenceStore"]
@@ -100,8 +100,16 @@ class EvidenceStore:
             with self._db.connect(read_only=True) as con:
                 version = _version(con)
                 tables = first(con, "SELECT count(*) FROM duckdb_tables()")
+                current = first(
+                    con,
+                    "SELECT count(*) FROM duckdb_columns() WHERE table_name = 'loads' "
+                    "AND column_name = 'source'",
+                )
             if version is not None:
                 self._check_version(version)
+                if current and not current[0]:  # a store from before UPGRADE's columns
+                    with self._db.write_lock(None), self._db.connect(read_only=False) as con:
+                        con.execute(UPGRADE)
                 return
             if tables and tables[0]:
                 raise StoreError(

@@ -231,7 +231,7 @@ def run_load(source: Any, args: LoadArgs, connect: Connect, read: Connect) -> Lo
                     snapshot_date=staged.snapshot_date,
                     controller=args.controller,
                 )
-                _record(con, report, sha, options)
+                _record(con, report, sha, options, staged.source)
                 con.execute("COMMIT")
             except BaseException:
                 con.execute("ROLLBACK")
@@ -239,11 +239,13 @@ def run_load(source: Any, args: LoadArgs, connect: Connect, read: Connect) -> Lo
         return report
 
 
-def _record(con: duckdb.DuckDBPyConnection, report: LoadReport, sha: str, options: str) -> None:
+def _record(
+    con: duckdb.DuckDBPyConnection, report: LoadReport, sha: str, options: str, source: str | None
+) -> None:
     con.execute(
         "INSERT INTO loads BY NAME SELECT ? AS load_id, ? AS kind, ? AS file_name, ? AS sha256, "
         "? AS rows_read, ? AS rows_loaded, ? AS rows_rejected, ? AS loaded_at, ? AS controller, "
-        "? AS snapshot_date, ? AS rows_changed, ? AS options",
+        "? AS snapshot_date, ? AS rows_changed, ? AS options, ? AS source",
         [
             report.load_id,
             report.kind,
@@ -257,6 +259,7 @@ def _record(con: duckdb.DuckDBPyConnection, report: LoadReport, sha: str, option
             report.snapshot_date,
             report.rows_changed,
             options,
+            source,
         ],
     )
     if report.rows_rejected:

@@ -27,7 +27,7 @@ Times are TIMESTAMPTZ (instants); contract dates and snapshot dates are DATE (wh
 
 from __future__ import annotations
 
-__all__ = ["DDL", "SCHEMA_VERSION", "key_e164", "phone_key"]
+__all__ = ["DDL", "SCHEMA_VERSION", "UPGRADE", "key_e164", "phone_key"]
 
 SCHEMA_VERSION = 1
 
@@ -46,7 +46,8 @@ CREATE TABLE IF NOT EXISTS loads (
     controller VARCHAR,
     snapshot_date DATE,
     rows_changed BIGINT,
-    options VARCHAR
+    options VARCHAR,
+    source VARCHAR                   -- directory loads: the publisher(s) the file names
 );
 CREATE TABLE IF NOT EXISTS load_rejects (
     load_id INTEGER NOT NULL,
@@ -97,6 +98,18 @@ CREATE TABLE IF NOT EXISTS directory_snapshots (
 );
 CREATE OR REPLACE VIEW consents_current AS SELECT * FROM consents WHERE superseded_by IS NULL;
 CREATE OR REPLACE VIEW contracts_current AS SELECT * FROM contracts WHERE superseded_by IS NULL;
+"""
+
+
+# Columns and tables added to version 1 during its development: stores made before them get
+# them on their first write (idempotent).
+UPGRADE = """
+ALTER TABLE loads ADD COLUMN IF NOT EXISTS rows_changed BIGINT;
+ALTER TABLE loads ADD COLUMN IF NOT EXISTS options VARCHAR;
+ALTER TABLE loads ADD COLUMN IF NOT EXISTS source VARCHAR;
+CREATE TABLE IF NOT EXISTS load_rejects (
+    load_id INTEGER NOT NULL, line BIGINT, column_name VARCHAR, reason VARCHAR NOT NULL
+);
 """
 
 

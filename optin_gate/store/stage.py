@@ -56,6 +56,8 @@ class Staged:
         rows_read: Data rows in the source.
         snapshot_date: The directory snapshot's date (directory loads only).
         mapping: canonical column -> the file's header.
+        source: A directory snapshot's publisher(s) as the file names them (the directory
+            table has no column for it; `loads.source` keeps it).
     """
 
     rows: pa.Table
@@ -63,6 +65,7 @@ class Staged:
     rows_read: int
     snapshot_date: date | None = None
     mapping: dict[str, str] = dataclasses.field(default_factory=dict)
+    source: str | None = None
 
 
 def _ident(name: str) -> str:
@@ -326,7 +329,13 @@ def stage(
         columns_out = ", ".join(("__row", *kind.store_columns))
         rows = con.sql(f"SELECT {columns_out} FROM og_rows").to_arrow_table()
         rejects = _rejects(con, mapping)
-        return Staged(rows, rejects, rows_read, snapshot, mapping)
+        source = None
+        if kind.name == "directory" and "source" in mapping:
+            found = con.execute(
+                "SELECT DISTINCT source FROM og_fin WHERE source IS NOT NULL ORDER BY 1 LIMIT 4"
+            ).fetchall()
+            source = ", ".join(str(r[0]) for r in found[:3]) + (", ..." if len(found) > 3 else "")
+        return Staged(rows, rejects, rows_read, snapshot, mapping, source or None)
     finally:
         con.close()
 

@@ -76,7 +76,7 @@ def subject_export(con: duckdb.DuckDBPyConnection, key: int) -> dict[str, Any]:
         marks = ", ".join("?" for _ in load_ids)
         loads = _rows(
             con,
-            "SELECT load_id, kind, file_name, sha256, loaded_at, controller, snapshot_date "
+            "SELECT load_id, kind, file_name, sha256, loaded_at, controller, snapshot_date, source "
             f"FROM loads WHERE load_id IN ({marks}) ORDER BY load_id",
             sorted(load_ids),
         )

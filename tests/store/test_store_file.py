@@ -100,3 +100,28 @@ def test_threads_read_while_another_thread_loads(tmp_path: Path) -> None:
     assert not errors
     assert set(counts) <= {0, 20_000}  # never half a load
     assert rows(store, "SELECT count(*) FROM directory") == [(20_000,)]
+
+
+def test_an_early_version_1_store_gains_the_newer_columns(tmp_path: Path) -> None:
+    path = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute(
+        "CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR); "
+        "INSERT INTO meta VALUES ('schema_version', '1'); "
+        "CREATE TABLE loads (load_id INTEGER PRIMARY KEY, kind VARCHAR NOT NULL, "
+        "file_name VARCHAR, sha256 VARCHAR, rows_read BIGINT, rows_loaded BIGINT, "
+        "rows_rejected BIGINT, loaded_at TIMESTAMPTZ NOT NULL, controller VARCHAR, "
+        "snapshot_date DATE)"
+    )
+    con.close()
+    from optin_gate.store.schema import DDL
+
+    con = duckdb.connect(str(path))
+    con.execute(
+        DDL.replace("CREATE TABLE IF NOT EXISTS load_rejects", "CREATE TABLE IF NOT EXISTS unused")
+    )
+    con.close()
+    store = EvidenceStore(path)
+    snap = pa.table({"phone": ["601234567"], "marketing": ["opt_in"], "zdroj": ["CETIN"]})
+    store.load("directory", snap, snapshot_date="2026-01-01")
+    assert rows(store, "SELECT kind, source FROM loads") == [("directory", "CETIN")]
