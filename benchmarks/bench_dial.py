@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import statistics
 import time
 from collections import Counter
@@ -172,6 +173,7 @@ def main() -> None:
     rows = max(1000, int(10_000_000 * args.scale))
     sizes = evidence_sizes(rows)
     header("dial: gate.check() against " + ", ".join(f"{n:,} {k}" for k, n in sizes.items()))
+    print("load average (1, 5, 15 min) at start: " + ", ".join(f"{x:.1f}" for x in os.getloadavg()))
     built = run_measured(build_store, str(scratch("filter")), rows, args.seed)
     print(f"store: {built.value} (ready in {built.seconds:.1f} s)")
 
@@ -202,6 +204,7 @@ def main() -> None:
     print(f"check_many({n:,}): {m['ours']:6.2f} s  {rate(n, m['ours'])}")
     print(f"gate.filter({n:,}): {m['batch']:6.2f} s  {rate(n, m['batch'])} (batch engine)")
     print(f"RATIO check_many vs batch engine per row: {m['batch'] / m['ours']:.2f}x; rows {same}")
+    print("load average (1, 5, 15 min) at end: " + ", ".join(f"{x:.1f}" for x in os.getloadavg()))
 
 
 if __name__ == "__main__":

@@ -42,7 +42,7 @@ def numpy_of(column: pa.Array | pa.ChunkedArray, dtype: Any, fill: int = 0) -> n
         array = array.cast(pa.int32())
     if not len(array):
         return np.zeros(0, dtype=dtype)
-    values = int_values(array).astype(dtype)
+    values = int_values(array).astype(dtype, copy=False)  # zero-copy when the type matches
     if array.null_count:
         values = np.where(validity(array), values, np.asarray(fill, dtype=dtype))
     return values

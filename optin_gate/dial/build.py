@@ -132,33 +132,36 @@ def _keys_and_offsets(phones: dict[str, Array]) -> tuple[Array, dict[str, Array]
     return keys, offsets
 
 
-def _argsort(phone: Array) -> Array:
-    """The order of `phone`, fast.
+def _argsort(phone: Array) -> tuple[Array, Array]:
+    """The order of `phone` and the phones in that order, fast.
 
     numpy sorts plain int64 values with SIMD, an order of magnitude faster than its argsort.
     Phone keys of one country span ~31 bits, so (phone - min, row number) usually packs into
-    one int64: sort that and keep the row numbers. Otherwise numpy's argsort.
+    one int64: sort that, and both the row numbers and the sorted phones come out of it.
+    Otherwise numpy's argsort.
     """
     n = len(phone)
     if n == 0:
-        return np.zeros(0, dtype=np.int64)
+        return np.zeros(0, dtype=np.int64), phone
     lo = int(phone.min())
     row_bits = max(1, (n - 1).bit_length())
     if (int(phone.max()) - lo).bit_length() + row_bits > 62:
-        return np.argsort(phone)
+        order = np.argsort(phone)
+        return order, phone[order]
     packed = ((phone - lo) << row_bits) | np.arange(n, dtype=np.int64)
     packed.sort()
-    return packed & ((1 << row_bits) - 1)
+    return packed & ((1 << row_bits) - 1), (packed >> row_bits) + lo
 
 
-def _order(phone: Array, then: Array, ids: pa.Array | None = None) -> Array:
-    """The row order by (phone, then, id): the store's tie-break order within one phone.
+def _order(phone: Array, then: Array, ids: pa.Array | None = None) -> tuple[Array, Array]:
+    """The row order by (phone, then, id), the store's tie-break order, and the sorted phones.
 
     numpy's fast unstable sort on the phone alone, then only the rows that share a phone with
-    another row (a few percent) are sorted again by all three keys.
+    another row (a few percent) are sorted again by all three keys (phone first, so the
+    sorted phones stay as they are).
     """
-    order = _argsort(phone)
-    same = phone[order[1:]] == phone[order[:-1]]
+    order, ordered = _argsort(phone)
+    same = ordered[1:] == ordered[:-1]
     shared = np.r_[same, False] | np.r_[False, same]
     if shared.any():
         sub = order[shared]
@@ -168,7 +171,7 @@ def _order(phone: Array, then: Array, ids: pa.Array | None = None) -> Array:
             rank = pc.rank(ids.take(int_array(sub)), sort_keys="ascending", tiebreaker="min")
             keys.insert(0, numpy_of(rank, np.int64))
         order[shared] = sub[np.lexsort(keys)]
-    return order
+    return order, ordered
 
 
 def _column(table: pa.Table, name: str, dtype: Any) -> Array:
@@ -196,41 +199,41 @@ def build_index(
     *,
     token: object = None,
 ) -> DialIndex:
-    """Turn the scanned rows (`scan`) into a `DialIndex` for one controller and policy."""
-    phones = {kind: _column(raw[kind], "phone", np.int64) for kind in _KINDS}
+    """Turn the scanned rows (`scan`) into a `DialIndex` for one controller and policy.
 
-    t = raw["consents"]
+    Consumes `raw`: each table is dropped once used, so the build's peak memory stays low.
+    """
+    phones: dict[str, Array] = {}
+
+    t = raw.pop("consents")
     granted = _column(t, "granted", np.int64)
     until = _column(t, "until", np.int64)
     if policy.consent_max_age_days is not None:
         until = np.minimum(until, granted + policy.consent_max_age_days * US_PER_DAY)
-    order = _order(phones["consents"], granted, whole(t.column("id")))
-    phones["consents"] = phones["consents"][order]
+    order, phones["consents"] = _order(_column(t, "phone", np.int64), granted, whole(t["id"]))
     consent_cols = _pairs("granted", granted[order], "until", until[order])
     consent_ids = _ids(t, order)
 
-    t = raw["contracts"]
+    t = raw.pop("contracts")
     start = _column(t, "start_day", np.int32)
     last = _days_or(t.column("last_day"), INT32_MAX) + policy.customer_grace_days
     last = np.minimum(last, INT32_MAX).astype(np.int32)
-    order = _order(phones["contracts"], start, whole(t.column("id")))
-    phones["contracts"] = phones["contracts"][order]
+    order, phones["contracts"] = _order(_column(t, "phone", np.int64), start, whole(t["id"]))
     contract_cols = _pairs("start", start[order], "last", last[order])
     contract_ids = _ids(t, order)
 
-    t = raw["objections"]
+    t = raw.pop("objections")
     objected = _column(t, "objected", np.int64)
-    order = _order(phones["objections"], objected, whole(t.column("id")))
-    phones["objections"] = phones["objections"][order]
+    order, phones["objections"] = _order(_column(t, "phone", np.int64), objected, whole(t["id"]))
     objection_cols = {"at": objected[order]}
     objection_ids = _ids(t, order)
 
-    snap_days = _column(raw["snapshots"], "snapshot_date", np.int32)
-    intervals, marks = _directory(raw["directory"], snap_days)
-    order = _order(phones["directory"], intervals["first"])
-    phones["directory"] = phones["directory"][order]
-    packing = Packing.fitting(len(snap_days), len(marks))
-    directory_cols = {"interval": packing.pack(**{k: v[order] for k, v in intervals.items()})}
+    snap_days = _column(raw.pop("snapshots"), "snapshot_date", np.int32)
+    t = raw.pop("directory")
+    first, packed, marks, packing = _directory(t, snap_days)
+    order, phones["directory"] = _order(_column(t, "phone", np.int64), first)
+    directory_cols = {"interval": packed[order]}
+    del t, first, packed, order
 
     keys, off = _keys_and_offsets(phones)
     flags = np.zeros(len(keys), dtype=np.uint8)
@@ -252,16 +255,20 @@ def build_index(
     )
 
 
-def _directory(t: pa.Table, snap_days: Array) -> tuple[dict[str, Array], tuple[str, ...]]:
+def _directory(t: pa.Table, snap_days: Array) -> tuple[Array, Array, tuple[str, ...], Packing]:
     """Directory intervals as snapshot positions: listed in snapshot s iff first <= s < stop.
 
     A row with valid_from <= S < valid_to (dates) holds for snapshot S = snap_days[s] exactly
     when first = #snapshots before valid_from <= s and s < stop = #snapshots before valid_to.
+
+    Returns:
+        `first` per row, the packed intervals in row order, the mark texts, the packing.
     """
     first = np.searchsorted(snap_days, _column(t, "valid_from", np.int32), side="left")
     # An open interval (valid_to NULL) stops after the last snapshot.
     stop = np.searchsorted(snap_days, _days_or(t.column("valid_to"), INT32_MAX), side="left")
     encoded = whole(t.column("marketing")).cast(pa.string()).dictionary_encode()
     marks = tuple(encoded.dictionary.to_pylist())
-    mark = numpy_of(encoded.indices, np.int64)
-    return {"first": first, "stop": stop, "mark": mark}, marks
+    packing = Packing.fitting(len(snap_days), len(marks))
+    packed = packing.pack(first, stop, numpy_of(encoded.indices, np.int64))
+    return first, packed, marks, packing

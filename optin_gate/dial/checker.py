@@ -56,7 +56,7 @@ _FROM_GATE = object()
 
 
 class _State:
-    """One index with the objections recorded since it was built. Never mutated, only replaced."""
+    """One index with the objections recorded since it was built; replaced whole, never edited."""
 
     __slots__ = ("index", "overlay", "probe", "snaps")
 

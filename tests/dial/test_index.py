@@ -52,9 +52,10 @@ def test_key_table_finds_exactly_the_keys_it_holds(keys: list[int], probes: list
 @given(keys=keys_lists)
 def test_fast_argsort_sorts_narrow_and_wide_key_ranges(keys: list[int]) -> None:
     values = np.asarray(keys, dtype=np.int64)
-    order = _argsort(values)
+    order, ordered = _argsort(values)
     assert sorted(order.tolist()) == list(range(len(values)))
     assert values[order].tolist() == sorted(keys)
+    assert ordered.tolist() == sorted(keys)
 
 
 STORE = EvidenceStore()
