@@ -17,6 +17,7 @@ from datetime import date
 from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -50,7 +51,8 @@ class Staged:
     """A staged load.
 
     Attributes:
-        rows: Accepted rows, one per record: `kind.store_columns` and `__row` (0-based).
+        rows: Accepted rows, one per record: `__row` (0-based) and `kind.store_columns`
+            (a directory's only phone and marketing: its date is `snapshot_date`).
         rejects: `__row`, `column` (the file's header), `reason`, then the row's mapped fields
             as text under the file's headers.
         rows_read: Data rows in the source.
@@ -172,15 +174,13 @@ def _typed(
             parse = Parse(name, types[name], spec.type, f"og_v_{name}")
             (small if name in kind.few_values else parses).append(parse)
     relation = f"(SELECT * FROM (SELECT {', '.join(cols)} FROM og_raw) POSITIONAL JOIN og_keys)"
-    joins = []
-    for parse in small:  # a column with a handful of values: parse each value once
-        table = f"og_values_{parse.column}"
-        distinct = f"(SELECT DISTINCT {_ident(parse.column)} FROM og_raw)"
-        con.execute(f"CREATE TEMP TABLE {table} AS {parse_query(distinct, [parse])}")
-        joins.append(
-            f" LEFT JOIN {table} ON {table}.{_ident(parse.column)} "
-            f"IS NOT DISTINCT FROM p.{_ident(parse.column)}"
-        )
+    lookups = {}
+    for parse in small:
+        lookup = _few_values(con, parse)
+        if lookup is None:
+            parses.append(parse)
+        else:
+            lookups[parse.column] = lookup
     values, checks = {}, []
     for name in kind.schema.names:
         if name not in mapping:
@@ -189,19 +189,40 @@ def _typed(
         spec = kind.schema.field(name)
         sql_type = "VARCHAR" if name == "phone" else types[name]
         value, more = _field_sql(spec, mapping[name], sql_type)
-        if any(parse.column == name for parse in small):
-            value = f"og_values_{name}.og_v_{name}"
-            more = [(c.replace(f"p.og_v_{name}", value), r) for c, r in more]
+        if name in lookups:
+            more = [(c.replace(value, lookups[name]), r) for c, r in more]
+            value = lookups[name]
         values[name] = value
         checks += more
     error = " ".join(f"WHEN {cond} THEN {sql_literal(reason)}" for cond, reason in checks)
     finished = kind.finish(values, controller)
     select = ", ".join(f"{expr} AS {_ident(name)}" for name, expr in finished.items())
-    join = "".join(joins)
     con.execute(
         f"CREATE TEMP TABLE og_typed AS SELECT p.__row, {select}, "
-        f"CASE {error} END AS og_error FROM ({parse_query(relation, parses)}) p{join}"
+        f"CASE {error} END AS og_error FROM ({parse_query(relation, parses)}) p"
     )
+
+
+def _few_values(con: duckdb.DuckDBPyConnection, parse: Parse, limit: int = 64) -> str | None:
+    """SQL mapping each distinct value of a column to its parsed value, if there are few.
+
+    A directory file repeats one snapshot date on 10M rows: parse it once and map the text
+    with a CASE (no join). None when the column has more than `limit` distinct values.
+    """
+    col = _ident(parse.column)
+    distinct = f"(SELECT DISTINCT {col} FROM og_raw LIMIT {limit + 1})"
+    found = con.execute(f"SELECT {col}, {parse.out} FROM ({parse_query(distinct, [parse])})")
+    pairs = found.fetchall()
+    if len(pairs) > limit:
+        return None
+    kind = "TIMESTAMPTZ" if parse.kind == "datetime" else "DATE"
+    whens = " ".join(
+        f"WHEN {sql_literal(str(raw))} THEN {kind} '{value.isoformat()}'"
+        for raw, value in pairs
+        if raw is not None and value is not None
+    )
+    source = f"CAST(p.{col} AS VARCHAR)"
+    return f"(CASE {source} {whens} END)" if whens else f"CAST(NULL AS {kind})"
 
 
 def _snapshot(
@@ -243,20 +264,32 @@ def _snapshot(
     return found[0]  # type: ignore[no-any-return]
 
 
+def _may_repeat(con: duckdb.DuckDBPyConnection, kind: Kind) -> bool:
+    """Whether two accepted rows may share a record key (False: they surely do not).
+
+    Sorting the keys' 64-bit hashes in numpy takes a fraction of a second for 10M rows, far
+    less than a GROUP BY; equal hashes (a repeat, or a rare collision) send the load down the
+    exact path.
+    """
+    key = kind.key[0] if kind.key == ("phone",) else f"hash({', '.join(kind.key)})"
+    hashes = con.sql(f"SELECT {key} AS k FROM og_fin").fetchnumpy()["k"]
+    if len(hashes) < 2:
+        return False
+    values = np.sort(np.asarray(hashes))
+    return bool((values[1:] == values[:-1]).any())
+
+
 def _dedupe(con: duckdb.DuckDBPyConnection, kind: Kind, mapping: dict[str, str]) -> None:
     """og_rows: one row per record; conflicting extra rows go to og_dup_rejects."""
     key = ", ".join(kind.key)
     content = [c for c in kind.store_columns if c != "snapshot_date"]
-    dups = first(
-        con, f"SELECT count(*) FROM (SELECT {key} FROM og_fin GROUP BY {key} HAVING count(*) > 1)"
-    )
     header = mapping.get(kind.key[-1], kind.key[-1])
     if kind.name == "directory":
         reason = "the number is listed again with another mark; the most restrictive is kept"
     else:
         reason = f"a later row of the file has the same {kind.key[-1]} and is loaded instead"
     con.execute('CREATE TEMP TABLE og_dup_rejects (__row BIGINT, "column" VARCHAR, reason VARCHAR)')
-    if not dups or dups[0] == 0:
+    if not _may_repeat(con, kind):
         con.execute("CREATE TEMP VIEW og_rows AS SELECT * FROM og_fin")
         return
     con.execute(
@@ -326,8 +359,8 @@ def stage(
             snapshot = _snapshot(con, src, snapshot_date, mapping)
         con.execute("CREATE TEMP VIEW og_fin AS SELECT * FROM og_typed WHERE og_error IS NULL")
         _dedupe(con, kind, mapping)
-        columns_out = ", ".join(("__row", *kind.store_columns))
-        rows = con.sql(f"SELECT {columns_out} FROM og_rows").to_arrow_table()
+        wanted = ("phone", "marketing") if kind.name == "directory" else kind.store_columns
+        rows = con.sql(f"SELECT __row, {', '.join(wanted)} FROM og_rows").to_arrow_table()
         rejects = _rejects(con, mapping)
         source = None
         if kind.name == "directory" and "source" in mapping:

@@ -143,11 +143,14 @@ def test_change_token_moves_with_evidence(tmp_path: Path) -> None:
     assert memory.change_token() != before
 
 
-def test_a_dialler_process_recording_objections_never_imports_pandas(tmp_path: Path) -> None:
+def test_loading_and_recording_objections_never_import_pandas(tmp_path: Path) -> None:
+    csv = tmp_path / "c.csv"
+    csv.write_text("consent_id,phone,granted_at\nC1,601234567,2026-01-01\nC1,601234567,x\n")
     code = textwrap.dedent(
         f"""
         import sys, optin_gate as og
         store = og.EvidenceStore({str(tmp_path / "ev.duckdb")!r})
+        store.load("consents", {str(csv)!r})
         store.record_objection("601234567")
         with store.connect() as con:
             con.execute("SELECT count(*) FROM objections").fetchall()
