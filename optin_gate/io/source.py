@@ -129,6 +129,11 @@ class Source:
                 self._sha = scan_file(self.path, check_utf8=False).sha256
         return self._sha
 
+    @property
+    def size(self) -> int | None:
+        """The file's size in bytes (None for in-memory tables)."""
+        return self.path.stat().st_size if self.path is not None else None
+
     def relation_sql(self) -> str:
         """A DuckDB table function reading the file: `read_csv(...)` or `read_parquet(...)`.
 
@@ -251,7 +256,7 @@ def _from_path(path: Path, name: str, *, hash_bytes: bool) -> Source:
         return src
     fmt = csv_format(path, name=name)
     if fmt.encoding == "utf-8":
-        scan = scan_file(path)
+        scan = scan_file(path, digest=hash_bytes)
         if scan.utf8:
             return Source(name=name, kind="csv", path=path, csv=fmt, scan=scan)
         fmt = csv_format(path, encoding="cp1250", name=name)
@@ -270,7 +275,8 @@ def open_source(source: Any, *, name: str | None = None, hash_bytes: bool = Fals
     Args:
         source: A path (str or PathLike), a pandas DataFrame or a pyarrow Table.
         name: How messages name it (default: the path as given).
-        hash_bytes: Compute the file's SHA-256 in the same pass that checks its encoding.
+        hash_bytes: Compute the file's SHA-256 in the same pass that checks its encoding
+            (else `Source.sha256()` reads the file again when asked).
 
     Raises:
         InputError: Missing, empty, not CSV/Parquet, unreadable, or not a table at all.

@@ -26,7 +26,7 @@ class Scan:
     """What one pass over a file found.
 
     Attributes:
-        sha256: Hex SHA-256 of the file's bytes.
+        sha256: Hex SHA-256 of the file's bytes ("" when not computed).
         newlines: Number of line feeds in the file.
         ends_with_newline: The last byte is a line feed.
         utf8: Every byte sequence is valid UTF-8.
@@ -38,17 +38,19 @@ class Scan:
     utf8: bool
 
 
-def scan_file(path: Path, *, check_utf8: bool = True) -> Scan:
-    """Hash a file, count its lines and check it is UTF-8, in one pass.
+def scan_file(path: Path, *, check_utf8: bool = True, digest: bool = True) -> Scan:
+    """Count a file's lines, check it is UTF-8 and (with `digest`) hash it, in one pass.
 
     Chunks of plain ASCII (most of a CSV of numbers and dates) skip the UTF-8 decoder.
+    Without `digest`, `Scan.sha256` is "".
     """
-    digest = hashlib.sha256()
+    hasher = hashlib.sha256() if digest else None
     decoder = codecs.getincrementaldecoder("utf-8")()
     newlines, last, utf8 = 0, b"", check_utf8
     with path.open("rb") as fh:
         while chunk := fh.read(CHUNK):
-            digest.update(chunk)
+            if hasher is not None:
+                hasher.update(chunk)
             newlines += chunk.count(b"\n")
             last = chunk[-1:]
             if utf8 and not chunk.isascii():
@@ -61,7 +63,7 @@ def scan_file(path: Path, *, check_utf8: bool = True) -> Scan:
                 decoder.decode(b"", final=True)
             except UnicodeDecodeError:
                 utf8 = False
-    return Scan(digest.hexdigest(), newlines, last == b"\n", utf8)
+    return Scan(hasher.hexdigest() if hasher else "", newlines, last == b"\n", utf8)
 
 
 def transcode(path: Path, encoding: str, *, name: str) -> tuple[Path, Scan]:

@@ -103,7 +103,7 @@ class EvidenceStore:
                 current = first(
                     con,
                     "SELECT count(*) FROM duckdb_columns() WHERE table_name = 'loads' "
-                    "AND column_name = 'source'",
+                    "AND column_name = 'file_size'",
                 )
             if version is not None:
                 self._check_version(version)

@@ -1,8 +1,9 @@
 """One load, start to finish: stage off-lock, then merge in a single store transaction.
 
-1. Open the source (encoding, delimiter, header) and hash its bytes in the same pass.
+1. Open the source (encoding, delimiter, header).
 2. If the same bytes were loaded as the same kind with the same arguments, say so: nothing
-   is written.
+   is written. (The bytes are hashed up front only when an earlier load of that kind has the
+   same size; otherwise in a thread beside step 3.)
 3. Stage the rows in a private DuckDB (no store lock held): typed, checked, de-duplicated.
 4. With the store open for writing: BEGIN, check step 2 again, merge, record the load and
    its rejects in `loads` / `load_rejects`, COMMIT. Any error rolls the whole load back.
@@ -13,6 +14,7 @@ from __future__ import annotations
 import json
 from array import array
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -185,14 +187,43 @@ def _merge(
         con.unregister("og_incoming")
 
 
+def _early_check(
+    src: Source, args: LoadArgs, options: str, read: Connect
+) -> tuple[LoadReport | None, Callable[[], str]]:
+    """The unchanged report if these bytes were loaded alike; else how to get their hash.
+
+    Hashing a 10M-row file takes a second. Unless the store holds a load of the same kind,
+    arguments and file size, the hash is computed in a thread while the staging runs (the
+    check that counts is repeated inside the load's transaction).
+    """
+    size = src.size
+    if size is not None:
+        with read() as con:
+            same = first(
+                con,
+                "SELECT count(*) FROM loads WHERE kind = ? AND options = ? AND file_size = ?",
+                [args.kind.name, options, size],
+            )
+        if not same or not same[0]:
+            pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="optin-gate-hash")
+            future = pool.submit(src.sha256)
+            pool.shutdown(wait=False)
+            return None, future.result
+    sha = src.sha256()
+    with read() as con:
+        prior = _prior(con, args.kind.name, sha, options)
+        if prior is not None:
+            return _unchanged(con, prior, args, src), lambda: sha
+    return None, lambda: sha
+
+
 def run_load(source: Any, args: LoadArgs, connect: Connect, read: Connect) -> LoadReport:
     """Load one source as `args` says; see the module docstring for the steps."""
-    with open_source(source, hash_bytes=True) as src:
-        sha, options = src.sha256(), args.options()
-        with read() as con:
-            prior = _prior(con, args.kind.name, sha, options)
-            if prior is not None:
-                return _unchanged(con, prior, args, src)
+    with open_source(source) as src:
+        options = args.options()
+        unchanged, digest = _early_check(src, args, options, read)
+        if unchanged is not None:
+            return unchanged
         staged = stage(
             args.kind,
             src,
@@ -204,6 +235,7 @@ def run_load(source: Any, args: LoadArgs, connect: Connect, read: Connect) -> Lo
         rejects = _rejects_table(src, staged, None)
         if args.strict and rejects.num_rows:
             raise _strict_error(src, rejects)
+        sha = digest()
         with connect() as con:
             con.execute("BEGIN TRANSACTION")
             try:
@@ -231,7 +263,7 @@ def run_load(source: Any, args: LoadArgs, connect: Connect, read: Connect) -> Lo
                     snapshot_date=staged.snapshot_date,
                     controller=args.controller,
                 )
-                _record(con, report, sha, options, staged.source)
+                _record(con, report, sha=sha, options=options, source=staged.source, size=src.size)
                 con.execute("COMMIT")
             except BaseException:
                 con.execute("ROLLBACK")
@@ -240,12 +272,18 @@ def run_load(source: Any, args: LoadArgs, connect: Connect, read: Connect) -> Lo
 
 
 def _record(
-    con: duckdb.DuckDBPyConnection, report: LoadReport, sha: str, options: str, source: str | None
+    con: duckdb.DuckDBPyConnection,
+    report: LoadReport,
+    *,
+    sha: str,
+    options: str,
+    source: str | None,
+    size: int | None,
 ) -> None:
     con.execute(
         "INSERT INTO loads BY NAME SELECT ? AS load_id, ? AS kind, ? AS file_name, ? AS sha256, "
         "? AS rows_read, ? AS rows_loaded, ? AS rows_rejected, ? AS loaded_at, ? AS controller, "
-        "? AS snapshot_date, ? AS rows_changed, ? AS options, ? AS source",
+        "? AS snapshot_date, ? AS rows_changed, ? AS options, ? AS source, ? AS file_size",
         [
             report.load_id,
             report.kind,
@@ -260,6 +298,7 @@ def _record(
             report.rows_changed,
             options,
             source,
+            size,
         ],
     )
     if report.rows_rejected:

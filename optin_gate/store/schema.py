@@ -47,7 +47,8 @@ CREATE TABLE IF NOT EXISTS loads (
     snapshot_date DATE,
     rows_changed BIGINT,
     options VARCHAR,
-    source VARCHAR                   -- directory loads: the publisher(s) the file names
+    source VARCHAR,                  -- directory loads: the publisher(s) the file names
+    file_size BIGINT                 -- bytes of the file (NULL for frames and tables)
 );
 CREATE TABLE IF NOT EXISTS load_rejects (
     load_id INTEGER NOT NULL,
@@ -107,6 +108,7 @@ UPGRADE = """
 ALTER TABLE loads ADD COLUMN IF NOT EXISTS rows_changed BIGINT;
 ALTER TABLE loads ADD COLUMN IF NOT EXISTS options VARCHAR;
 ALTER TABLE loads ADD COLUMN IF NOT EXISTS source VARCHAR;
+ALTER TABLE loads ADD COLUMN IF NOT EXISTS file_size BIGINT;
 CREATE TABLE IF NOT EXISTS load_rejects (
     load_id INTEGER NOT NULL, line BIGINT, column_name VARCHAR, reason VARCHAR NOT NULL
 );

@@ -2,8 +2,9 @@
 
 Runs in a private in-memory DuckDB, before the store is opened: a 10M-row file is parsed,
 normalized and checked without holding the store's lock. Set-based throughout: DuckDB reads
-the file, each DISTINCT phone text is normalized once (`optin_gate.numbers.normalize`) and
-joined back, dates are parsed in SQL (`optin_gate.io.parse_query`).
+the file, the phone column goes through `optin_gate.numbers.normalize` in one call (which
+parses each distinct text once) and the keys are joined back by position, dates are parsed in
+SQL (`optin_gate.io.parse_query`), duplicate records are ruled out by sorting key hashes.
 
 A row is rejected, with its file line, column and reason, when a required field is empty, the
 phone is not a valid number, a date does not parse or a value is not one the schema allows,

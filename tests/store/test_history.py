@@ -46,6 +46,19 @@ def test_the_same_bytes_twice_change_nothing_and_say_so(tmp_path: Path) -> None:
     assert other.load_id == first.load_id + 1
 
 
+def test_same_bytes_are_recognised_even_without_the_size_shortcut(tmp_path: Path) -> None:
+    store = EvidenceStore(tmp_path / "ev.duckdb")
+    path = consents_file(tmp_path, "c.csv")
+    first = store.load("consents", path)
+    with store.connect(read_only=False) as con:  # as in a store from before file sizes
+        con.execute("UPDATE loads SET file_size = NULL")
+    before = contents(store)
+    again = store.load("consents", path)
+    assert again.unchanged
+    assert again.load_id == first.load_id
+    assert contents(store) == before
+
+
 def test_a_reexport_with_equal_content_adds_no_versions(tmp_path: Path) -> None:
     store = EvidenceStore(tmp_path / "ev.duckdb")
     store.load("consents", consents_file(tmp_path, "a.csv"))
