@@ -52,6 +52,14 @@ log = logging.getLogger("optin_gate.dial")
 DEFAULT_REFRESH_INTERVAL = 60.0
 RETRY_SECONDS = 5.0  # after a failed automatic refresh (store locked by a load), try again
 _CACHE_LIMIT = 4096
+_NEVER = 2**63
+
+
+def _due_in(seconds: float) -> int:
+    """The wall-clock instant (us) `seconds` from now."""
+    return time.time_ns() // 1000 + int(seconds * 1_000_000)
+
+
 _FROM_GATE = object()
 
 
@@ -118,7 +126,9 @@ class Checker:
         self._closed = False
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
-        self._due = float("inf")
+        # When the background refresh is overdue, in wall-clock microseconds: a check "now"
+        # compares its own instant with it instead of reading a second clock.
+        self._due = _NEVER
         me = weakref.ref(self)
 
         def on_objection(objection: Objection) -> None:
@@ -133,7 +143,7 @@ class Checker:
         index = self._build(token, None)
         self._state = _State(index, make_probe(index), {})
         if self._interval is not None:
-            self._due = time.monotonic() + self._interval
+            self._due = _due_in(self._interval)
             self._start_worker()
 
     # ---- the check ------------------------------------------------------------------------
@@ -174,7 +184,7 @@ class Checker:
                 snap[1],
                 mark,
             )
-        if time.monotonic() >= self._due:
+        if t_us >= self._due and at is None:
             self._kick()
         if facts[5] is None and facts[6] is None and facts[7] is None:
             # No record ids: the same facts recur all day; decide each combination once.
@@ -256,7 +266,7 @@ class Checker:
     def close(self) -> None:
         """Stop the background refresh and the objection subscription."""
         self._closed = True
-        self._due = float("inf")
+        self._due = _NEVER
         self._finalizer()
 
     def _token(self) -> object:
@@ -305,7 +315,7 @@ class Checker:
 
     def _kick(self) -> None:
         """A check found the refresh overdue: wake the worker (restart it after a fork)."""
-        self._due = time.monotonic() + (self._interval or DEFAULT_REFRESH_INTERVAL)
+        self._due = _due_in(self._interval or DEFAULT_REFRESH_INTERVAL)
         with self._lock:
             if not self._closed and (self._thread is None or not self._thread.is_alive()):
                 self._start_worker()
@@ -323,7 +333,7 @@ class Checker:
         except Exception as exc:  # never let the worker die; a check must keep working
             log.debug("dial index refresh failed (%s), keeping the current index", type(exc))
             interval = min(interval, RETRY_SECONDS)
-        self._due = time.monotonic() + interval + 1.0
+        self._due = _due_in(interval + 1.0)
         return interval
 
 
