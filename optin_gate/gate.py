@@ -145,9 +145,23 @@ class Gate:
                 self._checker.close()
 
     def audit(
-        self, calls: Any, *, phone_column: str | None = None, time_column: str = "called_at"
+        self,
+        calls: Any,
+        *,
+        phone_column: str | None = None,
+        time_column: str = "called_at",
+        turnover: float | None = None,
     ) -> AuditReport:
-        """Judge every past call as of the moment it was made."""
+        """Judge every past call as of the moment it was made.
+
+        Args:
+            calls: The call log (CSV/Parquet path, DataFrame or Arrow table).
+            phone_column: The phone column, when its name is not recognised.
+            time_column: The column holding each call's time.
+            turnover: Net turnover in CZK, for the statutory exposure (10 % of it).
+        """
         from optin_gate.audit import run_audit
 
-        return run_audit(self, calls, phone_column=phone_column, time_column=time_column)
+        return run_audit(
+            self, calls, phone_column=phone_column, time_column=time_column, turnover=turnover
+        )

@@ -9,13 +9,22 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
-from optin_gate.errors import OptinGateError
+from optin_gate.errors import InputError, OptinGateError
 
-__all__ = ["EXIT_DENIED", "EXIT_INPUT", "controller_option", "main", "quiet_option", "store_option"]
+__all__ = [
+    "EXIT_DENIED",
+    "EXIT_INPUT",
+    "controller_option",
+    "main",
+    "open_store",
+    "quiet_option",
+    "store_option",
+]
 
 EXIT_DENIED = 1
 EXIT_INPUT = 2
@@ -65,3 +74,16 @@ def quiet_option(func: F) -> F:
 def stderr_is_terminal() -> bool:
     """Progress bars only where a person watches."""
     return sys.stderr.isatty()
+
+
+def open_store(path: str) -> Any:
+    """The store at `path`; a missing file is an error (an empty store would deny everything)."""
+    from optin_gate.store import EvidenceStore
+
+    if not Path(path).is_file():
+        raise InputError(
+            f"no evidence store at {path}",
+            file=path,
+            hint="load evidence first (optin-gate load KIND FILE --store PATH) or pass --store",
+        )
+    return EvidenceStore(path)

@@ -15,8 +15,13 @@ from typing import Any
 
 import click
 
-from optin_gate.cli._app import controller_option, main, quiet_option, store_option
-from optin_gate.errors import InputError
+from optin_gate.cli._app import (
+    controller_option,
+    main,
+    open_store,
+    quiet_option,
+    store_option,
+)
 
 __all__ = ["audit"]
 
@@ -31,18 +36,6 @@ def _progress(show: bool, first: str) -> Iterator[Callable[[str], None]]:
 
     with Console(stderr=True).status(first) as status:
         yield lambda label: status.update(f"{label} ...")
-
-
-def _open_store(path: str) -> Any:
-    from optin_gate.store import EvidenceStore
-
-    if not Path(path).is_file():
-        raise InputError(
-            f"no evidence store at {path}",
-            file=path,
-            hint="load evidence first (optin-gate load KIND FILE --store PATH) or pass --store",
-        )
-    return EvidenceStore(path)
 
 
 def _print_summary(report: Any, written: list[Path]) -> None:
@@ -142,7 +135,7 @@ def audit(
     from optin_gate.audit.stream import audit_file
     from optin_gate.gate import Gate
 
-    store = _open_store(store_path)
+    store = open_store(store_path)
     gate = Gate(store, controller=controller)
     show = not quiet and os.isatty(2)
     with _progress(show, f"Auditing {Path(calls).name} ...") as step:

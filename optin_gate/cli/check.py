@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from optin_gate.cli._app import EXIT_DENIED, controller_option, main, store_option
+from optin_gate.cli._app import EXIT_DENIED, controller_option, main, open_store, store_option
 
 __all__ = ["check"]
 
@@ -31,7 +31,6 @@ __all__ = ["check"]
 def check(number: str, store_path: str, controller: str, at: str | None, call_type: str) -> None:
     """May NUMBER be called for marketing now? Exit 0 allowed, 1 denied, 2 error."""
     from optin_gate._time import PRAGUE, to_utc
-    from optin_gate.cli.filter import open_store
     from optin_gate.dial import Checker
     from optin_gate.gate import Gate, check_call_type
     from optin_gate.numbers import normalize_one

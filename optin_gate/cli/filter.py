@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -17,29 +16,16 @@ import click
 from optin_gate.cli._app import (
     controller_option,
     main,
+    open_store,
     quiet_option,
     stderr_is_terminal,
     store_option,
 )
-from optin_gate.errors import InputError
 
 if TYPE_CHECKING:
     from optin_gate.engine.stream import FileSummary, ProgressHook
 
-__all__ = ["filter_list", "print_summary"]
-
-
-def open_store(path: str) -> Any:
-    """The store at `path`; a missing file is an error (an empty store would deny everything)."""
-    from optin_gate.store import EvidenceStore
-
-    if not Path(path).is_file():
-        raise InputError(
-            f"no evidence store at {path}",
-            file=path,
-            hint="load evidence first (optin-gate load KIND FILE --store PATH) or pass --store",
-        )
-    return EvidenceStore(path)
+__all__ = ["filter_list", "open_store", "print_summary"]
 
 
 @contextlib.contextmanager
