@@ -32,13 +32,59 @@ from optin_gate.engine.facts import facts_at_sql
 from optin_gate.errors import InputError, StoreError
 from optin_gate.numbers import normalize
 from optin_gate.policy import Policy
-from optin_gate.rules import compile_rules
+from optin_gate.rules import NO_RULE_SET, RULE_SETS, Reason, compile_rules
+from optin_gate.rules.expr import sql_literal
 from optin_gate.store.asof import facts_sql, prague_day_sql
 
-__all__ = ["DECISION_COLUMNS", "Column", "Decided", "prepare_decisions", "quote"]
+__all__ = [
+    "DECISION_COLUMNS",
+    "Column",
+    "Decided",
+    "decision_columns_sql",
+    "prepare_decisions",
+    "quote",
+    "run_in_memory",
+]
 
 # The columns the decision adds after the input's own, in this order (DESIGN.md).
 DECISION_COLUMNS: tuple[str, ...] = ("e164", "allowed", "reason", "evidence", "rule_set")
+
+
+def _enum(values: list[str]) -> str:
+    return "ENUM(" + ", ".join(sql_literal(v) for v in dict.fromkeys(values)) + ")"
+
+
+# The decided table keeps its millions of rows small: the number as its BIGINT key (E.164 is
+# "+" and the key's digits), the reason and the rule set as one-byte enums.
+_REASON_TYPE = _enum([r.value for r in Reason])
+_RULE_SET_TYPE = _enum(
+    [NO_RULE_SET]
+    + [rs.label() for rs in RULE_SETS]
+    + [label for rs in RULE_SETS for _, label in rs.labels]
+)
+# Most rows rest on the directory: their evidence is "directory:" and the snapshot date, kept
+# as the date alone (stored only when the text is exactly that, so reading it back is exact).
+_DIRECTORY_EVIDENCE = "'directory:' || CAST(directory_date AS VARCHAR)"
+_STORED = (
+    "phone, allowed, "
+    f"CAST(reason AS {_REASON_TYPE}) AS reason, "
+    f"CASE WHEN evidence = {_DIRECTORY_EVIDENCE} THEN directory_date END AS evidence_date, "
+    f"CASE WHEN evidence IS DISTINCT FROM {_DIRECTORY_EVIDENCE} THEN evidence END AS evidence, "
+    f"CAST(rule_set AS {_RULE_SET_TYPE}) AS rule_set"
+)
+
+
+def decision_columns_sql(alias: str = "d") -> str:
+    """SQL for `DECISION_COLUMNS` (text and boolean, as documented) from a `decided` table."""
+    d = alias
+    return (
+        f"'+' || CAST({d}.phone AS VARCHAR) AS e164, "
+        f"coalesce({d}.allowed, FALSE) AS allowed, "
+        f"CAST({d}.reason AS VARCHAR) AS reason, "
+        f"coalesce({d}.evidence, 'directory:' || CAST({d}.evidence_date AS VARCHAR)) AS evidence, "
+        f"CAST({d}.rule_set AS VARCHAR) AS rule_set"
+    )
+
 
 _names = itertools.count()
 
@@ -59,10 +105,12 @@ class Decided:
     """The result of `prepare_decisions`: SQL texts over temp tables on the connection.
 
     Attributes:
-        decided: A temp table with one row per distinct key: the key columns (`raw`, and `t`,
-            `controller`, `call_type` where those vary per row), `n` (how many rows of the
-            relation have that key: sum it per reason for a summary) and `DECISION_COLUMNS`.
-        keys: The key columns of `decided`, in order (always starting with `raw`).
+        decided: A temp table with one row per distinct key: the key columns (`raw`, the
+            phone text, or `row` with `row_id`; then `t`, `controller`, `call_type` where
+            those vary per row), `n` (how many rows of the relation have that key: sum it
+            per reason for a summary) and the decision, stored compactly: read it with
+            `decision_columns_sql()`.
+        keys: The key columns of `decided`, in order (`raw` or `row` first).
         rows_sql: A query giving every row of the relation, its own columns first (`r.*`),
             then `DECISION_COLUMNS`. No set order: add `ORDER BY` on a row-number column of
             your relation if you need one.
@@ -116,11 +164,12 @@ def prepare_decisions(
     call_type: str | Column,
     policy: Policy,
     on_step: Callable[[str], None] | None = None,
+    row_id: str | None = None,
 ) -> Decided:
     """Decide every row of `relation`: normalize, as-of facts, rules; one pass per distinct key.
 
     Creates temp tables on `con` (names unique per call) and returns the SQL that reads the
-    decisions. Runs the phone normalization in Python on the distinct strings only.
+    decisions. Runs the phone normalization in Python, on the distinct strings only.
 
     Args:
         con: A connection on which the store tables (or views of them) are visible, e.g. the
@@ -135,116 +184,182 @@ def prepare_decisions(
             values (anything else is treated as automated: the stricter rule, fail closed).
         policy: The policy the rules and the facts are bound to.
         on_step: Called with a short label as each phase starts (for progress displays).
+        row_id: A column of `relation` numbering its rows uniquely. Given, the rows are
+            decided one by one (key `row`) instead of per distinct string: no string
+            aggregation and no string join back, for lists where nearly every string is
+            distinct anyway (`normalize` still skips repeats on its own).
 
     Returns:
         `Decided`; `rows_sql` yields `r.*` plus `DECISION_COLUMNS` for every row.
     """
-    n = next(_names)
-    keys_t, norm_v, decided_t = (f"og_{w}_{n}" for w in ("keys", "norm", "dec"))
-    key_sql = {"raw": f"CAST(r.{quote(phone)} AS VARCHAR)"}
-    consts = {
-        "t": _value_sql(at, "TIMESTAMPTZ"),
-        "controller": _value_sql(controller, "VARCHAR"),
-        "call_type": _value_sql(call_type, "VARCHAR"),
-    }
+    plan = _Plan(con, next(_names), policy, on_step or (lambda label: None))
+    text = f"CAST(r.{quote(phone)} AS VARCHAR)"
+    plan.key_sql = {"raw": text} if row_id is None else {"row": f"r.{quote(row_id)}"}
     for name, value in (("t", at), ("controller", controller), ("call_type", call_type)):
+        sql = _value_sql(value, "TIMESTAMPTZ" if name == "t" else "VARCHAR")
+        plan.consts[name] = sql
         if isinstance(value, Column):
-            key_sql[name] = consts[name]
-    k = {name: f"k.{name}" if name in key_sql else sql for name, sql in consts.items()}
-    step = on_step or (lambda label: None)
-    step("reading the phone numbers")
-    varying = ", ".join(f"{sql} AS {name}" for name, sql in key_sql.items())
-    con.execute(
-        f"CREATE TEMP TABLE {keys_t} AS "
-        f"SELECT {varying}, count(*) AS n FROM {relation} r GROUP BY ALL"
-    )
-    temps = [keys_t]
+            plan.key_sql[name] = sql
     try:
-        # 1. Normalize each distinct string once, in Python (phonenumbers' semantics).
-        only_raw = len(key_sql) == 1  # then the keys are the distinct strings: no join
-        query = f"SELECT * FROM {keys_t}" if only_raw else f"SELECT DISTINCT raw FROM {keys_t}"
-        norm = con.sql(query).to_arrow_table()
-        step(f"normalizing {norm.num_rows:,} distinct numbers")
-        numbers = normalize(norm.column("raw"), region=policy.default_region)
-        for field, column in zip(numbers.schema, numbers.columns, strict=True):
-            norm = norm.append_column(field, column)
-        key = pc.cast(pc.utf8_slice_codeunits(norm.column("e164"), 1), pa.int64())
-        con.register(norm_v, norm.append_column("phone", key))
-        number_cols = "nn.e164, nn.valid, nn.country, nn.number_type, nn.phone"
-        keyed = (
-            f"SELECT {', '.join(f'k.{c}' for c in key_sql)}, k.n, {number_cols} "
-            f"FROM {keys_t} k JOIN {norm_v} nn ON nn.raw IS NOT DISTINCT FROM k.raw"
-        )
-        if only_raw:
-            keyed = f"SELECT raw, n, {number_cols.replace('nn.', '')} FROM {norm_v}"
-
-        # 2. Facts once per distinct (number, time, controller).
-        step("looking up the evidence")
-        per_row = "t" in key_sql or "controller" in key_sql
-        if per_row:
-            extra = "".join(f", {k[c]} AS {c}" for c in ("t", "controller") if c not in key_sql)
-            keyed = f"SELECT *{extra} FROM ({keyed}) k"
-            facts = _facts_table(con, f"og_facts_{n}", keyed=keyed, policy=policy)
-            temps += [f"{facts}_req", facts]
-            on = "f.phone = b.phone AND f.t = b.t AND f.controller = b.controller"
-            base = f"SELECT b.*, {_FACTS} FROM ({keyed}) b LEFT JOIN {facts} f ON {on}"
-        else:  # one time and controller: narrow the evidence first (engine.facts)
-            base = facts_at_sql(f"({keyed})", t=k["t"], controller=k["controller"], policy=policy)
-
-        # 3. Rules once per key.
-        b = {
-            name: f"b.{name}" if name in key_sql or (per_row and name != "call_type") else sql
-            for name, sql in consts.items()
-        }
-        facts_rel = (
-            f"(SELECT {', '.join(f'b.{c}' for c in (*key_sql, 'n'))}, b.e164, "
-            f"coalesce(b.valid, FALSE) AS valid, b.country, b.number_type, "
-            f"({b['call_type']} IS DISTINCT FROM 'live') AS automated, "
-            f"{prague_day_sql(b['t'])} AS t_day, {_FACTS.replace('f.', 'b.')} FROM ({base}) b)"
-        )
-        decision = compile_rules(policy).decision_sql(facts_rel)
-        out_cols = ", ".join((*key_sql, "n", *DECISION_COLUMNS))
-        con.execute(f"CREATE TEMP TABLE {decided_t} AS SELECT {out_cols} FROM ({decision})")
-        temps.append(decided_t)
-        _check_one_per_key(con, keys_t, decided_t)
+        keyed, expected = plan.normalized(relation, text, by_row=row_id is not None)
+        base = plan.facts(keyed)
+        decided = plan.decide(base, expected)
+    except BaseException:
+        plan.drop()
+        raise
     finally:
         with contextlib.suppress(Exception):
-            con.unregister(norm_v)
-
-    # 4. Join back.
-    on = " AND ".join(f"d.{c} IS NOT DISTINCT FROM {sql}" for c, sql in key_sql.items())
+            con.unregister(plan.norm)
+    on = " AND ".join(f"d.{c} IS NOT DISTINCT FROM {sql}" for c, sql in plan.key_sql.items())
     rows_sql = (
-        f"SELECT r.*, d.e164, coalesce(d.allowed, FALSE) AS allowed, "
-        f"d.reason, d.evidence, d.rule_set "
-        f"FROM {relation} r LEFT JOIN {decided_t} d ON {on}"
+        f"SELECT r.*, {decision_columns_sql('d')} FROM {relation} r LEFT JOIN {decided} d ON {on}"
     )
-    return Decided(decided_t, tuple(key_sql), rows_sql, key_sql, tuple(temps))
+    return Decided(decided, tuple(plan.key_sql), rows_sql, plan.key_sql, tuple(plan.temps))
+
+
+def run_in_memory(con: duckdb.DuckDBPyConnection, sql: str) -> None:
+    """Run `sql`; if DuckDB runs out of its memory_limit, run it again on one thread.
+
+    Each thread holds its own part of the hash tables; with a small memory_limit one thread
+    spills where two cannot (DuckDB's own advice). The failed attempt leaves nothing behind.
+    """
+    try:
+        con.execute(sql)
+    except duckdb.OutOfMemoryException:
+        ((threads,),) = con.execute("SELECT current_setting('threads')").fetchall()
+        if int(threads) <= 1:
+            raise
+        con.execute("SET threads = 1")
+        try:
+            con.execute(sql)
+        finally:
+            con.execute(f"SET threads = {int(threads)}")
 
 
 _FACTS = "f.objection_id, f.consent_id, f.contract_id, f.directory_date, f.directory_marketing"
 
 
-def _check_one_per_key(con: duckdb.DuckDBPyConnection, keys: str, decided: str) -> None:
-    """Exactly one decision per key, or the join back would lose or repeat rows."""
-    sql = f"SELECT (SELECT count(*) FROM {keys}), (SELECT count(*) FROM {decided})"
-    ((keys_n, decided_n),) = con.execute(sql).fetchall()
-    if keys_n != decided_n:
-        raise StoreError(
-            "the evidence store answers twice for one number (a directory snapshot lists a "
-            "number twice?)",
-            hint="reload the directory snapshot; if it persists, report it as a bug",
+class _Plan:
+    """The steps of `prepare_decisions`, sharing the connection and the temp table names."""
+
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        n: int,
+        policy: Policy,
+        step: Callable[[str], None],
+    ) -> None:
+        self.con, self.n, self.policy, self.step = con, n, policy, step
+        self.key_sql: dict[str, str] = {}
+        self.consts: dict[str, str] = {}
+        self.temps: list[str] = []
+        self.norm = f"og_norm_{n}"
+
+    def temp(self, name: str, sql: str) -> str:
+        run_in_memory(self.con, f"CREATE TEMP TABLE {name} AS {sql}")
+        self.temps.append(name)
+        return name
+
+    def drop(self) -> None:
+        for name in self.temps:
+            with contextlib.suppress(Exception):
+                self.con.execute(f"DROP TABLE IF EXISTS {name}")
+
+    def normalized(self, relation: str, text: str, *, by_row: bool) -> tuple[str, int | str]:
+        """1. Normalize each distinct string once; return the keyed numbers and their count."""
+        self.step("reading the phone numbers")
+        keys = ", ".join(f"{sql} AS {name}" for name, sql in self.key_sql.items())
+        joined = False
+        if by_row:  # the rows are the keys
+            query = f"SELECT {keys}, {text} AS raw FROM {relation} r"
+        else:
+            grouped = f"SELECT {keys}, count(*) AS n FROM {relation} r GROUP BY ALL"
+            keys_t = self.temp(f"og_keys_{self.n}", grouped)
+            joined = len(self.key_sql) > 1  # else the keys are the distinct strings: no join
+            query = f"SELECT DISTINCT raw FROM {keys_t}" if joined else f"SELECT * FROM {keys_t}"
+        norm = self.con.sql(query).to_arrow_table()
+        self.step(f"normalizing {norm.num_rows:,} numbers")
+        numbers = normalize(norm.column("raw"), region=self.policy.default_region)
+        if by_row:
+            norm = norm.drop_columns(["raw"])
+        for field, column in zip(numbers.schema, numbers.columns, strict=True):
+            norm = norm.append_column(field, column)
+        key = pc.cast(pc.utf8_slice_codeunits(norm.column("e164"), 1), pa.int64())
+        norm = norm.append_column("phone", key).drop_columns(["e164"])  # E.164 is "+" || phone
+        for name in ("number_type", "country"):  # a handful of values: keep them small
+            norm = norm.set_column(
+                norm.schema.get_field_index(name), name, pc.dictionary_encode(norm.column(name))
+            )
+        pa.default_memory_pool().release_unused()
+        self.con.register(self.norm, norm)
+        if by_row:
+            return f"SELECT *, 1 AS n FROM {self.norm}", norm.num_rows
+        if not joined:
+            return f"SELECT * FROM {self.norm}", norm.num_rows
+        return (
+            f"SELECT k.*, nn.valid, nn.country, nn.number_type, nn.phone "
+            f"FROM {keys_t} k JOIN {self.norm} nn ON nn.raw IS NOT DISTINCT FROM k.raw",
+            keys_t,
         )
 
+    @property
+    def per_row(self) -> bool:
+        return "t" in self.key_sql or "controller" in self.key_sql
 
-def _facts_table(con: duckdb.DuckDBPyConnection, name: str, *, keyed: str, policy: Policy) -> str:
-    """Materialize the facts per distinct (number, time, controller) as temp table `name`."""
-    con.execute(
-        f"CREATE TEMP TABLE {name}_req AS "
-        f"SELECT row_number() OVER () AS rid, phone, t, controller FROM ("
-        f"SELECT DISTINCT phone, t, controller FROM ({keyed}) WHERE phone IS NOT NULL)"
-    )
-    con.execute(
-        f"CREATE TEMP TABLE {name} AS SELECT q.phone, q.t, q.controller, f.* EXCLUDE (rid) "
-        f"FROM ({facts_sql(f'{name}_req', policy)}) f JOIN {name}_req q USING (rid)"
-    )
-    return name
+    def facts(self, keyed: str) -> str:
+        """2. Facts once per distinct (number, time, controller); the keyed rows with them."""
+        self.step("looking up the evidence")
+        k = {c: c if c in self.key_sql else sql for c, sql in self.consts.items()}
+        if not self.per_row:  # one time and controller: narrow the evidence first
+            return facts_at_sql(
+                f"({keyed})", t=k["t"], controller=k["controller"], policy=self.policy
+            )
+        extra = "".join(f", {k[c]} AS {c}" for c in ("t", "controller") if c not in self.key_sql)
+        keyed = f"SELECT *{extra} FROM ({keyed}) k"
+        name = f"og_facts_{self.n}"
+        self.temp(
+            f"{name}_req",
+            f"SELECT row_number() OVER () AS rid, phone, t, controller FROM ("
+            f"SELECT DISTINCT phone, t, controller FROM ({keyed}) WHERE phone IS NOT NULL)",
+        )
+        self.temp(
+            name,
+            f"SELECT q.phone, q.t, q.controller, f.* EXCLUDE (rid) "
+            f"FROM ({facts_sql(f'{name}_req', self.policy)}) f JOIN {name}_req q USING (rid)",
+        )
+        on = "f.phone = b.phone AND f.t = b.t AND f.controller = b.controller"
+        return f"SELECT b.*, {_FACTS} FROM ({keyed}) b LEFT JOIN {name} f ON {on}"
+
+    def decide(self, base: str, expected: int | str) -> str:
+        """3. The rules, once per key, into the decided temp table."""
+        b = {
+            c: f"b.{c}" if c in self.key_sql or (self.per_row and c != "call_type") else sql
+            for c, sql in self.consts.items()
+        }
+        facts_rel = (
+            f"(SELECT {', '.join(f'b.{c}' for c in (*self.key_sql, 'n'))}, b.phone, "
+            f"coalesce(b.valid, FALSE) AS valid, b.country, b.number_type, "
+            f"({b['call_type']} IS DISTINCT FROM 'live') AS automated, "
+            f"{prague_day_sql(b['t'])} AS t_day, {_FACTS.replace('f.', 'b.')} FROM ({base}) b)"
+        )
+        decision = compile_rules(self.policy).decision_sql(facts_rel)
+        out_cols = ", ".join((*self.key_sql, "CAST(n AS INTEGER) AS n", _STORED))
+        # No order is needed here (every key is joined back): let DuckDB use less memory.
+        ((keep,),) = self.con.execute(
+            "SELECT current_setting('preserve_insertion_order')"
+        ).fetchall()
+        self.con.execute("SET preserve_insertion_order = false")
+        try:
+            decided = self.temp(f"og_dec_{self.n}", f"SELECT {out_cols} FROM ({decision})")
+        finally:
+            self.con.execute(f"SET preserve_insertion_order = {bool(keep)}")
+        count = expected if isinstance(expected, int) else f"(SELECT count(*) FROM {expected})"
+        sql = f"SELECT {count}, (SELECT count(*) FROM {decided})"
+        ((want, got),) = self.con.execute(sql).fetchall()
+        if want != got:  # the join back would lose or repeat rows
+            raise StoreError(
+                "the evidence store answers twice for one number (a directory snapshot lists a "
+                "number twice?)",
+                hint="reload the directory snapshot; if it persists, report it as a bug",
+            )
+        return decided

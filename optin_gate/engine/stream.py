@@ -1,11 +1,13 @@
 """`filter_file`: a call list file to output files, streamed by DuckDB (`optin-gate filter`).
 
-Rows never pass through Python. DuckDB parses the list once (`optin_gate.io`'s `read_csv` /
-`read_parquet`) into a temporary table that numbers the rows in file order; the decision query
-decides each distinct phone string once; `COPY` writes the outputs, joined back to the rows and
-ordered by their number. Each output goes to a temporary file in its folder and is renamed
-only when every output is complete, so a dialler never picks up half a list. With DuckDB's
-`memory_limit` set, the temporary tables spill to its temp directory: lists larger than memory
+Rows never pass through Python. DuckDB reads the list (`optin_gate.io`'s `read_csv` /
+`read_parquet`) twice, numbering the rows in file order each time: once for the phone column
+alone, which the decision query decides row by row into a compact temp table, and once more
+inside `COPY`, which joins every row to its decision and writes the outputs sorted by that
+number. Reading twice costs less than holding the whole list: DuckDB's memory goes to the
+evidence joins. Each output goes to a temporary file in its folder and is renamed only when
+every output is complete, so a dialler never picks up half a list. With DuckDB's
+`memory_limit` set low, joins and sorts spill to its temp directory: lists larger than memory
 still complete.
 """
 
@@ -27,7 +29,7 @@ import duckdb
 from optin_gate._time import TimeLike, to_utc
 from optin_gate.engine.filter import tune
 from optin_gate.engine.inputs import check_output_names, find_phone_column
-from optin_gate.engine.query import DECISION_COLUMNS, prepare_decisions, quote
+from optin_gate.engine.query import decision_columns_sql, prepare_decisions, run_in_memory
 from optin_gate.engine.result import summarize
 from optin_gate.errors import InputError
 from optin_gate.io import open_source, output_format, sql_literal
@@ -43,7 +45,6 @@ __all__ = ["FileSummary", "ProgressHook", "filter_file"]
 ProgressHook = Callable[[str, float | None], None]
 
 _ROW = "__og_row"  # the row's position in the list
-_ROWS = "og_list_rows"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -192,26 +193,23 @@ def filter_file(
                 con.execute(f"SET {key} = {sql_literal(str(value))}")
             report = _Reporter(con, progress)
             source = src.relation(con, alias="og_list")
+            # Each read numbers the rows in file order; the outputs are sorted by that number.
+            rows = f"(SELECT row_number() OVER () AS {_ROW}, * FROM {source})"
             with report.watching():
-                # Parse the list once: the keys and the outputs both read this table.
-                report.step("reading the list")
-                _read(
+                decided = _read(
                     src,
                     functools.partial(
-                        con.execute,
-                        f"CREATE TEMP TABLE {_ROWS} AS "
-                        f"SELECT row_number() OVER () AS {_ROW}, * FROM {source}",
+                        prepare_decisions,
+                        con,
+                        rows,
+                        phone=phone,
+                        at=at,
+                        controller=gate.controller,
+                        call_type=call_type,
+                        policy=gate.policy,
+                        on_step=report.step,
+                        row_id=_ROW,
                     ),
-                )
-                decided = prepare_decisions(
-                    con,
-                    _ROWS,
-                    phone=phone,
-                    at=at,
-                    controller=gate.controller,
-                    call_type=call_type,
-                    policy=gate.policy,
-                    on_step=report.step,
                 )
             counts = dict(
                 con.execute(
@@ -220,13 +218,12 @@ def filter_file(
             )
             written = _write_outputs(
                 con,
-                phone=phone,
+                rows=rows,
                 decided=decided.decided,
                 targets=targets,
                 report=report,
             )
             decided.drop(con)
-            con.execute(f"DROP TABLE {_ROWS}")
     summary = summarize(counts)
     permitted = sum(n for r, n in summary.items() if r.allowed)
     return FileSummary(
@@ -245,7 +242,7 @@ def filter_file(
 def _write_outputs(
     con: duckdb.DuckDBPyConnection,
     *,
-    phone: str,
+    rows: str,
     decided: str,
     targets: dict[str, tuple[Path, str]],
     report: _Reporter,
@@ -257,20 +254,11 @@ def _write_outputs(
             fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
             os.close(fd)
             temps[key] = tmp
-            text = f"CAST(r.{quote(phone)} AS VARCHAR)"
-            if key == "permitted":  # a small build side: only the allowed strings (never NULL)
-                join = f"(SELECT * FROM {decided} WHERE allowed) d ON d.raw = {text}"
-            else:
-                join = f"{decided} d ON d.raw IS NOT DISTINCT FROM {text}"
-            query = (
-                f"SELECT r.* EXCLUDE ({_ROW}), {', '.join(f'd.{c}' for c in DECISION_COLUMNS)} "
-                f"FROM {_ROWS} r "
-                f"JOIN {join} ORDER BY r.{_ROW}"
-            )
+            query = (_permitted_sql if key == "permitted" else _every_row_sql)(con, rows, decided)
             sql = f"COPY ({query}) TO {sql_literal(tmp)} ({_copy_options(fmt)})"
             report.step(f"writing the {key} rows to {target.name}")
-            with report.watching():
-                con.execute(sql)
+            with report.watching(), _build_side_as_written(con, key == "permitted"):
+                run_in_memory(con, sql)
             with open(tmp, "rb+") as fh:
                 os.fsync(fh.fileno())
         for key, (target, _) in targets.items():
@@ -278,4 +266,49 @@ def _write_outputs(
     finally:
         for tmp in temps.values():
             Path(tmp).unlink(missing_ok=True)
+        con.execute(f"DROP TABLE IF EXISTS {decided}_by_row")
     return {key: target for key, (target, _) in targets.items()}
+
+
+def _permitted_sql(con: duckdb.DuckDBPyConnection, rows: str, decided: str) -> str:
+    """The permitted rows in list order: a hash join on the few allowed decisions, sorted."""
+    return (
+        f"SELECT r.* EXCLUDE ({_ROW}), {decision_columns_sql('d')} FROM {rows} r "
+        f"JOIN (SELECT * FROM {decided} WHERE allowed) d ON d.row = r.{_ROW} "
+        f"ORDER BY r.{_ROW}"
+    )
+
+
+def _every_row_sql(con: duckdb.DuckDBPyConnection, rows: str, decided: str) -> str:
+    """Every row in list order: the decisions sorted once, then joined by position.
+
+    A sort of the whole list's rows would hold them all at once; the decisions are narrow.
+    Each row checks that its decision is its own, so a misalignment fails the run instead of
+    mislabelling a row.
+    """
+    ordered = f"{decided}_by_row"
+    run_in_memory(
+        con, f"CREATE OR REPLACE TEMP TABLE {ordered} AS SELECT * FROM {decided} ORDER BY row"
+    )
+    return (
+        f"SELECT r.* EXCLUDE ({_ROW}), {decision_columns_sql('d')} "
+        f"FROM {rows} r POSITIONAL JOIN {ordered} d "
+        f"WHERE r.{_ROW} = d.row OR error('optin-gate: a row lost its decision (a bug)')"
+    )
+
+
+@contextlib.contextmanager
+def _build_side_as_written(con: duckdb.DuckDBPyConnection, on: bool) -> Iterator[None]:
+    """Build the join's hash table on the right side (the decisions), as the query says.
+
+    DuckDB misjudges how many rows a CSV scan yields and would hash the whole list instead:
+    a gigabyte for ten million rows where the allowed decisions take a hundred megabytes.
+    """
+    if not on:
+        yield
+        return
+    con.execute("SET disabled_optimizers = 'build_side_probe_side'")
+    try:
+        yield
+    finally:
+        con.execute("RESET disabled_optimizers")
