@@ -168,7 +168,7 @@ class Checker:
         if e164 is None:
             facts = (False, None, None, automated, window.date, None, None, None, snap[1], None)
         else:
-            key = int(e164[1:])
+            key = int(e164)  # "+420..." parses as the digits: no slice needed
             overlay = state.overlay
             extra = overlay.get(key) if overlay else None
             objection, consent, contract, mark = state.probe(key, t_us, window.day, snap[0], extra)
