@@ -70,7 +70,10 @@ def print_summary(summary: FileSummary) -> None:
 
     from optin_gate._time import PRAGUE
 
-    out = Console(highlight=False)
+    import sys
+
+    # In a terminal rich wraps to its width; into a file or pipe one line per reason.
+    out = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
     when = summary.as_of.astimezone(PRAGUE)
     click.echo(f"Call list {summary.source} (phone column {summary.phone_column!r})")
     click.echo(

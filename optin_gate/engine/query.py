@@ -62,14 +62,14 @@ _RULE_SET_TYPE = _enum(
     + [rs.label() for rs in RULE_SETS]
     + [label for rs in RULE_SETS for _, label in rs.labels]
 )
-# Most rows rest on the directory: their evidence is "directory:" and the snapshot date, kept
-# as the date alone (stored only when the text is exactly that, so reading it back is exact).
-_DIRECTORY_EVIDENCE = "'directory:' || CAST(directory_date AS VARCHAR)"
+# Most rows rest on the directory: their evidence is "directory:" and the snapshot date (the
+# rules write it so), kept as the date alone and written back the same way.
+_DIRECTORY = "starts_with(evidence, 'directory:')"
 _STORED = (
     "phone, allowed, "
     f"CAST(reason AS {_REASON_TYPE}) AS reason, "
-    f"CASE WHEN evidence = {_DIRECTORY_EVIDENCE} THEN directory_date END AS evidence_date, "
-    f"CASE WHEN evidence IS DISTINCT FROM {_DIRECTORY_EVIDENCE} THEN evidence END AS evidence, "
+    f"CASE WHEN {_DIRECTORY} THEN directory_date END AS evidence_date, "
+    f"CASE WHEN NOT {_DIRECTORY} THEN evidence END AS evidence, "
     f"CAST(rule_set AS {_RULE_SET_TYPE}) AS rule_set"
 )
 
