@@ -68,9 +68,9 @@ def print_summary(summary: FileSummary) -> None:
     def share(n: int) -> str:
         return f"{100 * n / summary.rows:.1f} %" if summary.rows else ""
 
-    from optin_gate._time import PRAGUE
-
     import sys
+
+    from optin_gate._time import PRAGUE
 
     # In a terminal rich wraps to its width; into a file or pipe one line per reason.
     out = Console(highlight=False, width=None if sys.stdout.isatty() else 200)

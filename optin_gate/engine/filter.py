@@ -20,21 +20,12 @@ from optin_gate.engine.inputs import check_output_names, find_phone_column, phon
 from optin_gate.engine.query import DECISION_COLUMNS, decision_columns_sql, prepare_decisions
 from optin_gate.engine.result import FilterResult
 from optin_gate.io import open_source
+from optin_gate.rules import DECISION_SCHEMA
 
 if TYPE_CHECKING:
     from optin_gate.gate import Gate
 
 __all__ = ["DECISION_SCHEMA", "decide_phones", "run_filter", "tune"]
-
-DECISION_SCHEMA = pa.schema(
-    [
-        pa.field("e164", pa.string()),
-        pa.field("allowed", pa.bool_(), nullable=False),
-        pa.field("reason", pa.string(), nullable=False),
-        pa.field("evidence", pa.string()),
-        pa.field("rule_set", pa.string(), nullable=False),
-    ]
-)
 
 
 def tune(con: duckdb.DuckDBPyConnection) -> None:
