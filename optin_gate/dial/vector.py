@@ -19,19 +19,9 @@ import pyarrow as pa
 from optin_gate.dial.arrow import const_bool, const_date, int_array, string_array
 from optin_gate.dial.index import EPOCH_DAY, Array, DialIndex
 from optin_gate.dial.probe import Extra
-from optin_gate.rules import CompiledRules
+from optin_gate.rules import DECISION_SCHEMA, CompiledRules
 
 __all__ = ["DECISION_SCHEMA", "decide_many", "evidence_many"]
-
-DECISION_SCHEMA = pa.schema(
-    [
-        pa.field("e164", pa.string()),
-        pa.field("allowed", pa.bool_(), nullable=False),
-        pa.field("reason", pa.string(), nullable=False),
-        pa.field("evidence", pa.string()),
-        pa.field("rule_set", pa.string(), nullable=False),
-    ]
-)
 
 
 def _expand(off: Array, pos: Array, found: Array) -> tuple[Array, Array]:

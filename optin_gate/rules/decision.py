@@ -4,9 +4,22 @@ from __future__ import annotations
 
 import dataclasses
 
+import pyarrow as pa
+
 from optin_gate.rules.reasons import Reason
 
-__all__ = ["Decision"]
+__all__ = ["DECISION_SCHEMA", "Decision"]
+
+# A `Decision` as Arrow columns: what filter, check_many and the audit add to every row.
+DECISION_SCHEMA = pa.schema(
+    [
+        pa.field("e164", pa.string()),
+        pa.field("allowed", pa.bool_(), nullable=False),
+        pa.field("reason", pa.string(), nullable=False),
+        pa.field("evidence", pa.string()),
+        pa.field("rule_set", pa.string(), nullable=False),
+    ]
+)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
