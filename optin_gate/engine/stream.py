@@ -184,6 +184,12 @@ def filter_file(
         for key, path in (("permitted", out), ("decisions", decisions))
         if path is not None
     }
+    if len({p.resolve() for p, _ in targets.values()}) < len(targets):
+        raise InputError(
+            "the permitted rows and the decisions would go to the same file",
+            file=str(out),
+            hint="give --out and --decisions different names",
+        )
     with open_source(source) as src:
         phone = find_phone_column(src.columns, phone_column, file=src.name)
         check_output_names(src.columns, file=src.name)

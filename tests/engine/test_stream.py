@@ -169,3 +169,32 @@ def test_cli_missing_store_and_bad_output_name(tmp_path: Path, store_path: Path)
     code, _, err = _cli("filter", tmp_path / "missing.csv", "--store", store_path)
     assert code == 2
     assert "missing.csv" in err
+
+
+def test_cli_parquet_list_with_numeric_phones(store_path: Path, tmp_path: Path) -> None:
+    import pyarrow as pa
+
+    listing = tmp_path / "list.parquet"
+    pq.write_table(pa.table({"id": [1, 2, 3], "msisdn": [420601000001, None, 601000030]}), listing)
+    code, _, err = _cli(
+        "filter", listing, "--store", store_path, "--controller", "acme", "--as-of", T_IN,
+        "--decisions", tmp_path / "d.parquet",
+    )  # fmt: skip
+    assert code == 0, err
+    back = pq.read_table(tmp_path / "d.parquet")
+    assert back.column("id").to_pylist() == [1, 2, 3]
+    assert back.column("msisdn").to_pylist() == [420601000001, None, 601000030]  # untouched
+    assert back.column("reason").to_pylist() == ["CONSENT", "INVALID_NUMBER", "EXISTING_CUSTOMER"]
+    assert back.column("allowed").to_pylist() == [True, False, True]
+
+
+def test_cli_refuses_one_file_for_both_outputs(store_path: Path, tmp_path: Path) -> None:
+    listing = tmp_path / "list.csv"
+    listing.write_text("tel\n601000001\n")
+    same = tmp_path / "out.csv"
+    code, _, err = _cli(
+        "filter", listing, "--store", store_path, "--out", same, "--decisions", same
+    )
+    assert code == 2
+    assert "same file" in err
+    assert not same.exists()
