@@ -220,6 +220,16 @@ class Audit:
         query = self.decisions_sql(violations_only=violations_only)
         return self.con.sql(f"SELECT * FROM ({query}) ORDER BY rid").to_arrow_table()
 
+    def judge(
+        self, step: Step | None, turnover: float | None, ran_at: Any
+    ) -> tuple[pa.Table, dict[str, Any], list[dict[str, Any]]]:
+        """Decide every call and count: (unusable rows, summary, listed violations)."""
+        unusable = self.prepare()
+        self.decide(step)
+        if step is not None:
+            step("counting")
+        return unusable, self.summary(unusable, turnover, ran_at), self.violation_rows()
+
     def violation_rows(self) -> list[dict[str, Any]]:
         """The first violations, earliest first, for the JSON and HTML reports.
 
@@ -307,11 +317,7 @@ def judge(
         con.register(arrow, table.append_column(RID, rids))
         audit = Audit(con, gate, log, arrow)
         try:
-            unusable = audit.prepare()
-            audit.decide(step)
-            say("counting")
-            summary = audit.summary(unusable, turnover, ran_at)
-            listed = audit.violation_rows()
+            unusable, summary, listed = audit.judge(step, turnover, ran_at)
             decisions = None
             if rows is not None:
                 decisions = audit.decisions(violations_only=rows == "violations")

@@ -131,11 +131,7 @@ def audit_file(
             relation = f"(SELECT rowid AS {RID}, * FROM {table})"
             audit = Audit(con, gate, log, relation)
             try:
-                unusable = audit.prepare()
-                audit.decide(step)
-                step("counting")
-                summary = audit.summary(unusable, turnover, ran_at)
-                listed = audit.violation_rows()
+                unusable, summary, listed = audit.judge(step, turnover, ran_at)
                 if violations is not None:
                     step(f"writing {Path(violations).name}")
                     tmp = _copy_violations(con, relation, audit, Path(violations), fmt)

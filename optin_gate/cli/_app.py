@@ -19,6 +19,7 @@ from optin_gate.errors import InputError, OptinGateError
 __all__ = [
     "EXIT_DENIED",
     "EXIT_INPUT",
+    "call_type_option",
     "controller_option",
     "main",
     "open_store",
@@ -63,6 +64,17 @@ def controller_option(func: F) -> F:
     """--controller NAME, the calling company."""
     return click.option(
         "--controller", default="default", show_default=True, help="The calling company."
+    )(func)
+
+
+def call_type_option(func: F) -> F:
+    """--call-type live|automated: automated calls need prior consent (RULES.md § 1.3)."""
+    return click.option(
+        "--call-type",
+        type=click.Choice(["live", "automated"]),
+        default="live",
+        show_default=True,
+        help="live: a person speaks; automated: a machine plays the message.",
     )(func)
 
 

@@ -11,7 +11,14 @@ import sys
 
 import click
 
-from optin_gate.cli._app import EXIT_DENIED, controller_option, main, open_store, store_option
+from optin_gate.cli._app import (
+    EXIT_DENIED,
+    call_type_option,
+    controller_option,
+    main,
+    open_store,
+    store_option,
+)
 
 __all__ = ["check"]
 
@@ -21,13 +28,7 @@ __all__ = ["check"]
 @store_option
 @controller_option
 @click.option("--at", "at", default=None, help="Decide as of this time (ISO; default now).")
-@click.option(
-    "--call-type",
-    type=click.Choice(["live", "automated"]),
-    default="live",
-    show_default=True,
-    help="A person speaks (live) or a machine plays the message (automated).",
-)
+@call_type_option
 def check(number: str, store_path: str, controller: str, at: str | None, call_type: str) -> None:
     """May NUMBER be called for marketing now? Exit 0 allowed, 1 denied, 2 error."""
     from optin_gate._time import PRAGUE, to_utc

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from optin_gate.cli._app import (
+    call_type_option,
     controller_option,
     main,
     open_store,
@@ -115,13 +116,7 @@ def print_summary(summary: FileSummary) -> None:
 @click.option(
     "--decisions", metavar="ALL_ROWS", help="Write every row with its decision (.csv/.parquet)."
 )
-@click.option(
-    "--call-type",
-    type=click.Choice(["live", "automated"]),
-    default="live",
-    show_default=True,
-    help="live: a person speaks; automated: a machine plays the message.",
-)
+@call_type_option
 @quiet_option
 def filter_list(
     *,
