@@ -39,7 +39,7 @@ from optin_gate.dial.vector import decide_many, evidence_many
 from optin_gate.dial.worker import start_worker, stop
 from optin_gate.errors import OptinGateError, StoreError
 from optin_gate.numbers import normalize, normalize_one
-from optin_gate.rules import Decision, Facts, Reason, compile_rules
+from optin_gate.rules import Decision, Reason, compile_rules
 
 if TYPE_CHECKING:
     from optin_gate.gate import Gate
@@ -113,7 +113,7 @@ class Checker:
         self._policy = gate.policy
         self._region = gate.policy.default_region
         self._rules = compile_rules(gate.policy)
-        self._decide = self._rules.decide
+        self._decide = self._rules.decide_values
         if refresh_interval is _FROM_GATE:
             refresh_interval = getattr(gate, "refresh_interval", DEFAULT_REFRESH_INTERVAL)
         self._interval = None if refresh_interval is None else float(refresh_interval)  # type: ignore[arg-type]
@@ -199,7 +199,7 @@ class Checker:
         return _new_decision(hit[0], hit[1], e164, hit[2], hit[3])
 
     def _decided(self, facts: tuple[Any, ...]) -> tuple[bool, Any, str | None, str]:
-        reason, evidence, rule_set = self._decide(Facts(*facts))
+        reason, evidence, rule_set = self._decide(*facts)
         return (reason.allowed, reason, evidence, rule_set)
 
     def check_many(self, phones: Any, *, at: TimeLike = None, call_type: str = "live") -> pa.Table:

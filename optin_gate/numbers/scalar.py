@@ -34,12 +34,49 @@ _CALLING_CODE = {
     for start in range(100, 1000)
 }
 _FALLBACK = None
+# First three digits after a plus -> (spec, code length) for codes the flat lane takes (a spec
+# without a national prefix), () for the rest; filled on first use.
+_LANE: dict[str, tuple[CountrySpec, int] | tuple[()]] = {}
+
+
+def _lane(start: str) -> tuple[CountrySpec, int] | tuple[()]:
+    found = _CALLING_CODE.get(start)
+    lane: tuple[CountrySpec, int] | tuple[()] = ()
+    if found is not None and found[0]:
+        cc = country_spec(found[0])
+        if cc is not None and not cc.npp:
+            lane = (cc, found[1])
+    if found is not None:  # at most 900 keys
+        _LANE[start] = lane
+    return lane
+
+
 # A NamedTuple's generated __new__ is slow; tuple.__new__ builds the same object.
 _new = tuple.__new__
 
 
-def fast_one(value: str, spec: RegionSpec) -> Normalized | None:  # noqa: PLR0911
+def fast_one(value: str, spec: RegionSpec) -> Normalized | None:  # noqa: PLR0911, PLR0912
     """Phonenumbers' answer for a value in the safe subset; None when outside it."""
+    if value[:1] == "+":
+        # The dial path's usual input, compact E.164, in one flat lane: the same steps as
+        # below (_with_calling_code, _finish) without their calls, for codes with no national
+        # prefix to strip.
+        digits = value[1:]
+        lane = _LANE.get(digits[:3])
+        if lane is None:
+            lane = _lane(digits[:3])
+        if lane and value.isascii() and digits.isdigit():
+            cc, size = lane
+            number = digits[size:]
+            if MIN_DIGITS <= len(digits) <= MAX_DIGITS and len(number) >= 2:
+                rows = cc.dfa.rows
+                state = 1
+                for char in number:
+                    state = rows[state][char]
+                code = cc.types_py[state][len(number)]
+                if code < 0:
+                    return NOT_VALID
+                return _new(Normalized, (value, True, TYPE_CODES[code], cc.region))
     plus = value[:1] == "+"
     if value.isascii() and (value[plus:].isdigit()):  # the common compact forms, no regex
         digits = value[plus:]

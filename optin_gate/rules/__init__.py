@@ -17,7 +17,7 @@ from optin_gate.policy import Policy
 from optin_gate.rules.base import EVIDENCE_FIELDS, Rule, RuleSet
 from optin_gate.rules.cz import CZ
 from optin_gate.rules.decision import DECISION_SCHEMA, Decision
-from optin_gate.rules.expr import Expr, Field, In, IsTrue, Not, sql_literal
+from optin_gate.rules.expr import Expr, Field, In, IsTrue, Not, py_ref, sql_literal
 from optin_gate.rules.facts import FACT_COLUMNS, Facts
 from optin_gate.rules.reasons import Reason
 
@@ -87,7 +87,7 @@ def _evidence_py(field: Field | None, var: str) -> str:
     if field is None:
         return "None"
     prefix = EVIDENCE_FIELDS[field.name]
-    value = f"{var}.{field.name}"
+    value = py_ref(var, field.name)
     text = f"{value}.isoformat()" if FACT_COLUMNS[field.name] == "DATE" else f"str({value})"
     return f"(None if {value} is None else {prefix + ':'!r} + {text})"
 
@@ -163,32 +163,48 @@ class CompiledRules:
     @functools.cached_property
     def python_source(self) -> str:
         """The generated Python source of `decide` (for readers and debugging)."""
-        v = "f"
+        return self._source("f")
+
+    def _source(self, v: str) -> str:
+        """`decide(f)` over a `Facts` named `v`, or `decide(valid, country, ...)` when `v` is ''."""
         default_rs = rule_set_for(self.policy.default_region)
-        lines = ["def decide(f):"]
+        lines = [f"def decide({v or ', '.join(FACT_COLUMNS)}):"]
         for row in self.rows[: len(PRELUDE)]:
             lines.append(f"    if {row.condition.py(v)}:")
             lines.append(
                 f"        return (_R[{row.number}], {_evidence_py(row.evidence, v)}, "
                 f"{_label_py(default_rs, self.policy, v)})"
             )
+        country = py_ref(v, "country")
         for rs in RULE_SETS:
-            lines.append(f"    if f.country in {tuple(sorted(rs.regions))!r}:")
+            lines.append(f"    if {country} in {tuple(sorted(rs.regions))!r}:")
             lines.append(f"        label = {_label_py(rs, self.policy, v)}")
             for row in self.rows:
                 if row.rule_set is rs:
                     lines.append(f"        if {row.condition.py(v)}:")
                     ev = _evidence_py(row.evidence, v)
                     lines.append(f"            return (_R[{row.number}], {ev}, label)")
-        lines.append(f"    raise AssertionError('no rule matched: ' + repr({v}))")
+        facts = v or f"({', '.join(FACT_COLUMNS)})"
+        lines.append(f"    raise AssertionError('no rule matched: ' + repr({facts}))")
         return "\n".join(lines) + "\n"
+
+    def _compiled(self, source: str) -> Callable[..., tuple[Reason, str | None, str]]:
+        namespace: dict[str, object] = {"_R": [r.reason for r in self.rows], "_date": date}
+        exec(compile(source, "<optin_gate.rules>", "exec"), namespace)
+        return namespace["decide"]  # type: ignore[return-value]
 
     @functools.cached_property
     def decide(self) -> Callable[[Facts], tuple[Reason, str | None, str]]:
         """Decide one `Facts`: (reason, evidence, rule_set). Generated code: no tree walk."""
-        namespace: dict[str, object] = {"_R": [r.reason for r in self.rows], "_date": date}
-        exec(compile(self.python_source, "<optin_gate.rules>", "exec"), namespace)
-        return namespace["decide"]  # type: ignore[return-value]
+        return self._compiled(self.python_source)
+
+    @functools.cached_property
+    def decide_values(self) -> Callable[..., tuple[Reason, str | None, str]]:
+        """`decide` taking the `Facts` fields as positional arguments, in field order.
+
+        The dial path's form: building a frozen `Facts` costs three times the decision.
+        """
+        return self._compiled(self._source(""))
 
     def decision(self, facts: Facts, e164: str | None) -> Decision:
         """The `Decision` for one `Facts`."""

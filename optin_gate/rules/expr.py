@@ -27,6 +27,7 @@ __all__ = [
     "OlderThan",
     "OnOrAfter",
     "Or",
+    "py_ref",
     "sql_literal",
 ]
 
@@ -44,6 +45,11 @@ def sql_literal(value: Literal) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def py_ref(var: str, name: str) -> str:
+    """Python source for fact `name`: `var.name`, or the bare local `name` when `var` is ''."""
+    return f"{var}.{name}" if var else name
+
+
 def _py_literal(value: Literal) -> str:
     if isinstance(value, date):
         return f"_date({value.year}, {value.month}, {value.day})"
@@ -58,7 +64,7 @@ class Expr:
         raise NotImplementedError
 
     def py(self, var: str) -> str:
-        """This condition as Python source over the `Facts` value named `var`."""
+        """This condition as Python source over the `Facts` named `var` (see `py_ref`)."""
         raise NotImplementedError
 
 
@@ -96,7 +102,7 @@ class IsTrue(Expr):
         return f"coalesce({self.field.name}, FALSE)"
 
     def py(self, var: str) -> str:  # noqa: D102
-        return f"({var}.{self.field.name} is True)"
+        return f"({py_ref(var, self.field.name)} is True)"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -109,7 +115,7 @@ class IsNull(Expr):
         return f"({self.field.name} IS NULL)"
 
     def py(self, var: str) -> str:  # noqa: D102
-        return f"({var}.{self.field.name} is None)"
+        return f"({py_ref(var, self.field.name)} is None)"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -122,7 +128,7 @@ class NotNull(Expr):
         return f"({self.field.name} IS NOT NULL)"
 
     def py(self, var: str) -> str:  # noqa: D102
-        return f"({var}.{self.field.name} is not None)"
+        return f"({py_ref(var, self.field.name)} is not None)"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -136,7 +142,7 @@ class Eq(Expr):
         return f"coalesce({self.field.name} = {sql_literal(self.value)}, FALSE)"
 
     def py(self, var: str) -> str:  # noqa: D102
-        return f"({var}.{self.field.name} == {_py_literal(self.value)})"
+        return f"({py_ref(var, self.field.name)} == {_py_literal(self.value)})"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -156,7 +162,7 @@ class In(Expr):
         if not self.values:
             return "False"
         items = ", ".join(_py_literal(v) for v in self.values)
-        return f"({var}.{self.field.name} in ({items},))"
+        return f"({py_ref(var, self.field.name)} in ({items},))"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -170,7 +176,7 @@ class OnOrAfter(Expr):
         return f"coalesce({self.field.name} >= {sql_literal(self.day)}, FALSE)"
 
     def py(self, var: str) -> str:  # noqa: D102
-        name = f"{var}.{self.field.name}"
+        name = py_ref(var, self.field.name)
         return f"({name} is not None and {name} >= {_py_literal(self.day)})"
 
 
@@ -187,7 +193,7 @@ class OlderThan(Expr):
         return f"coalesce(date_diff('day', {a}, {b}) > {self.days}, FALSE)"
 
     def py(self, var: str) -> str:  # noqa: D102
-        a, b = f"{var}.{self.field.name}", f"{var}.{self.ref.name}"
+        a, b = py_ref(var, self.field.name), py_ref(var, self.ref.name)
         return f"({a} is not None and {b} is not None and ({b} - {a}).days > {self.days})"
 
 

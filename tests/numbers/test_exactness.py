@@ -5,12 +5,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import phonenumbers
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from optin_gate.numbers import fast_path_mask, normalize, normalize_one, normalize_one_fast, table
 from optin_gate.numbers.reference import reference_one
-from tests.strategies import PHONE_REGIONS, phone_strings, phone_texts
+from tests.strategies import (
+    PHONE_COUNTRIES,
+    PHONE_REGIONS,
+    national_numbers,
+    phone_strings,
+    phone_texts,
+)
 
 # Default regions: the required seven plus plans whose own numbers stay on the fallback
 # (shared calling codes, carrier codes, leading zeros) to prove the routing around them.
@@ -68,3 +75,25 @@ def test_duplicates_and_order_do_not_change_answers(
         rows = normalize(doubled, region).to_pylist()
     assert rows[: len(values)] == rows[len(values) :][::-1]
     assert rows[: len(values)] == [reference_one(v, region)._asdict() for v in values]
+
+
+# Compact E.164 ("+" and digits) is what diallers hand to `check`: the scalar path takes it in
+# a flat lane of its own, so it is held to phonenumbers over every calling code and length, and
+# over the numbering plans of the countries we see most.
+calling_codes = st.sampled_from(sorted(phonenumbers.COUNTRY_CODE_TO_REGION_CODE))
+
+
+@st.composite
+def compact_e164(draw: st.DrawFn) -> str:
+    if draw(st.booleans()):
+        code = draw(calling_codes)
+        return f"+{code}" + draw(st.text("0123456789", max_size=16))
+    region = draw(st.sampled_from(PHONE_COUNTRIES))
+    code = phonenumbers.country_code_for_region(region)
+    return f"+{code}{draw(national_numbers(region))}"
+
+
+@settings(max_examples=1000, deadline=None)
+@given(value=compact_e164(), region=default_regions)
+def test_compact_e164_is_phonenumbers(value: str, region: str) -> None:
+    assert normalize_one(value, region) == reference_one(value, region)
