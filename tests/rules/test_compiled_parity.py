@@ -29,12 +29,14 @@ def _sql_decisions(rows: list[Facts], policy: Policy) -> list[tuple[str, bool, s
 
 @settings(max_examples=60, deadline=None)
 @given(rows=st.lists(facts(), min_size=1, max_size=40), policy=policies)
-def test_sql_and_python_agree_on_every_fact(rows: list[Facts], policy: Policy) -> None:
+def test_sql_and_both_python_forms_agree_on_every_fact(rows: list[Facts], policy: Policy) -> None:
     compiled = compile_rules(policy)
     expected = []
     for f in rows:
         reason, evidence, rule_set = compiled.decide(f)
         expected.append((reason.value, reason.allowed, evidence, rule_set))
+        # The dial path's positional form is the same function.
+        assert compiled.decide_values(*dataclasses.astuple(f)) == (reason, evidence, rule_set)
     assert _sql_decisions(rows, policy) == expected
 
 
