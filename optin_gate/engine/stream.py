@@ -137,11 +137,17 @@ class _Reporter:
             thread.join()
 
 
+class _NotUtf8(Exception):  # noqa: N818 - an internal signal, never raised to users
+    """DuckDB met bytes that are not UTF-8 in a list that was not checked up front."""
+
+
 def _read(src: Source, action: Callable[[], Any]) -> Any:
     """Run a query that reads the list; a malformed file becomes an InputError on its line."""
     try:
         return action()
     except (duckdb.InvalidInputException, duckdb.ConversionException, duckdb.IOException) as exc:
+        if src.is_encoding_error(exc):
+            raise _NotUtf8 from None
         raise src.read_error(exc) from None
 
 
@@ -179,6 +185,28 @@ def filter_file(
             `as_of` or output name; no output file is written then.
     """
     at = to_utc(as_of, name="as_of")
+    targets = _targets(out, decisions)
+    options = _Options(at, phone_column, call_type, progress, dict(settings or {}))
+    try:
+        # DuckDB checks UTF-8 as it reads; the io stage's own pass over every byte is only
+        # needed when it complains (a Windows-1250 file whose first megabyte looks like UTF-8).
+        return _filter_once(gate, source, options, targets, verify_utf8=False)
+    except _NotUtf8:
+        return _filter_once(gate, source, options, targets, verify_utf8=True)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Options:
+    at: datetime
+    phone_column: str | None
+    call_type: str
+    progress: ProgressHook | None
+    settings: dict[str, str]
+
+
+def _targets(
+    out: str | os.PathLike[str] | None, decisions: str | os.PathLike[str] | None
+) -> dict[str, tuple[Path, str]]:
     targets = {
         key: _target(path)
         for key, path in (("permitted", out), ("decisions", decisions))
@@ -190,12 +218,24 @@ def filter_file(
             file=str(out),
             hint="give --out and --decisions different names",
         )
-    with open_source(source) as src:
-        phone = find_phone_column(src.columns, phone_column, file=src.name)
+    return targets
+
+
+def _filter_once(
+    gate: Gate,
+    source: Any,
+    options: _Options,
+    targets: dict[str, tuple[Path, str]],
+    *,
+    verify_utf8: bool,
+) -> FileSummary:
+    at, call_type, progress = options.at, options.call_type, options.progress
+    with open_source(source, verify_utf8=verify_utf8) as src:
+        phone = find_phone_column(src.columns, options.phone_column, file=src.name)
         check_output_names(src.columns, file=src.name)
         with gate.store.connect(read_only=True) as con:
             tune(con)
-            for key, value in (settings or {}).items():
+            for key, value in options.settings.items():
                 con.execute(f"SET {key} = {sql_literal(str(value))}")
             report = _Reporter(con, progress)
             source = src.relation(con, alias="og_list")
@@ -224,6 +264,7 @@ def filter_file(
             )
             written = _write_outputs(
                 con,
+                src,
                 rows=rows,
                 decided=decided.decided,
                 targets=targets,
@@ -247,6 +288,7 @@ def filter_file(
 
 def _write_outputs(
     con: duckdb.DuckDBPyConnection,
+    src: Source,
     *,
     rows: str,
     decided: str,
@@ -264,7 +306,7 @@ def _write_outputs(
             sql = f"COPY ({query}) TO {sql_literal(tmp)} ({_copy_options(fmt)})"
             report.step(f"writing the {key} rows to {target.name}")
             with report.watching(), _build_side_as_written(con, key == "permitted"):
-                run_in_memory(con, sql)
+                _read(src, functools.partial(run_in_memory, con, sql))
             with open(tmp, "rb+") as fh:
                 os.fsync(fh.fileno())
         for key, (target, _) in targets.items():

@@ -64,6 +64,9 @@ class Source:
         kind: "csv", "parquet" or "arrow".
         path: The user's file (None for in-memory tables).
         csv: The CSV's format (None unless kind is "csv").
+        utf8_verified: Every byte was checked to be UTF-8 (or the file was transcoded).
+            False for a CSV opened with `verify_utf8=False`: DuckDB checks as it reads,
+            and `is_encoding_error` tells its complaint apart.
     """
 
     def __init__(
@@ -77,8 +80,10 @@ class Source:
         read_path: Path | None = None,
         scan: Scan | None = None,
         temporary: Path | None = None,
+        utf8_verified: bool = True,
     ) -> None:
         self.name = name
+        self.utf8_verified = utf8_verified
         self.kind = kind
         self.path = path
         self.csv = csv
@@ -215,6 +220,14 @@ class Source:
         )
         return [mapping.get(i, i + 2) for i in wanted]
 
+    def is_encoding_error(self, exc: Exception) -> bool:
+        """DuckDB found bytes that are not UTF-8 in a CSV that was not checked up front.
+
+        The caller should open the source again with `verify_utf8=True` (which detects a
+        Windows-1250 file and reads a UTF-8 copy) and read it again.
+        """
+        return not self.utf8_verified and "Invalid unicode" in str(exc)
+
     def read_error(self, exc: Exception) -> InputError:
         """Turn DuckDB's error reading this source into one line naming the file and line.
 
@@ -240,7 +253,7 @@ class Source:
         return InputError(message, file=self.name, line=line, hint=hint)
 
 
-def _from_path(path: Path, name: str, *, hash_bytes: bool) -> Source:
+def _from_path(path: Path, name: str, *, hash_bytes: bool, verify_utf8: bool) -> Source:
     kind = file_kind(path)
     if kind == "parquet":
         scan = scan_file(path, check_utf8=False) if hash_bytes else None
@@ -255,6 +268,8 @@ def _from_path(path: Path, name: str, *, hash_bytes: bool) -> Source:
             ) from None
         return src
     fmt = csv_format(path, name=name)
+    if fmt.encoding == "utf-8" and not (verify_utf8 or hash_bytes):
+        return Source(name=name, kind="csv", path=path, csv=fmt, utf8_verified=False)
     if fmt.encoding == "utf-8":
         scan = scan_file(path, digest=hash_bytes)
         if scan.utf8:
@@ -266,7 +281,9 @@ def _from_path(path: Path, name: str, *, hash_bytes: bool) -> Source:
     )
 
 
-def open_source(source: Any, *, name: str | None = None, hash_bytes: bool = False) -> Source:
+def open_source(
+    source: Any, *, name: str | None = None, hash_bytes: bool = False, verify_utf8: bool = True
+) -> Source:
     """Open a CSV/Parquet path, pandas DataFrame or pyarrow Table for reading.
 
     A CSV's encoding, delimiter and header are detected; a non-UTF-8 file gets a temporary
@@ -277,6 +294,10 @@ def open_source(source: Any, *, name: str | None = None, hash_bytes: bool = Fals
         name: How messages name it (default: the path as given).
         hash_bytes: Compute the file's SHA-256 in the same pass that checks its encoding
             (else `Source.sha256()` reads the file again when asked).
+        verify_utf8: Read every byte of a CSV whose sample looks like UTF-8 to be sure it is
+            (a Windows-1250 file can look like UTF-8 for its first megabyte). False skips
+            that pass for a caller that lets DuckDB check while reading and opens the file
+            again when `Source.is_encoding_error` says so.
 
     Raises:
         InputError: Missing, empty, not CSV/Parquet, unreadable, or not a table at all.
@@ -285,7 +306,7 @@ def open_source(source: Any, *, name: str | None = None, hash_bytes: bool = Fals
 
     if isinstance(source, str | os.PathLike):
         path = Path(source)
-        return _from_path(path, name or str(source), hash_bytes=hash_bytes)
+        return _from_path(path, name or str(source), hash_bytes=hash_bytes, verify_utf8=verify_utf8)
     if isinstance(source, pa.Table):
         table = source
         label = name or "<Table>"

@@ -198,3 +198,48 @@ def test_cli_refuses_one_file_for_both_outputs(store_path: Path, tmp_path: Path)
     assert code == 2
     assert "same file" in err
     assert not same.exists()
+
+
+@pytest.mark.parametrize("where", ["Telefon", "Poznamka"])
+def test_late_windows_1250_bytes_are_read_as_windows_1250(
+    store_path: Path, tmp_path: Path, where: str
+) -> None:
+    # The first megabyte is plain ASCII, so the sniffed encoding is UTF-8 and the filter lets
+    # DuckDB check the rest as it reads. A cp1250 byte far down (in the phone column, or only
+    # in another column, which the first read skips) must still give the Windows-1250 text,
+    # not an error and not mojibake.
+    rows = [f"{i};601 000 {1 + i % 99:03d};pozn" for i in range(60_000)]
+    last = "601 000 001;Říjen" if where == "Poznamka" else "601 000 0ř1;x"
+    text = "Poradi;Telefon;Poznamka\n" + "\n".join(rows) + f"\n60000;{last}\n"
+    listing = tmp_path / "late.csv"
+    listing.write_bytes(text.encode("cp1250"))
+    assert text.rindex("601 000 0") > (1 << 20)
+    gate = og.Gate(og.EvidenceStore(store_path), controller="acme")
+    summary = filter_file(gate, listing, as_of=T_IN, decisions=tmp_path / "all.parquet")
+    every = pq.read_table(tmp_path / "all.parquet")
+    assert summary.rows == every.num_rows == 60_001
+    assert every.column("Poradi").to_pylist() == [str(i) for i in range(60_001)]
+    lastrow = every.slice(60_000).to_pylist()[0]
+    if where == "Poznamka":
+        assert lastrow["Poznamka"] == "Říjen"
+        assert lastrow["reason"] == every.column("reason")[0].as_py()  # 601 000 001 again
+    else:
+        assert lastrow["Telefon"] == "601 000 0ř1"
+        assert lastrow["reason"] == "INVALID_NUMBER"
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_bytes_that_are_no_known_encoding_fail_on_their_line(
+    store_path: Path, tmp_path: Path
+) -> None:
+    # Valid-looking UTF-8 start, then a NUL-free byte that cp1250 does not define (0x98):
+    # the io stage's own check decides, and the error names the file; nothing is written.
+    rows = "".join(f"{i};601000{i % 1000:03d}\n" for i in range(80_000))
+    listing = tmp_path / "bad.csv"
+    listing.write_bytes(b"id;tel\n" + rows.encode() + b"x;601\x98000001\n")
+    out = tmp_path / "ok.csv"
+    gate = og.Gate(og.EvidenceStore(store_path), controller="acme")
+    with pytest.raises(og.OptinGateError, match=r"bad\.csv"):
+        filter_file(gate, listing, as_of=T_IN, out=out)
+    assert not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.csv"]
