@@ -22,7 +22,7 @@ import time
 import weakref
 from collections.abc import Callable, Sequence
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import duckdb
 import numpy as np
@@ -32,13 +32,13 @@ import pyarrow.compute as pc
 from optin_gate._time import TimeLike
 from optin_gate.dial.arrow import numpy_of
 from optin_gate.dial.build import build_index, scan
-from optin_gate.dial.clock import DayWindow, day_window, instant_us, us_of
+from optin_gate.dial.clock import day_window, instant_us, us_of
 from optin_gate.dial.index import DialIndex
 from optin_gate.dial.probe import Extra, Probe, make_probe
 from optin_gate.dial.vector import decide_many, evidence_many
 from optin_gate.dial.worker import start_worker, stop
 from optin_gate.errors import OptinGateError, StoreError
-from optin_gate.numbers import normalize, normalize_one
+from optin_gate.numbers import normalize, normalize_one, scalar_normalizer
 from optin_gate.rules import Decision, Reason, compile_rules
 
 if TYPE_CHECKING:
@@ -87,6 +87,24 @@ class _State:
         return found
 
 
+class _Moment(NamedTuple):
+    """The Prague day of the last check and the index's snapshot for it: reused all day."""
+
+    start: int  # the day's first microsecond (UTC)
+    stop: int  # the next day's first microsecond
+    day: int  # day number
+    t_day: date
+    built: DialIndex | None  # the index `snap` belongs to
+    snap: int  # newest snapshot on or before the day: position in the index, or -1
+    snap_date: date | None
+
+
+def _moment(t_us: int, state: _State) -> _Moment:
+    window = day_window(t_us)
+    snap, snap_date = state.snapshot_of(window.day)
+    return _Moment(*window, state.index, snap, snap_date)
+
+
 class Checker:
     """The dial-time checker of one `Gate`: thread-safe, always current.
 
@@ -122,7 +140,8 @@ class Checker:
         self._build_lock = threading.Lock()  # one rebuild at a time
         self._seq = 0
         self._cache: dict[tuple[Any, ...], tuple[bool, Any, str | None, str]] = {}
-        self._window = DayWindow(0, -1, 0, date(1970, 1, 1))
+        self._moment = _Moment(0, -1, 0, date(1970, 1, 1), None, -1, None)
+        self._normalize = scalar_normalizer(self._region)
         self._closed = False
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -157,48 +176,51 @@ class Checker:
         else:
             automated = _call_type(call_type)
         t_us = time.time_ns() // 1000 if at is None else instant_us(at)
-        window = self._window
-        if not window.start <= t_us < window.stop:
-            window = self._window = day_window(t_us)
         state = self._state
-        snap = state.snaps.get(window.day) or state.snapshot_of(window.day)
-        number = normalize_one(phone, self._region)
+        moment = self._moment
+        if not (moment.start <= t_us < moment.stop and moment.built is state.index):
+            moment = self._moment = _moment(t_us, state)
+        number = (
+            self._normalize(phone) if type(phone) is str else normalize_one(phone, self._region)
+        )
         e164 = number[0]
-        facts: tuple[Any, ...]
+        if t_us >= self._due and at is None:
+            self._kick()
         if e164 is None:
-            facts = (False, None, None, automated, window.date, None, None, None, snap[1], None)
+            country = kind = objection = consent = contract = mark = None
         else:
+            country, kind = number[3], number[2]
             key = int(e164)  # "+420..." parses as the digits: no slice needed
             overlay = state.overlay
             extra = overlay.get(key) if overlay else None
-            objection, consent, contract, mark = state.probe(key, t_us, window.day, snap[0], extra)
-            facts = (
-                True,
-                number[3],
-                number[2],
-                automated,
-                window.date,
-                objection,
-                consent,
-                contract,
-                snap[1],
-                mark,
+            objection, consent, contract, mark = state.probe(
+                key, t_us, moment.day, moment.snap, extra
             )
-        if t_us >= self._due and at is None:
-            self._kick()
-        if facts[5] is None and facts[6] is None and facts[7] is None:
+        if objection is None and consent is None and contract is None:
             # No record ids: the same facts recur all day; decide each combination once.
+            facts = (country, kind, automated, moment.t_day, moment.snap_date, mark)
             hit = self._cache.get(facts)
             if hit is None:
-                hit = self._decided(facts)
+                hit = self._decided(e164 is not None, *facts[:4], None, None, None, *facts[4:])
                 if len(self._cache) > _CACHE_LIMIT:
                     self._cache.clear()
                 self._cache[facts] = hit
         else:
-            hit = self._decided(facts)
+            hit = self._decided(
+                True,
+                country,
+                kind,
+                automated,
+                moment.t_day,
+                objection,
+                consent,
+                contract,
+                moment.snap_date,
+                mark,
+            )
         return _new_decision(hit[0], hit[1], e164, hit[2], hit[3])
 
-    def _decided(self, facts: tuple[Any, ...]) -> tuple[bool, Any, str | None, str]:
+    def _decided(self, *facts: Any) -> tuple[bool, Any, str | None, str]:
         reason, evidence, rule_set = self._decide(*facts)
         return (reason.allowed, reason, evidence, rule_set)
 

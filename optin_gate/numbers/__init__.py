@@ -9,6 +9,7 @@ time; everything else is handed to phonenumbers itself.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -29,6 +30,7 @@ __all__ = [
     "normalize",
     "normalize_one",
     "normalize_one_fast",
+    "scalar_normalizer",
 ]
 
 _SPECS: dict[str, RegionSpec] = {}
@@ -71,6 +73,22 @@ def normalize_one(value: str | None, region: str = "CZ") -> Normalized:
             hint="pass the number as a str, e.g. '+420 601 234 567'",
         )
     return fast_one(value, spec) or reference_one(value, region)
+
+
+def scalar_normalizer(region: str = "CZ") -> Callable[[str], Normalized]:
+    """`normalize_one` for text in one region, with the region's tables bound once.
+
+    The dial checker's form: the region lookup and argument checks cost a tenth of a check.
+
+    Raises:
+        InputError: `region` is unknown.
+    """
+    spec = _spec(region)
+
+    def normalize_text(value: str) -> Normalized:
+        return fast_one(value, spec) or reference_one(value, region)
+
+    return normalize_text
 
 
 def normalize_one_fast(value: str, region: str = "CZ") -> Normalized | None:
