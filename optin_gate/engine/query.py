@@ -26,11 +26,10 @@ from datetime import UTC, datetime
 
 import duckdb
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from optin_gate.engine.facts import facts_at_sql
 from optin_gate.errors import InputError, StoreError
-from optin_gate.numbers import normalize
+from optin_gate.numbers.table import normalize_keys
 from optin_gate.policy import Policy
 from optin_gate.rules import NO_RULE_SET, RULE_SETS, Reason, compile_rules
 from optin_gate.rules.expr import sql_literal
@@ -279,17 +278,13 @@ class _Plan:
             query = f"SELECT DISTINCT raw FROM {keys_t}" if joined else f"SELECT * FROM {keys_t}"
         norm = self.con.sql(query).to_arrow_table()
         self.step(f"normalizing {norm.num_rows:,} numbers")
-        numbers = normalize(norm.column("raw"), region=self.policy.default_region)
+        # E.164 as its digits (an int64 key: E.164 is "+" || phone); types and countries as
+        # dictionaries: no strings are built for the millions of numbers.
+        numbers = normalize_keys(norm.column("raw"), region=self.policy.default_region)
         if by_row:
             norm = norm.drop_columns(["raw"])
         for field, column in zip(numbers.schema, numbers.columns, strict=True):
             norm = norm.append_column(field, column)
-        key = pc.cast(pc.utf8_slice_codeunits(norm.column("e164"), 1), pa.int64())
-        norm = norm.append_column("phone", key).drop_columns(["e164"])  # E.164 is "+" || phone
-        for name in ("number_type", "country"):  # a handful of values: keep them small
-            norm = norm.set_column(
-                norm.schema.get_field_index(name), name, pc.dictionary_encode(norm.column(name))
-            )
         pa.default_memory_pool().release_unused()
         self.con.register(self.norm, norm)
         if by_row:

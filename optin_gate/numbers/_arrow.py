@@ -16,7 +16,7 @@ import pyarrow as pa
 
 from optin_gate.errors import InputError
 
-__all__ = ["bool_array", "int_array", "int_values", "string_array", "validity"]
+__all__ = ["bool_array", "bool_values", "int_array", "int_values", "string_array", "validity"]
 
 TEXT_HINT = "pass phone numbers as text (str), with None for a missing value"
 
@@ -30,6 +30,15 @@ def validity(array: pa.Array) -> np.ndarray[Any, np.dtype[np.bool_]]:
     bits = bits[first : first + (skip + len(array) + 7) // 8]
     unpacked = np.unpackbits(bits, bitorder="little")
     return unpacked[skip : skip + len(array)].astype(np.bool_)
+
+
+def bool_values(array: pa.Array) -> np.ndarray[Any, np.dtype[np.bool_]]:
+    """The values of a bool array as numpy; null counts as False."""
+    first, skip = divmod(array.offset, 8)
+    size = (skip + len(array) + 7) // 8
+    bits = np.frombuffer(array.buffers()[1], dtype=np.uint8)[first : first + size]
+    values = np.unpackbits(bits, bitorder="little")[skip : skip + len(array)].astype(np.bool_)
+    return values & validity(array)
 
 
 def int_values(array: pa.Array) -> np.ndarray[Any, Any]:

@@ -15,15 +15,25 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import phonenumbers
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from optin_gate.numbers._arrow import bool_array, int_array, int_values, string_array, validity
+from optin_gate.errors import InputError
+from optin_gate.numbers._arrow import (
+    bool_array,
+    bool_values,
+    int_array,
+    int_values,
+    string_array,
+    validity,
+)
+from optin_gate.numbers._inputs import as_text_array
 from optin_gate.numbers.batch import REGION_NAMES, FastResult, fast_batch
-from optin_gate.numbers.reference import reference_one
-from optin_gate.numbers.spec import TYPE_CODES, RegionSpec
+from optin_gate.numbers.reference import NOT_VALID, Normalized, reference_one
+from optin_gate.numbers.spec import TYPE_CODES, RegionSpec, region_spec
 
-__all__ = ["NORMALIZED_SCHEMA", "normalized_table"]
+__all__ = ["NORMALIZED_SCHEMA", "normalize_keys", "normalized_keys", "normalized_table"]
 
 Bools = np.ndarray[Any, np.dtype[np.bool_]]
 
@@ -51,21 +61,21 @@ def normalized_table(array: pa.Array, spec: RegionSpec, region: str) -> tuple[pa
         spec: The fast-path spec of `region`.
         region: The default region (for the phonenumbers fallback).
     """
-    work, indices = _work_values(array)
-    present = validity(work)
-    fast = fast_batch(work, spec)
-    _fallback(work, np.flatnonzero(~fast.decided & present), region, fast)
+    work, indices, fast, decided = _answers(array, spec, region)
+    if fast.key is not None:  # the compiled kernel gives digits; spell them out once
+        from optin_gate.numbers._kernel import e164_strings  # numba, loaded when batching
+
+        offsets, text = e164_strings(fast.valid, fast.key)
+        mask = pa.py_buffer(np.packbits(fast.valid, bitorder="little"))
+        fast.e164 = [
+            pa.StringArray.from_buffers(len(work), pa.py_buffer(offsets), pa.py_buffer(text), mask)
+        ]
     e164: pa.ChunkedArray = pa.chunked_array(fast.e164, type=pa.string())
-    decided = fast.decided | ~present
     valid, type_code, region_code = fast.valid, fast.type_code, fast.region
     if indices is not None:  # back from distinct values to rows; entry n is a null row
-        n = len(work)
-        row = np.where(validity(indices), int_values(indices), n).astype(np.intp)
-        e164 = e164.take(int_array(row, row == n))
-        valid = np.append(valid, False)[row]
-        type_code = np.append(type_code, -1)[row]
-        region_code = np.append(region_code, -1)[row]
-        decided = np.append(decided, True)[row]
+        row = _rows(indices, len(work))
+        e164 = e164.take(int_array(row, row == len(work)))
+        valid, type_code, region_code = _take(row, valid, type_code, region_code)
     table = pa.Table.from_arrays(
         [
             e164,
@@ -76,6 +86,73 @@ def normalized_table(array: pa.Array, spec: RegionSpec, region: str) -> tuple[pa
         schema=NORMALIZED_SCHEMA,
     )
     return table, decided
+
+
+def normalized_keys(array: pa.Array, spec: RegionSpec, region: str) -> pa.Table:
+    """`normalized_table` in the batch engine's form: the same answers, no strings built.
+
+    Columns: `phone` (int64: the E.164 digits after the "+", null unless valid), `valid`,
+    `number_type` and `country` (dictionary-encoded text, null unless valid).
+    """
+    work, indices, fast, _ = _answers(array, spec, region)
+    if fast.key is not None:
+        key = fast.key
+    else:  # the numpy steps give strings
+        e164 = pa.chunked_array(fast.e164, type=pa.string())
+        digits = pc.cast(pc.utf8_slice_codeunits(e164, 1), pa.int64()).combine_chunks()
+        key = np.where(fast.valid, np.nan_to_num(int_values(digits)), 0).astype(np.int64)
+    valid, type_code, region_code = fast.valid, fast.type_code, fast.region
+    if indices is not None:
+        row = _rows(indices, len(work))
+        valid, type_code, region_code, key = _take(row, valid, type_code, region_code, key)
+    return pa.Table.from_arrays(
+        [
+            int_array(key, ~valid),
+            bool_array(valid),
+            pa.DictionaryArray.from_arrays(int_array(type_code, type_code < 0), _TYPE_ARRAY),
+            pa.DictionaryArray.from_arrays(int_array(region_code, region_code < 0), _REGION_ARRAY),
+        ],
+        names=["phone", "valid", "number_type", "country"],
+    )
+
+
+def normalize_keys(values: Any, region: str = "CZ") -> pa.Table:
+    """`optin_gate.numbers.normalize` for the batch engine: `normalized_keys`' columns.
+
+    Raises:
+        InputError: a value is neither text nor missing, or the region is unknown.
+    """
+    if not isinstance(region, str) or region not in phonenumbers.SUPPORTED_REGIONS:
+        raise InputError(
+            f"region {region!r} is not a region phonenumbers knows",
+            hint="pass an upper-case ISO 3166 code such as 'CZ' or 'SK'",
+        )
+    return normalized_keys(as_text_array(values), region_spec(region), region)
+
+
+def _answers(
+    array: pa.Array, spec: RegionSpec, region: str
+) -> tuple[pa.Array, pa.Array | None, FastResult, Bools]:
+    """Fast path, then phonenumbers for the rest: (values worked, indices, answers, decided)."""
+    work, indices = _work_values(array)
+    present = validity(work)
+    fast = fast_batch(work, spec)
+    _fallback(work, np.flatnonzero(~fast.decided & present), region, fast)
+    decided = fast.decided | ~present
+    if indices is not None:
+        decided = np.append(decided, True)[_rows(indices, len(work))]
+    return work, indices, fast, decided
+
+
+def _rows(indices: pa.Array, n: int) -> np.ndarray[Any, np.dtype[np.intp]]:
+    """Per row, its distinct value's index; n for a null row."""
+    return np.where(validity(indices), int_values(indices), n).astype(np.intp)
+
+
+def _take(row: np.ndarray[Any, Any], *columns: np.ndarray[Any, Any]) -> list[Any]:
+    """Each per-value column taken back to rows (a null row: not valid, codes -1, key 0)."""
+    fill = {np.dtype(np.bool_): False, np.dtype(np.int64): 0}
+    return [np.append(c, fill.get(c.dtype, -1)).astype(c.dtype)[row] for c in columns]
 
 
 def _work_values(array: pa.Array) -> tuple[pa.Array, pa.Array | None]:
@@ -91,12 +168,38 @@ def _work_values(array: pa.Array) -> tuple[pa.Array, pa.Array | None]:
     return encoded.dictionary, encoded.indices
 
 
+# Text that phonenumbers.parse rejects before it looks at any number plan, told by its shape,
+# so that a list's fillers ("n/a", "neuvedeno", "-") and Excel's scientific notation
+# ("4.20606E+11") do not cost a parse each. Both are ASCII (no Unicode digit, no full-width
+# plus):
+# * no digit and no "+": _extract_possible_number finds no start character, and text without
+#   digits is never viable (NOT_A_NUMBER), phone-context or not;
+# * digits, a fraction, then "E+" and digits: the number starts at the first digit and keeps
+#   the "+", which _VALID_PHONE_NUMBER allows only before the digits (NOT_A_NUMBER).
+_NO_START = r"^[^0-9+]*$"
+_SCIENTIFIC = r"^[0-9]+(\.[0-9]+)?[eE]\+[0-9]+$"
+
+
+def _never_a_number(values: pa.Array) -> Bools:
+    """Per value: phonenumbers would reject it as not a number (see above); False for null."""
+    shaped = pc.or_(
+        pc.match_substring_regex(values, _NO_START),
+        pc.match_substring_regex(values, _SCIENTIFIC),
+    )
+    return bool_values(pc.and_(pc.string_is_ascii(values), shaped))
+
+
 def _fallback(work: pa.Array, pending: np.ndarray[Any, Any], region: str, fast: FastResult) -> None:
     """Ask phonenumbers once per distinct pending value; write its answers into `fast`."""
     if len(pending) == 0:
         return
     encoded = pc.dictionary_encode(work.take(int_array(pending)))
-    answers = [reference_one(value, region) for value in encoded.dictionary.to_pylist()]
+    distinct = encoded.dictionary
+    asked = np.flatnonzero(~_never_a_number(distinct))
+    answers: list[Normalized] = [NOT_VALID] * len(distinct)
+    values = distinct.take(int_array(asked)).to_pylist()
+    for index, value in zip(asked.tolist(), values, strict=True):
+        answers[index] = reference_one(value, region)
     which = int_values(encoded.indices).astype(np.intp)
     valid = np.array([a.valid for a in answers], dtype=np.bool_)
     # A valid answer always carries a type and a region (phonenumbers derives validity from
@@ -106,9 +209,13 @@ def _fallback(work: pa.Array, pending: np.ndarray[Any, Any], region: str, fast: 
     fast.valid[pending] = valid[which]
     fast.type_code[pending] = kinds[which]
     fast.region[pending] = places[which]
+    hits, hit_answer = pending[valid[which]], which[valid[which]]
+    if fast.key is not None:  # the kernel's digits: add phonenumbers' as digits too
+        digits = np.array([int(a.e164[1:]) if a.e164 else 0 for a in answers], dtype=np.int64)
+        fast.key[hits] = digits[hit_answer]
+        return
     # Patch the valid answers into the chunks of E.164 strings that hold their rows.
     texts = string_array([a.e164 for a in answers])
-    hits, hit_answer = pending[valid[which]], which[valid[which]]
     bounds = np.cumsum([0] + [len(chunk) for chunk in fast.e164])
     for number in np.unique(np.searchsorted(bounds, hits, side="right") - 1).tolist():
         inside = (hits >= bounds[number]) & (hits < bounds[number + 1])
