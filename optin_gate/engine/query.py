@@ -27,12 +27,11 @@ from datetime import UTC, datetime
 import duckdb
 import pyarrow as pa
 
-from optin_gate.engine.facts import facts_at_sql
+from optin_gate.engine.decided import decision_columns_sql, stored_columns_sql
+from optin_gate.engine.facts import decisive_marks, facts_at_sql
 from optin_gate.errors import InputError, StoreError
 from optin_gate.numbers.table import normalize_keys
 from optin_gate.policy import Policy
-from optin_gate.rules import NO_RULE_SET, RULE_SETS, Reason, compile_rules
-from optin_gate.rules.expr import sql_literal
 from optin_gate.store.asof import facts_sql, prague_day_sql
 
 __all__ = [
@@ -47,42 +46,6 @@ __all__ = [
 
 # The columns the decision adds after the input's own, in this order (DESIGN.md).
 DECISION_COLUMNS: tuple[str, ...] = ("e164", "allowed", "reason", "evidence", "rule_set")
-
-
-def _enum(values: list[str]) -> str:
-    return "ENUM(" + ", ".join(sql_literal(v) for v in dict.fromkeys(values)) + ")"
-
-
-# The decided table keeps its millions of rows small: the number as its BIGINT key (E.164 is
-# "+" and the key's digits), the reason and the rule set as one-byte enums.
-_REASON_TYPE = _enum([r.value for r in Reason])
-_RULE_SET_TYPE = _enum(
-    [NO_RULE_SET]
-    + [rs.label() for rs in RULE_SETS]
-    + [label for rs in RULE_SETS for _, label in rs.labels]
-)
-# Most rows rest on the directory: their evidence is "directory:" and the snapshot date (the
-# rules write it so), kept as the date alone and written back the same way.
-_DIRECTORY = "starts_with(evidence, 'directory:')"
-_STORED = (
-    "phone, allowed, "
-    f"CAST(reason AS {_REASON_TYPE}) AS reason, "
-    f"CASE WHEN {_DIRECTORY} THEN directory_date END AS evidence_date, "
-    f"CASE WHEN NOT {_DIRECTORY} THEN evidence END AS evidence, "
-    f"CAST(rule_set AS {_RULE_SET_TYPE}) AS rule_set"
-)
-
-
-def decision_columns_sql(alias: str = "d") -> str:
-    """SQL for `DECISION_COLUMNS` (text and boolean, as documented) from a `decided` table."""
-    d = alias
-    return (
-        f"'+' || CAST({d}.phone AS VARCHAR) AS e164, "
-        f"coalesce({d}.allowed, FALSE) AS allowed, "
-        f"CAST({d}.reason AS VARCHAR) AS reason, "
-        f"coalesce({d}.evidence, 'directory:' || CAST({d}.evidence_date AS VARCHAR)) AS evidence, "
-        f"CAST({d}.rule_set AS VARCHAR) AS rule_set"
-    )
 
 
 _names = itertools.count()
@@ -307,7 +270,11 @@ class _Plan:
         k = {c: c if c in self.key_sql else sql for c, sql in self.consts.items()}
         if not self.per_row:  # one time and controller: narrow the evidence first
             return facts_at_sql(
-                f"({keyed})", t=k["t"], controller=k["controller"], policy=self.policy
+                f"({keyed})",
+                t=k["t"],
+                controller=k["controller"],
+                policy=self.policy,
+                marks=decisive_marks(self.policy),  # the rest decide as no entry at all
             )
         extra = "".join(f", {k[c]} AS {c}" for c in ("t", "controller") if c not in self.key_sql)
         keyed = f"SELECT *{extra} FROM ({keyed}) k"
@@ -337,15 +304,14 @@ class _Plan:
             f"({b['call_type']} IS DISTINCT FROM 'live') AS automated, "
             f"{prague_day_sql(b['t'])} AS t_day, {_FACTS.replace('f.', 'b.')} FROM ({base}) b)"
         )
-        decision = compile_rules(self.policy).decision_sql(facts_rel)
-        out_cols = ", ".join((*self.key_sql, "CAST(n AS INTEGER) AS n", _STORED))
+        decision = stored_columns_sql(facts_rel, tuple(self.key_sql), self.policy)
         # No order is needed here (every key is joined back): let DuckDB use less memory.
         ((keep,),) = self.con.execute(
             "SELECT current_setting('preserve_insertion_order')"
         ).fetchall()
         self.con.execute("SET preserve_insertion_order = false")
         try:
-            decided = self.temp(f"og_dec_{self.n}", f"SELECT {out_cols} FROM ({decision})")
+            decided = self.temp(f"og_dec_{self.n}", decision)
         finally:
             self.con.execute(f"SET preserve_insertion_order = {bool(keep)}")
         count = expected if isinstance(expected, int) else f"(SELECT count(*) FROM {expected})"

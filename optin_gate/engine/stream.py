@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from optin_gate._time import TimeLike, to_utc
+from optin_gate.engine.decided import allowed_sql, reason_of
 from optin_gate.engine.filter import tune
 from optin_gate.engine.inputs import check_output_names, find_phone_column
 from optin_gate.engine.query import decision_columns_sql, prepare_decisions, run_in_memory
@@ -257,11 +258,12 @@ def _filter_once(
                         row_id=_ROW,
                     ),
                 )
-            counts = dict(
-                con.execute(
-                    f"SELECT reason, sum(n)::BIGINT FROM {decided.decided} GROUP BY reason"
-                ).fetchall()
-            )
+            counts: dict[str, int] = {}
+            for rule, n in con.execute(
+                f"SELECT rule, sum(n)::BIGINT FROM {decided.decided} GROUP BY rule"
+            ).fetchall():
+                reason = reason_of(rule).value
+                counts[reason] = counts.get(reason, 0) + n
             written = _write_outputs(
                 con,
                 src,
@@ -322,7 +324,7 @@ def _permitted_sql(con: duckdb.DuckDBPyConnection, rows: str, decided: str) -> s
     """The permitted rows in list order: a hash join on the few allowed decisions, sorted."""
     return (
         f"SELECT r.* EXCLUDE ({_ROW}), {decision_columns_sql('d')} FROM {rows} r "
-        f"JOIN (SELECT * FROM {decided} WHERE allowed) d ON d.row = r.{_ROW} "
+        f"JOIN (SELECT * FROM {decided} d WHERE {allowed_sql('d')}) d ON d.row = r.{_ROW} "
         f"ORDER BY r.{_ROW}"
     )
 
