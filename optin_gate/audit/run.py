@@ -1,15 +1,17 @@
 """The audit pipeline: every call of a log judged as of its own time, in set-based DuckDB passes.
 
 `Audit` works on the log's relation on the store's connection: it parses the call times in
-SQL (`optin_gate.io.dates`), sets unusable rows aside with their file lines, and hands the rest
-to the engine's decision query (`prepare_decisions`) with a time, controller and call type per
-call: the same facts query and rule set as `filter`. The figures are GROUP BYs over the table
-of decided calls (`summary`). `run_audit` keeps the calls in memory as Arrow; `stream`
-writes them to files without passing rows through Python.
+SQL (`optin_gate.io.dates`), reads each row once into compact requests (`requests`: numbers
+normalized, texts coded), sets unusable rows aside with their file lines, and decides every
+call as of its own time (`query.decide_calls`: the store's as-of facts and the same rule set
+as `filter`). The figures are GROUP BYs over the decided calls (`summary`). `run_audit` keeps
+the calls in memory as Arrow; `stream` writes them to files without passing rows through
+Python.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import itertools
 from collections.abc import Callable
@@ -21,10 +23,12 @@ import pyarrow as pa
 from optin_gate._time import now_utc
 from optin_gate.audit.exposure import check_turnover, exposure
 from optin_gate.audit.method import evidence_loads, json_value, method_section
+from optin_gate.audit.query import decide_calls, e164_sql, evidence_sql
 from optin_gate.audit.report import JSON_VIOLATIONS, AuditReport
+from optin_gate.audit.requests import CODED, read_requests
 from optin_gate.audit.source import LINES_TABLE, RID, CallLog, LineSql, open_calls
 from optin_gate.audit.summary import summarize
-from optin_gate.engine.query import DECISION_COLUMNS, Column, prepare_decisions, quote
+from optin_gate.engine.query import DECISION_COLUMNS, quote
 from optin_gate.errors import InputError
 from optin_gate.io import Parse, parse_query, text_sql
 
@@ -40,21 +44,27 @@ _names = itertools.count()
 # Columns the audit adds after the log's own; a log that already has one is refused.
 ADDED_COLUMNS = (*DECISION_COLUMNS, "line")
 CALL_TYPES = ("live", "automated")
+_BATCH = 1_000_000  # rows of the log normalized at a time
 Step = Callable[[str], None]
 
 
 class _Cols:
     """SQL over the log's relation: each call-log column as trimmed text (NULL when empty)."""
 
-    def __init__(self, log: CallLog, types: dict[str, str]) -> None:
-        self.log, self.types = log, types
+    def __init__(self, log: CallLog, types: dict[str, str], alias: str = "") -> None:
+        self.log, self.types, self.alias = log, types, alias
+
+    def on(self, alias: str) -> _Cols:
+        """The same columns, qualified by a table alias."""
+        return _Cols(self.log, self.types, alias)
 
     def __contains__(self, name: str) -> bool:
         return name in self.log.columns
 
     def text(self, name: str) -> str:
         col = self.log.columns[name]
-        return text_sql(quote(col), self.types[col])
+        ref = f"{self.alias}.{quote(col)}" if self.alias else quote(col)
+        return text_sql(ref, self.types[col])
 
     def optional(self, name: str) -> str:
         value = self.text(name) if name in self else "CAST(NULL AS VARCHAR)"
@@ -112,85 +122,109 @@ class Audit:
         gate: Supplies the policy and the controller for calls whose log names none.
         log: The call log.
         relation: SQL for the log's rows with their 0-based position as `RID`.
+        source: A table or view of the log's rows in the log's order, which a POSITIONAL
+            JOIN lines up with the decided table.
         rows: How many rows the log has (set by `prepare`).
-        table: The decided calls (`summary.AUDIT_COLUMNS`), set by `decide`.
+        table: The decided rows (`query.DECIDED_COLUMNS`), set by `decide`.
     """
 
     con: duckdb.DuckDBPyConnection
     gate: Gate
     log: CallLog
     relation: str
+    source: str
     rows: int = 0
     table: str = ""
-    _input: str = ""
+    _n: int = dataclasses.field(default_factory=lambda: next(_names))
+    _registered: list[str] = dataclasses.field(default_factory=list)
     _line: LineSql = dataclasses.field(default_factory=lambda: LineSql(1))
     _cols: _Cols = dataclasses.field(init=False)
 
-    def prepare(self) -> pa.Table:
-        """Parse every row once into a temp table; returns the unusable rows (line, problem)."""
+    def _register(self, name: str, table: pa.Table) -> str:
+        self.con.register(name, table)
+        self._registered.append(name)
+        return name
+
+    def _read_sql(self) -> str:
+        """SQL: per row, in order, its position, problem, time and the texts it is judged by."""
         con, log = self.con, self.log
-        n = next(_names)
-        self._input = f"og_audit_in_{n}"
         types = {
             str(r[0]): str(r[1])
             for r in con.execute(f"DESCRIBE SELECT * FROM {self.relation}").fetchall()
         }
-        c = _Cols(log, types)
+        c = self._cols = _Cols(log, types)
         time_col = log.columns["called_at"]
         parsed = parse_query(
             self.relation, [Parse(time_col, types[time_col], "datetime", "__og_t")]
         )
-        self._cols = c
-        default = "'" + self.gate.controller.replace("'", "''") + "'"
-        ctrl = f"coalesce({c.text('controller')}, {default})" if "controller" in c else default
-        # Only what the decisions and the figures need: the rest stays in the log's relation.
-        con.execute(
-            f"CREATE TEMP TABLE {self._input} AS SELECT {RID} AS rid, "
-            f"{_problem_sql(c, '__og_t')} AS problem, __og_t AS t, {ctrl} AS controller, "
-            f"{c.call_type()} AS call_type, {c.optional('campaign')}, {c.optional('agent')}, "
-            f"{c.text('phone')} AS phone FROM ({parsed})"
+        return (
+            f"SELECT {RID} AS rid, {_problem_sql(c, '__og_t')} AS problem, __og_t AS t, "
+            f"{c.call_type()} IS DISTINCT FROM 'live' AS automated, "
+            f"{self._controller(c)} AS controller, {c.optional('campaign')}, "
+            f"{c.optional('agent')}, {c.text('phone')} AS phone FROM ({parsed})"
         )
-        counted = con.execute(f"SELECT count(*) FROM {self._input}").fetchall()
-        self.rows = int(counted[0][0])
-        self._line = line = log.lines(con, self.rows)
+
+    def prepare(self, step: Step | None = None) -> pa.Table:
+        """Read every row once into `Requests`; returns the unusable rows (line, problem).
+
+        The log's own text stays where it is: the decisions line up with it by position.
+        """
+        con, say = self.con, step or (lambda label: None)
+        sql = self._read_sql()
+        say("normalizing the phone numbers")
+        reader = con.sql(sql).to_arrow_reader(batch_size=_BATCH)
+        requests = read_requests(reader, region=self.gate.policy.default_region)
+        self.rows = requests.table.num_rows
+        self._register(f"og_audit_req_{self._n}", requests.table)
+        for name, table in requests.dictionaries.items():
+            self._register(f"og_audit_{name}_{self._n}", table)
+        self._line = line = self.log.lines(con, self.rows)
+        problems = self._register(f"og_audit_problems_{self._n}", requests.problems)
         unusable = con.sql(
             f"SELECT {line.select('i.rid')} AS line, split_part(i.problem, ': ', 1) AS column, "
             f"substr(i.problem, strpos(i.problem, ': ') + 2) AS problem "
-            f"FROM {self._input} i {line.join('i.rid')} WHERE i.problem IS NOT NULL "
-            f"ORDER BY i.rid"
+            f"FROM {problems} i {line.join('i.rid')} ORDER BY i.rid"
         ).to_arrow_table()
-        user = [log.columns.get(col, col) for col in unusable.column("column").to_pylist()]
+        user = [self.log.columns.get(col, col) for col in unusable.column("column").to_pylist()]
         return unusable.set_column(1, "column", pa.array(user, pa.string()))
 
+    def _controller(self, c: _Cols) -> str:
+        default = "'" + self.gate.controller.replace("'", "''") + "'"
+        return f"coalesce({c.text('controller')}, {default})" if "controller" in c else default
+
     def decide(self, step: Step | None = None) -> None:
-        """Decide every usable call with the engine's decision query; fill `table`."""
-        con = self.con
-        usable = f"(SELECT * FROM {self._input} WHERE problem IS NULL)"
-        decided = prepare_decisions(
-            con,
-            usable,
-            phone="phone",
-            at=Column("t"),
-            # Constants where the log has no such column: fewer keys for the decision query.
-            controller=Column("controller") if "controller" in self._cols else self.gate.controller,
-            call_type=Column("call_type") if "call_type" in self._cols else "live",
+        """Decide every call (`query.decide_calls`); fill `table`."""
+        self.table = decide_calls(
+            self.con,
+            f"og_audit_req_{self._n}",
+            f"og_audit_controller_{self._n}",
+            rows=self.rows,
             policy=self.gate.policy,
-            on_step=step,
+            step=step,
         )
-        self.table = f"og_audit_{next(_names)}"
-        con.execute(
-            f"CREATE TEMP TABLE {self.table} AS SELECT i.rid, i.t, i.controller, i.campaign, "
-            f"i.agent, i.e164, i.allowed, i.reason, i.evidence, i.rule_set "
-            f"FROM ({decided.rows_sql}) i"
+        self.con.unregister(f"og_audit_req_{self._n}")
+
+    @property
+    def judged(self) -> str:
+        """SQL: the calls that could be judged, with their decisions (`summary.AUDIT_COLUMNS`)."""
+        joins = " ".join(
+            f"LEFT JOIN og_audit_{name}_{self._n} {name[:2]} ON {name[:2]}.code = d.{name}"
+            for name in CODED
         )
-        decided.drop(con)
-        con.execute(f"DROP TABLE {self._input}")
+        texts = ", ".join(f"{name[:2]}.text AS {name}" for name in CODED)
+        return (
+            f"(SELECT d.rid, d.t, {texts}, d.phone, d.allowed, d.reason, "
+            f"{evidence_sql('d')} AS evidence, d.rule_set "
+            f"FROM {self.table} d {joins} WHERE d.reason IS NOT NULL)"
+        )
 
     def summary(self, unusable: pa.Table, turnover: float | None, ran_at: Any) -> dict[str, Any]:
         """The report's figures, exposure and method section."""
         con = self.con
-        summary = summarize(con, self.table)
-        rule_sets = con.execute(f"SELECT DISTINCT rule_set FROM {self.table}").fetchall()
+        summary = summarize(con, self.judged)
+        rule_sets = con.execute(
+            f"SELECT DISTINCT CAST(rule_set AS VARCHAR) FROM {self.judged} ORDER BY 1"
+        ).fetchall()
         summary["unusable_rows"] = unusable.num_rows
         summary["rows_read"] = self.rows
         summary["exposure"] = exposure(summary["violations"], turnover)
@@ -205,14 +239,26 @@ class Audit:
         )
         return summary
 
+    def added_sql(self, alias: str = "a") -> str:
+        """SQL: `ADDED_COLUMNS` of a row of the decided table `alias`, as documented."""
+        a = alias
+        return (
+            f"{e164_sql(f'{a}.phone')} AS e164, {a}.allowed, "
+            f"CAST({a}.reason AS VARCHAR) AS reason, {evidence_sql(a)} AS evidence, "
+            f"CAST({a}.rule_set AS VARCHAR) AS rule_set, "
+            f"{self._line.select(f'{a}.rid')} AS line"
+        )
+
+    def line_join(self, rid: str) -> str:
+        """The join clause `added_sql` needs for the line (empty when it is arithmetic)."""
+        return self._line.join(rid)
+
     def decisions_sql(self, *, violations_only: bool) -> str:
         """SQL: `rid` and `ADDED_COLUMNS` of the decided calls (or only the violations)."""
-        line = self._line
-        where = " WHERE NOT a.allowed" if violations_only else ""
-        cols = ", ".join(f"a.{c}" for c in DECISION_COLUMNS)
+        where = "NOT a.allowed" if violations_only else "a.reason IS NOT NULL"
         return (
-            f"SELECT a.rid, {cols}, {line.select('a.rid')} AS line "
-            f"FROM {self.table} a {line.join('a.rid')}{where}"
+            f"SELECT a.rid, {self.added_sql('a')} FROM {self.table} a "
+            f"{self._line.join('a.rid')} WHERE {where}"
         )
 
     def decisions(self, *, violations_only: bool) -> pa.Table:
@@ -224,7 +270,7 @@ class Audit:
         self, step: Step | None, turnover: float | None, ran_at: Any
     ) -> tuple[pa.Table, dict[str, Any], list[dict[str, Any]]]:
         """Decide every call and count: (unusable rows, summary, listed violations)."""
-        unusable = self.prepare()
+        unusable = self.prepare(step)
         self.decide(step)
         if step is not None:
             step("counting")
@@ -236,26 +282,30 @@ class Audit:
         Their call id, number as written and call type come from the log's relation: the
         decided calls keep only what the figures need.
         """
-        line, c = self._line, self._cols
+        line, c = self._line, self._cols.on("l")
         first = (
-            f"SELECT rid, t, e164, controller, campaign, agent, reason, evidence, rule_set "
-            f"FROM {self.table} WHERE NOT allowed ORDER BY t, rid LIMIT {JSON_VIOLATIONS}"
+            f"SELECT * FROM {self.table} WHERE NOT allowed ORDER BY t, rid LIMIT {JSON_VIOLATIONS}"
         )
         call_id = c.text("call_id") if "call_id" in c else "CAST(NULL AS VARCHAR)"
         return _rows(
             self.con,
             f"SELECT {line.select('v.rid')} AS line, {call_id} AS call_id, v.t AS called_at, "
-            f"{c.text('phone')} AS phone, v.e164, v.controller, v.campaign, v.agent, "
-            f"{c.call_type()} AS call_type, v.reason, v.evidence, v.rule_set "
+            f"{c.text('phone')} AS phone, {e164_sql('v.phone')} AS e164, "
+            f"{self._controller(c)} AS controller, {c.optional('campaign')}, "
+            f"{c.optional('agent')}, {c.call_type()} AS call_type, "
+            f"CAST(v.reason AS VARCHAR) AS reason, {evidence_sql('v')} AS evidence, "
+            f"CAST(v.rule_set AS VARCHAR) AS rule_set "
             f"FROM ({first}) v JOIN {self.relation} l ON l.{RID} = v.rid "
             f"{line.join('v.rid')} ORDER BY v.t, v.rid",
         )
 
     def drop(self) -> None:
         """Drop the temp tables (the connection outlives the audit)."""
-        for name in (self.table, self._input):
-            if name:
-                self.con.execute(f"DROP TABLE IF EXISTS {name}")
+        if self.table:
+            self.con.execute(f"DROP TABLE IF EXISTS {self.table}")
+        for name in self._registered:
+            with contextlib.suppress(Exception):
+                self.con.unregister(name)
         if self._line.offset is None:
             self.con.unregister(LINES_TABLE)
 
@@ -315,7 +365,7 @@ def judge(
     with gate.store.connect(read_only=True) as con:
         tune(con)
         con.register(arrow, table.append_column(RID, rids))
-        audit = Audit(con, gate, log, arrow)
+        audit = Audit(con, gate, log, arrow, arrow)
         try:
             unusable, summary, listed = audit.judge(step, turnover, ran_at)
             decisions = None

@@ -23,7 +23,7 @@ from optin_gate._time import now_utc
 from optin_gate.audit._files import check_target
 from optin_gate.audit.exposure import check_turnover
 from optin_gate.audit.report import JSON_VIOLATIONS, AuditReport
-from optin_gate.audit.run import ADDED_COLUMNS, Audit, check_names
+from optin_gate.audit.run import Audit, check_names
 from optin_gate.audit.source import RID, open_calls
 from optin_gate.io import output_format, sql_literal
 
@@ -129,7 +129,7 @@ def audit_file(
             rows = log.source.relation(con, alias=f"{table}_src")
             con.execute(f"CREATE TEMP TABLE {table} AS SELECT * FROM {rows}")
             relation = f"(SELECT rowid AS {RID}, * FROM {table})"
-            audit = Audit(con, gate, log, relation)
+            audit = Audit(con, gate, log, relation, table)
             try:
                 unusable, summary, listed = audit.judge(step, turnover, ran_at)
                 if violations is not None:
@@ -165,11 +165,11 @@ def _copy_violations(
     """COPY the violating calls (the log's columns, then the audit's) beside `target`."""
     # Not pre-created: DuckDB creates it, so it gets the usual permissions (umask).
     tmp = str(target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"))
-    decided = audit.decisions_sql(violations_only=True)
-    added = ", ".join(f"a.{c}" for c in ADDED_COLUMNS)
+    # The decisions line up with the log row for row: no join key, no sort.
     query = (
-        f"SELECT r.* EXCLUDE ({RID}), {added} FROM {relation} r "
-        f"JOIN ({decided}) a ON a.rid = r.{RID} ORDER BY r.{RID}"
+        f"SELECT r.* EXCLUDE ({RID}), {audit.added_sql('a')} "
+        f"FROM {relation} r POSITIONAL JOIN {audit.table} a "
+        f"{audit.line_join('a.rid')} WHERE NOT a.allowed"
     )
     try:
         con.execute(f"COPY ({query}) TO {sql_literal(tmp)} ({_copy_options(fmt)})")

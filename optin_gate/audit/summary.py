@@ -15,31 +15,28 @@ from typing import Any
 import duckdb
 
 from optin_gate.rules import Reason
+from optin_gate.store.asof import hour_sql
 
 __all__ = ["AUDIT_COLUMNS", "REPEAT_LISTED", "summarize"]
 
 # What the table of decided calls holds (SQL types); `summarize` needs exactly these.
 AUDIT_COLUMNS: dict[str, str] = {
     "rid": "BIGINT",  # 0-based position of the call among the rows read
-    "line": "BIGINT",  # 1-based line in the call log file (NULL for frames)
     "t": "TIMESTAMPTZ",  # when the call was made
     "controller": "VARCHAR",  # the calling company this call was judged for
-    "call_type": "VARCHAR",  # live | automated
     "campaign": "VARCHAR",
     "agent": "VARCHAR",
-    "call_id": "VARCHAR",
-    "phone": "VARCHAR",  # the number as written in the log
-    "e164": "VARCHAR",
+    "phone": "BIGINT",  # the number's key (E.164 without "+"); NULL unless valid
     "allowed": "BOOLEAN",
-    "reason": "VARCHAR",
+    "reason": "VARCHAR",  # or an ENUM of the reasons
     "evidence": "VARCHAR",
-    "rule_set": "VARCHAR",
 }
 
 # How many of the numbers called again after an objection the summary names (worst first).
 REPEAT_LISTED = 50
 
 _GROUPS = ("campaign", "agent", "controller")
+_HOUR_US = 3_600_000_000
 _names = itertools.count()
 
 
@@ -75,9 +72,9 @@ def _fold(con: duckdb.DuckDBPyConnection, table: str) -> tuple[str, str]:
         f"FROM {table} GROUP BY ALL"
     )
     con.execute(
-        f"CREATE TEMP TABLE {hours} AS SELECT date_trunc('hour', t) AS hour, "
-        f"count(*) AS calls, count(*) FILTER (WHERE NOT allowed) AS violations "
-        f"FROM {table} GROUP BY ALL"
+        f"CREATE TEMP TABLE {hours} AS SELECT make_timestamptz(h * {_HOUR_US}) AS hour, "
+        f"calls, violations FROM (SELECT {hour_sql('t')} AS h, count(*) AS calls, "
+        f"count(*) FILTER (WHERE NOT allowed) AS violations FROM {table} GROUP BY ALL)"
     )
     return combos, hours
 
@@ -144,7 +141,7 @@ def summarize(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, Any]:
     by_reason.sort(key=lambda r: (-int(r["calls"]), str(r["reason"])))
     first = total[0] if total else {"calls": 0, "violations": 0}
     calls, violations = int(first["calls"]), int(first["violations"])
-    distinct = con.execute(f"SELECT count(DISTINCT e164) FROM {table}").fetchall()[0]
+    distinct = con.execute(f"SELECT count(DISTINCT phone) FROM {table}").fetchall()[0]
     return {
         "calls": calls,
         "permitted": calls - violations,
@@ -170,12 +167,12 @@ def summarize(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, Any]:
 def _repeat_objection(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, Any]:
     """Calls to numbers that had objected: the worst kind, as each one ignored a "no"."""
     per_number = f"""
-        SELECT e164, count(*) AS calls, min(t) AS first_call, max(t) AS last_call,
+        SELECT phone, count(*) AS calls, min(t) AS first_call, max(t) AS last_call,
                arg_max(evidence, t) AS objection,
                list(DISTINCT campaign ORDER BY campaign) FILTER (WHERE campaign IS NOT NULL)
                    AS campaigns
         FROM {table} WHERE reason = '{Reason.OBJECTION.value}'
-        GROUP BY e164
+        GROUP BY phone
     """
     head = con.execute(
         f"SELECT coalesce(sum(calls), 0), count(*), count(*) FILTER (WHERE calls > 1) "
@@ -183,7 +180,8 @@ def _repeat_objection(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, A
     ).fetchall()[0]
     calls, numbers, repeated = (int(v) for v in head)
     worst = con.execute(
-        f"SELECT * FROM ({per_number}) ORDER BY calls DESC, last_call DESC, e164 "
+        f"SELECT '+' || CAST(phone AS VARCHAR) AS e164, * EXCLUDE (phone) FROM ({per_number}) "
+        f"ORDER BY calls DESC, last_call DESC, e164 "
         f"LIMIT {REPEAT_LISTED}"
     ).fetchall()
     return {

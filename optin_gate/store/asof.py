@@ -18,13 +18,34 @@ Semantics, for a request (phone, controller C, instant T; day D = T's calendar d
   or D <= end_date + `customer_grace_days`): the one started last (ties: greatest id).
 * directory_date: the newest snapshot date <= D, whether or not the phone is in it.
 * directory_marketing: the phone's mark in that snapshot, NULL when absent from it.
+
+How it is computed, so that a long call log costs a few hash joins per call and no
+aggregation per call: the answers for one (phone, controller) change only at a few instants
+(a grant, a withdrawal or expiry, an objection, a contract's first day or the day after its
+last). `timeline_sql` cuts each (phone, controller) history at those instants into segments
+[valid_from, valid_to) and settles the three ids once per segment, with the rules above
+applied at the segment's start (nothing changes inside a segment). A request then finds its
+segment with one equality-plus-range join. The day D and the snapshot in force depend only on
+the hour of T (Prague's offset is a whole number of hours), so `hours_sql` settles them once
+per distinct hour. The directory mark is the directory interval holding that snapshot date.
 """
 
 from __future__ import annotations
 
+from optin_gate.io import prague_sql
 from optin_gate.policy import Policy
 
-__all__ = ["FACTS_COLUMNS", "REQUEST_COLUMNS", "facts_sql", "prague_day_sql"]
+__all__ = [
+    "FACTS_COLUMNS",
+    "REQUEST_COLUMNS",
+    "TIMELINE_COLUMNS",
+    "facts_sql",
+    "hour_sql",
+    "hours_sql",
+    "prague_day_sql",
+    "timeline_sql",
+    "with_facts_sql",
+]
 
 # The relation handed to `facts_sql` must have these columns (extra columns are ignored).
 REQUEST_COLUMNS = {"rid": "BIGINT", "phone": "BIGINT", "t": "TIMESTAMPTZ", "controller": "VARCHAR"}
@@ -40,10 +61,204 @@ FACTS_COLUMNS = (
     "directory_marketing",
 )
 
+# What `timeline_sql` returns: at most one row per (phone, controller) holds at any instant.
+TIMELINE_COLUMNS = (
+    "phone",
+    "controller",
+    "valid_from",
+    "valid_to",
+    "objection_id",
+    "consent_id",
+    "contract_id",
+)
+
+_HOUR_US = 3_600_000_000
+_FOREVER = "CAST('infinity' AS TIMESTAMPTZ)"
+
 
 def prague_day_sql(instant: str) -> str:
     """SQL for the Prague calendar day of a TIMESTAMPTZ expression."""
     return f"CAST(timezone('Europe/Prague', {instant}) AS DATE)"
+
+
+def hour_sql(instant: str) -> str:
+    """SQL: the whole hours since 1970-01-01 00:00 UTC of a TIMESTAMPTZ, rounded down.
+
+    The key `hours_sql` settles the day and snapshot for. `instant` is repeated: pass a
+    column, not a computation.
+    """
+    us = f"epoch_us({instant})"
+    return f"({us} // {_HOUR_US} - CASE WHEN {us} % {_HOUR_US} < 0 THEN 1 ELSE 0 END)"
+
+
+def hours_sql(instants: str) -> str:
+    """A query giving, per distinct hour of `instants.t`, its Prague day and snapshot.
+
+    The snapshot is the directory snapshot in force on that day. Every instant of one UTC hour
+    lies on one Prague day (the offset is whole hours), so the day of the hour's first instant
+    is the day of all of them.
+
+    Returns:
+        SQL with columns `hour` (`hour_sql`), `t_day` and `directory_date` (NULL before the
+        first snapshot).
+    """
+    return f"""
+SELECT h.hour, h.t_day, s.snapshot_date AS directory_date
+FROM (
+    SELECT hour, {prague_day_sql("first_t")} AS t_day
+    FROM (SELECT {hour_sql("t")} AS hour, min(t) AS first_t FROM {instants}
+          WHERE t IS NOT NULL GROUP BY 1)
+) h
+ASOF LEFT JOIN directory_snapshots s ON h.t_day >= s.snapshot_date
+"""
+
+
+def _midnight(day_column: str) -> str:
+    """SQL: the instant a Prague day starts (DST never changes at midnight in Prague)."""
+    return prague_sql(day_column)
+
+
+def timeline_sql(controllers: str, policy: Policy) -> str:
+    """A query giving each (phone, controller)'s evidence as segments of constant facts.
+
+    Args:
+        controllers: A relation with a `controller` column: the controllers to build the
+            timelines for (objections for all controllers are repeated for each).
+        policy: Supplies `consent_max_age_days` and `customer_grace_days`.
+
+    Returns:
+        SQL with `TIMELINE_COLUMNS`: for a request (phone, C, T) the row with phone, C and
+        valid_from <= T < valid_to, if any, holds its objection_id, consent_id and
+        contract_id as the module docstring defines them; no row means all three are NULL.
+    """
+    age = ""
+    if policy.consent_max_age_days is not None:
+        age = f", granted_at + INTERVAL {int(policy.consent_max_age_days)} DAY"
+    after_last = int(policy.customer_grace_days) + 1
+    return f"""
+WITH ctl AS (
+    SELECT DISTINCT controller FROM {controllers} WHERE controller IS NOT NULL
+),
+civ AS (  -- each consent holds on [valid_from, valid_to)
+    SELECT * FROM (
+        SELECT phone, controller, consent_id, granted_at AS valid_from,
+               coalesce(least(withdrawn_at, expires_at{age}), {_FOREVER}) AS valid_to
+        FROM consents_current
+        WHERE channel IN ('phone', 'any') AND controller IN (SELECT controller FROM ctl)
+    ) WHERE valid_to > valid_from
+),
+kiv AS (  -- each contract holds from its first day's midnight to the midnight after its last
+    SELECT phone, controller, contract_id, start_date, {_midnight("first_day")} AS valid_from,
+           CASE WHEN stop_day IS NULL THEN {_FOREVER} ELSE {_midnight("stop_day")} END
+               AS valid_to
+    FROM (
+        SELECT phone, controller, contract_id, start_date,
+               CAST(start_date AS TIMESTAMP) AS first_day,
+               CAST(end_date + {after_last} AS TIMESTAMP) AS stop_day
+        FROM contracts_current
+        WHERE controller IN (SELECT controller FROM ctl) AND (end_date IS NULL
+              OR end_date + {after_last} > start_date)
+    )
+),
+oev AS (  -- objections, those for all controllers once per controller
+    SELECT o.phone, c.controller, o.objection_id, o.objected_at
+    FROM objections o JOIN ctl c ON o.controller = c.controller
+    UNION ALL
+    SELECT o.phone, c.controller, o.objection_id, o.objected_at
+    FROM objections o CROSS JOIN ctl c WHERE o.controller IS NULL
+),
+recs AS (  -- every record as an interval of its (phone, controller); an objection never ends
+    SELECT phone, controller, valid_from, valid_to, consent_id, valid_from AS granted_at,
+           NULL::VARCHAR AS contract_id, NULL::DATE AS start_date,
+           NULL::VARCHAR AS objection_id, NULL::TIMESTAMPTZ AS objected_at
+    FROM civ
+    UNION ALL
+    SELECT phone, controller, valid_from, valid_to, NULL, NULL, contract_id, start_date,
+           NULL, NULL
+    FROM kiv
+    UNION ALL
+    SELECT phone, controller, objected_at, {_FOREVER}, NULL, NULL, NULL, NULL,
+           objection_id, objected_at
+    FROM oev
+),
+keyed AS (  -- most keys have one record: it is their whole timeline
+    SELECT phone, controller, count(*) AS n, any_value(valid_from) AS valid_from,
+           any_value(valid_to) AS valid_to, any_value(objection_id) AS objection_id,
+           any_value(consent_id) AS consent_id, any_value(contract_id) AS contract_id
+    FROM recs GROUP BY phone, controller
+),
+multi AS (
+    SELECT r.* FROM recs r
+    SEMI JOIN (SELECT phone, controller FROM keyed WHERE n > 1) k
+      ON k.phone = r.phone AND k.controller = r.controller
+),
+cuts AS (
+    SELECT phone, controller, valid_from AS cut FROM multi
+    UNION ALL
+    SELECT phone, controller, valid_to FROM multi WHERE valid_to < {_FOREVER}
+),
+seg AS (  -- duplicate cuts give empty segments, dropped
+    SELECT * FROM (
+        SELECT phone, controller, cut AS valid_from,
+               coalesce(lead(cut) OVER (PARTITION BY phone, controller ORDER BY cut),
+                        {_FOREVER}) AS valid_to
+        FROM cuts
+    ) WHERE valid_to > valid_from
+),
+settled AS (  -- the records holding at each segment's start hold throughout it
+    SELECT s.phone, s.controller, s.valid_from, s.valid_to,
+           arg_max(r.consent_id, (r.granted_at, r.consent_id))
+               FILTER (WHERE r.consent_id IS NOT NULL) AS consent_id,
+           max(r.granted_at) AS granted_at,
+           arg_max(r.contract_id, (r.start_date, r.contract_id))
+               FILTER (WHERE r.contract_id IS NOT NULL) AS contract_id,
+           arg_max(r.objection_id, (r.objected_at, r.objection_id))
+               FILTER (WHERE r.objection_id IS NOT NULL) AS objection_id,
+           max(r.objected_at) AS objected_at
+    FROM seg s JOIN multi r
+      ON r.phone = s.phone AND r.controller = s.controller
+     AND r.valid_from <= s.valid_from AND s.valid_from < r.valid_to
+    GROUP BY s.phone, s.controller, s.valid_from, s.valid_to
+)
+SELECT phone, controller, valid_from, valid_to, objection_id, consent_id, contract_id
+FROM keyed WHERE n = 1
+UNION ALL
+SELECT phone, controller, valid_from, valid_to,
+       CASE WHEN objection_id IS NOT NULL AND (granted_at IS NULL OR granted_at <= objected_at)
+            THEN objection_id END,
+       consent_id, contract_id
+FROM settled
+"""
+
+
+def with_facts_sql(relation: str, *, hours: str, timeline: str) -> str:
+    """A query adding the as-of facts to every row of `relation`.
+
+    Args:
+        relation: A table, view or parenthesised subquery with `phone` (BIGINT key, NULL for
+            an invalid number), `t` (TIMESTAMPTZ) and `controller` columns, and none named
+            like the facts.
+        hours: A relation `hours_sql` gave for (at least) every `t` of `relation`.
+        timeline: A relation `timeline_sql` gave for (at least) every controller of
+            `relation`.
+
+    Returns:
+        SQL giving `r.*` and `t_day, objection_id, consent_id, contract_id, directory_date,
+        directory_marketing` for every row of `relation`, in no set order. A row whose `t`
+        is NULL gets NULL facts.
+    """
+    return f"""
+SELECT r.*, h.t_day, tl.objection_id, tl.consent_id, tl.contract_id, h.directory_date,
+       d.marketing AS directory_marketing
+FROM {relation} r
+LEFT JOIN {hours} h ON h.hour = {hour_sql("r.t")}
+LEFT JOIN {timeline} tl
+  ON tl.phone = r.phone AND tl.controller = r.controller
+ AND tl.valid_from <= r.t AND r.t < tl.valid_to
+LEFT JOIN directory d
+  ON d.phone = r.phone AND d.valid_from <= h.directory_date
+ AND h.directory_date < coalesce(d.valid_to, CAST('infinity' AS DATE))
+"""
 
 
 def facts_sql(requests: str, policy: Policy) -> str:
@@ -57,70 +272,10 @@ def facts_sql(requests: str, policy: Policy) -> str:
     Returns:
         SQL returning `FACTS_COLUMNS`, exactly one row per request row, in no set order.
     """
-    age = ""
-    if policy.consent_max_age_days is not None:
-        age = f"AND c.granted_at + INTERVAL {int(policy.consent_max_age_days)} DAY > r.t"
-    grace = int(policy.customer_grace_days)
+    facts = with_facts_sql("req", hours="hours", timeline="timeline")
     return f"""
-WITH req AS (
-    SELECT rid, phone, t, controller, {prague_day_sql("t")} AS t_day
-    FROM {requests}
-),
-valid_consent AS (
-    SELECT r.rid,
-           arg_max(c.consent_id, (c.granted_at, c.consent_id)) AS consent_id,
-           max(c.granted_at) AS granted_at
-    FROM req r
-    JOIN consents_current c ON c.phone = r.phone AND c.controller = r.controller
-    WHERE c.granted_at <= r.t
-      AND (c.withdrawn_at IS NULL OR c.withdrawn_at > r.t)
-      AND (c.expires_at IS NULL OR c.expires_at > r.t)
-      AND c.channel IN ('phone', 'any')
-      {age}
-    GROUP BY r.rid
-),
-last_objection AS (
-    SELECT r.rid,
-           arg_max(o.objection_id, (o.objected_at, o.objection_id)) AS objection_id,
-           max(o.objected_at) AS objected_at
-    FROM req r
-    JOIN objections o
-      ON o.phone = r.phone AND (o.controller IS NULL OR o.controller = r.controller)
-    WHERE o.objected_at <= r.t
-    GROUP BY r.rid
-),
-active_contract AS (
-    SELECT r.rid, arg_max(k.contract_id, (k.start_date, k.contract_id)) AS contract_id
-    FROM req r
-    JOIN contracts_current k ON k.phone = r.phone AND k.controller = r.controller
-    WHERE k.start_date <= r.t_day AND (k.end_date IS NULL OR r.t_day <= k.end_date + {grace})
-    GROUP BY r.rid
-),
-snapshot AS (
-    SELECT r.rid, r.phone, s.snapshot_date
-    FROM req r ASOF LEFT JOIN directory_snapshots s ON r.t_day >= s.snapshot_date
-),
-listed AS (
-    SELECT sn.rid, d.marketing
-    FROM snapshot sn
-    JOIN directory d
-      ON d.phone = sn.phone
-     AND d.valid_from <= sn.snapshot_date
-     AND (d.valid_to IS NULL OR d.valid_to > sn.snapshot_date)
-)
-SELECT req.rid,
-       req.t_day,
-       CASE WHEN lo.objection_id IS NOT NULL
-             AND (vc.granted_at IS NULL OR vc.granted_at <= lo.objected_at)
-            THEN lo.objection_id END AS objection_id,
-       vc.consent_id,
-       ac.contract_id,
-       sn.snapshot_date AS directory_date,
-       listed.marketing AS directory_marketing
-FROM req
-LEFT JOIN valid_consent vc ON vc.rid = req.rid
-LEFT JOIN last_objection lo ON lo.rid = req.rid
-LEFT JOIN active_contract ac ON ac.rid = req.rid
-LEFT JOIN snapshot sn ON sn.rid = req.rid
-LEFT JOIN listed ON listed.rid = req.rid
+WITH req AS (SELECT rid, phone, t, controller FROM {requests}),
+hours AS ({hours_sql("req")}),
+timeline AS ({timeline_sql("req", policy)})
+SELECT {", ".join(FACTS_COLUMNS)} FROM ({facts})
 """

@@ -1,0 +1,99 @@
+"""The calls as the decision query reads them: one compact Arrow table, numbers normalized.
+
+The log's rows arrive from DuckDB in batches, in the log's order (position `rid`, the problem
+that keeps a row from being judged, the time, and the texts: controller, campaign, agent,
+phone). Each batch is normalized (`optin_gate.numbers.normalize`) and its texts replaced by
+small integer codes into one dictionary per column, so that neither the decision query nor the
+decided table carries millions of strings. Memory stays at a batch of strings at a time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from optin_gate.numbers import normalize
+
+__all__ = ["CODED", "Requests", "read_requests"]
+
+# The text columns replaced by codes (int32 into `Requests.dictionaries[name]`).
+CODED = ("controller", "campaign", "agent")
+
+
+@dataclasses.dataclass(frozen=True)
+class Requests:
+    """The calls ready for the decision query.
+
+    Attributes:
+        table: One row per log row, in order: `rid`, `ok` (the row can be judged), `t`,
+            `automated`, the `CODED` columns as int32 codes (NULL for an empty text), and
+            `phone` (BIGINT key, NULL unless valid), `valid`, `country`, `number_type`.
+        dictionaries: Per coded column, a table (`code` int32, `text`) of its values.
+        problems: The rows that cannot be judged: `rid`, `problem` ("column: why").
+    """
+
+    table: pa.Table
+    dictionaries: dict[str, pa.Table]
+    problems: pa.Table
+
+
+def _normalized(phones: pa.Array, region: str) -> dict[str, pa.Array]:
+    numbers = normalize(phones, region=region).combine_chunks()
+    e164 = numbers.column("e164").chunk(0)
+    return {
+        "phone": pc.cast(pc.utf8_slice_codeunits(e164, 1), pa.int64()),
+        "valid": pc.fill_null(numbers.column("valid").chunk(0), False),
+        "country": pc.dictionary_encode(numbers.column("country").chunk(0)),
+        "number_type": pc.dictionary_encode(numbers.column("number_type").chunk(0)),
+    }
+
+
+def _coded(batch: pa.RecordBatch, region: str, problems: list[pa.RecordBatch]) -> pa.RecordBatch:
+    """One batch of the log as requests; its problem rows appended to `problems`."""
+    problem = batch.column("problem")
+    if problem.null_count < len(problem):
+        bad = pc.is_valid(problem)
+        problems.append(
+            pa.record_batch(
+                [batch.column("rid").filter(bad), problem.filter(bad)], names=["rid", "problem"]
+            )
+        )
+    columns = {
+        "rid": batch.column("rid"),
+        "ok": pc.is_null(problem),
+        "t": batch.column("t"),
+        "automated": batch.column("automated"),
+    }
+    for name in CODED:
+        columns[name] = pc.dictionary_encode(batch.column(name))
+    columns |= _normalized(batch.column("phone"), region)
+    return pa.record_batch(list(columns.values()), names=list(columns))
+
+
+def read_requests(reader: pa.RecordBatchReader, *, region: str) -> Requests:
+    """Build `Requests` from the log's rows, read in batches.
+
+    Args:
+        reader: Batches with `rid, problem, t, automated, controller, campaign, agent, phone`
+            (the texts trimmed, NULL when empty), in the log's order.
+        region: The default region for numbers written without a country code.
+    """
+    problems: list[pa.RecordBatch] = []
+    batches = [_coded(batch, region, problems) for batch in reader]
+    if not batches:
+        batches = [_coded(pa.RecordBatch.from_pylist([], schema=reader.schema), region, [])]
+    table = pa.Table.from_batches(batches).unify_dictionaries()
+    del batches
+    dictionaries = {}
+    for name in CODED:
+        chunks = table.column(name).chunks
+        codes = pa.chunked_array([c.indices for c in chunks], type=pa.int32())
+        table = table.set_column(table.schema.get_field_index(name), name, codes)
+        values = chunks[0].dictionary if chunks else pa.array([], pa.string())
+        dictionaries[name] = pa.table(
+            {"code": pa.array(range(len(values)), pa.int32()), "text": values}
+        )
+    schema = pa.schema([("rid", pa.int64()), ("problem", pa.string())])
+    return Requests(table, dictionaries, pa.Table.from_batches(problems, schema=schema))
