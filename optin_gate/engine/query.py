@@ -22,6 +22,7 @@ import contextlib
 import dataclasses
 import itertools
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import duckdb
@@ -198,6 +199,13 @@ def run_in_memory(con: duckdb.DuckDBPyConnection, sql: str) -> None:
             con.execute(f"SET threads = {int(threads)}")
 
 
+_BATCH_ROWS = 1 << 20  # rows read and normalized at a time
+# DuckDB's read errors by the words they start with, as the Arrow stream passes them on.
+_READ_ERRORS: dict[str, type[duckdb.Error]] = {
+    "Invalid Input Error": duckdb.InvalidInputException,
+    "Conversion Error": duckdb.ConversionException,
+    "IO Error": duckdb.IOException,
+}
 _FACTS = "f.objection_id, f.consent_id, f.contract_id, f.directory_date, f.directory_marketing"
 
 
@@ -239,15 +247,12 @@ class _Plan:
             keys_t = self.temp(f"og_keys_{self.n}", grouped)
             joined = len(self.key_sql) > 1  # else the keys are the distinct strings: no join
             query = f"SELECT DISTINCT raw FROM {keys_t}" if joined else f"SELECT * FROM {keys_t}"
-        norm = self.con.sql(query).to_arrow_table()
-        self.step(f"normalizing {norm.num_rows:,} numbers")
-        # E.164 as its digits (an int64 key: E.164 is "+" || phone); types and countries as
-        # dictionaries: no strings are built for the millions of numbers.
-        numbers = normalize_keys(norm.column("raw"), region=self.policy.default_region)
         if by_row:
-            norm = norm.drop_columns(["raw"])
-        for field, column in zip(numbers.schema, numbers.columns, strict=True):
-            norm = norm.append_column(field, column)
+            norm = self.read_normalized(query)
+        else:
+            norm = self.con.sql(query).to_arrow_table()
+            self.step(f"normalizing {norm.num_rows:,} numbers")
+            norm = self.with_numbers(norm, keep_raw=True)
         pa.default_memory_pool().release_unused()
         self.con.register(self.norm, norm)
         if by_row:
@@ -259,6 +264,44 @@ class _Plan:
             f"FROM {keys_t} k JOIN {self.norm} nn ON nn.raw IS NOT DISTINCT FROM k.raw",
             keys_t,
         )
+
+    def with_numbers(self, part: pa.Table, *, keep_raw: bool) -> pa.Table:
+        """`part` with the normalized numbers of its `raw` column appended.
+
+        E.164 as its digits (an int64 key: E.164 is "+" || phone); types and countries as
+        dictionaries: no strings are built for the millions of numbers.
+        """
+        numbers = normalize_keys(part.column("raw"), region=self.policy.default_region)
+        if not keep_raw:
+            part = part.drop_columns(["raw"])
+        for field, column in zip(numbers.schema, numbers.columns, strict=True):
+            part = part.append_column(field, column)
+        return part
+
+    def read_normalized(self, query: str) -> pa.Table:
+        """Read the rows in batches and normalize each while DuckDB reads the next.
+
+        Reading the list (DuckDB) and normalizing (the numbers kernel) each leave a core idle
+        part of the time; side by side they fill both. The batches come in row order.
+        """
+        self.step("reading and normalizing the phone numbers")
+        reader = self.con.sql(query).to_arrow_reader(_BATCH_ROWS)
+        with ThreadPoolExecutor(1, thread_name_prefix="optin-gate-normalize") as pool:
+            parts = []
+            try:
+                for batch in reader:
+                    table = pa.Table.from_batches([batch])
+                    parts.append(pool.submit(self.with_numbers, table, keep_raw=False))
+            except OSError as exc:  # the Arrow stream hands DuckDB's read error on as text
+                for prefix, kind in _READ_ERRORS.items():
+                    if str(exc).startswith(prefix):
+                        raise kind(str(exc)) from None
+                raise
+            tables = [part.result() for part in parts]
+        if not tables:
+            empty = pa.Table.from_batches([], schema=reader.schema)
+            return self.with_numbers(empty, keep_raw=False)
+        return pa.concat_tables(tables)
 
     @property
     def per_row(self) -> bool:
