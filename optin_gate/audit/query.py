@@ -26,11 +26,14 @@ import itertools
 from collections.abc import Callable, Iterator
 
 import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
+from optin_gate.audit.requests import CODED, NUMBER_CODED, Requests
+from optin_gate.audit.shapes import ID_FIELDS, ShapeCode, decide_shapes, dense
 from optin_gate.errors import StoreError
 from optin_gate.policy import Policy
-from optin_gate.rules import NO_RULE_SET, RULE_SETS, Reason, compile_rules
-from optin_gate.rules.base import EVIDENCE_FIELDS
 from optin_gate.rules.expr import sql_literal
 from optin_gate.store.asof import hours_sql, timeline_sql, with_facts_sql
 
@@ -38,35 +41,28 @@ __all__ = ["DECIDED_COLUMNS", "decide_calls", "e164_sql", "evidence_sql"]
 
 Step = Callable[[str], None]
 _names = itertools.count()
-_DIRECTORY = EVIDENCE_FIELDS["directory_date"]
-assert list(EVIDENCE_FIELDS.values()).count(_DIRECTORY) == 1
+_BATCH = 1_000_000
 
 
-def _enum(values: list[str]) -> str:
-    return "ENUM(" + ", ".join(sql_literal(v) for v in dict.fromkeys(values)) + ")"
-
-
-# Millions of rows: the reason and the rule set as one-byte enums, the number as its key.
-REASON_TYPE = _enum([r.value for r in Reason])
-RULE_SET_TYPE = _enum(
-    [NO_RULE_SET]
-    + [rs.label() for rs in RULE_SETS]
-    + [label for rs in RULE_SETS for _, label in rs.labels]
-)
-
-# The decided table, one row per row of the log, sorted by `rid` (its position in the log).
+# The decided table: one row per row of the log, in the log's order (`rid` = position).
+# The decision columns are NULL for an unusable row.
 DECIDED_COLUMNS: dict[str, str] = {
     "rid": "BIGINT",
-    "t": "TIMESTAMPTZ",  # when the call was made (NULL for an unusable row)
+    "t": "TIMESTAMPTZ",  # when the call was made
     "controller": "INTEGER",  # code into `Requests.dictionaries["controller"]`
     "campaign": "INTEGER",  # code, likewise (NULL when the log names none)
     "agent": "INTEGER",  # code, likewise
     "phone": "BIGINT",  # the number's key: E.164 without "+"; NULL unless valid
-    "allowed": "BOOLEAN",  # NULL for an unusable row, as are the four below
-    "reason": REASON_TYPE,
-    "evidence": "VARCHAR",  # NULL where it is "directory:" and `evidence_date`
-    "evidence_date": "DATE",
-    "rule_set": RULE_SET_TYPE,
+    "shape": "INTEGER",  # which decided shape (`shapes.decide_shapes`) the call has
+    "allowed": "BOOLEAN",
+    "reason": "VARCHAR",
+    "rule_set": "VARCHAR",
+    "ev_field": "TINYINT",  # 0: the evidence is ev_before; i: ev_before, ID_FIELDS[i-1], ev_after
+    "ev_before": "VARCHAR",
+    "ev_after": "VARCHAR",
+    "objection_id": "VARCHAR",  # the ids in force (the evidence names at most one)
+    "consent_id": "VARCHAR",
+    "contract_id": "VARCHAR",
 }
 
 
@@ -75,9 +71,13 @@ def e164_sql(key: str) -> str:
     return f"('+' || CAST({key} AS VARCHAR))"
 
 
-def evidence_sql(alias: str) -> str:
-    """SQL: the decision's evidence text from a row of the decided table `alias`."""
-    return f"coalesce({alias}.evidence, 'directory:' || CAST({alias}.evidence_date AS VARCHAR))"
+def evidence_sql(d: str) -> str:
+    """SQL: the evidence text of the decided row `d`."""
+    ids = " ".join(
+        f"WHEN {i} THEN {d}.ev_before || {d}.{f} || {d}.ev_after"
+        for i, f in enumerate(ID_FIELDS, start=1)
+    )
+    return f"(CASE {d}.ev_field {ids} ELSE {d}.ev_before END)"
 
 
 @contextlib.contextmanager
@@ -103,23 +103,58 @@ def _temp(con: duckdb.DuckDBPyConnection, name: str, sql: str, temps: list[str])
     return name
 
 
+def _code(con: duckdb.DuckDBPyConnection, requests: Requests) -> ShapeCode:
+    marks = con.execute("SELECT DISTINCT marketing FROM directory ORDER BY 1").fetchall()
+    texts = {n: requests.dictionaries[n].column("text").to_pylist() for n in NUMBER_CODED}
+    return ShapeCode(texts["country"], texts["number_type"], [str(m[0]) for m in marks])
+
+
+def _owned(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """`batch` in memory of its own (an imported batch keeps all its columns alive)."""
+    return pa.record_batch(
+        [pa.concat_arrays([c, c.slice(0, 0)]) for c in batch.columns], schema=batch.schema
+    )
+
+
+def _in_log_order(batches: list[pa.RecordBatch], schema: pa.Schema, rows: int) -> pa.Table:
+    """The decided batches (in no order) as one table in the log's order, by `rid`.
+
+    Column by column, each source column let go once placed: memory holds one extra column,
+    not a second table. Empties `batches`.
+    """
+    table = pa.Table.from_batches(batches, schema=schema)
+    batches.clear()
+    if table.num_rows != rows:
+        raise StoreError(
+            "the evidence store answers twice for one call (a directory snapshot lists a "
+            "number twice?)",
+            hint="reload the directory snapshot; if it persists, report it as a bug",
+        )
+    order = np.empty(rows, np.int64)
+    order[table.column("rid").to_numpy()] = np.arange(rows, dtype=np.int64)
+    placed = {}
+    for name in schema.names:
+        placed[name] = table.column(name).take(order)
+        table = table.drop_columns([name])
+    pa.default_memory_pool().release_unused()
+    return pa.table(placed)
+
+
 def decide_calls(
     con: duckdb.DuckDBPyConnection,
-    requests: str,
-    controllers: str,
+    requests: Requests,
     *,
-    rows: int,
     policy: Policy,
+    name: str,
     step: Step | None = None,
 ) -> str:
-    """Decide every call; returns the name of a temp table with `DECIDED_COLUMNS`.
+    """Decide every call; registers the decided rows (`DECIDED_COLUMNS`) as `name`.
 
     Args:
         con: A store connection (the evidence tables visible), writable temp schema.
-        requests: The registered `Requests.table`.
-        controllers: The registered `Requests.dictionaries["controller"]`.
-        rows: How many rows `requests` has.
+        requests: The calls (registered here only while they are decided).
         policy: The policy the facts and the rules are bound to.
+        name: The name to register the decided rows under.
         step: Called with a short label as each phase starts.
 
     Raises:
@@ -127,12 +162,14 @@ def decide_calls(
             directory snapshot): the decisions would not be one per call.
     """
     say = step or (lambda label: None)
-    n = next(_names)
+    n, rows = next(_names), requests.table.num_rows
+    req, controllers = f"og_audit_req_{n}", f"og_audit_ctl_{n}"
     temps: list[str] = []
-    decided = f"og_audit_decided_{n}"
+    con.register(req, requests.table)
+    con.register(controllers, requests.dictionaries["controller"])
     try:
         say("looking up the evidence")
-        usable = f"(SELECT t FROM {requests} WHERE ok)"
+        usable = f"(SELECT t FROM {req} WHERE ok)"
         hours = _temp(con, f"og_audit_hours_{n}", hours_sql(usable), temps)
         # The timeline by controller name, then keyed by the calls' controller codes.
         by_name = timeline_sql(f"(SELECT text AS controller FROM {controllers})", policy)
@@ -144,37 +181,41 @@ def decide_calls(
             temps,
         )
         say("deciding every call")
-        facts = f"({with_facts_sql(requests, hours=hours, timeline=timeline)})"
-        rules = compile_rules(policy).decision_sql(facts)
-        # The rules write the directory's evidence as "directory:" and the snapshot date (the
-        # only field with that prefix): kept as the date alone, the rest as written.
-        on_directory = f"starts_with(evidence, '{_DIRECTORY}:')"
+        code = _code(con, requests)
+        facts = with_facts_sql(req, hours=hours, timeline=timeline)
+        ids = ", ".join(ID_FIELDS)
         with _probing_with_calls(con):
-            _temp(
-                con,
-                decided,
-                f"SELECT rid, t, controller, campaign, agent, phone, "
-                f"CASE WHEN ok THEN allowed END AS allowed, "
-                f"CAST(CASE WHEN ok THEN reason END AS {REASON_TYPE}) AS reason, "
-                f"CASE WHEN ok AND NOT coalesce({on_directory}, FALSE) THEN evidence END "
-                f"AS evidence, "
-                f"CASE WHEN ok AND {on_directory} THEN directory_date END AS evidence_date, "
-                f"CAST(CASE WHEN ok THEN rule_set END AS {RULE_SET_TYPE}) AS rule_set "
-                f"FROM ({rules}) ORDER BY rid",
-                temps,
-            )
-        ((got,),) = con.execute(f"SELECT count(*) FROM {decided}").fetchall()
-        if got != rows:
-            raise StoreError(
-                "the evidence store answers twice for one call (a directory snapshot lists a "
-                "number twice?)",
-                hint="reload the directory snapshot; if it persists, report it as a bug",
-            )
-    except BaseException:
-        for name in temps:
+            reader = con.sql(
+                f"SELECT rid, CASE WHEN ok THEN {code.sql()} END AS code, {ids} FROM ({facts})"
+            ).to_arrow_reader(batch_size=_BATCH)
+            # Copied out of DuckDB's buffers batch by batch, so each is freed as it is read.
+            batches, schema = [_owned(b) for b in reader], reader.schema
+            del reader
+        days = con.execute(f"SELECT DISTINCT t_day, directory_date FROM {hours}").fetchall()
+    finally:
+        con.unregister(req)
+        con.unregister(controllers)
+        for temp in temps:
             with contextlib.suppress(Exception):
-                con.execute(f"DROP TABLE IF EXISTS {name}")
-        raise
-    for name in temps[:-1]:
-        con.execute(f"DROP TABLE IF EXISTS {name}")
-    return decided
+                con.execute(f"DROP TABLE IF EXISTS {temp}")
+    placed = _in_log_order(batches, schema, rows)
+    codes = pc.unique(placed.column("code").combine_chunks()).drop_null()
+    shapes = decide_shapes(con, codes, code, dict(days), policy)
+    index = dense(placed.column("code"), shapes)
+    # The calls' own columns are already in the log's order: kept as they are.
+    table = requests.table.select(["rid", "t", *CODED, "phone"])
+    requests.release()
+    per_shape = {"shape": index, "allowed": pc.take(shapes.column("allowed"), index)}
+    for column in ("reason", "rule_set", "ev_before", "ev_after"):  # no copies: codes
+        values = shapes.column(column).combine_chunks()
+        per_shape[column] = pa.chunked_array(
+            [pa.DictionaryArray.from_arrays(chunk, values) for chunk in index.chunks],
+            pa.dictionary(pa.int32(), values.type),
+        )
+    per_shape["ev_field"] = pc.take(shapes.column("ev_field"), index)
+    for column, values in per_shape.items():
+        table = table.append_column(column, values)
+    for column in ID_FIELDS:
+        table = table.append_column(column, placed.column(column))
+    con.register(name, table)
+    return name

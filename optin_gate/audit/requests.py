@@ -16,20 +16,23 @@ import pyarrow.compute as pc
 
 from optin_gate.numbers import normalize
 
-__all__ = ["CODED", "Requests", "read_requests"]
+__all__ = ["CODED", "NUMBER_CODED", "Requests", "read_requests"]
 
-# The text columns replaced by codes (int32 into `Requests.dictionaries[name]`).
+# The text columns replaced by codes (int32 into `Requests.dictionaries[name]`): the log's,
+# then the number's.
 CODED = ("controller", "campaign", "agent")
+NUMBER_CODED = ("country", "number_type")
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass
 class Requests:
     """The calls ready for the decision query.
 
     Attributes:
         table: One row per log row, in order: `rid`, `ok` (the row can be judged), `t`,
             `automated`, the `CODED` columns as int32 codes (NULL for an empty text), and
-            `phone` (BIGINT key, NULL unless valid), `valid`, `country`, `number_type`.
+            `phone` (BIGINT key, NULL unless valid), `valid`, and the `NUMBER_CODED` columns
+            `country` and `number_type` as codes too (NULL unless valid).
         dictionaries: Per coded column, a table (`code` int32, `text`) of its values.
         problems: The rows that cannot be judged: `rid`, `problem` ("column: why").
     """
@@ -37,6 +40,10 @@ class Requests:
     table: pa.Table
     dictionaries: dict[str, pa.Table]
     problems: pa.Table
+
+    def release(self) -> None:
+        """Let go of the (large) table once it has been decided."""
+        self.table = self.table.schema.empty_table()
 
 
 def _normalized(phones: pa.Array, region: str) -> dict[str, pa.Array]:
@@ -50,6 +57,10 @@ def _normalized(phones: pa.Array, region: str) -> dict[str, pa.Array]:
     }
 
 
+def _copy(array: pa.Array) -> pa.Array:
+    return pa.concat_arrays([array, array.slice(0, 0)])
+
+
 def _coded(batch: pa.RecordBatch, region: str, problems: list[pa.RecordBatch]) -> pa.RecordBatch:
     """One batch of the log as requests; its problem rows appended to `problems`."""
     problem = batch.column("problem")
@@ -60,11 +71,11 @@ def _coded(batch: pa.RecordBatch, region: str, problems: list[pa.RecordBatch]) -
                 [batch.column("rid").filter(bad), problem.filter(bad)], names=["rid", "problem"]
             )
         )
-    columns = {
-        "rid": batch.column("rid"),
+    columns = {  # copies: a column read from DuckDB would keep its whole batch alive
+        "rid": _copy(batch.column("rid")),
         "ok": pc.is_null(problem),
-        "t": batch.column("t"),
-        "automated": batch.column("automated"),
+        "t": _copy(batch.column("t")),
+        "automated": _copy(batch.column("automated")),
     }
     for name in CODED:
         columns[name] = pc.dictionary_encode(batch.column(name))
@@ -87,7 +98,7 @@ def read_requests(reader: pa.RecordBatchReader, *, region: str) -> Requests:
     table = pa.Table.from_batches(batches).unify_dictionaries()
     del batches
     dictionaries = {}
-    for name in CODED:
+    for name in (*CODED, *NUMBER_CODED):
         chunks = table.column(name).chunks
         codes = pa.chunked_array([c.indices for c in chunks], type=pa.int32())
         table = table.set_column(table.schema.get_field_index(name), name, codes)

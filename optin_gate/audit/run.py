@@ -25,7 +25,7 @@ from optin_gate.audit.exposure import check_turnover, exposure
 from optin_gate.audit.method import evidence_loads, json_value, method_section
 from optin_gate.audit.query import decide_calls, e164_sql, evidence_sql
 from optin_gate.audit.report import JSON_VIOLATIONS, AuditReport
-from optin_gate.audit.requests import CODED, read_requests
+from optin_gate.audit.requests import CODED, Requests, read_requests
 from optin_gate.audit.source import LINES_TABLE, RID, CallLog, LineSql, open_calls
 from optin_gate.audit.summary import summarize
 from optin_gate.engine.query import DECISION_COLUMNS, quote
@@ -137,6 +137,7 @@ class Audit:
     table: str = ""
     _n: int = dataclasses.field(default_factory=lambda: next(_names))
     _registered: list[str] = dataclasses.field(default_factory=list)
+    _requests: Requests | None = None
     _line: LineSql = dataclasses.field(default_factory=lambda: LineSql(1))
     _cols: _Cols = dataclasses.field(init=False)
 
@@ -173,11 +174,10 @@ class Audit:
         sql = self._read_sql()
         say("normalizing the phone numbers")
         reader = con.sql(sql).to_arrow_reader(batch_size=_BATCH)
-        requests = read_requests(reader, region=self.gate.policy.default_region)
+        requests = self._requests = read_requests(reader, region=self.gate.policy.default_region)
         self.rows = requests.table.num_rows
-        self._register(f"og_audit_req_{self._n}", requests.table)
-        for name, table in requests.dictionaries.items():
-            self._register(f"og_audit_{name}_{self._n}", table)
+        for name in CODED:
+            self._register(self._texts[name], requests.dictionaries[name])
         self._line = line = self.log.lines(con, self.rows)
         problems = self._register(f"og_audit_problems_{self._n}", requests.problems)
         unusable = con.sql(
@@ -192,38 +192,31 @@ class Audit:
         default = "'" + self.gate.controller.replace("'", "''") + "'"
         return f"coalesce({c.text('controller')}, {default})" if "controller" in c else default
 
+    @property
+    def _texts(self) -> dict[str, str]:
+        """The registered code -> text tables of the coded log columns."""
+        return {name: f"og_audit_{name}_{self._n}" for name in CODED}
+
     def decide(self, step: Step | None = None) -> None:
         """Decide every call (`query.decide_calls`); fill `table`."""
+        assert self._requests is not None, "prepare first"
+        requests, self._requests = self._requests, None
         self.table = decide_calls(
             self.con,
-            f"og_audit_req_{self._n}",
-            f"og_audit_controller_{self._n}",
-            rows=self.rows,
+            requests,
             policy=self.gate.policy,
+            name=f"og_audit_decided_{self._n}",
             step=step,
         )
-        self.con.unregister(f"og_audit_req_{self._n}")
-
-    @property
-    def judged(self) -> str:
-        """SQL: the calls that could be judged, with their decisions (`summary.AUDIT_COLUMNS`)."""
-        joins = " ".join(
-            f"LEFT JOIN og_audit_{name}_{self._n} {name[:2]} ON {name[:2]}.code = d.{name}"
-            for name in CODED
-        )
-        texts = ", ".join(f"{name[:2]}.text AS {name}" for name in CODED)
-        return (
-            f"(SELECT d.rid, d.t, {texts}, d.phone, d.allowed, d.reason, "
-            f"{evidence_sql('d')} AS evidence, d.rule_set "
-            f"FROM {self.table} d {joins} WHERE d.reason IS NOT NULL)"
-        )
+        self._registered.append(self.table)
 
     def summary(self, unusable: pa.Table, turnover: float | None, ran_at: Any) -> dict[str, Any]:
         """The report's figures, exposure and method section."""
         con = self.con
-        summary = summarize(con, self.judged)
+        summary = summarize(con, self.table, self._texts)
         rule_sets = con.execute(
-            f"SELECT DISTINCT CAST(rule_set AS VARCHAR) FROM {self.judged} ORDER BY 1"
+            f"SELECT DISTINCT CAST(rule_set AS VARCHAR) FROM {self.table} "
+            f"WHERE rule_set IS NOT NULL ORDER BY 1"
         ).fetchall()
         summary["unusable_rows"] = unusable.num_rows
         summary["rows_read"] = self.rows
@@ -301,8 +294,6 @@ class Audit:
 
     def drop(self) -> None:
         """Drop the temp tables (the connection outlives the audit)."""
-        if self.table:
-            self.con.execute(f"DROP TABLE IF EXISTS {self.table}")
         for name in self._registered:
             with contextlib.suppress(Exception):
                 self.con.unregister(name)

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 __all__ = ["MEMORY_LIMIT", "audit_file"]
 
 # DuckDB's memory limit while a file audit runs: beyond it, temp tables spill to disk.
-MEMORY_LIMIT = "2GB"
+MEMORY_LIMIT = "1.5GB"
 
 Step = Callable[[str], None]
 _names = itertools.count()

@@ -1,9 +1,11 @@
 """The audit's figures: set-based SQL over the table of decided calls.
 
-The table (`AUDIT_COLUMNS`) has one row per usable call with its decision. Two scans fold it
-into small tables (per reason/campaign/agent/controller combination, and per hour), and every
-figure is a GROUP BY over those; 10 million calls cost a few scans, not a Python loop. The
-result is plain JSON types (str, int, float, bool, None, lists, dicts), ready for the JSON.
+The table (`audit.query.DECIDED_COLUMNS`) has one row per log row with its decision (NULL
+for the rows that could not be judged) and its texts as codes. Two scans fold it into small
+tables (per decided shape and campaign/agent/controller code, and per hour), the codes are
+read as text only there, and every figure is a GROUP BY over those; 10 million calls cost a
+few scans, not a Python loop. The result is plain JSON types (str, int, float, bool, None,
+lists, dicts), ready for the JSON.
 """
 
 from __future__ import annotations
@@ -14,23 +16,11 @@ from typing import Any
 
 import duckdb
 
+from optin_gate.audit.query import evidence_sql
 from optin_gate.rules import Reason
 from optin_gate.store.asof import hour_sql
 
-__all__ = ["AUDIT_COLUMNS", "REPEAT_LISTED", "summarize"]
-
-# What the table of decided calls holds (SQL types); `summarize` needs exactly these.
-AUDIT_COLUMNS: dict[str, str] = {
-    "rid": "BIGINT",  # 0-based position of the call among the rows read
-    "t": "TIMESTAMPTZ",  # when the call was made
-    "controller": "VARCHAR",  # the calling company this call was judged for
-    "campaign": "VARCHAR",
-    "agent": "VARCHAR",
-    "phone": "BIGINT",  # the number's key (E.164 without "+"); NULL unless valid
-    "allowed": "BOOLEAN",
-    "reason": "VARCHAR",  # or an ENUM of the reasons
-    "evidence": "VARCHAR",
-}
+__all__ = ["REPEAT_LISTED", "summarize"]
 
 # How many of the numbers called again after an objection the summary names (worst first).
 REPEAT_LISTED = 50
@@ -58,7 +48,7 @@ def _sorted_groups(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     )
 
 
-def _fold(con: duckdb.DuckDBPyConnection, table: str) -> tuple[str, str]:
+def _fold(con: duckdb.DuckDBPyConnection, table: str, texts: dict[str, str]) -> tuple[str, str]:
     """Scan the calls once into two small temp tables: per combination, and per UTC hour.
 
     Every figure is then a GROUP BY over a few thousand rows. Weeks come from the hours:
@@ -66,15 +56,23 @@ def _fold(con: duckdb.DuckDBPyConnection, table: str) -> tuple[str, str]:
     """
     n = next(_names)
     combos, hours = f"og_audit_combos_{n}", f"og_audit_hours_{n}"
+    coded = ", ".join(texts)
+    joins = " ".join(
+        f"LEFT JOIN {rel} {name} ON {name}.code = c.{name}" for name, rel in texts.items()
+    )
+    names = ", ".join(f"{name}.text AS {name}" for name in texts)
     con.execute(
-        f"CREATE TEMP TABLE {combos} AS SELECT reason, allowed, campaign, agent, controller, "
-        f"count(*) AS calls, min(t) AS first_call, max(t) AS last_call "
-        f"FROM {table} GROUP BY ALL"
+        f"CREATE TEMP TABLE {combos} AS SELECT c.reason, c.allowed, {names}, c.calls, "
+        f"c.first_call, c.last_call FROM (SELECT CAST(any_value(reason) AS VARCHAR) AS reason, "
+        f"any_value(allowed) AS allowed, {coded}, count(*) AS calls, min(t) AS first_call, "
+        f"max(t) AS last_call FROM {table} WHERE shape IS NOT NULL GROUP BY shape, {coded}) c "
+        f"{joins}"
     )
     con.execute(
         f"CREATE TEMP TABLE {hours} AS SELECT make_timestamptz(h * {_HOUR_US}) AS hour, "
         f"calls, violations FROM (SELECT {hour_sql('t')} AS h, count(*) AS calls, "
-        f"count(*) FILTER (WHERE NOT allowed) AS violations FROM {table} GROUP BY ALL)"
+        f"count(*) FILTER (WHERE NOT allowed) AS violations FROM {table} "
+        f"WHERE shape IS NOT NULL GROUP BY ALL)"
     )
     return combos, hours
 
@@ -90,15 +88,21 @@ def _grouped(con: duckdb.DuckDBPyConnection, combos: str, keys: str) -> list[dic
     return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
-def summarize(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, Any]:
-    """Every figure of the audit over `table` (a relation with `AUDIT_COLUMNS`).
+def summarize(con: duckdb.DuckDBPyConnection, table: str, texts: dict[str, str]) -> dict[str, Any]:
+    """Every figure of the audit over `table` (a relation with `DECIDED_COLUMNS`).
+
+    Args:
+        con: The connection `table` is visible on.
+        table: The decided rows.
+        texts: For "controller", "campaign" and "agent", a relation (`code`, `text`) that
+            reads the table's codes.
 
     Returns:
         calls, permitted, violations, violation_rate, distinct_numbers, first_call,
         last_call, by_reason, violations_by_reason, by_campaign, by_agent, by_controller,
         by_week and repeat_objection (see the JSON schema for their shapes).
     """
-    combos, hours = _fold(con, table)
+    combos, hours = _fold(con, table, texts)
     try:
         total = _grouped(con, combos, "TRUE AS all_calls")
         by_reason = [
@@ -141,7 +145,9 @@ def summarize(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, Any]:
     by_reason.sort(key=lambda r: (-int(r["calls"]), str(r["reason"])))
     first = total[0] if total else {"calls": 0, "violations": 0}
     calls, violations = int(first["calls"]), int(first["violations"])
-    distinct = con.execute(f"SELECT count(DISTINCT phone) FROM {table}").fetchall()[0]
+    distinct = con.execute(
+        f"SELECT count(DISTINCT phone) FROM {table} WHERE shape IS NOT NULL"
+    ).fetchall()[0]
     return {
         "calls": calls,
         "permitted": calls - violations,
@@ -160,27 +166,37 @@ def summarize(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, Any]:
         "by_agent": groups["agent"],
         "by_controller": groups["controller"],
         "by_week": by_week,
-        "repeat_objection": _repeat_objection(con, table),
+        "repeat_objection": _repeat_objection(con, table, texts["campaign"]),
     }
 
 
-def _repeat_objection(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, Any]:
+def _repeat_objection(con: duckdb.DuckDBPyConnection, table: str, campaigns: str) -> dict[str, Any]:
     """Calls to numbers that had objected: the worst kind, as each one ignored a "no"."""
-    per_number = f"""
-        SELECT phone, count(*) AS calls, min(t) AS first_call, max(t) AS last_call,
-               arg_max(evidence, t) AS objection,
-               list(DISTINCT campaign ORDER BY campaign) FILTER (WHERE campaign IS NOT NULL)
+    per_number = f"og_audit_objected_{next(_names)}"
+    con.execute(
+        f"""CREATE TEMP TABLE {per_number} AS
+        SELECT d.phone, count(*) AS calls, min(d.t) AS first_call, max(d.t) AS last_call,
+               arg_max({evidence_sql("d")}, d.t) AS objection,
+               list(DISTINCT ca.text ORDER BY ca.text) FILTER (WHERE ca.text IS NOT NULL)
                    AS campaigns
-        FROM {table} WHERE reason = '{Reason.OBJECTION.value}'
-        GROUP BY phone
-    """
+        FROM {table} d LEFT JOIN {campaigns} ca ON ca.code = d.campaign
+        WHERE d.reason = '{Reason.OBJECTION.value}'
+        GROUP BY d.phone"""
+    )
+    try:
+        return _objected(con, per_number)
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {per_number}")
+
+
+def _objected(con: duckdb.DuckDBPyConnection, per_number: str) -> dict[str, Any]:
     head = con.execute(
         f"SELECT coalesce(sum(calls), 0), count(*), count(*) FILTER (WHERE calls > 1) "
-        f"FROM ({per_number})"
+        f"FROM {per_number}"
     ).fetchall()[0]
     calls, numbers, repeated = (int(v) for v in head)
     worst = con.execute(
-        f"SELECT '+' || CAST(phone AS VARCHAR) AS e164, * EXCLUDE (phone) FROM ({per_number}) "
+        f"SELECT '+' || CAST(phone AS VARCHAR) AS e164, * EXCLUDE (phone) FROM {per_number} "
         f"ORDER BY calls DESC, last_call DESC, e164 "
         f"LIMIT {REPEAT_LISTED}"
     ).fetchall()

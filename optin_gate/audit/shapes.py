@@ -1,0 +1,169 @@
+"""The rules applied once per distinct shape of facts, not once per call.
+
+A decision reads the facts (`optin_gate.rules.Facts`) of a call; of the record ids it only
+asks whether there is one, and names the one it rests on as the evidence. So the reason, the
+rule set and the evidence text around the id depend only on the call's *shape*: validity,
+country, number type, call type, day, directory snapshot and mark, and which of the three ids
+are present. Ten million calls have a few thousand shapes.
+
+`ShapeCode` packs a shape into one BIGINT in SQL (plain arithmetic per call); `decide_shapes`
+unpacks the distinct codes, runs the rule set's own SQL (`compile_rules(policy).decision_sql`)
+over them with a marker standing in for each present id, and reads back from each evidence
+text which id it names and the text around it. A call's evidence is that text with the
+call's own id put back in place of the marker.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date, timedelta
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from optin_gate.policy import Policy
+from optin_gate.rules import compile_rules
+from optin_gate.rules.expr import sql_literal
+
+__all__ = ["ID_FIELDS", "ShapeCode", "decide_shapes"]
+
+# The ids a decision may name as its evidence, in the order of `shapes.ev_field` (1, 2, 3).
+ID_FIELDS = ("objection_id", "consent_id", "contract_id")
+_EPOCH = date(1899, 12, 31)  # day numbers count from here (every parsed time is after 1900)
+
+
+def _marker(field: str) -> str:
+    return f"\x1f{field}\x1f"
+
+
+@dataclasses.dataclass(frozen=True)
+class ShapeCode:
+    """How a shape is packed into one BIGINT.
+
+    Attributes:
+        countries: The country codes' texts (code i is countries[i]).
+        number_types: The number type codes' texts.
+        marks: The directory marks the store holds.
+    """
+
+    countries: list[str]
+    number_types: list[str]
+    marks: list[str]
+
+    @property
+    def _radix(self) -> tuple[int, int, int]:
+        return len(self.countries) + 1, len(self.number_types) + 1, len(self.marks) + 1
+
+    def sql(self) -> str:
+        """SQL: the packed shape of a row of facts.
+
+        The row has `valid`, `automated`, `t_day`, the three ids, `directory_marketing`, and
+        `country` and `number_type` as codes (NULL: none).
+        """
+        nc, nt, nm = self._radix
+        mark = " ".join(f"WHEN {sql_literal(m)} THEN {i + 1}" for i, m in enumerate(self.marks))
+        flags = " + ".join(
+            f"CAST({f} IS NOT NULL AS BIGINT) * {1 << (2 - i)}" for i, f in enumerate(ID_FIELDS)
+        )
+        return (
+            f"((((((CAST(t_day - DATE '{_EPOCH}' AS BIGINT) * {nc} "
+            f"+ coalesce(country, {nc - 1})) * {nt} + coalesce(number_type, {nt - 1})) * 2 "
+            f"+ CAST(coalesce(valid, FALSE) AS BIGINT)) * 2 "
+            f"+ CAST(coalesce(automated, TRUE) AS BIGINT)) * 8 + {flags}) * {nm} "
+            f"+ {f'coalesce(CASE directory_marketing {mark} END, 0)' if mark else '0'})"
+        )
+
+    def unpack(self, codes: np.ndarray, snapshots: dict[date, date | None]) -> pa.Table:
+        """The facts of each packed shape, ids as markers.
+
+        Args:
+            codes: Packed shapes.
+            snapshots: The directory snapshot date of each day.
+        """
+        nc, nt, nm = self._radix
+        rest, mark = np.divmod(codes, nm)
+        rest, flags = np.divmod(rest, 8)
+        rest, automated = np.divmod(rest, 2)
+        rest, valid = np.divmod(rest, 2)
+        rest, number_type = np.divmod(rest, nt)
+        day, country = np.divmod(rest, nc)
+        days = [_EPOCH + timedelta(days=int(d)) for d in day]
+        columns: dict[str, pa.Array] = {
+            "code": pa.array(codes, pa.int64()),
+            "valid": pa.array(valid.astype(bool)),
+            "country": pa.array(
+                [self.countries[c] if c < nc - 1 else None for c in country], pa.string()
+            ),
+            "number_type": pa.array(
+                [self.number_types[t] if t < nt - 1 else None for t in number_type], pa.string()
+            ),
+            "automated": pa.array(automated.astype(bool)),
+            "t_day": pa.array(days, pa.date32()),
+        }
+        for i, field in enumerate(ID_FIELDS):
+            present = (flags >> (2 - i)) & 1
+            columns[field] = pa.array([_marker(field) if p else None for p in present])
+        columns["directory_date"] = pa.array([snapshots.get(d) for d in days], pa.date32())
+        columns["directory_marketing"] = pa.array(
+            [self.marks[m - 1] if m else None for m in mark], pa.string()
+        )
+        return pa.table(columns)
+
+
+def _template(evidence: str | None) -> tuple[int, str | None, str | None]:
+    """(which id the evidence names, text before it, text after it); 0 when it names none."""
+    if evidence is None:
+        return 0, None, None
+    for i, field in enumerate(ID_FIELDS, start=1):
+        marker = _marker(field)
+        if marker in evidence:
+            before, after = evidence.split(marker, 1)
+            if any(_marker(f) in before + after for f in ID_FIELDS):
+                raise AssertionError("a decision's evidence names two records")
+            return i, before, after
+    return 0, evidence, None
+
+
+def decide_shapes(
+    con: duckdb.DuckDBPyConnection,
+    codes: pa.Array,
+    code: ShapeCode,
+    snapshots: dict[date, date | None],
+    policy: Policy,
+) -> pa.Table:
+    """Decide each distinct shape with the policy's rule set.
+
+    Returns:
+        One row per code: `code`, `allowed`, `reason`, `rule_set`, `ev_field` (0: the
+        evidence is `ev_before` as it stands, or none; i: it is `ev_before`, the call's
+        `ID_FIELDS[i - 1]`, then `ev_after`).
+    """
+    facts = code.unpack(np.asarray(codes.to_numpy(zero_copy_only=False), np.int64), snapshots)
+    name = "og_audit_shapes_in"
+    con.register(name, facts)
+    try:
+        decided = con.sql(
+            f"SELECT code, allowed, reason, rule_set, evidence "
+            f"FROM ({compile_rules(policy).decision_sql(name)})"
+        ).to_arrow_table()
+    finally:
+        con.unregister(name)
+    parts = [_template(e) for e in decided.column("evidence").to_pylist()]
+    return pa.table(
+        {
+            "code": decided.column("code"),
+            "allowed": decided.column("allowed"),
+            "reason": decided.column("reason"),
+            "rule_set": decided.column("rule_set"),
+            "ev_field": pa.array([p[0] for p in parts], pa.int8()),
+            "ev_before": pa.array([p[1] for p in parts], pa.string()),
+            "ev_after": pa.array([p[2] for p in parts], pa.string()),
+        }
+    ).sort_by("code")
+
+
+def dense(codes: pa.ChunkedArray, shapes: pa.Table) -> pa.ChunkedArray:
+    """Each row's index into `shapes` (by its code); NULL stays NULL."""
+    return pc.index_in(codes, value_set=shapes.column("code").combine_chunks())
