@@ -26,6 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 
 from optin_gate.engine.decided import decision_columns_sql, stored_columns_sql
@@ -128,6 +129,7 @@ def prepare_decisions(
     policy: Policy,
     on_step: Callable[[str], None] | None = None,
     row_id: str | None = None,
+    number_rows: bool = False,
 ) -> Decided:
     """Decide every row of `relation`: normalize, as-of facts, rules; one pass per distinct key.
 
@@ -151,20 +153,24 @@ def prepare_decisions(
             decided one by one (key `row`) instead of per distinct string: no string
             aggregation and no string join back, for lists where nearly every string is
             distinct anyway (`normalize` still skips repeats on its own).
+        number_rows: Decide row by row like `row_id`, numbering the rows 1, 2, 3, ... in
+            the order `relation` yields them (DuckDB keeps a file's order): no numbering
+            column, whose window would read the file on one thread.
 
     Returns:
         `Decided`; `rows_sql` yields `r.*` plus `DECISION_COLUMNS` for every row.
     """
     plan = _Plan(con, next(_names), policy, on_step or (lambda label: None))
     text = f"CAST(r.{quote(phone)} AS VARCHAR)"
-    plan.key_sql = {"raw": text} if row_id is None else {"row": f"r.{quote(row_id)}"}
+    by_row = row_id is not None or number_rows
+    plan.key_sql = {"raw": text} if not by_row else {"row": f"r.{quote(row_id or _POSITION)}"}
     for name, value in (("t", at), ("controller", controller), ("call_type", call_type)):
         sql = _value_sql(value, "TIMESTAMPTZ" if name == "t" else "VARCHAR")
         plan.consts[name] = sql
         if isinstance(value, Column):
             plan.key_sql[name] = sql
     try:
-        keyed, expected = plan.normalized(relation, text, by_row=row_id is not None)
+        keyed, expected = plan.normalized(relation, text, by_row=by_row, numbered=number_rows)
         base = plan.facts(keyed)
         decided = plan.decide(base, expected)
     except BaseException:
@@ -177,6 +183,12 @@ def prepare_decisions(
     rows_sql = (
         f"SELECT r.*, {decision_columns_sql('d')} FROM {relation} r LEFT JOIN {decided} d ON {on}"
     )
+    if number_rows:
+        numbered = f"(SELECT row_number() OVER () AS {_POSITION}, * FROM {relation})"
+        rows_sql = (
+            f"SELECT r.* EXCLUDE ({_POSITION}), {decision_columns_sql('d')} "
+            f"FROM {numbered} r LEFT JOIN {decided} d ON {on}"
+        )
     return Decided(decided, tuple(plan.key_sql), rows_sql, plan.key_sql, tuple(plan.temps))
 
 
@@ -200,6 +212,7 @@ def run_in_memory(con: duckdb.DuckDBPyConnection, sql: str) -> None:
 
 
 _BATCH_ROWS = 1 << 20  # rows read and normalized at a time
+_POSITION = "__og_position"  # a row's number in `rows_sql` under `number_rows`
 # DuckDB's read errors by the words they start with, as the Arrow stream passes them on.
 _READ_ERRORS: dict[str, type[duckdb.Error]] = {
     "Invalid Input Error": duckdb.InvalidInputException,
@@ -235,20 +248,23 @@ class _Plan:
             with contextlib.suppress(Exception):
                 self.con.execute(f"DROP TABLE IF EXISTS {name}")
 
-    def normalized(self, relation: str, text: str, *, by_row: bool) -> tuple[str, int | str]:
+    def normalized(
+        self, relation: str, text: str, *, by_row: bool, numbered: bool
+    ) -> tuple[str, int | str]:
         """1. Normalize each distinct string once; return the keyed numbers and their count."""
         self.step("reading the phone numbers")
         keys = ", ".join(f"{sql} AS {name}" for name, sql in self.key_sql.items())
         joined = False
         if by_row:  # the rows are the keys
-            query = f"SELECT {keys}, {text} AS raw FROM {relation} r"
+            columns = "" if numbered else f"{keys}, "
+            query = f"SELECT {columns}{text} AS raw FROM {relation} r"
         else:
             grouped = f"SELECT {keys}, count(*) AS n FROM {relation} r GROUP BY ALL"
             keys_t = self.temp(f"og_keys_{self.n}", grouped)
             joined = len(self.key_sql) > 1  # else the keys are the distinct strings: no join
             query = f"SELECT DISTINCT raw FROM {keys_t}" if joined else f"SELECT * FROM {keys_t}"
         if by_row:
-            norm = self.read_normalized(query)
+            norm = self.read_normalized(query, numbered=numbered)
         else:
             norm = self.con.sql(query).to_arrow_table()
             self.step(f"normalizing {norm.num_rows:,} numbers")
@@ -278,30 +294,52 @@ class _Plan:
             part = part.append_column(field, column)
         return part
 
-    def read_normalized(self, query: str) -> pa.Table:
+    def read_normalized(self, query: str, *, numbered: bool) -> pa.Table:
         """Read the rows in batches and normalize each while DuckDB reads the next.
 
         Reading the list (DuckDB) and normalizing (the numbers kernel) each leave a core idle
-        part of the time; side by side they fill both. The batches come in row order.
+        part of the time; side by side they fill both. The batches come in row order, which
+        `numbered` turns into the `row` key: 1, 2, 3, ...
         """
         self.step("reading and normalizing the phone numbers")
-        reader = self.con.sql(query).to_arrow_reader(_BATCH_ROWS)
+        ((keep,),) = self.con.execute(
+            "SELECT current_setting('preserve_insertion_order')"
+        ).fetchall()
+        self.con.execute("SET preserve_insertion_order = true")  # the rows' order is their key
+        try:
+            reader = self.con.sql(query).to_arrow_reader(_BATCH_ROWS)
+            tables = self.normalize_batches(reader, numbered=numbered)
+        finally:
+            self.con.execute(f"SET preserve_insertion_order = {bool(keep)}")
+        if not tables:  # an empty list
+            empty = pa.Table.from_batches([], schema=reader.schema)
+            return self.with_numbers(self.numbered(empty, 0) if numbered else empty, keep_raw=False)
+        return pa.concat_tables(tables)
+
+    def normalize_batches(self, reader: pa.RecordBatchReader, *, numbered: bool) -> list[pa.Table]:
         with ThreadPoolExecutor(1, thread_name_prefix="optin-gate-normalize") as pool:
             parts = []
+            done = 0
             try:
                 for batch in reader:
                     table = pa.Table.from_batches([batch])
+                    if numbered:
+                        table = self.numbered(table, done)
+                    done += batch.num_rows
                     parts.append(pool.submit(self.with_numbers, table, keep_raw=False))
             except OSError as exc:  # the Arrow stream hands DuckDB's read error on as text
                 for prefix, kind in _READ_ERRORS.items():
                     if str(exc).startswith(prefix):
                         raise kind(str(exc)) from None
                 raise
-            tables = [part.result() for part in parts]
-        if not tables:
-            empty = pa.Table.from_batches([], schema=reader.schema)
-            return self.with_numbers(empty, keep_raw=False)
-        return pa.concat_tables(tables)
+            return [part.result() for part in parts]
+
+    @staticmethod
+    def numbered(table: pa.Table, before: int) -> pa.Table:
+        """`table` with its rows' numbers in the whole list (1-based) as the `row` column."""
+        rows = np.arange(before + 1, before + 1 + table.num_rows, dtype=np.int64)
+        column = pa.Array.from_buffers(pa.int64(), len(rows), [None, pa.py_buffer(rows)])
+        return table.add_column(0, "row", column)
 
     @property
     def per_row(self) -> bool:

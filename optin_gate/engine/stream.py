@@ -240,7 +240,9 @@ def _filter_once(
                 con.execute(f"SET {key} = {sql_literal(str(value))}")
             report = _Reporter(con, progress)
             source = src.relation(con, alias="og_list")
-            # Each read numbers the rows in file order; the outputs are sorted by that number.
+            # The rows are numbered in file order: by their place as the first read yields
+            # them, and by row_number() as the outputs read them again; the outputs are
+            # sorted by that number.
             rows = f"(SELECT row_number() OVER () AS {_ROW}, * FROM {source})"
             with report.watching():
                 decided = _read(
@@ -248,14 +250,14 @@ def _filter_once(
                     functools.partial(
                         prepare_decisions,
                         con,
-                        rows,
+                        source,
                         phone=phone,
                         at=at,
                         controller=gate.controller,
                         call_type=call_type,
                         policy=gate.policy,
                         on_step=report.step,
-                        row_id=_ROW,
+                        number_rows=True,
                     ),
                 )
             counts: dict[str, int] = {}
