@@ -22,6 +22,7 @@ the log's own columns never pass through a hash table.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import itertools
 from collections.abc import Callable, Iterator
 
@@ -37,7 +38,14 @@ from optin_gate.policy import Policy
 from optin_gate.rules.expr import sql_literal
 from optin_gate.store.asof import hours_sql, timeline_sql, with_facts_sql
 
-__all__ = ["DECIDED_COLUMNS", "decide_calls", "e164_sql", "evidence_sql"]
+__all__ = [
+    "DECIDED_COLUMNS",
+    "Evidence",
+    "decide_calls",
+    "e164_sql",
+    "evidence_sql",
+    "prepare_evidence",
+]
 
 Step = Callable[[str], None]
 _names = itertools.count()
@@ -54,6 +62,7 @@ DECIDED_COLUMNS: dict[str, str] = {
     "agent": "INTEGER",  # code, likewise
     "phone": "BIGINT",  # the number's key: E.164 without "+"; NULL unless valid
     "shape": "INTEGER",  # which decided shape (`shapes.decide_shapes`) the call has
+    "outcome": "INTEGER",  # which (reason, allowed) pair: few values, for grouping
     "allowed": "BOOLEAN",
     "reason": "VARCHAR",
     "rule_set": "VARCHAR",
@@ -109,6 +118,10 @@ def _code(con: duckdb.DuckDBPyConnection, requests: Requests) -> ShapeCode:
     return ShapeCode(texts["country"], texts["number_type"], [str(m[0]) for m in marks])
 
 
+def _positions(rows: int) -> pa.Array:
+    return pa.array(np.arange(rows, dtype=np.int32))
+
+
 def _owned(batch: pa.RecordBatch) -> pa.RecordBatch:
     """`batch` in memory of its own (an imported batch keeps all its columns alive)."""
     return pa.record_batch(
@@ -140,9 +153,53 @@ def _in_log_order(batches: list[pa.RecordBatch], schema: pa.Schema, rows: int) -
     return pa.table(placed)
 
 
+@dataclasses.dataclass(frozen=True)
+class Evidence:
+    """The store's evidence cut into timelines (`store.asof.timeline_sql`), as a temp table.
+
+    Built before the calls are read, while DuckDB's memory is free, for every controller the
+    store names; calls of any other controller use key 0 (objections for all controllers).
+
+    Attributes:
+        timeline: The temp table.
+        keys: Controller name -> its key in `timeline`.
+    """
+
+    timeline: str
+    keys: dict[str, int]
+
+    def drop(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Drop the temp table."""
+        con.execute(f"DROP TABLE IF EXISTS {self.timeline}")
+
+
+def prepare_evidence(con: duckdb.DuckDBPyConnection, policy: Policy) -> Evidence:
+    """Cut the store's evidence into timelines (see `Evidence`)."""
+    n = next(_names)
+    names = con.execute(
+        "SELECT DISTINCT controller FROM (SELECT controller FROM consents_current "
+        "UNION ALL SELECT controller FROM contracts_current "
+        "UNION ALL SELECT controller FROM objections) WHERE controller IS NOT NULL ORDER BY 1"
+    ).fetchall()
+    keys = {str(name): i for i, (name,) in enumerate(names, start=1)}
+    controllers = f"og_audit_keys_{n}"
+    con.register(
+        controllers,
+        pa.table({"controller": list(keys), "ckey": pa.array(keys.values(), pa.int32())}),
+    )
+    timeline = f"og_audit_tl_{n}"
+    try:
+        sql = timeline_sql(controllers, policy, key="ckey", others="0")
+        con.execute(f"CREATE TEMP TABLE {timeline} AS {sql}")
+    finally:
+        con.unregister(controllers)
+    return Evidence(timeline, keys)
+
+
 def decide_calls(
     con: duckdb.DuckDBPyConnection,
     requests: Requests,
+    evidence: Evidence,
     *,
     policy: Policy,
     name: str,
@@ -150,9 +207,13 @@ def decide_calls(
 ) -> str:
     """Decide every call; registers the decided rows (`DECIDED_COLUMNS`) as `name`.
 
+    Also registers `name` + "_shapes": the decided shapes (`shapes.decide_shapes`), with
+    `shape`, the number the decided rows refer to them by.
+
     Args:
         con: A store connection (the evidence tables visible), writable temp schema.
         requests: The calls (registered here only while they are decided).
+        evidence: The store's timelines.
         policy: The policy the facts and the rules are bound to.
         name: The name to register the decided rows under.
         step: Called with a short label as each phase starts.
@@ -163,26 +224,24 @@ def decide_calls(
     """
     say = step or (lambda label: None)
     n, rows = next(_names), requests.table.num_rows
-    req, controllers = f"og_audit_req_{n}", f"og_audit_ctl_{n}"
+    req = f"og_audit_req_{n}"
     temps: list[str] = []
-    con.register(req, requests.table)
-    con.register(controllers, requests.dictionaries["controller"])
+    names = requests.dictionaries["controller"].column("text").to_pylist()
+    to_key = pa.array([evidence.keys.get(name, 0) for name in names], pa.int32())
+    keyed = requests.table.append_column("tl_key", pc.take(to_key, requests.table["controller"]))
+    con.register(req, keyed)
+    del keyed
     try:
         say("looking up the evidence")
         usable = f"(SELECT t FROM {req} WHERE ok)"
         hours = _temp(con, f"og_audit_hours_{n}", hours_sql(usable), temps)
-        # The timeline by controller name, then keyed by the calls' controller codes.
-        by_name = timeline_sql(f"(SELECT text AS controller FROM {controllers})", policy)
-        timeline = _temp(
-            con,
-            f"og_audit_tl_{n}",
-            f"SELECT tl.* REPLACE (c.code AS controller) FROM ({by_name}) tl "
-            f"JOIN {controllers} c ON c.text = tl.controller",
-            temps,
-        )
         say("deciding every call")
         code = _code(con, requests)
-        facts = with_facts_sql(req, hours=hours, timeline=timeline)
+        calls = (
+            f"(SELECT rid, ok, t, automated, tl_key AS controller, phone, valid, country, "
+            f"number_type FROM {req})"
+        )
+        facts = with_facts_sql(calls, hours=hours, timeline=evidence.timeline)
         ids = ", ".join(ID_FIELDS)
         with _probing_with_calls(con):
             reader = con.sql(
@@ -194,7 +253,6 @@ def decide_calls(
         days = con.execute(f"SELECT DISTINCT t_day, directory_date FROM {hours}").fetchall()
     finally:
         con.unregister(req)
-        con.unregister(controllers)
         for temp in temps:
             with contextlib.suppress(Exception):
                 con.execute(f"DROP TABLE IF EXISTS {temp}")
@@ -205,7 +263,18 @@ def decide_calls(
     # The calls' own columns are already in the log's order: kept as they are.
     table = requests.table.select(["rid", "t", *CODED, "phone"])
     requests.release()
-    per_shape = {"shape": index, "allowed": pc.take(shapes.column("allowed"), index)}
+    # The (reason, allowed) outcome as a small number too: the figures group by it.
+    outcomes = pc.dictionary_encode(
+        pc.binary_join_element_wise(
+            shapes.column("reason"), pc.cast(shapes.column("allowed"), pa.string()), "|"
+        )
+    ).combine_chunks()
+    shapes = shapes.append_column("outcome", outcomes.indices)
+    per_shape = {
+        "shape": index,
+        "outcome": pc.take(shapes.column("outcome"), index),
+        "allowed": pc.take(shapes.column("allowed"), index),
+    }
     for column in ("reason", "rule_set", "ev_before", "ev_after"):  # no copies: codes
         values = shapes.column(column).combine_chunks()
         per_shape[column] = pa.chunked_array(
@@ -218,4 +287,5 @@ def decide_calls(
     for column in ID_FIELDS:
         table = table.append_column(column, placed.column(column))
     con.register(name, table)
+    con.register(f"{name}_shapes", shapes.append_column("shape", _positions(shapes.num_rows)))
     return name

@@ -10,6 +10,9 @@ decided table carries millions of strings. Memory stays at a batch of strings at
 from __future__ import annotations
 
 import dataclasses
+import os
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -22,6 +25,7 @@ __all__ = ["CODED", "NUMBER_CODED", "Requests", "read_requests"]
 # then the number's.
 CODED = ("controller", "campaign", "agent")
 NUMBER_CODED = ("country", "number_type")
+_WORKERS = max(1, min(4, os.cpu_count() or 1))
 
 
 @dataclasses.dataclass
@@ -92,7 +96,16 @@ def read_requests(reader: pa.RecordBatchReader, *, region: str) -> Requests:
         region: The default region for numbers written without a country code.
     """
     problems: list[pa.RecordBatch] = []
-    batches = [_coded(batch, region, problems) for batch in reader]
+    batches: list[pa.RecordBatch] = []
+    # Batches are normalized on worker threads while DuckDB reads the next ones (both let go
+    # of the GIL for most of their work); a few in flight at most, to bound memory.
+    with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
+        pending: deque[Future[pa.RecordBatch]] = deque()
+        for batch in reader:
+            pending.append(pool.submit(_coded, batch, region, problems))
+            if len(pending) > _WORKERS:
+                batches.append(pending.popleft().result())
+        batches.extend(f.result() for f in pending)
     if not batches:
         batches = [_coded(pa.RecordBatch.from_pylist([], schema=reader.schema), region, [])]
     table = pa.Table.from_batches(batches).unify_dictionaries()

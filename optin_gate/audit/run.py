@@ -23,7 +23,13 @@ import pyarrow as pa
 from optin_gate._time import now_utc
 from optin_gate.audit.exposure import check_turnover, exposure
 from optin_gate.audit.method import evidence_loads, json_value, method_section
-from optin_gate.audit.query import decide_calls, e164_sql, evidence_sql
+from optin_gate.audit.query import (
+    Evidence,
+    decide_calls,
+    e164_sql,
+    evidence_sql,
+    prepare_evidence,
+)
 from optin_gate.audit.report import JSON_VIOLATIONS, AuditReport
 from optin_gate.audit.requests import CODED, Requests, read_requests
 from optin_gate.audit.source import LINES_TABLE, RID, CallLog, LineSql, open_calls
@@ -138,6 +144,7 @@ class Audit:
     _n: int = dataclasses.field(default_factory=lambda: next(_names))
     _registered: list[str] = dataclasses.field(default_factory=list)
     _requests: Requests | None = None
+    evidence: Evidence | None = None
     _line: LineSql = dataclasses.field(default_factory=lambda: LineSql(1))
     _cols: _Cols = dataclasses.field(init=False)
 
@@ -201,19 +208,22 @@ class Audit:
         """Decide every call (`query.decide_calls`); fill `table`."""
         assert self._requests is not None, "prepare first"
         requests, self._requests = self._requests, None
+        if self.evidence is None:
+            self.evidence = prepare_evidence(self.con, self.gate.policy)
         self.table = decide_calls(
             self.con,
             requests,
+            self.evidence,
             policy=self.gate.policy,
             name=f"og_audit_decided_{self._n}",
             step=step,
         )
-        self._registered.append(self.table)
+        self._registered += [self.table, f"{self.table}_shapes"]
 
     def summary(self, unusable: pa.Table, turnover: float | None, ran_at: Any) -> dict[str, Any]:
         """The report's figures, exposure and method section."""
         con = self.con
-        summary = summarize(con, self.table, self._texts)
+        summary = summarize(con, self.table, f"{self.table}_shapes", self._texts)
         rule_sets = con.execute(
             f"SELECT DISTINCT CAST(rule_set AS VARCHAR) FROM {self.table} "
             f"WHERE rule_set IS NOT NULL ORDER BY 1"
@@ -294,6 +304,8 @@ class Audit:
 
     def drop(self) -> None:
         """Drop the temp tables (the connection outlives the audit)."""
+        if self.evidence is not None:
+            self.evidence.drop(self.con)
         for name in self._registered:
             with contextlib.suppress(Exception):
                 self.con.unregister(name)
@@ -355,9 +367,9 @@ def judge(
     arrow = f"og_audit_log_{next(_names)}"
     with gate.store.connect(read_only=True) as con:
         tune(con)
-        con.register(arrow, table.append_column(RID, rids))
-        audit = Audit(con, gate, log, arrow, arrow)
+        audit = Audit(con, gate, log, arrow, arrow, evidence=prepare_evidence(con, gate.policy))
         try:
+            con.register(arrow, table.append_column(RID, rids))
             unusable, summary, listed = audit.judge(step, turnover, ran_at)
             decisions = None
             if rows is not None:

@@ -23,6 +23,7 @@ from optin_gate._time import now_utc
 from optin_gate.audit._files import check_target
 from optin_gate.audit.exposure import check_turnover
 from optin_gate.audit.report import JSON_VIOLATIONS, AuditReport
+from optin_gate.audit.query import prepare_evidence
 from optin_gate.audit.run import Audit, check_names
 from optin_gate.audit.source import RID, open_calls
 from optin_gate.io import output_format, sql_literal
@@ -125,12 +126,14 @@ def audit_file(
             check_names(log)
             tune(con)
             table = f"og_audit_log_{next(_names)}"
-            step("reading the call log")
-            rows = log.source.relation(con, alias=f"{table}_src")
-            con.execute(f"CREATE TEMP TABLE {table} AS SELECT * FROM {rows}")
+            # The evidence first, while DuckDB's memory is free for its joins.
+            evidence = prepare_evidence(con, gate.policy)
             relation = f"(SELECT rowid AS {RID}, * FROM {table})"
-            audit = Audit(con, gate, log, relation, table)
+            audit = Audit(con, gate, log, relation, table, evidence=evidence)
             try:
+                step("reading the call log")
+                rows = log.source.relation(con, alias=f"{table}_src")
+                con.execute(f"CREATE TEMP TABLE {table} AS SELECT * FROM {rows}")
                 unusable, summary, listed = audit.judge(step, turnover, ran_at)
                 if violations is not None:
                     step(f"writing {Path(violations).name}")

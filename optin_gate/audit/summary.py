@@ -48,7 +48,9 @@ def _sorted_groups(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     )
 
 
-def _fold(con: duckdb.DuckDBPyConnection, table: str, texts: dict[str, str]) -> tuple[str, str]:
+def _fold(
+    con: duckdb.DuckDBPyConnection, table: str, shapes: str, texts: dict[str, str]
+) -> tuple[str, str]:
     """Scan the calls once into two small temp tables: per combination, and per UTC hour.
 
     Every figure is then a GROUP BY over a few thousand rows. Weeks come from the hours:
@@ -62,11 +64,12 @@ def _fold(con: duckdb.DuckDBPyConnection, table: str, texts: dict[str, str]) -> 
     )
     names = ", ".join(f"{name}.text AS {name}" for name in texts)
     con.execute(
-        f"CREATE TEMP TABLE {combos} AS SELECT c.reason, c.allowed, {names}, c.calls, "
-        f"c.first_call, c.last_call FROM (SELECT CAST(any_value(reason) AS VARCHAR) AS reason, "
-        f"any_value(allowed) AS allowed, {coded}, count(*) AS calls, min(t) AS first_call, "
-        f"max(t) AS last_call FROM {table} WHERE shape IS NOT NULL GROUP BY shape, {coded}) c "
-        f"{joins}"
+        f"CREATE TEMP TABLE {combos} AS SELECT CAST(s.reason AS VARCHAR) AS reason, s.allowed, "
+        f"{names}, c.calls, c.first_call, c.last_call FROM (SELECT outcome, {coded}, "
+        f"count(*) AS calls, min(t) AS first_call, max(t) AS last_call FROM {table} "
+        f"WHERE shape IS NOT NULL GROUP BY outcome, {coded}) c "
+        f"JOIN (SELECT DISTINCT outcome, reason, allowed FROM {shapes}) s "
+        f"ON s.outcome = c.outcome {joins}"
     )
     con.execute(
         f"CREATE TEMP TABLE {hours} AS SELECT make_timestamptz(h * {_HOUR_US}) AS hour, "
@@ -88,12 +91,15 @@ def _grouped(con: duckdb.DuckDBPyConnection, combos: str, keys: str) -> list[dic
     return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
-def summarize(con: duckdb.DuckDBPyConnection, table: str, texts: dict[str, str]) -> dict[str, Any]:
+def summarize(
+    con: duckdb.DuckDBPyConnection, table: str, shapes: str, texts: dict[str, str]
+) -> dict[str, Any]:
     """Every figure of the audit over `table` (a relation with `DECIDED_COLUMNS`).
 
     Args:
         con: The connection `table` is visible on.
         table: The decided rows.
+        shapes: The decided shapes they refer to (`shape`, `outcome`, `reason`, `allowed`).
         texts: For "controller", "campaign" and "agent", a relation (`code`, `text`) that
             reads the table's codes.
 
@@ -102,7 +108,7 @@ def summarize(con: duckdb.DuckDBPyConnection, table: str, texts: dict[str, str])
         last_call, by_reason, violations_by_reason, by_campaign, by_agent, by_controller,
         by_week and repeat_objection (see the JSON schema for their shapes).
     """
-    combos, hours = _fold(con, table, texts)
+    combos, hours = _fold(con, table, shapes, texts)
     try:
         total = _grouped(con, combos, "TRUE AS all_calls")
         by_reason = [
@@ -166,11 +172,13 @@ def summarize(con: duckdb.DuckDBPyConnection, table: str, texts: dict[str, str])
         "by_agent": groups["agent"],
         "by_controller": groups["controller"],
         "by_week": by_week,
-        "repeat_objection": _repeat_objection(con, table, texts["campaign"]),
+        "repeat_objection": _repeat_objection(con, table, shapes, texts["campaign"]),
     }
 
 
-def _repeat_objection(con: duckdb.DuckDBPyConnection, table: str, campaigns: str) -> dict[str, Any]:
+def _repeat_objection(
+    con: duckdb.DuckDBPyConnection, table: str, shapes: str, campaigns: str
+) -> dict[str, Any]:
     """Calls to numbers that had objected: the worst kind, as each one ignored a "no"."""
     per_number = f"og_audit_objected_{next(_names)}"
     con.execute(
@@ -180,7 +188,7 @@ def _repeat_objection(con: duckdb.DuckDBPyConnection, table: str, campaigns: str
                list(DISTINCT ca.text ORDER BY ca.text) FILTER (WHERE ca.text IS NOT NULL)
                    AS campaigns
         FROM {table} d LEFT JOIN {campaigns} ca ON ca.code = d.campaign
-        WHERE d.reason = '{Reason.OBJECTION.value}'
+        WHERE d.shape IN (SELECT shape FROM {shapes} WHERE reason = '{Reason.OBJECTION.value}')
         GROUP BY d.phone"""
     )
     try:

@@ -118,13 +118,19 @@ def _midnight(day_column: str) -> str:
     return prague_sql(day_column)
 
 
-def timeline_sql(controllers: str, policy: Policy) -> str:
+def timeline_sql(
+    controllers: str, policy: Policy, *, key: str = "controller", others: str | None = None
+) -> str:
     """A query giving each (phone, controller)'s evidence as segments of constant facts.
 
     Args:
         controllers: A relation with a `controller` column: the controllers to build the
             timelines for (objections for all controllers are repeated for each).
         policy: Supplies `consent_max_age_days` and `customer_grace_days`.
+        key: The column of `controllers` whose value keys the result's `controller` (e.g. a
+            small integer code standing for the name, for cheaper joins).
+        others: SQL for one more key, standing for every controller not in `controllers`:
+            its timeline holds only the objections made for all controllers.
 
     Returns:
         SQL with `TIMELINE_COLUMNS`: for a request (phone, C, T) the row with phone, C and
@@ -133,18 +139,19 @@ def timeline_sql(controllers: str, policy: Policy) -> str:
     """
     age = ""
     if policy.consent_max_age_days is not None:
-        age = f", granted_at + INTERVAL {int(policy.consent_max_age_days)} DAY"
+        age = f", c.granted_at + INTERVAL {int(policy.consent_max_age_days)} DAY"
     after_last = int(policy.customer_grace_days) + 1
+    all_keys = "SELECT ckey FROM ctl" + (f" UNION ALL SELECT {others}" if others else "")
     return f"""
 WITH ctl AS (
-    SELECT DISTINCT controller FROM {controllers} WHERE controller IS NOT NULL
+    SELECT DISTINCT controller, {key} AS ckey FROM {controllers} WHERE controller IS NOT NULL
 ),
 civ AS (  -- each consent holds on [valid_from, valid_to)
     SELECT * FROM (
-        SELECT phone, controller, consent_id, granted_at AS valid_from,
-               coalesce(least(withdrawn_at, expires_at{age}), {_FOREVER}) AS valid_to
-        FROM consents_current
-        WHERE channel IN ('phone', 'any') AND controller IN (SELECT controller FROM ctl)
+        SELECT c.phone, ctl.ckey AS controller, c.consent_id, c.granted_at AS valid_from,
+               coalesce(least(c.withdrawn_at, c.expires_at{age}), {_FOREVER}) AS valid_to
+        FROM consents_current c JOIN ctl ON ctl.controller = c.controller
+        WHERE c.channel IN ('phone', 'any')
     ) WHERE valid_to > valid_from
 ),
 kiv AS (  -- each contract holds from its first day's midnight to the midnight after its last
@@ -152,22 +159,21 @@ kiv AS (  -- each contract holds from its first day's midnight to the midnight a
            CASE WHEN stop_day IS NULL THEN {_FOREVER} ELSE {_midnight("stop_day")} END
                AS valid_to
     FROM (
-        SELECT phone, controller, contract_id, start_date,
-               CAST(start_date AS TIMESTAMP) AS first_day,
-               CAST(end_date + {after_last} AS TIMESTAMP) AS stop_day
-        FROM contracts_current
-        WHERE controller IN (SELECT controller FROM ctl) AND (end_date IS NULL
-              OR end_date + {after_last} > start_date)
+        SELECT k.phone, ctl.ckey AS controller, k.contract_id, k.start_date,
+               CAST(k.start_date AS TIMESTAMP) AS first_day,
+               CAST(k.end_date + {after_last} AS TIMESTAMP) AS stop_day
+        FROM contracts_current k JOIN ctl ON ctl.controller = k.controller
+        WHERE k.end_date IS NULL OR k.end_date + {after_last} > k.start_date
     )
 ),
 oev AS (  -- objections, those for all controllers once per controller
-    SELECT o.phone, c.controller, o.objection_id, o.objected_at
+    SELECT o.phone, c.ckey AS controller, o.objection_id, o.objected_at
     FROM objections o JOIN ctl c ON o.controller = c.controller
     UNION ALL
-    SELECT o.phone, c.controller, o.objection_id, o.objected_at
-    FROM objections o CROSS JOIN ctl c WHERE o.controller IS NULL
+    SELECT o.phone, c.ckey, o.objection_id, o.objected_at
+    FROM objections o CROSS JOIN ({all_keys}) c WHERE o.controller IS NULL
 ),
-recs AS (  -- every record as an interval of its (phone, controller); an objection never ends
+records AS (  -- every record as an interval of its (phone, controller); objections never end
     SELECT phone, controller, valid_from, valid_to, consent_id, valid_from AS granted_at,
            NULL::VARCHAR AS contract_id, NULL::DATE AS start_date,
            NULL::VARCHAR AS objection_id, NULL::TIMESTAMPTZ AS objected_at
@@ -181,16 +187,13 @@ recs AS (  -- every record as an interval of its (phone, controller); an objecti
            objection_id, objected_at
     FROM oev
 ),
-keyed AS (  -- most keys have one record: it is their whole timeline
-    SELECT phone, controller, count(*) AS n, any_value(valid_from) AS valid_from,
-           any_value(valid_to) AS valid_to, any_value(objection_id) AS objection_id,
-           any_value(consent_id) AS consent_id, any_value(contract_id) AS contract_id
-    FROM recs GROUP BY phone, controller
-),
-multi AS (
-    SELECT r.* FROM recs r
-    SEMI JOIN (SELECT phone, controller FROM keyed WHERE n > 1) k
+recs AS (  -- with how many records their key has
+    SELECT r.*, k.n FROM records r
+    JOIN (SELECT phone, controller, count(*) AS n FROM records GROUP BY phone, controller) k
       ON k.phone = r.phone AND k.controller = r.controller
+),
+multi AS (  -- most keys have one record, their whole timeline; the others are cut up
+    SELECT * FROM recs WHERE n > 1
 ),
 cuts AS (
     SELECT phone, controller, valid_from AS cut FROM multi
@@ -221,7 +224,7 @@ settled AS (  -- the records holding at each segment's start hold throughout it
     GROUP BY s.phone, s.controller, s.valid_from, s.valid_to
 )
 SELECT phone, controller, valid_from, valid_to, objection_id, consent_id, contract_id
-FROM keyed WHERE n = 1
+FROM recs WHERE n = 1
 UNION ALL
 SELECT phone, controller, valid_from, valid_to,
        CASE WHEN objection_id IS NOT NULL AND (granted_at IS NULL OR granted_at <= objected_at)
