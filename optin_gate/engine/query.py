@@ -24,6 +24,7 @@ import itertools
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -80,6 +81,10 @@ class Decided:
             your relation if you need one.
         key_sql: Per key column, the SQL expression over the relation (alias `r`) that
             yields it, to join your own way.
+        temp_tables: The temp tables `drop` removes.
+        in_row_order: With `number_rows`: `decided` is an Arrow view holding rows 1, 2, 3,
+            ... in that order, to be joined to the relation by position.
+        views: The Arrow views `drop` removes.
     """
 
     decided: str
@@ -87,9 +92,14 @@ class Decided:
     rows_sql: str
     key_sql: dict[str, str]
     temp_tables: tuple[str, ...] = ()
+    in_row_order: bool = False
+    views: tuple[str, ...] = ()
 
     def drop(self, con: duckdb.DuckDBPyConnection) -> None:
-        """Drop the temp tables this decision created (after reading `rows_sql`)."""
+        """Drop the temp tables and views this decision created (after reading `rows_sql`)."""
+        for name in self.views:
+            with contextlib.suppress(Exception):
+                con.unregister(name)
         for name in self.temp_tables:
             con.execute(f"DROP TABLE IF EXISTS {name}")
 
@@ -172,7 +182,7 @@ def prepare_decisions(
     try:
         keyed, expected = plan.normalized(relation, text, by_row=by_row, numbered=number_rows)
         base = plan.facts(keyed)
-        decided = plan.decide(base, expected)
+        decided = plan.decide(base, expected, in_order=number_rows)
     except BaseException:
         plan.drop()
         raise
@@ -189,24 +199,48 @@ def prepare_decisions(
             f"SELECT r.* EXCLUDE ({_POSITION}), {decision_columns_sql('d')} "
             f"FROM {numbered} r LEFT JOIN {decided} d ON {on}"
         )
-    return Decided(decided, tuple(plan.key_sql), rows_sql, plan.key_sql, tuple(plan.temps))
+    return Decided(
+        decided,
+        tuple(plan.key_sql),
+        rows_sql,
+        plan.key_sql,
+        tuple(plan.temps),
+        in_row_order=decided in plan.views,
+        views=tuple(plan.views),
+    )
 
 
-def run_in_memory(con: duckdb.DuckDBPyConnection, sql: str) -> None:
+def fetch_in_memory(con: duckdb.DuckDBPyConnection, sql: str) -> pa.Table:
+    """`run_in_memory` for a query whose result comes back as Arrow."""
+    result: list[pa.Table] = []
+    _retry_on_one_thread(con, lambda: result.append(con.sql(sql).to_arrow_table()))
+    return result[-1]
+
+
+def run_in_memory(con: duckdb.DuckDBPyConnection, sql: str) -> list[Any]:
     """Run `sql`; if DuckDB runs out of its memory_limit, run it again on one thread.
 
     Each thread holds its own part of the hash tables; with a small memory_limit one thread
     spills where two cannot (DuckDB's own advice). The failed attempt leaves nothing behind.
+
+    Returns:
+        The statement's result rows (a COPY: the number of rows written).
     """
+    result: list[list[Any]] = []
+    _retry_on_one_thread(con, lambda: result.append(con.execute(sql).fetchall()))
+    return result[-1]
+
+
+def _retry_on_one_thread(con: duckdb.DuckDBPyConnection, action: Callable[[], object]) -> None:
     try:
-        con.execute(sql)
+        action()
     except duckdb.OutOfMemoryException:
         ((threads,),) = con.execute("SELECT current_setting('threads')").fetchall()
         if int(threads) <= 1:
             raise
         con.execute("SET threads = 1")
         try:
-            con.execute(sql)
+            action()
         finally:
             con.execute(f"SET threads = {int(threads)}")
 
@@ -236,6 +270,7 @@ class _Plan:
         self.key_sql: dict[str, str] = {}
         self.consts: dict[str, str] = {}
         self.temps: list[str] = []
+        self.views: list[str] = []
         self.norm = f"og_norm_{n}"
 
     def temp(self, name: str, sql: str) -> str:
@@ -243,7 +278,37 @@ class _Plan:
         self.temps.append(name)
         return name
 
+    def in_row_order(self, decision: str, expected: int) -> str:
+        """Rows decided one by one, put back in row order in Arrow and registered as a view.
+
+        DuckDB's joins reorder rows; the rows are numbered 1..expected, so each goes to its
+        own place (a scatter, no sort). A reader then joins them to the list by position:
+        one streamed pass, no hash table of the list's rows and no sort.
+        """
+        table = fetch_in_memory(self.con, decision)
+        rows = table.column("row").combine_chunks()
+        place = np.full(expected, -1, dtype=np.int64)
+        if table.num_rows == expected and rows.null_count == 0:
+            numbers = np.frombuffer(rows.buffers()[1], dtype=np.int64)
+            numbers = numbers[rows.offset : rows.offset + len(rows)]
+            inside = (numbers >= 1) & (numbers <= expected)
+            place[numbers[inside] - 1] = np.flatnonzero(inside)
+        if table.num_rows != expected or (place < 0).any():
+            raise StoreError(
+                "the evidence store answers twice for one number (a directory snapshot lists a "
+                "number twice?)",
+                hint="reload the directory snapshot; if it persists, report it as a bug",
+            )
+        order = pa.Array.from_buffers(pa.int64(), expected, [None, pa.py_buffer(place)])
+        name = f"og_dec_{self.n}"
+        self.con.register(name, table.take(order))
+        self.views.append(name)
+        return name
+
     def drop(self) -> None:
+        for name in self.views:
+            with contextlib.suppress(Exception):
+                self.con.unregister(name)
         for name in self.temps:
             with contextlib.suppress(Exception):
                 self.con.execute(f"DROP TABLE IF EXISTS {name}")
@@ -373,7 +438,7 @@ class _Plan:
         on = "f.phone = b.phone AND f.t = b.t AND f.controller = b.controller"
         return f"SELECT b.*, {_FACTS} FROM ({keyed}) b LEFT JOIN {name} f ON {on}"
 
-    def decide(self, base: str, expected: int | str) -> str:
+    def decide(self, base: str, expected: int | str, *, in_order: bool) -> str:
         """3. The rules, once per key, into the decided temp table."""
         b = {
             c: f"b.{c}" if c in self.key_sql or (self.per_row and c != "call_type") else sql
@@ -392,6 +457,8 @@ class _Plan:
         ).fetchall()
         self.con.execute("SET preserve_insertion_order = false")
         try:
+            if in_order and isinstance(expected, int):
+                return self.in_row_order(decision, expected)
             decided = self.temp(f"og_dec_{self.n}", decision)
         finally:
             self.con.execute(f"SET preserve_insertion_order = {bool(keep)}")

@@ -1,14 +1,16 @@
 """`filter_file`: a call list file to output files, streamed by DuckDB (`optin-gate filter`).
 
-Rows never pass through Python. DuckDB reads the list (`optin_gate.io`'s `read_csv` /
-`read_parquet`) twice, numbering the rows in file order each time: once for the phone column
-alone, which the decision query decides row by row into a compact temp table, and once more
-inside `COPY`, which joins every row to its decision and writes the outputs sorted by that
-number. Reading twice costs less than holding the whole list: DuckDB's memory goes to the
-evidence joins. Each output goes to a temporary file in its folder and is renamed only when
-every output is complete, so a dialler never picks up half a list. With DuckDB's
-`memory_limit` set low, joins and sorts spill to its temp directory: lists larger than memory
-still complete.
+The list's rows never pass through Python. DuckDB reads the list (`optin_gate.io`'s
+`read_csv` / `read_parquet`) twice, in file order each time: first the phone column alone,
+in batches numbered by their place and normalized on a worker thread while DuckDB reads on
+(`prepare_decisions(number_rows=True)`); the decision query decides row by row and the
+decisions are put back in row order (Arrow, a scatter by row number). Then `COPY` reads the
+list again and joins each row to its decision by position, with no row numbering, hash table
+or sort of the list's rows. Reading twice costs less than holding the whole list. Each output
+goes to a temporary file in its folder and is renamed only when every output is complete and
+holds the rows the decisions count, so a dialler never picks up half a list. With DuckDB's
+`memory_limit` set low, joins spill to its temp directory: lists larger than memory still
+complete.
 """
 
 from __future__ import annotations
@@ -30,7 +32,12 @@ from optin_gate._time import TimeLike, to_utc
 from optin_gate.engine.decided import allowed_sql, reason_of
 from optin_gate.engine.filter import tune
 from optin_gate.engine.inputs import check_output_names, find_phone_column
-from optin_gate.engine.query import decision_columns_sql, prepare_decisions, run_in_memory
+from optin_gate.engine.query import (
+    Decided,
+    decision_columns_sql,
+    prepare_decisions,
+    run_in_memory,
+)
 from optin_gate.engine.result import summarize
 from optin_gate.errors import InputError
 from optin_gate.io import open_source, output_format, sql_literal
@@ -44,8 +51,6 @@ __all__ = ["FileSummary", "ProgressHook", "filter_file"]
 
 # Called with (step label, fraction done in [0, 1] or None when unknown).
 ProgressHook = Callable[[str, float | None], None]
-
-_ROW = "__og_row"  # the row's position in the list
 
 
 @dataclasses.dataclass(frozen=True)
@@ -240,10 +245,8 @@ def _filter_once(
                 con.execute(f"SET {key} = {sql_literal(str(value))}")
             report = _Reporter(con, progress)
             source = src.relation(con, alias="og_list")
-            # The rows are numbered in file order: by their place as the first read yields
-            # them, and by row_number() as the outputs read them again; the outputs are
-            # sorted by that number.
-            rows = f"(SELECT row_number() OVER () AS {_ROW}, * FROM {source})"
+            # The rows are numbered in file order by their place as the first read yields
+            # them; the outputs read the list again in the same order, beside the decisions.
             with report.watching():
                 decided = _read(
                     src,
@@ -266,13 +269,16 @@ def _filter_once(
             ).fetchall():
                 reason = reason_of(rule).value
                 counts[reason] = counts.get(reason, 0) + n
+            rows = sum(counts.values())
+            permitted = sum(n for r, n in counts.items() if Reason(r).allowed)
             written = _write_outputs(
                 con,
                 src,
-                rows=rows,
-                decided=decided.decided,
+                source=source,
+                decided=decided,
                 targets=targets,
                 report=report,
+                expected={"permitted": permitted, "decisions": rows},
             )
             decided.drop(con)
     summary = summarize(counts)
@@ -294,23 +300,43 @@ def _write_outputs(
     con: duckdb.DuckDBPyConnection,
     src: Source,
     *,
-    rows: str,
-    decided: str,
+    source: str,
+    decided: Decided,
     targets: dict[str, tuple[Path, str]],
     report: _Reporter,
+    expected: Mapping[str, int],
 ) -> dict[str, Path]:
-    """COPY each output to a temp file beside it; rename them all once every one is done."""
+    """COPY each output to a temp file beside it; rename them all once every one is done.
+
+    Each output must hold the rows `expected` says (the decisions' counts): a list that grew
+    or shrank between the reads fails the run, and nothing is renamed into place.
+    """
     temps: dict[str, str] = {}
+    ordered = decided.decided
     try:
+        if targets and not decided.in_row_order:  # pragma: no cover - number_rows orders them
+            ordered = f"{decided.decided}_by_row"
+            run_in_memory(
+                con,
+                f"CREATE OR REPLACE TEMP TABLE {ordered} AS "
+                f"SELECT * FROM {decided.decided} ORDER BY row",
+            )
         for key, (target, fmt) in targets.items():
             fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
             os.close(fd)
             temps[key] = tmp
-            query = (_permitted_sql if key == "permitted" else _every_row_sql)(con, rows, decided)
+            query = _rows_sql(source, ordered, permitted_only=key == "permitted")
             sql = f"COPY ({query}) TO {sql_literal(tmp)} ({_copy_options(fmt)})"
             report.step(f"writing the {key} rows to {target.name}")
-            with report.watching(), _build_side_as_written(con, key == "permitted"):
-                _read(src, functools.partial(run_in_memory, con, sql))
+            with report.watching():
+                ((rows,),) = _read(src, functools.partial(run_in_memory, con, sql))
+            if rows != expected[key]:
+                raise InputError(
+                    f"the list changed while it was read ({rows:,} rows for "
+                    f"{expected[key]:,} decisions)",
+                    file=src.name,
+                    hint="filter a copy that nothing else writes to",
+                )
             with open(tmp, "rb+") as fh:
                 os.fsync(fh.fileno())
         for key, (target, _) in targets.items():
@@ -318,49 +344,21 @@ def _write_outputs(
     finally:
         for tmp in temps.values():
             Path(tmp).unlink(missing_ok=True)
-        con.execute(f"DROP TABLE IF EXISTS {decided}_by_row")
+        con.execute(f"DROP TABLE IF EXISTS {decided.decided}_by_row")
     return {key: target for key, (target, _) in targets.items()}
 
 
-def _permitted_sql(con: duckdb.DuckDBPyConnection, rows: str, decided: str) -> str:
-    """The permitted rows in list order: a hash join on the few allowed decisions, sorted."""
-    return (
-        f"SELECT r.* EXCLUDE ({_ROW}), {decision_columns_sql('d')} FROM {rows} r "
-        f"JOIN (SELECT * FROM {decided} d WHERE {allowed_sql('d')}) d ON d.row = r.{_ROW} "
-        f"ORDER BY r.{_ROW}"
-    )
+def _rows_sql(source: str, ordered: str, *, permitted_only: bool) -> str:
+    """The list's rows in file order, each beside its decision: joined by position.
 
-
-def _every_row_sql(con: duckdb.DuckDBPyConnection, rows: str, decided: str) -> str:
-    """Every row in list order: the decisions sorted once, then joined by position.
-
-    A sort of the whole list's rows would hold them all at once; the decisions are narrow.
-    Each row checks that its decision is its own, so a misalignment fails the run instead of
-    mislabelling a row.
+    `ordered` holds the decisions in row order, so the list is read once more, in order, with
+    no row numbering, no hash table of its rows and no sort. The decisions are counted against
+    the rows: a list that changed between the reads fails the run instead of mislabelling rows.
     """
-    ordered = f"{decided}_by_row"
-    run_in_memory(
-        con, f"CREATE OR REPLACE TEMP TABLE {ordered} AS SELECT * FROM {decided} ORDER BY row"
-    )
+    allowed = f" AND {allowed_sql('d')}" if permitted_only else ""
     return (
-        f"SELECT r.* EXCLUDE ({_ROW}), {decision_columns_sql('d')} "
-        f"FROM {rows} r POSITIONAL JOIN {ordered} d "
-        f"WHERE r.{_ROW} = d.row OR error('optin-gate: a row lost its decision (a bug)')"
+        f"SELECT r.*, {decision_columns_sql('d')} "
+        f"FROM {source} r POSITIONAL JOIN {ordered} d "
+        f"WHERE (d.row IS NOT NULL OR error('optin-gate: a row lost its decision (a bug)'))"
+        f"{allowed}"
     )
-
-
-@contextlib.contextmanager
-def _build_side_as_written(con: duckdb.DuckDBPyConnection, on: bool) -> Iterator[None]:
-    """Build the join's hash table on the right side (the decisions), as the query says.
-
-    DuckDB misjudges how many rows a CSV scan yields and would hash the whole list instead:
-    a gigabyte for ten million rows where the allowed decisions take a hundred megabytes.
-    """
-    if not on:
-        yield
-        return
-    con.execute("SET disabled_optimizers = 'build_side_probe_side'")
-    try:
-        yield
-    finally:
-        con.execute("RESET disabled_optimizers")

@@ -243,3 +243,23 @@ def test_bytes_that_are_no_known_encoding_fail_on_their_line(
         filter_file(gate, listing, as_of=T_IN, out=out)
     assert not out.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.csv"]
+
+
+def test_an_output_short_of_its_decisions_is_not_written(
+    store_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The second read must give every row the first one decided (a list rewritten between
+    # the reads would not): a short output fails the run and yesterday's file stays.
+    from optin_gate.engine import stream
+
+    listing = tmp_path / "l.csv"
+    _write_list(listing, 200)
+    out = tmp_path / "ok.csv"
+    out.write_text("yesterday's list\n")
+    real = stream._rows_sql
+    monkeypatch.setattr(stream, "_rows_sql", lambda *a, **k: real(*a, **k) + " LIMIT 10")
+    gate = og.Gate(og.EvidenceStore(store_path), controller="acme")
+    with pytest.raises(og.OptinGateError, match="changed while it was read"):
+        filter_file(gate, listing, as_of=T_IN, out=out, decisions=tmp_path / "all.csv")
+    assert out.read_text() == "yesterday's list\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["l.csv", "ok.csv"]
