@@ -85,6 +85,7 @@ class Decided:
         in_row_order: With `number_rows`: `decided` is an Arrow view holding rows 1, 2, 3,
             ... in that order, to be joined to the relation by position.
         views: The Arrow views `drop` removes.
+        counts: With `allowed_only`: rows per rule number (`engine.decided.reason_of`).
     """
 
     decided: str
@@ -94,6 +95,7 @@ class Decided:
     temp_tables: tuple[str, ...] = ()
     in_row_order: bool = False
     views: tuple[str, ...] = ()
+    counts: dict[int, int] | None = None
 
     def drop(self, con: duckdb.DuckDBPyConnection) -> None:
         """Drop the temp tables and views this decision created (after reading `rows_sql`)."""
@@ -140,6 +142,7 @@ def prepare_decisions(
     on_step: Callable[[str], None] | None = None,
     row_id: str | None = None,
     number_rows: bool = False,
+    allowed_only: bool = False,
 ) -> Decided:
     """Decide every row of `relation`: normalize, as-of facts, rules; one pass per distinct key.
 
@@ -165,7 +168,11 @@ def prepare_decisions(
             distinct anyway (`normalize` still skips repeats on its own).
         number_rows: Decide row by row like `row_id`, numbering the rows 1, 2, 3, ... in
             the order `relation` yields them (DuckDB keeps a file's order): no numbering
-            column, whose window would read the file on one thread.
+            column, whose window would read the file on one thread. The decisions then come
+            in row order (`Decided.in_row_order`) unless `allowed_only`.
+        allowed_only: Keep only the keys whose decision allows the call, in an Arrow view,
+            and count the rest (`Decided.counts`): for a caller that writes the permitted
+            rows and a summary.
 
     Returns:
         `Decided`; `rows_sql` yields `r.*` plus `DECISION_COLUMNS` for every row.
@@ -182,7 +189,9 @@ def prepare_decisions(
     try:
         keyed, expected = plan.normalized(relation, text, by_row=by_row, numbered=number_rows)
         base = plan.facts(keyed)
-        decided = plan.decide(base, expected, in_order=number_rows)
+        decided = plan.decide(
+            base, expected, in_order=number_rows and not allowed_only, allowed_only=allowed_only
+        )
     except BaseException:
         plan.drop()
         raise
@@ -205,8 +214,9 @@ def prepare_decisions(
         rows_sql,
         plan.key_sql,
         tuple(plan.temps),
-        in_row_order=decided in plan.views,
+        in_row_order=decided in plan.views and plan.counts is None,
         views=tuple(plan.views),
+        counts=plan.counts,
     )
 
 
@@ -246,6 +256,20 @@ def _retry_on_one_thread(con: duckdb.DuckDBPyConnection, action: Callable[[], ob
 
 
 _BATCH_ROWS = 1 << 20  # rows read and normalized at a time
+
+
+def _values(array: pa.Array) -> np.ndarray[Any, Any]:
+    """An integer column without nulls as numpy, through its buffer (never via pandas)."""
+    dtype: np.dtype[Any] = _DTYPES[str(array.type)]
+    raw: np.ndarray[Any, Any] = np.frombuffer(array.buffers()[1], dtype=dtype)
+    return raw[array.offset : array.offset + len(array)]
+
+
+_DTYPES: dict[str, np.dtype[Any]] = {
+    "uint8": np.dtype(np.uint8),
+    "int32": np.dtype(np.int32),
+    "int64": np.dtype(np.int64),
+}
 _POSITION = "__og_position"  # a row's number in `rows_sql` under `number_rows`
 # DuckDB's read errors by the words they start with, as the Arrow stream passes them on.
 _READ_ERRORS: dict[str, type[duckdb.Error]] = {
@@ -271,6 +295,7 @@ class _Plan:
         self.consts: dict[str, str] = {}
         self.temps: list[str] = []
         self.views: list[str] = []
+        self.counts: dict[int, int] | None = None
         self.norm = f"og_norm_{n}"
 
     def temp(self, name: str, sql: str) -> str:
@@ -303,6 +328,40 @@ class _Plan:
         name = f"og_dec_{self.n}"
         self.con.register(name, table.take(order))
         self.views.append(name)
+        return name
+
+    def allowed_rows(self, decision: str, expected: int | str) -> str:
+        """Stream the decisions: count them per rule, keep only the allowing ones in Arrow.
+
+        The millions of denied rows never land anywhere; the few allowed ones are a view.
+        """
+        kept: list[pa.RecordBatch] = []
+        counts = np.zeros(64, dtype=np.int64)  # rows per rule number
+        keys = [0]
+
+        def fetch() -> None:
+            kept.clear()
+            counts[:] = 0
+            keys[0] = 0
+            reader = self.con.sql(decision).to_arrow_reader(_BATCH_ROWS)
+            for batch in reader:
+                rule, n = _values(batch.column("rule")), _values(batch.column("n"))
+                counts[:] += np.bincount(rule, weights=n, minlength=64).astype(np.int64)
+                keys[0] += batch.num_rows
+                kept.append(batch.filter(batch.column("allowed")))
+            kept.append(pa.RecordBatch.from_pylist([], schema=reader.schema))
+
+        _retry_on_one_thread(self.con, fetch)
+        if isinstance(expected, int) and keys[0] != expected:
+            raise StoreError(
+                "the evidence store answers twice for one number (a directory snapshot lists a "
+                "number twice?)",
+                hint="reload the directory snapshot; if it persists, report it as a bug",
+            )
+        name = f"og_dec_{self.n}"
+        self.con.register(name, pa.Table.from_batches(kept))
+        self.views.append(name)
+        self.counts = {int(r): int(counts[r]) for r in np.flatnonzero(counts)}
         return name
 
     def drop(self) -> None:
@@ -438,7 +497,9 @@ class _Plan:
         on = "f.phone = b.phone AND f.t = b.t AND f.controller = b.controller"
         return f"SELECT b.*, {_FACTS} FROM ({keyed}) b LEFT JOIN {name} f ON {on}"
 
-    def decide(self, base: str, expected: int | str, *, in_order: bool) -> str:
+    def decide(
+        self, base: str, expected: int | str, *, in_order: bool, allowed_only: bool = False
+    ) -> str:
         """3. The rules, once per key, into the decided temp table."""
         b = {
             c: f"b.{c}" if c in self.key_sql or (self.per_row and c != "call_type") else sql
@@ -459,6 +520,8 @@ class _Plan:
         try:
             if in_order and isinstance(expected, int):
                 return self.in_row_order(decision, expected)
+            if allowed_only:
+                return self.allowed_rows(decision, expected)
             decided = self.temp(f"og_dec_{self.n}", decision)
         finally:
             self.con.execute(f"SET preserve_insertion_order = {bool(keep)}")

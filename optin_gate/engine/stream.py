@@ -1,16 +1,20 @@
 """`filter_file`: a call list file to output files, streamed by DuckDB (`optin-gate filter`).
 
-The list's rows never pass through Python. DuckDB reads the list (`optin_gate.io`'s
-`read_csv` / `read_parquet`) twice, in file order each time: first the phone column alone,
-in batches numbered by their place and normalized on a worker thread while DuckDB reads on
-(`prepare_decisions(number_rows=True)`); the decision query decides row by row and the
-decisions are put back in row order (Arrow, a scatter by row number). Then `COPY` reads the
-list again and joins each row to its decision by position, with no row numbering, hash table
-or sort of the list's rows. Reading twice costs less than holding the whole list. Each output
-goes to a temporary file in its folder and is renamed only when every output is complete and
-holds the rows the decisions count, so a dialler never picks up half a list. With DuckDB's
-`memory_limit` set low, joins spill to its temp directory: lists larger than memory still
-complete.
+The list's rows never pass through Python. The phone column is read in file order, in
+batches numbered by their place and normalized on a worker thread while DuckDB reads on
+(`prepare_decisions(number_rows=True)`), then decided row by row. Two ways to the outputs:
+
+* only the permitted rows (`--out`): the list is parsed once, in parallel, into a temp table
+  whose rowid is the file's order; the decisions stream past and only the allowing ones are
+  kept (the rest are counted); `COPY` joins them to the table and sorts the joined rows by
+  rowid, every step on every core.
+* every row too (`--decisions`): the decisions are put back in row order (Arrow, a scatter by
+  row number) and `COPY` reads the list again beside them, joined by position.
+
+Each output goes to a temporary file in its folder and is renamed only when every output is
+complete and holds the rows the decisions count, so a dialler never picks up half a list.
+With DuckDB's `memory_limit` set low, the held list and the joins spill to its temp
+directory: lists larger than memory still complete.
 """
 
 from __future__ import annotations
@@ -48,6 +52,8 @@ if TYPE_CHECKING:
     from optin_gate.io import Source
 
 __all__ = ["FileSummary", "ProgressHook", "filter_file"]
+
+_HELD = "og_held_list"  # the list parsed once, when only the permitted rows are written
 
 # Called with (step label, fraction done in [0, 1] or None when unknown).
 ProgressHook = Callable[[str, float | None], None]
@@ -245,6 +251,18 @@ def _filter_once(
                 con.execute(f"SET {key} = {sql_literal(str(value))}")
             report = _Reporter(con, progress)
             source = src.relation(con, alias="og_list")
+            permitted_only = "decisions" not in targets
+            if permitted_only:
+                # Parsed once, in parallel, into a table whose rowid is the file's order: the
+                # permitted rows are then joined and sorted on it in parallel (a positional
+                # join, the other way to keep the order, runs on one thread).
+                _read(
+                    src,
+                    functools.partial(
+                        run_in_memory, con, f"CREATE TEMP TABLE {_HELD} AS SELECT * FROM {source}"
+                    ),
+                )
+                source = _HELD
             # The rows are numbered in file order by their place as the first read yields
             # them; the outputs read the list again in the same order, beside the decisions.
             with report.watching():
@@ -261,12 +279,18 @@ def _filter_once(
                         policy=gate.policy,
                         on_step=report.step,
                         number_rows=True,
+                        allowed_only=permitted_only,
                     ),
                 )
+            per_rule = decided.counts
+            if per_rule is None:
+                per_rule = dict(
+                    con.execute(
+                        f"SELECT rule, sum(n)::BIGINT FROM {decided.decided} GROUP BY rule"
+                    ).fetchall()
+                )
             counts: dict[str, int] = {}
-            for rule, n in con.execute(
-                f"SELECT rule, sum(n)::BIGINT FROM {decided.decided} GROUP BY rule"
-            ).fetchall():
+            for rule, n in per_rule.items():
                 reason = reason_of(rule).value
                 counts[reason] = counts.get(reason, 0) + n
             rows = sum(counts.values())
@@ -281,6 +305,7 @@ def _filter_once(
                 expected={"permitted": permitted, "decisions": rows},
             )
             decided.drop(con)
+            con.execute(f"DROP TABLE IF EXISTS {_HELD}")
     summary = summarize(counts)
     permitted = sum(n for r, n in summary.items() if r.allowed)
     return FileSummary(
@@ -314,7 +339,7 @@ def _write_outputs(
     temps: dict[str, str] = {}
     ordered = decided.decided
     try:
-        if targets and not decided.in_row_order:  # pragma: no cover - number_rows orders them
+        if "decisions" in targets and not decided.in_row_order:  # pragma: no cover
             ordered = f"{decided.decided}_by_row"
             run_in_memory(
                 con,
@@ -325,10 +350,13 @@ def _write_outputs(
             fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
             os.close(fd)
             temps[key] = tmp
-            query = _rows_sql(source, ordered, permitted_only=key == "permitted")
+            if decided.in_row_order:
+                query = _rows_sql(source, ordered, permitted_only=key == "permitted")
+            else:
+                query = _permitted_sql(source, decided.decided)
             sql = f"COPY ({query}) TO {sql_literal(tmp)} ({_copy_options(fmt)})"
             report.step(f"writing the {key} rows to {target.name}")
-            with report.watching():
+            with report.watching(), _build_side_as_written(con, not decided.in_row_order):
                 ((rows,),) = _read(src, functools.partial(run_in_memory, con, sql))
             if rows != expected[key]:
                 raise InputError(
@@ -362,3 +390,32 @@ def _rows_sql(source: str, ordered: str, *, permitted_only: bool) -> str:
         f"WHERE (d.row IS NOT NULL OR error('optin-gate: a row lost its decision (a bug)'))"
         f"{allowed}"
     )
+
+
+def _permitted_sql(held: str, allowed: str) -> str:
+    """The permitted rows of the held list in its order: a join on the few allowed decisions.
+
+    The decisions number rows from 1, the table's rowid from 0; only the joined rows are
+    sorted.
+    """
+    return (
+        f"SELECT r.*, {decision_columns_sql('d')} FROM {held} r "
+        f"JOIN {allowed} d ON d.row = r.rowid + 1 ORDER BY r.rowid"
+    )
+
+
+@contextlib.contextmanager
+def _build_side_as_written(con: duckdb.DuckDBPyConnection, on: bool) -> Iterator[None]:
+    """Build the join's hash table on the right side (the decisions), as the query says.
+
+    DuckDB may misjudge the sides and hash the whole list instead: a gigabyte for ten
+    million rows where the allowed decisions take a hundred megabytes.
+    """
+    if not on:
+        yield
+        return
+    con.execute("SET disabled_optimizers = 'build_side_probe_side'")
+    try:
+        yield
+    finally:
+        con.execute("RESET disabled_optimizers")

@@ -263,3 +263,22 @@ def test_an_output_short_of_its_decisions_is_not_written(
         filter_file(gate, listing, as_of=T_IN, out=out, decisions=tmp_path / "all.csv")
     assert out.read_text() == "yesterday's list\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["l.csv", "ok.csv"]
+
+
+def test_permitted_alone_matches_permitted_beside_every_row(
+    store_path: Path, tmp_path: Path
+) -> None:
+    # --out alone takes its own path (the list held in a table, only the allowed decisions
+    # kept); it must write the same file, in list order, with the same summary.
+    listing = tmp_path / "big.csv"
+    _write_list(listing, 30_000, seed=3)
+    gate = og.Gate(og.EvidenceStore(store_path), controller="acme")
+    both = filter_file(
+        gate, listing, as_of=T_IN, out=tmp_path / "a.csv", decisions=tmp_path / "all.csv"
+    )
+    alone = filter_file(gate, listing, as_of=T_IN, out=tmp_path / "b.csv")
+    assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
+    assert alone.summary == both.summary
+    order = [int(r[0]) for r in _rows(tmp_path / "b.csv")]
+    assert order == sorted(order)
+    assert len(order) == alone.permitted > 1000
