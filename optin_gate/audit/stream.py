@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any
 from optin_gate._time import now_utc
 from optin_gate.audit._files import check_target
 from optin_gate.audit.exposure import check_turnover
-from optin_gate.audit.report import JSON_VIOLATIONS, AuditReport
 from optin_gate.audit.query import prepare_evidence
+from optin_gate.audit.report import JSON_VIOLATIONS, AuditReport
 from optin_gate.audit.run import Audit, check_names
 from optin_gate.audit.source import RID, open_calls
 from optin_gate.io import output_format, sql_literal
