@@ -128,17 +128,17 @@ class Audit:
         gate: Supplies the policy and the controller for calls whose log names none.
         log: The call log.
         relation: SQL for the log's rows with their 0-based position as `RID`.
-        source: A table or view of the log's rows in the log's order, which a POSITIONAL
-            JOIN lines up with the decided table.
         rows: How many rows the log has (set by `prepare`).
-        table: The decided rows (`query.DECIDED_COLUMNS`), set by `decide`.
+        table: The decided rows (`query.DECIDED_COLUMNS`, registered Arrow in the log's
+            order), set by `decide`.
+        evidence: The store's evidence timelines (`query.prepare_evidence`); built by
+            `decide` unless given.
     """
 
     con: duckdb.DuckDBPyConnection
     gate: Gate
     log: CallLog
     relation: str
-    source: str
     rows: int = 0
     table: str = ""
     _n: int = dataclasses.field(default_factory=lambda: next(_names))
@@ -367,7 +367,7 @@ def judge(
     arrow = f"og_audit_log_{next(_names)}"
     with gate.store.connect(read_only=True) as con:
         tune(con)
-        audit = Audit(con, gate, log, arrow, arrow, evidence=prepare_evidence(con, gate.policy))
+        audit = Audit(con, gate, log, arrow, evidence=prepare_evidence(con, gate.policy))
         try:
             con.register(arrow, table.append_column(RID, rids))
             unusable, summary, listed = audit.judge(step, turnover, ran_at)

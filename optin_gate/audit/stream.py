@@ -1,8 +1,10 @@
 """`audit_file`: a call log judged straight to report files (`optin-gate audit`).
 
-Rows never pass through Python: DuckDB reads the log into a temp table (its `rowid` is the
-row's position in the file), the `Audit` pipeline decides every call, and `COPY` writes the
-violating calls with the log's own columns, in file order, with their file lines. DuckDB's
+The log's own columns never pass through Python: DuckDB reads the log into a temp table (its
+`rowid` is the row's position in the file), the `Audit` pipeline decides every call (only
+what the decisions need, times, codes and phone numbers, goes to Arrow), and `COPY` writes
+the violating calls with the log's own columns beside their decisions by position, in file
+order, with their file lines. DuckDB's
 memory limit is lowered for the run (`MEMORY_LIMIT`), so a long log spills to disk instead of
 filling memory. The report keeps the figures, not the calls. Output paths are checked before
 any work; each file is written to a temp file beside it and renamed when complete.
@@ -129,7 +131,7 @@ def audit_file(
             # The evidence first, while DuckDB's memory is free for its joins.
             evidence = prepare_evidence(con, gate.policy)
             relation = f"(SELECT rowid AS {RID}, * FROM {table})"
-            audit = Audit(con, gate, log, relation, table, evidence=evidence)
+            audit = Audit(con, gate, log, relation, evidence=evidence)
             try:
                 step("reading the call log")
                 rows = log.source.relation(con, alias=f"{table}_src")
