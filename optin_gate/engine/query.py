@@ -22,18 +22,23 @@ import contextlib
 import dataclasses
 import itertools
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from typing import Any
 
 import duckdb
-import numpy as np
 import pyarrow as pa
 
 from optin_gate.engine.decided import decision_columns_sql, stored_columns_sql
 from optin_gate.engine.facts import decisive_marks, facts_at_sql
-from optin_gate.errors import InputError, StoreError
-from optin_gate.numbers.table import normalize_keys
+from optin_gate.engine.rows import (
+    allowed_and_counts,
+    fetch_in_memory,
+    in_row_order,
+    read_numbers,
+    run_in_memory,
+    twice_answered,
+    with_numbers,
+)
+from optin_gate.errors import InputError
 from optin_gate.policy import Policy
 from optin_gate.store.asof import facts_sql, prague_day_sql
 
@@ -42,6 +47,7 @@ __all__ = [
     "Column",
     "Decided",
     "decision_columns_sql",
+    "fetch_in_memory",
     "prepare_decisions",
     "quote",
     "run_in_memory",
@@ -220,63 +226,7 @@ def prepare_decisions(
     )
 
 
-def fetch_in_memory(con: duckdb.DuckDBPyConnection, sql: str) -> pa.Table:
-    """`run_in_memory` for a query whose result comes back as Arrow."""
-    result: list[pa.Table] = []
-    _retry_on_one_thread(con, lambda: result.append(con.sql(sql).to_arrow_table()))
-    return result[-1]
-
-
-def run_in_memory(con: duckdb.DuckDBPyConnection, sql: str) -> list[Any]:
-    """Run `sql`; if DuckDB runs out of its memory_limit, run it again on one thread.
-
-    Each thread holds its own part of the hash tables; with a small memory_limit one thread
-    spills where two cannot (DuckDB's own advice). The failed attempt leaves nothing behind.
-
-    Returns:
-        The statement's result rows (a COPY: the number of rows written).
-    """
-    result: list[list[Any]] = []
-    _retry_on_one_thread(con, lambda: result.append(con.execute(sql).fetchall()))
-    return result[-1]
-
-
-def _retry_on_one_thread(con: duckdb.DuckDBPyConnection, action: Callable[[], object]) -> None:
-    try:
-        action()
-    except duckdb.OutOfMemoryException:
-        ((threads,),) = con.execute("SELECT current_setting('threads')").fetchall()
-        if int(threads) <= 1:
-            raise
-        con.execute("SET threads = 1")
-        try:
-            action()
-        finally:
-            con.execute(f"SET threads = {int(threads)}")
-
-
-_BATCH_ROWS = 1 << 20  # rows read and normalized at a time
-
-
-def _values(array: pa.Array) -> np.ndarray[Any, Any]:
-    """An integer column without nulls as numpy, through its buffer (never via pandas)."""
-    dtype: np.dtype[Any] = _DTYPES[str(array.type)]
-    raw: np.ndarray[Any, Any] = np.frombuffer(array.buffers()[1], dtype=dtype)
-    return raw[array.offset : array.offset + len(array)]
-
-
-_DTYPES: dict[str, np.dtype[Any]] = {
-    "uint8": np.dtype(np.uint8),
-    "int32": np.dtype(np.int32),
-    "int64": np.dtype(np.int64),
-}
 _POSITION = "__og_position"  # a row's number in `rows_sql` under `number_rows`
-# DuckDB's read errors by the words they start with, as the Arrow stream passes them on.
-_READ_ERRORS: dict[str, type[duckdb.Error]] = {
-    "Invalid Input Error": duckdb.InvalidInputException,
-    "Conversion Error": duckdb.ConversionException,
-    "IO Error": duckdb.IOException,
-}
 _FACTS = "f.objection_id, f.consent_id, f.contract_id, f.directory_date, f.directory_marketing"
 
 
@@ -304,64 +254,20 @@ class _Plan:
         return name
 
     def in_row_order(self, decision: str, expected: int) -> str:
-        """Rows decided one by one, put back in row order in Arrow and registered as a view.
-
-        DuckDB's joins reorder rows; the rows are numbered 1..expected, so each goes to its
-        own place (a scatter, no sort). A reader then joins them to the list by position:
-        one streamed pass, no hash table of the list's rows and no sort.
-        """
-        table = fetch_in_memory(self.con, decision)
-        rows = table.column("row").combine_chunks()
-        place = np.full(expected, -1, dtype=np.int64)
-        if table.num_rows == expected and rows.null_count == 0:
-            numbers = np.frombuffer(rows.buffers()[1], dtype=np.int64)
-            numbers = numbers[rows.offset : rows.offset + len(rows)]
-            inside = (numbers >= 1) & (numbers <= expected)
-            place[numbers[inside] - 1] = np.flatnonzero(inside)
-        if table.num_rows != expected or (place < 0).any():
-            raise StoreError(
-                "the evidence store answers twice for one number (a directory snapshot lists a "
-                "number twice?)",
-                hint="reload the directory snapshot; if it persists, report it as a bug",
-            )
-        order = pa.Array.from_buffers(pa.int64(), expected, [None, pa.py_buffer(place)])
-        name = f"og_dec_{self.n}"
-        self.con.register(name, table.take(order))
-        self.views.append(name)
-        return name
+        """Rows decided one by one, in row order in Arrow (`rows.in_row_order`), as a view."""
+        return self.view(in_row_order(fetch_in_memory(self.con, decision), expected))
 
     def allowed_rows(self, decision: str, expected: int | str) -> str:
-        """Stream the decisions: count them per rule, keep only the allowing ones in Arrow.
+        """Only the allowing decisions, as a view; the rest counted (`self.counts`)."""
+        table, self.counts, keys = allowed_and_counts(self.con, decision)
+        if isinstance(expected, int) and keys != expected:
+            raise twice_answered()
+        return self.view(table)
 
-        The millions of denied rows never land anywhere; the few allowed ones are a view.
-        """
-        kept: list[pa.RecordBatch] = []
-        counts = np.zeros(64, dtype=np.int64)  # rows per rule number
-        keys = [0]
-
-        def fetch() -> None:
-            kept.clear()
-            counts[:] = 0
-            keys[0] = 0
-            reader = self.con.sql(decision).to_arrow_reader(_BATCH_ROWS)
-            for batch in reader:
-                rule, n = _values(batch.column("rule")), _values(batch.column("n"))
-                counts[:] += np.bincount(rule, weights=n, minlength=64).astype(np.int64)
-                keys[0] += batch.num_rows
-                kept.append(batch.filter(batch.column("allowed")))
-            kept.append(pa.RecordBatch.from_pylist([], schema=reader.schema))
-
-        _retry_on_one_thread(self.con, fetch)
-        if isinstance(expected, int) and keys[0] != expected:
-            raise StoreError(
-                "the evidence store answers twice for one number (a directory snapshot lists a "
-                "number twice?)",
-                hint="reload the directory snapshot; if it persists, report it as a bug",
-            )
+    def view(self, table: pa.Table) -> str:
         name = f"og_dec_{self.n}"
-        self.con.register(name, pa.Table.from_batches(kept))
+        self.con.register(name, table)
         self.views.append(name)
-        self.counts = {int(r): int(counts[r]) for r in np.flatnonzero(counts)}
         return name
 
     def drop(self) -> None:
@@ -387,12 +293,14 @@ class _Plan:
             keys_t = self.temp(f"og_keys_{self.n}", grouped)
             joined = len(self.key_sql) > 1  # else the keys are the distinct strings: no join
             query = f"SELECT DISTINCT raw FROM {keys_t}" if joined else f"SELECT * FROM {keys_t}"
+        region = self.policy.default_region
         if by_row:
-            norm = self.read_normalized(query, numbered=numbered)
+            self.step("reading and normalizing the phone numbers")
+            norm = read_numbers(self.con, query, region, numbered=numbered)
         else:
             norm = self.con.sql(query).to_arrow_table()
             self.step(f"normalizing {norm.num_rows:,} numbers")
-            norm = self.with_numbers(norm, keep_raw=True)
+            norm = with_numbers(norm, region, keep_raw=True)
         pa.default_memory_pool().release_unused()
         self.con.register(self.norm, norm)
         if by_row:
@@ -404,66 +312,6 @@ class _Plan:
             f"FROM {keys_t} k JOIN {self.norm} nn ON nn.raw IS NOT DISTINCT FROM k.raw",
             keys_t,
         )
-
-    def with_numbers(self, part: pa.Table, *, keep_raw: bool) -> pa.Table:
-        """`part` with the normalized numbers of its `raw` column appended.
-
-        E.164 as its digits (an int64 key: E.164 is "+" || phone); types and countries as
-        dictionaries: no strings are built for the millions of numbers.
-        """
-        numbers = normalize_keys(part.column("raw"), region=self.policy.default_region)
-        if not keep_raw:
-            part = part.drop_columns(["raw"])
-        for field, column in zip(numbers.schema, numbers.columns, strict=True):
-            part = part.append_column(field, column)
-        return part
-
-    def read_normalized(self, query: str, *, numbered: bool) -> pa.Table:
-        """Read the rows in batches and normalize each while DuckDB reads the next.
-
-        Reading the list (DuckDB) and normalizing (the numbers kernel) each leave a core idle
-        part of the time; side by side they fill both. The batches come in row order, which
-        `numbered` turns into the `row` key: 1, 2, 3, ...
-        """
-        self.step("reading and normalizing the phone numbers")
-        ((keep,),) = self.con.execute(
-            "SELECT current_setting('preserve_insertion_order')"
-        ).fetchall()
-        self.con.execute("SET preserve_insertion_order = true")  # the rows' order is their key
-        try:
-            reader = self.con.sql(query).to_arrow_reader(_BATCH_ROWS)
-            tables = self.normalize_batches(reader, numbered=numbered)
-        finally:
-            self.con.execute(f"SET preserve_insertion_order = {bool(keep)}")
-        if not tables:  # an empty list
-            empty = pa.Table.from_batches([], schema=reader.schema)
-            return self.with_numbers(self.numbered(empty, 0) if numbered else empty, keep_raw=False)
-        return pa.concat_tables(tables)
-
-    def normalize_batches(self, reader: pa.RecordBatchReader, *, numbered: bool) -> list[pa.Table]:
-        with ThreadPoolExecutor(1, thread_name_prefix="optin-gate-normalize") as pool:
-            parts = []
-            done = 0
-            try:
-                for batch in reader:
-                    table = pa.Table.from_batches([batch])
-                    if numbered:
-                        table = self.numbered(table, done)
-                    done += batch.num_rows
-                    parts.append(pool.submit(self.with_numbers, table, keep_raw=False))
-            except OSError as exc:  # the Arrow stream hands DuckDB's read error on as text
-                for prefix, kind in _READ_ERRORS.items():
-                    if str(exc).startswith(prefix):
-                        raise kind(str(exc)) from None
-                raise
-            return [part.result() for part in parts]
-
-    @staticmethod
-    def numbered(table: pa.Table, before: int) -> pa.Table:
-        """`table` with its rows' numbers in the whole list (1-based) as the `row` column."""
-        rows = np.arange(before + 1, before + 1 + table.num_rows, dtype=np.int64)
-        column = pa.Array.from_buffers(pa.int64(), len(rows), [None, pa.py_buffer(rows)])
-        return table.add_column(0, "row", column)
 
     @property
     def per_row(self) -> bool:
@@ -529,9 +377,5 @@ class _Plan:
         sql = f"SELECT {count}, (SELECT count(*) FROM {decided})"
         ((want, got),) = self.con.execute(sql).fetchall()
         if want != got:  # the join back would lose or repeat rows
-            raise StoreError(
-                "the evidence store answers twice for one number (a directory snapshot lists a "
-                "number twice?)",
-                hint="reload the directory snapshot; if it persists, report it as a bug",
-            )
+            raise twice_answered()
         return decided

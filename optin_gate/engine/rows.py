@@ -1,0 +1,209 @@
+"""Rows between DuckDB and Arrow for the decision query: read, numbered, reordered, counted.
+
+* `read_numbers`: the phone column read in batches, in the relation's order, each batch
+  normalized on a worker thread while DuckDB reads the next (`numbered`: the batches' places
+  become the `row` key 1, 2, 3, ...).
+* `in_row_order`: decided rows put back in row order by a scatter on their numbers (DuckDB's
+  joins reorder rows), so a reader can join them to the list by position.
+* `allowed_and_counts`: decisions streamed past: counted per rule, only the allowing kept.
+* `run_in_memory` / `fetch_in_memory`: a statement that runs again on one thread when DuckDB's
+  memory_limit is hit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from optin_gate.errors import StoreError
+from optin_gate.numbers.table import normalize_keys
+
+__all__ = [
+    "allowed_and_counts",
+    "fetch_in_memory",
+    "in_row_order",
+    "read_numbers",
+    "run_in_memory",
+    "twice_answered",
+    "with_numbers",
+]
+
+BATCH_ROWS = 1 << 20  # rows read and normalized at a time
+# DuckDB's read errors by the words they start with, as the Arrow stream passes them on.
+_READ_ERRORS: dict[str, type[duckdb.Error]] = {
+    "Invalid Input Error": duckdb.InvalidInputException,
+    "Conversion Error": duckdb.ConversionException,
+    "IO Error": duckdb.IOException,
+}
+_DTYPES: dict[str, np.dtype[Any]] = {
+    "uint8": np.dtype(np.uint8),
+    "int32": np.dtype(np.int32),
+    "int64": np.dtype(np.int64),
+}
+
+
+def twice_answered() -> StoreError:
+    """The error for decided keys that do not match the keys asked about."""
+    return StoreError(
+        "the evidence store answers twice for one number (a directory snapshot lists a "
+        "number twice?)",
+        hint="reload the directory snapshot; if it persists, report it as a bug",
+    )
+
+
+def run_in_memory(con: duckdb.DuckDBPyConnection, sql: str) -> list[Any]:
+    """Run `sql`; if DuckDB runs out of its memory_limit, run it again on one thread.
+
+    Each thread holds its own part of the hash tables; with a small memory_limit one thread
+    spills where two cannot (DuckDB's own advice). The failed attempt leaves nothing behind.
+
+    Returns:
+        The statement's result rows (a COPY: the number of rows written).
+    """
+    result: list[list[Any]] = []
+    _retry_on_one_thread(con, lambda: result.append(con.execute(sql).fetchall()))
+    return result[-1]
+
+
+def fetch_in_memory(con: duckdb.DuckDBPyConnection, sql: str) -> pa.Table:
+    """`run_in_memory` for a query whose result comes back as Arrow."""
+    result: list[pa.Table] = []
+    _retry_on_one_thread(con, lambda: result.append(con.sql(sql).to_arrow_table()))
+    return result[-1]
+
+
+def _retry_on_one_thread(con: duckdb.DuckDBPyConnection, action: Callable[[], object]) -> None:
+    try:
+        action()
+    except duckdb.OutOfMemoryException:
+        ((threads,),) = con.execute("SELECT current_setting('threads')").fetchall()
+        if int(threads) <= 1:
+            raise
+        con.execute("SET threads = 1")
+        try:
+            action()
+        finally:
+            con.execute(f"SET threads = {int(threads)}")
+
+
+def with_numbers(part: pa.Table, region: str, *, keep_raw: bool) -> pa.Table:
+    """`part` with the normalized numbers of its `raw` column appended.
+
+    E.164 as its digits (an int64 key: E.164 is "+" || phone); types and countries as
+    dictionaries: no strings are built for the millions of numbers.
+    """
+    numbers = normalize_keys(part.column("raw"), region=region)
+    if not keep_raw:
+        part = part.drop_columns(["raw"])
+    for field, column in zip(numbers.schema, numbers.columns, strict=True):
+        part = part.append_column(field, column)
+    return part
+
+
+def read_numbers(
+    con: duckdb.DuckDBPyConnection, query: str, region: str, *, numbered: bool
+) -> pa.Table:
+    """The rows of `query` (a `raw` column and keys) with their numbers, `raw` dropped.
+
+    Reading the list (DuckDB) and normalizing (the numbers kernel) each leave a core idle
+    part of the time; side by side they fill both. The batches come in the relation's order
+    (kept so for this read), which `numbered` turns into the `row` key: 1, 2, 3, ...
+    """
+    ((keep,),) = con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()
+    con.execute("SET preserve_insertion_order = true")  # the rows' order is their key
+    try:
+        reader = con.sql(query).to_arrow_reader(BATCH_ROWS)
+        tables = _normalize_batches(reader, region, numbered=numbered)
+    finally:
+        con.execute(f"SET preserve_insertion_order = {bool(keep)}")
+    if not tables:  # an empty list
+        empty = pa.Table.from_batches([], schema=reader.schema)
+        return with_numbers(_numbered(empty, 0) if numbered else empty, region, keep_raw=False)
+    return pa.concat_tables(tables)
+
+
+def _normalize_batches(
+    reader: pa.RecordBatchReader, region: str, *, numbered: bool
+) -> list[pa.Table]:
+    """Each batch normalized on a worker thread while the reader yields the next."""
+    with ThreadPoolExecutor(1, thread_name_prefix="optin-gate-normalize") as pool:
+        parts = []
+        done = 0
+        try:
+            for batch in reader:
+                table = pa.Table.from_batches([batch])
+                if numbered:
+                    table = _numbered(table, done)
+                done += batch.num_rows
+                parts.append(pool.submit(with_numbers, table, region, keep_raw=False))
+        except OSError as exc:  # the Arrow stream hands DuckDB's read error on as text
+            for prefix, kind in _READ_ERRORS.items():
+                if str(exc).startswith(prefix):
+                    raise kind(str(exc)) from None
+            raise
+        return [part.result() for part in parts]
+
+
+def _numbered(table: pa.Table, before: int) -> pa.Table:
+    """`table` with its rows' numbers in the whole list (1-based) as the `row` column."""
+    rows = np.arange(before + 1, before + 1 + table.num_rows, dtype=np.int64)
+    column = pa.Array.from_buffers(pa.int64(), len(rows), [None, pa.py_buffer(rows)])
+    return table.add_column(0, "row", column)
+
+
+def in_row_order(table: pa.Table, expected: int) -> pa.Table:
+    """Decided rows numbered 1..expected, each put in its own place (a scatter, no sort).
+
+    Raises:
+        StoreError: The numbers are not exactly 1..expected (a key decided twice).
+    """
+    rows = table.column("row").combine_chunks()
+    place = np.full(expected, -1, dtype=np.int64)
+    if table.num_rows == expected and rows.null_count == 0:
+        numbers = _values(rows)
+        inside = (numbers >= 1) & (numbers <= expected)
+        place[numbers[inside] - 1] = np.flatnonzero(inside)
+    if table.num_rows != expected or (place < 0).any():
+        raise twice_answered()
+    order = pa.Array.from_buffers(pa.int64(), expected, [None, pa.py_buffer(place)])
+    return table.take(order)
+
+
+def allowed_and_counts(
+    con: duckdb.DuckDBPyConnection, decision: str
+) -> tuple[pa.Table, dict[int, int], int]:
+    """Stream the decisions: (the allowing rows, rows per rule number, keys decided).
+
+    The millions of denied rows never land anywhere; only the few allowed ones are kept.
+    """
+    kept: list[pa.RecordBatch] = []
+    counts = np.zeros(64, dtype=np.int64)
+    keys = [0]
+
+    def fetch() -> None:
+        kept.clear()
+        counts[:] = 0
+        keys[0] = 0
+        reader = con.sql(decision).to_arrow_reader(BATCH_ROWS)
+        for batch in reader:
+            rule, n = _values(batch.column("rule")), _values(batch.column("n"))
+            counts[:] += np.bincount(rule, weights=n, minlength=64).astype(np.int64)
+            keys[0] += batch.num_rows
+            kept.append(batch.filter(batch.column("allowed")))
+        kept.append(pa.RecordBatch.from_pylist([], schema=reader.schema))
+
+    _retry_on_one_thread(con, fetch)
+    per_rule = {int(r): int(counts[r]) for r in np.flatnonzero(counts)}
+    return pa.Table.from_batches(kept), per_rule, keys[0]
+
+
+def _values(array: pa.Array) -> np.ndarray[Any, Any]:
+    """An integer column without nulls as numpy, through its buffer (never via pandas)."""
+    dtype: np.dtype[Any] = _DTYPES[str(array.type)]
+    raw: np.ndarray[Any, Any] = np.frombuffer(array.buffers()[1], dtype=dtype)
+    return raw[array.offset : array.offset + len(array)]
