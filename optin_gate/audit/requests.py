@@ -2,9 +2,10 @@
 
 The log's rows arrive from DuckDB in batches, in the log's order (position `rid`, the problem
 that keeps a row from being judged, the time, and the texts: controller, campaign, agent,
-phone). Each batch is normalized (`optin_gate.numbers.normalize`) and its texts replaced by
-small integer codes into one dictionary per column, so that neither the decision query nor the
-decided table carries millions of strings. Memory stays at a batch of strings at a time.
+phone). Each batch is normalized (`optin_gate.numbers.table.normalize_keys`) and its texts
+replaced by small integer codes into one dictionary per column, so that neither the decision
+query nor the decided table carries millions of strings. Memory stays at a batch of strings at
+a time.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from optin_gate.numbers import normalize
+from optin_gate.numbers.table import normalize_keys
 
 __all__ = ["CODED", "NUMBER_CODED", "Requests", "read_requests"]
 
@@ -51,14 +52,10 @@ class Requests:
 
 
 def _normalized(phones: pa.Array, region: str) -> dict[str, pa.Array]:
-    numbers = normalize(phones, region=region).combine_chunks()
-    e164 = numbers.column("e164").chunk(0)
-    return {
-        "phone": pc.cast(pc.utf8_slice_codeunits(e164, 1), pa.int64()),
-        "valid": pc.fill_null(numbers.column("valid").chunk(0), False),
-        "country": pc.dictionary_encode(numbers.column("country").chunk(0)),
-        "number_type": pc.dictionary_encode(numbers.column("number_type").chunk(0)),
-    }
+    # The batch engine's form: E.164 digits as an int64 key, types and countries as
+    # dictionaries; no strings built for millions of numbers.
+    numbers = normalize_keys(phones, region=region).combine_chunks()
+    return {name: numbers.column(name).chunk(0) for name in ("phone", "valid", *NUMBER_CODED)}
 
 
 def _copy(array: pa.Array) -> pa.Array:
@@ -113,7 +110,7 @@ def read_requests(reader: pa.RecordBatchReader, *, region: str) -> Requests:
     dictionaries = {}
     for name in (*CODED, *NUMBER_CODED):
         chunks = table.column(name).chunks
-        codes = pa.chunked_array([c.indices for c in chunks], type=pa.int32())
+        codes = pa.chunked_array([c.indices.cast(pa.int32()) for c in chunks], type=pa.int32())
         table = table.set_column(table.schema.get_field_index(name), name, codes)
         values = chunks[0].dictionary if chunks else pa.array([], pa.string())
         dictionaries[name] = pa.table(
