@@ -38,6 +38,15 @@ from optin_gate.numbers.spec import (
 __all__ = ["FALLBACK", "INVALID", "NEED_SPEC", "VALID", "Plans", "e164_strings", "run_kernel"]
 
 FALLBACK, VALID, INVALID, NEED_SPEC = 0, 1, 2, 3  # status per string
+# Per byte: 0-9 a digit's value, _PLUS, _SEPARATOR (spec.SEPARATORS' ASCII ones), _NBSP_LEAD
+# (the first byte of a no-break space, C2 A0) or _UNSAFE.
+_PLUS, _SEPARATOR, _NBSP_LEAD, _UNSAFE = 10, 11, 12, 13
+_CLASS = np.full(256, _UNSAFE, dtype=np.uint8)
+_CLASS[ord("0") : ord("9") + 1] = np.arange(10)
+_CLASS[ord("+")] = _PLUS
+for _char in " -./()":
+    _CLASS[ord(_char)] = _SEPARATOR
+_CLASS[0xC2] = _NBSP_LEAD
 _UNKNOWN, _NO_PLAN = -1, -2  # cc_slot values: plan not loaded yet / no fast plan exists
 _KEY_DIGITS = 18  # calling code + national number as one int64: at most 18 digits
 THREADS = min(2, os.cpu_count() or 1)
@@ -52,7 +61,8 @@ class Plans:
         codes: The calling codes loaded, in slot order.
         cc_slot: Per calling code (0-999): its slot, `_UNKNOWN` or `_NO_PLAN`.
         state_at: Per slot: the row of its first state in `dfa`, `general` and `types`.
-        dfa: [all states, 10]: next state per digit, each plan's states numbered from 0.
+        dfa: [all states, 10]: next state per digit, each plan's states numbered from 0
+            (the kernel reads it flat: row * 10 + digit).
         general: Per state: the general pattern fully matches.
         types: [all states, MAX_DIGITS + 1]: type code per final state and length, or -1.
         strip_ok: [slots, MAX_DIGITS + 1]: the national prefix may be stripped at that length.
@@ -174,9 +184,10 @@ def _run_threads(  # noqa: PLR0917 - the kernel's inputs
     home_slot = int(plans.cc_slot[home_cc]) if home_cc else -1
     args = (
         offsets, data, present, CC_BY_PREFIX, CC_LEN_BY_PREFIX, idd, home_cc, home_slot,
-        plans.cc_slot, plans.state_at, plans.dfa, plans.general, plans.types, plans.strip_ok,
-        plans.too_long, plans.npp, plans.npp_len, plans.region,
-        out.status, out.type_code, out.region, out.key,
+        plans.cc_slot, plans.state_at, plans.dfa.ravel(), plans.general, plans.types,
+        plans.strip_ok, plans.too_long, plans.npp, plans.npp_len, plans.region,
+        out.status, out.type_code, out.region, out.key, _CLASS,
+        np.array([int(c) for c in str(home_cc)] if home_cc else [], dtype=np.int64),
     )  # fmt: skip
     if THREADS < 2 or len(rows) < _MIN_SPLIT:
         _kernel(rows, *args)
@@ -193,7 +204,7 @@ def _general(  # noqa: PLR0917 - flat arrays for the compiled code
     """`matches_general` on digits[start:end]."""
     state = 1
     for j in range(start, end):
-        state = dfa[base + state, digits[j]]
+        state = dfa[(base + state) * 10 + digits[j]]
     return bool(general[base + state])
 
 
@@ -222,7 +233,8 @@ def _kernel(  # noqa: PLR0912, PLR0915, PLR0917 - one compiled loop
     rows: Any, offsets: Any, data: Any, present: Any, cc_by_prefix: Any, cc_len: Any,
     idd: Any, home_cc: int, home_slot: int, cc_slot: Any, state_at: Any, dfa: Any,
     general: Any, types: Any, strip_ok: Any, too_long: Any, npp: Any, npp_len: Any,
-    region: Any, status: Any, type_code: Any, region_out: Any, key: Any,
+    region: Any, status: Any, type_code: Any, region_out: Any, key: Any, byte_class: Any,
+    home_digits: Any,
 ) -> None:  # fmt: skip
     digits = np.zeros(MAX_DIGITS + 1, dtype=np.int64)
     idd_len = len(idd)
@@ -238,18 +250,18 @@ def _kernel(  # noqa: PLR0912, PLR0915, PLR0917 - one compiled loop
         j = offsets[row]
         end = offsets[row + 1]
         while j < end:
-            byte = data[j]
-            if 48 <= byte <= 57:
+            kind = byte_class[data[j]]
+            if kind < 10:
                 if count <= MAX_DIGITS:
-                    digits[count] = byte - 48
+                    digits[count] = kind
                 count += 1
-            elif byte == 43:  # +
+            elif kind == _SEPARATOR:
+                pass
+            elif kind == _PLUS:
                 pluses += 1
                 if count > 0:  # a digit before the plus
                     safe = False
-            elif byte in (32, 45, 46, 47, 40, 41):  # space - . / ( )
-                pass
-            elif byte == 0xC2 and j + 1 < end and data[j + 1] == 0xA0:  # no-break space
+            elif kind == _NBSP_LEAD and j + 1 < end and data[j + 1] == 0xA0:  # no-break space
                 j += 1
             else:
                 safe = False
@@ -295,11 +307,11 @@ def _kernel(  # noqa: PLR0912, PLR0915, PLR0917 - one compiled loop
             else:
                 cc = home_cc
                 offset = 0
-                size = 1 if cc < 10 else (2 if cc < 100 else 3)
+                size = len(home_digits)
                 own = count >= size
                 if own:
                     for k in range(size):
-                        if digits[k] != (cc // 10 ** (size - 1 - k)) % 10:
+                        if digits[k] != home_digits[k]:
                             own = False
                             break
                 if own:
@@ -333,7 +345,7 @@ def _kernel(  # noqa: PLR0912, PLR0915, PLR0917 - one compiled loop
             continue
         state = 1
         for k in range(offset, count):
-            state = dfa[base + state, digits[k]]
+            state = dfa[(base + state) * 10 + digits[k]]
         code = types[base + state, length]
         if code < 0:
             status[row] = INVALID
