@@ -134,13 +134,26 @@ def _normalize_batches(
     with ThreadPoolExecutor(1, thread_name_prefix="optin-gate-normalize") as pool:
         parts = []
         done = 0
+        group: list[pa.RecordBatch] = []
+
+        def submit() -> None:
+            # DuckDB hands over vector-sized batches; normalize works best on large ones
+            # (below its sample size it hashes every value to find repeats).
+            nonlocal done
+            table = pa.Table.from_batches(group).combine_chunks()
+            group.clear()
+            if numbered:
+                table = _numbered(table, done)
+            done += table.num_rows
+            parts.append(pool.submit(with_numbers, table, region, keep_raw=False))
+
         try:
             for batch in reader:
-                table = pa.Table.from_batches([batch])
-                if numbered:
-                    table = _numbered(table, done)
-                done += batch.num_rows
-                parts.append(pool.submit(with_numbers, table, region, keep_raw=False))
+                group.append(batch)
+                if sum(b.num_rows for b in group) >= BATCH_ROWS:
+                    submit()
+            if group:
+                submit()
         except OSError as exc:  # the Arrow stream hands DuckDB's read error on as text
             for prefix, kind in _READ_ERRORS.items():
                 if str(exc).startswith(prefix):
