@@ -30,7 +30,6 @@ import pyarrow as pa
 from optin_gate.engine.decided import decision_columns_sql, stored_columns_sql
 from optin_gate.engine.facts import decisive_marks, facts_at_sql
 from optin_gate.engine.rows import (
-    allowed_and_counts,
     fetch_in_memory,
     in_row_order,
     read_numbers,
@@ -91,7 +90,6 @@ class Decided:
         in_row_order: With `number_rows`: `decided` is an Arrow view holding rows 1, 2, 3,
             ... in that order, to be joined to the relation by position.
         views: The Arrow views `drop` removes.
-        counts: With `allowed_only`: rows per rule number (`engine.decided.reason_of`).
     """
 
     decided: str
@@ -101,7 +99,6 @@ class Decided:
     temp_tables: tuple[str, ...] = ()
     in_row_order: bool = False
     views: tuple[str, ...] = ()
-    counts: dict[int, int] | None = None
 
     def drop(self, con: duckdb.DuckDBPyConnection) -> None:
         """Drop the temp tables and views this decision created (after reading `rows_sql`)."""
@@ -176,9 +173,8 @@ def prepare_decisions(
             the order `relation` yields them (DuckDB keeps a file's order): no numbering
             column, whose window would read the file on one thread. The decisions then come
             in row order (`Decided.in_row_order`) unless `allowed_only`.
-        allowed_only: Keep only the keys whose decision allows the call, in an Arrow view,
-            and count the rest (`Decided.counts`): for a caller that writes the permitted
-            rows and a summary.
+        allowed_only: The caller reads only the allowing decisions, joined on `row`: they
+            stay in a temp table, not put back in row order.
 
     Returns:
         `Decided`; `rows_sql` yields `r.*` plus `DECISION_COLUMNS` for every row.
@@ -195,9 +191,7 @@ def prepare_decisions(
     try:
         keyed, expected = plan.normalized(relation, text, by_row=by_row, numbered=number_rows)
         base = plan.facts(keyed)
-        decided = plan.decide(
-            base, expected, in_order=number_rows and not allowed_only, allowed_only=allowed_only
-        )
+        decided = plan.decide(base, expected, in_order=number_rows and not allowed_only)
     except BaseException:
         plan.drop()
         raise
@@ -220,9 +214,8 @@ def prepare_decisions(
         rows_sql,
         plan.key_sql,
         tuple(plan.temps),
-        in_row_order=decided in plan.views and plan.counts is None,
+        in_row_order=decided in plan.views,
         views=tuple(plan.views),
-        counts=plan.counts,
     )
 
 
@@ -245,7 +238,6 @@ class _Plan:
         self.consts: dict[str, str] = {}
         self.temps: list[str] = []
         self.views: list[str] = []
-        self.counts: dict[int, int] | None = None
         self.norm = f"og_norm_{n}"
 
     def temp(self, name: str, sql: str) -> str:
@@ -256,13 +248,6 @@ class _Plan:
     def in_row_order(self, decision: str, expected: int) -> str:
         """Rows decided one by one, in row order in Arrow (`rows.in_row_order`), as a view."""
         return self.view(in_row_order(fetch_in_memory(self.con, decision), expected))
-
-    def allowed_rows(self, decision: str, expected: int | str) -> str:
-        """Only the allowing decisions, as a view; the rest counted (`self.counts`)."""
-        table, self.counts, keys = allowed_and_counts(self.con, decision)
-        if isinstance(expected, int) and keys != expected:
-            raise twice_answered()
-        return self.view(table)
 
     def view(self, table: pa.Table) -> str:
         name = f"og_dec_{self.n}"
@@ -345,9 +330,7 @@ class _Plan:
         on = "f.phone = b.phone AND f.t = b.t AND f.controller = b.controller"
         return f"SELECT b.*, {_FACTS} FROM ({keyed}) b LEFT JOIN {name} f ON {on}"
 
-    def decide(
-        self, base: str, expected: int | str, *, in_order: bool, allowed_only: bool = False
-    ) -> str:
+    def decide(self, base: str, expected: int | str, *, in_order: bool) -> str:
         """3. The rules, once per key, into the decided temp table."""
         b = {
             c: f"b.{c}" if c in self.key_sql or (self.per_row and c != "call_type") else sql
@@ -368,8 +351,6 @@ class _Plan:
         try:
             if in_order and isinstance(expected, int):
                 return self.in_row_order(decision, expected)
-            if allowed_only:
-                return self.allowed_rows(decision, expected)
             decided = self.temp(f"og_dec_{self.n}", decision)
         finally:
             self.con.execute(f"SET preserve_insertion_order = {bool(keep)}")

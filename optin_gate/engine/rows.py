@@ -5,7 +5,6 @@
   become the `row` key 1, 2, 3, ...).
 * `in_row_order`: decided rows put back in row order by a scatter on their numbers (DuckDB's
   joins reorder rows), so a reader can join them to the list by position.
-* `allowed_and_counts`: decisions streamed past: counted per rule, only the allowing kept.
 * `run_in_memory` / `fetch_in_memory`: a statement that runs again on one thread when DuckDB's
   memory_limit is hit.
 """
@@ -24,7 +23,6 @@ from optin_gate.errors import StoreError
 from optin_gate.numbers.table import normalize_keys
 
 __all__ = [
-    "allowed_and_counts",
     "fetch_in_memory",
     "in_row_order",
     "read_numbers",
@@ -185,34 +183,6 @@ def in_row_order(table: pa.Table, expected: int) -> pa.Table:
         raise twice_answered()
     order = pa.Array.from_buffers(pa.int64(), expected, [None, pa.py_buffer(place)])
     return table.take(order)
-
-
-def allowed_and_counts(
-    con: duckdb.DuckDBPyConnection, decision: str
-) -> tuple[pa.Table, dict[int, int], int]:
-    """Stream the decisions: (the allowing rows, rows per rule number, keys decided).
-
-    The millions of denied rows never land anywhere; only the few allowed ones are kept.
-    """
-    kept: list[pa.RecordBatch] = []
-    counts = np.zeros(64, dtype=np.int64)
-    keys = [0]
-
-    def fetch() -> None:
-        kept.clear()
-        counts[:] = 0
-        keys[0] = 0
-        reader = con.sql(decision).to_arrow_reader(BATCH_ROWS)
-        for batch in reader:
-            rule, n = _values(batch.column("rule")), _values(batch.column("n"))
-            counts[:] += np.bincount(rule, weights=n, minlength=64).astype(np.int64)
-            keys[0] += batch.num_rows
-            kept.append(batch.filter(batch.column("allowed")))
-        kept.append(pa.RecordBatch.from_pylist([], schema=reader.schema))
-
-    _retry_on_one_thread(con, fetch)
-    per_rule = {int(r): int(counts[r]) for r in np.flatnonzero(counts)}
-    return pa.Table.from_batches(kept), per_rule, keys[0]
 
 
 def _values(array: pa.Array) -> np.ndarray[Any, Any]:

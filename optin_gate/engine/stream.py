@@ -5,9 +5,9 @@ batches numbered by their place and normalized on a worker thread while DuckDB r
 (`prepare_decisions(number_rows=True)`), then decided row by row. Two ways to the outputs:
 
 * only the permitted rows (`--out`): the list is parsed once, in parallel, into a temp table
-  whose rowid is the file's order; the decisions stream past and only the allowing ones are
-  kept (the rest are counted); `COPY` joins them to the table and sorts the joined rows by
-  rowid, every step on every core.
+  whose rowid is the file's order; the decisions go to a temp table and `COPY` joins the
+  allowing ones to the list's table and sorts the joined rows by rowid, every step on every
+  core.
 * every row too (`--decisions`): the decisions are put back in row order (Arrow, a scatter by
   row number) and `COPY` reads the list again beside them, joined by position.
 
@@ -282,15 +282,10 @@ def _filter_once(
                         allowed_only=permitted_only,
                     ),
                 )
-            per_rule = decided.counts
-            if per_rule is None:
-                per_rule = dict(
-                    con.execute(
-                        f"SELECT rule, sum(n)::BIGINT FROM {decided.decided} GROUP BY rule"
-                    ).fetchall()
-                )
             counts: dict[str, int] = {}
-            for rule, n in per_rule.items():
+            for rule, n in con.execute(
+                f"SELECT rule, sum(n)::BIGINT FROM {decided.decided} GROUP BY rule"
+            ).fetchall():
                 reason = reason_of(rule).value
                 counts[reason] = counts.get(reason, 0) + n
             rows = sum(counts.values())
@@ -400,7 +395,8 @@ def _permitted_sql(held: str, allowed: str) -> str:
     """
     return (
         f"SELECT r.*, {decision_columns_sql('d')} FROM {held} r "
-        f"JOIN {allowed} d ON d.row = r.rowid + 1 ORDER BY r.rowid"
+        f"JOIN (SELECT * FROM {allowed} d WHERE {allowed_sql('d')}) d ON d.row = r.rowid + 1 "
+        f"ORDER BY r.rowid"
     )
 
 
