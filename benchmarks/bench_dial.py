@@ -61,10 +61,89 @@ def _percentiles(ns: list[int]) -> tuple[float, float, float]:
     return pick(0.50), pick(0.99), statistics.fmean(ordered) / 1000
 
 
+def _point_facts_sql(requests: str, policy: Any) -> str:
+    """The as-of facts as a point query: each evidence table joined to the one request row.
+
+    The store's own `facts_sql` now cuts every number's history into segments first (right for
+    an audit of millions of calls, hopeless for one number), so the peer keeps the as-of query
+    in its direct form (the store's until 2026-11-28, held equal to the same brute-force
+    oracle then): DuckDB pushes the single phone into every join, as a hand-written lookup
+    would.
+    """
+    from optin_gate.store.asof import prague_day_sql
+
+    age = ""
+    if policy.consent_max_age_days is not None:
+        age = f"AND c.granted_at + INTERVAL {int(policy.consent_max_age_days)} DAY > r.t"
+    grace = int(policy.customer_grace_days)
+    return f"""
+WITH req AS (
+    SELECT rid, phone, t, controller, {prague_day_sql("t")} AS t_day
+    FROM {requests}
+),
+valid_consent AS (
+    SELECT r.rid,
+           arg_max(c.consent_id, (c.granted_at, c.consent_id)) AS consent_id,
+           max(c.granted_at) AS granted_at
+    FROM req r
+    JOIN consents_current c ON c.phone = r.phone AND c.controller = r.controller
+    WHERE c.granted_at <= r.t
+      AND (c.withdrawn_at IS NULL OR c.withdrawn_at > r.t)
+      AND (c.expires_at IS NULL OR c.expires_at > r.t)
+      AND c.channel IN ('phone', 'any')
+      {age}
+    GROUP BY r.rid
+),
+last_objection AS (
+    SELECT r.rid,
+           arg_max(o.objection_id, (o.objected_at, o.objection_id)) AS objection_id,
+           max(o.objected_at) AS objected_at
+    FROM req r
+    JOIN objections o
+      ON o.phone = r.phone AND (o.controller IS NULL OR o.controller = r.controller)
+    WHERE o.objected_at <= r.t
+    GROUP BY r.rid
+),
+active_contract AS (
+    SELECT r.rid, arg_max(k.contract_id, (k.start_date, k.contract_id)) AS contract_id
+    FROM req r
+    JOIN contracts_current k ON k.phone = r.phone AND k.controller = r.controller
+    WHERE k.start_date <= r.t_day AND (k.end_date IS NULL OR r.t_day <= k.end_date + {grace})
+    GROUP BY r.rid
+),
+snapshot AS (
+    SELECT r.rid, r.phone, s.snapshot_date
+    FROM req r ASOF LEFT JOIN directory_snapshots s ON r.t_day >= s.snapshot_date
+),
+listed AS (
+    SELECT sn.rid, d.marketing
+    FROM snapshot sn
+    JOIN directory d
+      ON d.phone = sn.phone
+     AND d.valid_from <= sn.snapshot_date
+     AND (d.valid_to IS NULL OR d.valid_to > sn.snapshot_date)
+)
+SELECT req.rid,
+       req.t_day,
+       CASE WHEN lo.objection_id IS NOT NULL
+             AND (vc.granted_at IS NULL OR vc.granted_at <= lo.objected_at)
+            THEN lo.objection_id END AS objection_id,
+       vc.consent_id,
+       ac.contract_id,
+       sn.snapshot_date AS directory_date,
+       listed.marketing AS directory_marketing
+FROM req
+LEFT JOIN valid_consent vc ON vc.rid = req.rid
+LEFT JOIN last_objection lo ON lo.rid = req.rid
+LEFT JOIN active_contract ac ON ac.rid = req.rid
+LEFT JOIN snapshot sn ON sn.rid = req.rid
+LEFT JOIN listed ON listed.rid = req.rid
+"""
+
+
 def _peer_query(policy: Any) -> str:
-    """The store's as-of facts and the rules' SQL for one number, as one parametrized query."""
+    """The as-of facts and the rules' SQL for one number, as one parametrized query."""
     from optin_gate.rules import compile_rules
-    from optin_gate.store.asof import facts_sql
 
     request = (
         "(SELECT 1::BIGINT AS rid, $phone::BIGINT AS phone, $t::TIMESTAMPTZ AS t, "
@@ -73,7 +152,7 @@ def _peer_query(policy: Any) -> str:
     facts = (
         f"(SELECT $valid::BOOLEAN AS valid, $country::VARCHAR AS country, "
         f"$number_type::VARCHAR AS number_type, FALSE AS automated, f.* EXCLUDE (rid) "
-        f"FROM ({facts_sql(request, policy)}) f)"
+        f"FROM ({_point_facts_sql(request, policy)}) f)"
     )
     rules = compile_rules(policy).decision_sql(facts)
     return f"SELECT reason, allowed, evidence, rule_set FROM ({rules})"
