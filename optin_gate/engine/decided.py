@@ -20,8 +20,8 @@ from optin_gate.rules import (
     PRELUDE,
     RULE_SETS,
     Reason,
-    RuleSet,
     compile_rules,
+    label_sql,
     rule_set_for,
 )
 from optin_gate.rules.base import EVIDENCE_FIELDS
@@ -63,16 +63,6 @@ def _numbers(when: str | None = None, *, allowing: bool = False) -> str:
     return ", ".join(picked) or "NULL"
 
 
-def _label_sql(rs: RuleSet | None, policy: Policy) -> str:
-    if rs is None:
-        return sql_literal(NO_RULE_SET)
-    whens = "".join(
-        f" WHEN {cond.sql()} THEN {sql_literal(label)}" for cond, label in rs.bound_labels(policy)
-    )
-    default = sql_literal(rs.label())
-    return f"(CASE{whens} ELSE {default} END)" if whens else default
-
-
 def stored_columns_sql(relation: str, keys: tuple[str, ...], policy: Policy) -> str:
     """A query deciding every row of `relation` (the `Facts` columns, `phone`, keys and `n`).
 
@@ -92,10 +82,10 @@ def stored_columns_sql(relation: str, keys: tuple[str, ...], policy: Policy) -> 
         if field != "directory_date"
     )
     default = rule_set_for(policy.default_region)
-    labels = [f"WHEN rule < {len(PRELUDE)} THEN {_label_sql(default, policy)}"]
+    labels = [f"WHEN rule < {len(PRELUDE)} THEN {label_sql(default, policy)}"]
     start = len(PRELUDE)
     for rs in RULE_SETS:
-        labels.append(f"WHEN rule < {start + len(rs.rules)} THEN {_label_sql(rs, policy)}")
+        labels.append(f"WHEN rule < {start + len(rs.rules)} THEN {label_sql(rs, policy)}")
         start += len(rs.rules)
     columns = ", ".join(
         (

@@ -33,6 +33,7 @@ __all__ = [
     "Rule",
     "RuleSet",
     "compile_rules",
+    "label_sql",
     "rule_set_for",
 ]
 
@@ -92,7 +93,8 @@ def _evidence_py(field: Field | None, var: str) -> str:
     return f"(None if {value} is None else {prefix + ':'!r} + {text})"
 
 
-def _label_sql(rs: RuleSet | None, policy: Policy) -> str:
+def label_sql(rs: RuleSet | None, policy: Policy) -> str:
+    """SQL naming the rule set and its regime for a row of facts (`rule_set` in outputs)."""
     if rs is None:
         return sql_literal(NO_RULE_SET)
     whens = "".join(
@@ -147,7 +149,7 @@ class CompiledRules:
         default_rs = rule_set_for(self.policy.default_region)
         labels = " ".join(
             f"WHEN {In(Field('country'), tuple(sorted(rs.regions))).sql()} "
-            f"THEN {_label_sql(rs, self.policy)}"
+            f"THEN {label_sql(rs, self.policy)}"
             for rs in RULE_SETS
         )
         return (
@@ -155,7 +157,7 @@ class CompiledRules:
             f"CASE __rule {reason} END AS reason, "
             f"coalesce(__rule IN ({allowing}), FALSE) AS allowed, "
             f"CASE __rule {evidence} END AS evidence, "
-            f"CASE WHEN __rule < {len(PRELUDE)} THEN {_label_sql(default_rs, self.policy)} "
+            f"CASE WHEN __rule < {len(PRELUDE)} THEN {label_sql(default_rs, self.policy)} "
             f"{labels} ELSE '{NO_RULE_SET}' END AS rule_set "
             f"FROM (SELECT *, {self.rule_number_sql} AS __rule FROM {relation})"
         )
