@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import phonenumbers
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from optin_gate.numbers import fast_path_mask, normalize, normalize_one, normalize_one_fast, table
+from optin_gate.numbers import fast_path_mask, normalize, normalize_one, normalize_one_fast
 from optin_gate.numbers.reference import reference_one
+from tests.numbers._policy import work_policy
 from tests.strategies import (
     PHONE_COUNTRIES,
     PHONE_REGIONS,
@@ -22,17 +20,6 @@ from tests.strategies import (
 # Default regions: the required seven plus plans whose own numbers stay on the fallback
 # (shared calling codes, carrier codes, leading zeros) to prove the routing around them.
 default_regions = st.sampled_from((*PHONE_REGIONS, "FR", "IT", "RU", "AR", "HU", "CH"))
-
-
-@contextmanager
-def work_policy(row_by_row: bool) -> Iterator[None]:
-    """Force normalize to work row by row, or on distinct values (it picks by sample size)."""
-    saved = table.SAMPLE, table.DEDUP_BELOW
-    table.SAMPLE, table.DEDUP_BELOW = 1, (0.0 if row_by_row else 2.0)
-    try:
-        yield
-    finally:
-        table.SAMPLE, table.DEDUP_BELOW = saved
 
 
 @settings(max_examples=250, deadline=None)

@@ -18,6 +18,7 @@ from optin_gate.errors import InputError
 from optin_gate.numbers import _kernel, batch, fast_path_mask, normalize, table
 from optin_gate.numbers.reference import reference_one
 from optin_gate.numbers.table import normalize_keys
+from tests.numbers._policy import work_policy
 from tests.strategies import PHONE_REGIONS, phone_strings, phone_texts
 
 regions = st.sampled_from((*PHONE_REGIONS, "FR", "IT", "RU", "AR", "HU", "CH"))
@@ -31,16 +32,6 @@ def numpy_steps() -> Iterator[None]:
         yield
     finally:
         batch.USE_KERNEL = True
-
-
-@contextmanager
-def row_by_row(on: bool) -> Iterator[None]:
-    saved = table.SAMPLE, table.DEDUP_BELOW
-    table.SAMPLE, table.DEDUP_BELOW = 1, (0.0 if on else 2.0)
-    try:
-        yield
-    finally:
-        table.SAMPLE, table.DEDUP_BELOW = saved
 
 
 def _keys_as_rows(keys: pa.Table) -> list[tuple[object, ...]]:
@@ -58,7 +49,7 @@ def _keys_as_rows(keys: pa.Table) -> list[tuple[object, ...]]:
 @settings(max_examples=150, deadline=None)
 @given(values=st.lists(phone_texts, max_size=40), region=regions, by_row=st.booleans())
 def test_kernel_and_numpy_steps_agree(values: list[str], region: str, by_row: bool) -> None:
-    with row_by_row(by_row):
+    with work_policy(by_row):
         compiled = normalize(values, region)
         mask = fast_path_mask(values, region)
         with numpy_steps():
@@ -70,7 +61,7 @@ def test_kernel_and_numpy_steps_agree(values: list[str], region: str, by_row: bo
 @given(values=st.lists(phone_texts | st.none(), max_size=40), region=regions, by_row=st.booleans())
 def test_keys_are_the_e164_digits(values: list[str | None], region: str, by_row: bool) -> None:
     # The engine's form: the same answers as normalize, E.164 as its digits, from either path.
-    with row_by_row(by_row):
+    with work_policy(by_row):
         want = [tuple(r.values()) for r in normalize(values, region).to_pylist()]
         assert _keys_as_rows(normalize_keys(values, region)) == want
         with numpy_steps():
@@ -87,7 +78,7 @@ def test_both_threads_and_a_second_round_for_plans_met_late() -> None:
     values = distinct * 7000
     assert len(values) > _kernel._MIN_SPLIT
     want = [tuple(reference_one(v, "CZ")) for v in distinct] * 7000
-    with row_by_row(True):
+    with work_policy(True):
         got = [tuple(r.values()) for r in normalize(values, "CZ").to_pylist()]
     assert got == want
     assert sum(r[1] for r in got) == 7 * 7000
