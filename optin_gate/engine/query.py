@@ -1,19 +1,16 @@
 """The decision query: every row of a relation gets `e164, allowed, reason, evidence, rule_set`.
 
-Shared by the batch filter (one time, one controller, one call type for the whole list) and
-the audit (a time, controller and call type per call). Both hand in a relation on a DuckDB
-connection that holds the store's tables (`optin_gate.store.schema`); `prepare_decisions`
-returns the SQL of the decided rows. Work is done once per distinct key, never per row:
+The batch filter's: one time, one controller and one call type for the whole list (the audit,
+with a time and controller per call, has its own query in `optin_gate.audit.query`). The caller
+hands in a relation on a DuckDB connection that holds the store's tables
+(`optin_gate.store.schema`); `prepare_decisions` returns the SQL of the decided rows:
 
-1. the distinct phone strings are normalized once (`optin_gate.numbers.normalize`);
-2. the as-of facts are computed once per distinct (number, time, controller)
-   (`optin_gate.store.asof.facts_sql`);
-3. the rules decide once per distinct (string, time, controller, call type)
-   (`optin_gate.rules.compile_rules(policy).decision_sql`);
+1. the phone strings are normalized (`optin_gate.numbers`), distinct ones once;
+2. the evidence in force at the time is narrowed first, then joined to the numbers
+   (`optin_gate.engine.facts.facts_at_sql`);
+3. the rules decide once per key: a distinct phone string, or a row
+   (`optin_gate.engine.decided`);
 4. the decisions are joined back to the rows.
-
-When the time, controller and call type are constants (the filter), step 3 is one decision per
-distinct phone string; with per-row columns (the audit) it is one per distinct combination.
 """
 
 from __future__ import annotations
@@ -39,11 +36,10 @@ from optin_gate.engine.rows import (
 )
 from optin_gate.errors import InputError
 from optin_gate.policy import Policy
-from optin_gate.store.asof import facts_sql, prague_day_sql
+from optin_gate.store.asof import prague_day_sql
 
 __all__ = [
     "DECISION_COLUMNS",
-    "Column",
     "Decided",
     "decision_columns_sql",
     "fetch_in_memory",
@@ -60,27 +56,15 @@ _names = itertools.count()
 
 
 @dataclasses.dataclass(frozen=True)
-class Column:
-    """A per-row value: the name of a column of the relation (instead of a constant).
-
-    Attributes:
-        name: The column's name in the relation, unquoted.
-    """
-
-    name: str
-
-
-@dataclasses.dataclass(frozen=True)
 class Decided:
     """The result of `prepare_decisions`: SQL texts over temp tables on the connection.
 
     Attributes:
-        decided: A temp table with one row per distinct key: the key columns (`raw`, the
-            phone text, or `row` with `row_id`; then `t`, `controller`, `call_type` where
-            those vary per row), `n` (how many rows of the relation have that key: sum it
-            per reason for a summary) and the decision, stored compactly: read it with
-            `decision_columns_sql()`.
-        keys: The key columns of `decided`, in order (`raw` or `row` first).
+        decided: A temp table with one row per distinct key: the key column (`raw`, the
+            phone text, or `row` with `number_rows`), `n` (how many rows of the relation
+            have that key: sum it per reason for a summary) and the decision, stored
+            compactly: read it with `decision_columns_sql()`.
+        keys: The key columns of `decided`: `raw` or `row`.
         rows_sql: A query giving every row of the relation, its own columns first (`r.*`),
             then `DECISION_COLUMNS`. No set order: add `ORDER BY` on a row-number column of
             your relation if you need one.
@@ -119,8 +103,6 @@ def _literal(text: str) -> str:
 
 
 def _value_sql(value: object, sql_type: str) -> str:
-    if isinstance(value, Column):
-        return f"CAST(r.{quote(value.name)} AS {sql_type})"
     if isinstance(value, datetime):
         if value.tzinfo is None:
             raise InputError(
@@ -130,7 +112,7 @@ def _value_sql(value: object, sql_type: str) -> str:
         return f"CAST({_literal(stamp)} AS TIMESTAMPTZ)"
     if isinstance(value, str):
         return _literal(value)
-    raise TypeError(f"expected a Column or a constant, got {type(value).__name__}")
+    raise TypeError(f"expected a datetime or a str, got {type(value).__name__}")
 
 
 def prepare_decisions(
@@ -138,12 +120,11 @@ def prepare_decisions(
     relation: str,
     *,
     phone: str,
-    at: datetime | Column,
-    controller: str | Column,
-    call_type: str | Column,
+    at: datetime,
+    controller: str,
+    call_type: str,
     policy: Policy,
     on_step: Callable[[str], None] | None = None,
-    row_id: str | None = None,
     number_rows: bool = False,
     allowed_only: bool = False,
 ) -> Decided:
@@ -158,19 +139,16 @@ def prepare_decisions(
         relation: A table, view or parenthesised subquery; read twice (distinct keys, rows).
         phone: Name of the column holding the phone numbers as written (any type; cast to
             text). NULL and empty cells are invalid numbers.
-        at: The decision instant: an aware datetime for all rows, or a `Column` of
-            TIMESTAMPTZ (or text DuckDB casts to it) giving each row's instant.
-        controller: The calling company for all rows, or a `Column` per row.
-        call_type: "live" or "automated" for all rows, or a `Column` per row holding those
-            values (anything else is treated as automated: the stricter rule, fail closed).
+        at: The decision instant, an aware datetime.
+        controller: The calling company.
+        call_type: "live" or "automated" (anything else is treated as automated: the
+            stricter rule, fail closed).
         policy: The policy the rules and the facts are bound to.
         on_step: Called with a short label as each phase starts (for progress displays).
-        row_id: A column of `relation` numbering its rows uniquely. Given, the rows are
-            decided one by one (key `row`) instead of per distinct string: no string
-            aggregation and no string join back, for lists where nearly every string is
-            distinct anyway (`normalize` still skips repeats on its own).
-        number_rows: Decide row by row like `row_id`, numbering the rows 1, 2, 3, ... in
-            the order `relation` yields them (DuckDB keeps a file's order): no numbering
+        number_rows: Decide row by row (key `row`) instead of per distinct string, numbering
+            the rows 1, 2, 3, ... in the order `relation` yields them: no string aggregation
+            and no string join back, for lists where nearly every string is distinct anyway
+            (DuckDB keeps a file's order): no numbering
             column, whose window would read the file on one thread. The decisions then come
             in row order (`Decided.in_row_order`) unless `allowed_only`.
         allowed_only: The caller reads only the allowing decisions, joined on `row`: they
@@ -181,15 +159,11 @@ def prepare_decisions(
     """
     plan = _Plan(con, next(_names), policy, on_step or (lambda label: None))
     text = f"CAST(r.{quote(phone)} AS VARCHAR)"
-    by_row = row_id is not None or number_rows
-    plan.key_sql = {"raw": text} if not by_row else {"row": f"r.{quote(row_id or _POSITION)}"}
+    plan.key_sql = {"row": f"r.{_POSITION}"} if number_rows else {"raw": text}
     for name, value in (("t", at), ("controller", controller), ("call_type", call_type)):
-        sql = _value_sql(value, "TIMESTAMPTZ" if name == "t" else "VARCHAR")
-        plan.consts[name] = sql
-        if isinstance(value, Column):
-            plan.key_sql[name] = sql
+        plan.consts[name] = _value_sql(value, "TIMESTAMPTZ" if name == "t" else "VARCHAR")
     try:
-        keyed, expected = plan.normalized(relation, text, by_row=by_row, numbered=number_rows)
+        keyed, expected = plan.normalized(relation, text, by_row=number_rows)
         base = plan.facts(keyed)
         decided = plan.decide(base, expected, in_order=number_rows and not allowed_only)
     except BaseException:
@@ -263,79 +237,39 @@ class _Plan:
             with contextlib.suppress(Exception):
                 self.con.execute(f"DROP TABLE IF EXISTS {name}")
 
-    def normalized(
-        self, relation: str, text: str, *, by_row: bool, numbered: bool
-    ) -> tuple[str, int | str]:
-        """1. Normalize each distinct string once; return the keyed numbers and their count."""
+    def normalized(self, relation: str, text: str, *, by_row: bool) -> tuple[str, int]:
+        """1. Normalize the numbers (distinct strings once); the keyed numbers and their count."""
         self.step("reading the phone numbers")
-        keys = ", ".join(f"{sql} AS {name}" for name, sql in self.key_sql.items())
-        joined = False
-        if by_row:  # the rows are the keys
-            columns = "" if numbered else f"{keys}, "
-            query = f"SELECT {columns}{text} AS raw FROM {relation} r"
-        else:
-            grouped = f"SELECT {keys}, count(*) AS n FROM {relation} r GROUP BY ALL"
-            keys_t = self.temp(f"og_keys_{self.n}", grouped)
-            joined = len(self.key_sql) > 1  # else the keys are the distinct strings: no join
-            query = f"SELECT DISTINCT raw FROM {keys_t}" if joined else f"SELECT * FROM {keys_t}"
         region = self.policy.default_region
-        if by_row:
+        if by_row:  # the rows are the keys, numbered in the order they are read
             self.step("reading and normalizing the phone numbers")
-            norm = read_numbers(self.con, query, region, numbered=numbered)
+            query = f"SELECT {text} AS raw FROM {relation} r"
+            norm = read_numbers(self.con, query, region, numbered=True)
+            keyed = f"SELECT *, 1 AS n FROM {self.norm}"
         else:
-            norm = self.con.sql(query).to_arrow_table()
+            grouped = f"SELECT {text} AS raw, count(*) AS n FROM {relation} r GROUP BY ALL"
+            norm = self.con.sql(grouped).to_arrow_table()
             self.step(f"normalizing {norm.num_rows:,} numbers")
             norm = with_numbers(norm, region, keep_raw=True)
+            keyed = f"SELECT * FROM {self.norm}"
         pa.default_memory_pool().release_unused()
         self.con.register(self.norm, norm)
-        if by_row:
-            return f"SELECT *, 1 AS n FROM {self.norm}", norm.num_rows
-        if not joined:
-            return f"SELECT * FROM {self.norm}", norm.num_rows
-        return (
-            f"SELECT k.*, nn.valid, nn.country, nn.number_type, nn.phone "
-            f"FROM {keys_t} k JOIN {self.norm} nn ON nn.raw IS NOT DISTINCT FROM k.raw",
-            keys_t,
-        )
-
-    @property
-    def per_row(self) -> bool:
-        return "t" in self.key_sql or "controller" in self.key_sql
+        return keyed, norm.num_rows
 
     def facts(self, keyed: str) -> str:
-        """2. Facts once per distinct (number, time, controller); the keyed rows with them."""
+        """2. The evidence at the one time, narrowed first; the keyed rows with their facts."""
         self.step("looking up the evidence")
-        k = {c: c if c in self.key_sql else sql for c, sql in self.consts.items()}
-        if not self.per_row:  # one time and controller: narrow the evidence first
-            return facts_at_sql(
-                f"({keyed})",
-                t=k["t"],
-                controller=k["controller"],
-                policy=self.policy,
-                marks=decisive_marks(self.policy),  # the rest decide as no entry at all
-            )
-        extra = "".join(f", {k[c]} AS {c}" for c in ("t", "controller") if c not in self.key_sql)
-        keyed = f"SELECT *{extra} FROM ({keyed}) k"
-        name = f"og_facts_{self.n}"
-        self.temp(
-            f"{name}_req",
-            f"SELECT row_number() OVER () AS rid, phone, t, controller FROM ("
-            f"SELECT DISTINCT phone, t, controller FROM ({keyed}) WHERE phone IS NOT NULL)",
+        return facts_at_sql(
+            f"({keyed})",
+            t=self.consts["t"],
+            controller=self.consts["controller"],
+            policy=self.policy,
+            marks=decisive_marks(self.policy),  # the rest decide as no entry at all
         )
-        self.temp(
-            name,
-            f"SELECT q.phone, q.t, q.controller, f.* EXCLUDE (rid) "
-            f"FROM ({facts_sql(f'{name}_req', self.policy)}) f JOIN {name}_req q USING (rid)",
-        )
-        on = "f.phone = b.phone AND f.t = b.t AND f.controller = b.controller"
-        return f"SELECT b.*, {_FACTS} FROM ({keyed}) b LEFT JOIN {name} f ON {on}"
 
-    def decide(self, base: str, expected: int | str, *, in_order: bool) -> str:
+    def decide(self, base: str, expected: int, *, in_order: bool) -> str:
         """3. The rules, once per key, into the decided temp table."""
-        b = {
-            c: f"b.{c}" if c in self.key_sql or (self.per_row and c != "call_type") else sql
-            for c, sql in self.consts.items()
-        }
+        b = self.consts
         facts_rel = (
             f"(SELECT {', '.join(f'b.{c}' for c in (*self.key_sql, 'n'))}, b.phone, "
             f"coalesce(b.valid, FALSE) AS valid, b.country, b.number_type, "
@@ -349,14 +283,12 @@ class _Plan:
         ).fetchall()
         self.con.execute("SET preserve_insertion_order = false")
         try:
-            if in_order and isinstance(expected, int):
+            if in_order:
                 return self.in_row_order(decision, expected)
             decided = self.temp(f"og_dec_{self.n}", decision)
         finally:
             self.con.execute(f"SET preserve_insertion_order = {bool(keep)}")
-        count = expected if isinstance(expected, int) else f"(SELECT count(*) FROM {expected})"
-        sql = f"SELECT {count}, (SELECT count(*) FROM {decided})"
-        ((want, got),) = self.con.execute(sql).fetchall()
-        if want != got:  # the join back would lose or repeat rows
+        ((got,),) = self.con.execute(f"SELECT count(*) FROM {decided}").fetchall()
+        if got != expected:  # the join back would lose or repeat rows
             raise twice_answered()
         return decided
