@@ -20,9 +20,9 @@ import pyarrow.compute as pc
 
 from optin_gate.dial.arrow import int_array, numpy_of, string_array, whole
 from optin_gate.dial.index import (
-    FLAGS,
     INT32_MAX,
     INT64_MAX,
+    KINDS,
     US_PER_DAY,
     Array,
     DialIndex,
@@ -31,12 +31,12 @@ from optin_gate.dial.index import (
     Packing,
 )
 from optin_gate.dial.keys import KeyTable
+from optin_gate.errors import StoreError
 from optin_gate.policy import Policy
 
 __all__ = ["build_index", "scan"]
 
 _MAX = str(INT64_MAX)
-_KINDS = ("consents", "contracts", "objections", "directory")
 
 
 def _queries(phones: Sequence[int] | None) -> dict[str, str]:
@@ -104,14 +104,15 @@ def _days_or(column: pa.ChunkedArray, default: int) -> Array:
     return numpy_of(column, np.int64, fill=default)
 
 
-def _keys_and_offsets(phones: dict[str, Array]) -> tuple[Array, dict[str, Array]]:
-    """The sorted unique keys of all kinds, and per kind its CSR offsets over them.
+def _keys_and_offsets(phones: dict[str, Array]) -> tuple[Array, Array]:
+    """The sorted unique keys of all kinds, and the kinds' CSR offsets over them, interleaved.
 
     All kinds' phones sorted together with their kind number; each row's key number is then a
     running count of new keys, and a kind's offsets are the prefix sums of its rows per key.
+    Offsets are int32 [keys + 1, kinds]: one key's ranges in every kind share a cache line.
     """
-    merged = np.concatenate([phones[k] for k in _KINDS])
-    label = np.repeat(np.arange(len(_KINDS), dtype=np.int64), [len(phones[k]) for k in _KINDS])
+    merged = np.concatenate([phones[k] for k in KINDS])
+    label = np.repeat(np.arange(len(KINDS), dtype=np.int64), [len(phones[k]) for k in KINDS])
     if len(merged) and (int(merged.max()) - int(merged.min())).bit_length() <= 60:
         lo = int(merged.min())
         packed = ((merged - lo) << 2) | label  # one int64 sort: numpy's fastest
@@ -122,13 +123,16 @@ def _keys_and_offsets(phones: dict[str, Array]) -> tuple[Array, dict[str, Array]
         merged, label = merged[order], label[order]
     new = np.r_[True, merged[1:] != merged[:-1]] if len(merged) else np.ones(0, dtype=bool)
     keys = merged[new]
+    if max(len(keys), *(len(p) for p in phones.values())) >= INT32_MAX:
+        raise StoreError(
+            "the dial index holds at most 2**31 - 1 numbers and records of each kind per gate",
+            hint="check numbers in batches with gate.filter, or split the evidence by controller",
+        )
     key_of_row = np.cumsum(new) - 1
-    offsets = {}
-    for i, kind in enumerate(_KINDS):
+    offsets = np.zeros((len(keys) + 1, len(KINDS)), dtype=np.int32)
+    for i in range(len(KINDS)):
         counts = np.bincount(key_of_row[label == i], minlength=len(keys))
-        off = np.zeros(len(keys) + 1, dtype=np.int64)
-        np.cumsum(counts, out=off[1:])
-        offsets[kind] = off.astype(np.int32 if len(phones[kind]) < INT32_MAX else np.int64)
+        np.cumsum(counts, out=offsets[1:, i])
     return keys, offsets
 
 
@@ -235,15 +239,13 @@ def build_index(
     directory_cols = {"interval": packed[order]}
     del t, first, packed, order
 
-    keys, off = _keys_and_offsets(phones)
-    flags = np.zeros(len(keys), dtype=np.uint8)
-    for kind, bit in FLAGS.items():
-        flags |= np.where(off[kind][1:] > off[kind][:-1], bit, 0).astype(np.uint8)
+    keys, offsets = _keys_and_offsets(phones)
+    off = {kind: offsets[:, i] for i, kind in enumerate(KINDS)}
     return DialIndex(
         controller=controller,
         policy=policy,
         keys=KeyTable(keys),
-        flags=flags,
+        offsets=offsets,
         consents=Kind(off["consents"], consent_cols, consent_ids),
         contracts=Kind(off["contracts"], contract_cols, contract_ids),
         objections=Kind(off["objections"], objection_cols, objection_ids),

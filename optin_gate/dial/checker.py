@@ -33,6 +33,7 @@ from optin_gate._time import TimeLike
 from optin_gate.dial.arrow import numpy_of
 from optin_gate.dial.build import build_index, scan
 from optin_gate.dial.clock import day_window, instant_us, us_of
+from optin_gate.dial.compiled import NONE, rows
 from optin_gate.dial.index import DialIndex
 from optin_gate.dial.probe import Extra, Probe, make_probe
 from optin_gate.dial.vector import decide_many, evidence_many
@@ -53,6 +54,12 @@ DEFAULT_REFRESH_INTERVAL = 60.0
 RETRY_SECONDS = 5.0  # after a failed automatic refresh (store locked by a load), try again
 _CACHE_LIMIT = 4096
 _NEVER = 2**63
+# Stand-ins for the objection, consent and contract ids when a shape of facts is decided; a
+# decision naming one as its evidence is `_NAMES_*` that id.
+_MARKERS = ("\x1fobjection\x1f", "\x1fconsent\x1f", "\x1fcontract\x1f")
+_NAMES_NONE, _NAMES_OBJECTION, _NAMES_CONSENT, _NAMES_CONTRACT = range(4)
+# (allowed, reason, which id the evidence names, evidence text before and after it, rule set)
+_Shaped = tuple[bool, Reason, int, Any, str, str]
 
 
 def _due_in(seconds: float) -> int:
@@ -139,7 +146,7 @@ class Checker:
         self._lock = threading.Lock()  # guards _state replacement and _seq
         self._build_lock = threading.Lock()  # one rebuild at a time
         self._seq = 0
-        self._cache: dict[tuple[Any, ...], tuple[bool, Any, str | None, str]] = {}
+        self._cache: dict[tuple[Any, ...], _Shaped] = {}
         self._moment = _Moment(0, -1, 0, date(1970, 1, 1), None, -1, None)
         self._normalize = scalar_normalizer(self._region)
         self._closed = False
@@ -187,42 +194,63 @@ class Checker:
         if t_us >= self._due and at is None:
             self._kick()
         if e164 is None:
-            country = kind = objection = consent = contract = mark = None
+            shape: tuple[Any, ...] = (automated, moment.t_day, moment.snap_date)
+            probe = objection = None
+            c = k = NONE
         else:
-            country, kind = number[3], number[2]
             key = int(e164)  # "+420..." parses as the digits: no slice needed
+            probe = state.probe
+            o, c, k, m = rows(probe.table, key, t_us, moment.day, moment.snap)
             overlay = state.overlay
             extra = overlay.get(key) if overlay else None
-            objection, consent, contract, mark = state.probe(
-                key, t_us, moment.day, moment.snap, extra
-            )
-        if objection is None and consent is None and contract is None:
-            # No record ids: the same facts recur all day; decide each combination once.
-            facts = (country, kind, automated, moment.t_day, moment.snap_date, mark)
-            hit = self._cache.get(facts)
-            if hit is None:
-                hit = self._decided(e164 is not None, *facts[:4], None, None, None, *facts[4:])
-                if len(self._cache) > _CACHE_LIMIT:
-                    self._cache.clear()
-                self._cache[facts] = hit
-        else:
-            hit = self._decided(
-                True,
-                country,
-                kind,
+            objection = probe.objection(o, c, extra, t_us) if o != NONE or extra else None
+            shape = (
+                number[3],
+                number[2],
                 automated,
                 moment.t_day,
-                objection,
-                consent,
-                contract,
                 moment.snap_date,
-                mark,
+                None if m == NONE else probe.marks[m],
+                objection is not None,
+                c != NONE,
+                k != NONE,
             )
-        return _new_decision(hit[0], hit[1], e164, hit[2], hit[3])
+        # The rules read whether there are record ids, and name at most one as the evidence:
+        # each shape of facts is decided once, and the named id put into its evidence text.
+        hit = self._cache.get(shape)
+        if hit is None:
+            hit = self._decide_shape(shape)
+        allowed, reason, named, before, after, rule_set = hit
+        if named == _NAMES_NONE:
+            evidence = before
+        elif named == _NAMES_OBJECTION:
+            evidence = f"{before}{objection}{after}"
+        elif named == _NAMES_CONSENT:
+            evidence = f"{before}{probe.consent_ids[c]}{after}"  # type: ignore[union-attr]
+        else:
+            evidence = f"{before}{probe.contract_ids[k]}{after}"  # type: ignore[union-attr]
+        return _new_decision(allowed, reason, e164, evidence, rule_set)
 
-    def _decided(self, *facts: Any) -> tuple[bool, Any, str | None, str]:
+    def _decide_shape(self, shape: tuple[Any, ...]) -> _Shaped:
+        """Run the rules on a shape, a marker standing in for each record id present."""
+        if len(shape) == 3:  # no valid number: no country, no evidence
+            automated, t_day, snap_date = shape
+            facts = (False, None, None, automated, t_day, None, None, None, snap_date, None)
+        else:
+            country, kind, automated, t_day, snap_date, mark, *present = shape
+            ids = [marker if has else None for marker, has in zip(_MARKERS, present, strict=True)]
+            facts = (True, country, kind, automated, t_day, *ids, snap_date, mark)
         reason, evidence, rule_set = self._decide(*facts)
-        return (reason.allowed, reason, evidence, rule_set)
+        named, before, after = _NAMES_NONE, evidence, ""
+        for code, marker in enumerate(_MARKERS, start=1):
+            if evidence is not None and marker in evidence:
+                named = code
+                before, _, after = evidence.partition(marker)
+        hit = (reason.allowed, reason, named, before, after, rule_set)
+        if len(self._cache) > _CACHE_LIMIT:
+            self._cache.clear()
+        self._cache[shape] = hit
+        return hit
 
     def check_many(self, phones: Any, *, at: TimeLike = None, call_type: str = "live") -> pa.Table:
         """`check` for many numbers at one instant: e164, allowed, reason, evidence, rule_set."""

@@ -3,10 +3,11 @@
 Never changed once built (a refresh builds a new one and swaps it in whole). Layout, N =
 phone keys with any evidence for the gate:
 
-* `keys` (`KeyTable`) int64[N]: every such key (E.164 digits), sorted and unique, and
-  `flags` uint8[N]: which kinds have rows for the key (bit 0 consents, 1 contracts,
-  2 objections, 3 directory), so a check touches only the kinds a number has.
-* One CSR block per evidence kind: `off` int32[N+1], the rows of `keys[i]` being
+* `keys` (`KeyTable`) int64[N]: every such key (E.164 digits), sorted and unique.
+* `offsets` int32[N+1, 4]: the CSR offsets of the four kinds (in `KINDS` order), interleaved
+  so that one key's ranges in every kind share a cache line: a check reads one line to learn
+  which kinds a number has and where their rows are.
+* One CSR block per evidence kind: `off` (a column of `offsets`), the rows of `keys[i]` being
   `[off[i], off[i+1])`, plus columnar payloads. Within a key the rows are sorted by the
   store's tie-break order (time, then id), so "the last row that holds at T" is exactly the
   `arg_max` of `optin_gate.store.asof`:
@@ -40,10 +41,10 @@ import pyarrow as pa
 from optin_gate.dial.keys import KeyTable
 from optin_gate.policy import Policy
 
-__all__ = ["FLAGS", "DialIndex", "Ids", "Kind", "Packing"]
+__all__ = ["KINDS", "DialIndex", "Ids", "Kind", "Packing"]
 
-# Bit of each kind in `DialIndex.flags`, in the order the build lists them.
-FLAGS = {"consents": 1, "contracts": 2, "objections": 4, "directory": 8}
+# The evidence kinds, in the order of `DialIndex.offsets`' columns.
+KINDS = ("consents", "contracts", "objections", "directory")
 
 INT64_MAX = np.iinfo(np.int64).max
 INT32_MAX = np.iinfo(np.int32).max
@@ -152,7 +153,7 @@ class DialIndex:
         controller: The controller the consents and contracts belong to.
         policy: The policy whose grace and consent age are folded into the payloads.
         keys: The sorted unique phone keys with any evidence.
-        flags: Per key, the bits of the kinds that have rows for it (`FLAGS`).
+        offsets: The kinds' CSR offsets, interleaved (each kind's `off` is a column of it).
         consents, contracts, objections, directory: the CSR blocks described above.
         snap_days: Snapshot dates as day numbers, sorted.
         marks: Directory mark texts; a packed interval's mark is a position into it.
@@ -165,7 +166,7 @@ class DialIndex:
     controller: str
     policy: Policy
     keys: KeyTable
-    flags: Array
+    offsets: Array
     consents: Kind
     contracts: Kind
     objections: Kind
@@ -178,7 +179,7 @@ class DialIndex:
     scan_seconds: float = 0.0
 
     def __post_init__(self) -> None:
-        self.flags.flags.writeable = False
+        self.offsets.flags.writeable = False
         self.snap_days.flags.writeable = False
 
     @property
@@ -195,8 +196,8 @@ class DialIndex:
     def nbytes(self) -> int:
         """Bytes of every array of the index (what it costs in memory, Python objects aside)."""
         kinds = (self.consents, self.contracts, self.objections, self.directory)
-        fixed = self.keys.nbytes + self.flags.nbytes + self.snap_days.nbytes
-        return int(fixed + sum(k.nbytes for k in kinds))
+        payloads = sum(k.nbytes - k.off.nbytes for k in kinds)  # `off` is part of `offsets`
+        return int(self.keys.nbytes + self.offsets.nbytes + self.snap_days.nbytes + payloads)
 
     def bytes_per_number(self) -> float:
         """`nbytes` per distinct evidence number (the issue's compactness figure)."""

@@ -134,10 +134,16 @@ def test_index_is_arrays_only_and_counts_its_bytes() -> None:
     assert index.keys.keys.tolist() == [p1, p2, p3]
     assert index.consents.rows == 1  # only the gate's controller's consent
     assert index.objections.rows == 0  # an objection to another controller is left out
-    assert index.flags.tolist() == [1 | 8, 2, 8]
-    arrays = [index.keys.keys, index.flags, index.snap_days]
+    has = index.offsets[1:] > index.offsets[:-1]  # per key: consents, contracts, objections, dir
+    assert has.tolist() == [
+        [True, False, False, True],
+        [False, True, False, False],
+        [False] * 3 + [True],
+    ]
+    arrays = [index.keys.keys, index.offsets, index.snap_days]
     for kind in (index.consents, index.contracts, index.objections, index.directory):
-        arrays += [kind.off, *kind.cols.values()]
+        assert np.shares_memory(kind.off, index.offsets)  # a column of the one offsets table
+        arrays += kind.cols.values()
     assert all(isinstance(a, np.ndarray) and a.dtype != object for a in arrays)
     assert index.nbytes >= sum(a.nbytes for a in arrays)
     assert index.bytes_per_number() == index.nbytes / 3

@@ -1,0 +1,183 @@
+"""The dial index lookup in machine code: one number's rows at one instant, for `Checker.check`.
+
+A check spends most of its time in the interpreter, not in the index: finding a key and
+scanning a few rows per kind is a hundred bytecodes over memoryviews. Here the same steps are
+compiled once by numba (cached on disk beside this file, so later processes load it in a
+fraction of a second). The index's arrays reach the compiled code as one table of addresses
+(`Lookup.table`): a numba call costs about 0.1 us per array argument, and a dozen arrays
+would cost more than the lookup.
+
+What it returns is the row of each record that holds at T, exactly the store's `arg_max`
+(see `optin_gate.store.asof`): rows within a key are sorted by (time, id), so the last row
+that holds is the one. The caller reads the ids and applies objections recorded since the
+build (`optin_gate.dial.checker`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
+from numba.np.numpy_support import carray
+
+from optin_gate.dial.index import KINDS, DialIndex, Kind
+
+__all__ = ["NONE", "Lookup", "rows"]
+
+NONE = -1  # no row
+# Slots of the address table (`Lookup.table`).
+_KEYS, _N, _STARTS, _BASE, _SHIFT, _BUCKETS, _OFFSETS = range(7)
+_C_ROWS, _C_LEN, _K_ROWS, _K_LEN, _O_AT, _O_LEN, _D_INTERVAL, _D_LEN, _BITS, _SLOTS = range(7, 17)
+# Columns of `DialIndex.offsets`.
+_C, _K, _O, _D = (KINDS.index(k) for k in ("consents", "contracts", "objections", "directory"))
+
+
+def _pointer_of(typingctx: Any, address: Any) -> Any:
+    """An int64 address as a void pointer (numba's documented way to view foreign memory)."""
+    sig = types.voidptr(types.int64)
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        return builder.inttoptr(args[0], cgutils.voidptr_t)
+
+    return sig, codegen
+
+
+_pointer: Any = intrinsic(_pointer_of)
+
+
+@njit(cache=True, nogil=True)
+def _rows(t, key, t_us, day, snap):  # type: ignore[no-untyped-def]  # noqa: PLR0912, PLR0915
+    """(objection row, consent row, contract row, directory mark code) of `key` at T.
+
+    The objection is the last one at or before T, whatever the consent; -1 means none.
+    """
+    n = t[_N]
+    keys = carray(_pointer(t[_KEYS]), n, np.int64)
+    starts = carray(_pointer(t[_STARTS]), t[_BUCKETS] + 1, np.int32)
+    # The bucket's bounds, then a binary search inside them.
+    b = (key - t[_BASE]) >> t[_SHIFT]
+    if b < 0:
+        lo, hi = 0, starts[0]
+    elif b >= t[_BUCKETS]:
+        lo, hi = starts[t[_BUCKETS]], n
+    else:
+        lo, hi = starts[b], starts[b + 1]
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if keys[mid] < key:
+            lo = mid + 1
+        else:
+            hi = mid
+    if lo == n or keys[lo] != key:
+        return NONE, NONE, NONE, NONE
+    # This key's row ranges in every kind: two adjacent rows of the offsets table.
+    off = carray(_pointer(t[_OFFSETS]), 4 * (n + 1), np.int32)
+    here, there = 4 * lo, 4 * lo + 4
+    # Consent valid at T: granted <= T < until (rows: granted, until interleaved).
+    consent = NONE
+    r = off[there + _C] - 1
+    if r >= off[here + _C]:
+        rows = carray(_pointer(t[_C_ROWS]), 2 * t[_C_LEN], np.int64)
+        while r >= off[here + _C]:
+            if rows[2 * r] <= t_us < rows[2 * r + 1]:
+                consent = r
+                break
+            r -= 1
+    # The last objection made at or before T.
+    objection = NONE
+    r = off[there + _O] - 1
+    if r >= off[here + _O]:
+        at = carray(_pointer(t[_O_AT]), t[_O_LEN], np.int64)
+        while r >= off[here + _O]:
+            if at[r] <= t_us:
+                objection = r
+                break
+            r -= 1
+    # Contract active on T's day: start <= day <= last (interleaved int32 pairs).
+    contract = NONE
+    r = off[there + _K] - 1
+    if r >= off[here + _K]:
+        days = carray(_pointer(t[_K_ROWS]), 2 * t[_K_LEN], np.int32)
+        while r >= off[here + _K]:
+            if days[2 * r] <= day <= days[2 * r + 1]:
+                contract = r
+                break
+            r -= 1
+    # The mark in the newest snapshot on or before T's day: first <= snap < stop.
+    mark = NONE
+    if snap >= 0 and off[there + _D] > off[here + _D]:
+        bits = t[_BITS]
+        mask = (1 << bits) - 1
+        if bits == 12:
+            packed32 = carray(_pointer(t[_D_INTERVAL]), t[_D_LEN], np.uint32)
+            for r in range(off[here + _D], off[there + _D]):
+                p = np.int64(packed32[r])
+                if p & mask <= snap < (p >> bits) & mask:
+                    mark = p >> (2 * bits)
+                    break
+        else:
+            packed64 = carray(_pointer(t[_D_INTERVAL]), t[_D_LEN], np.uint64)
+            for r in range(off[here + _D], off[there + _D]):
+                p = np.int64(packed64[r])
+                if p & mask <= snap < (p >> bits) & mask:
+                    mark = p >> (2 * bits)
+                    break
+    return objection, consent, contract, mark
+
+
+def _address(array: Any) -> int:
+    return int(array.ctypes.data) if array.size else 0
+
+
+def _pair(kind: Kind, first: str, second: str) -> int:
+    """The address of a kind's two interleaved columns (checked: the compiled code relies on it)."""
+    a, b = kind.cols[first], kind.cols[second]
+    step = a.itemsize
+    if kind.rows and (a.strides != (2 * step,) or _address(b) != _address(a) + step):
+        raise AssertionError(f"{first} and {second} are not interleaved")
+    return _address(a)
+
+
+class Lookup:
+    """The compiled lookup over one index: `rows(key, t_us, day, snap)`.
+
+    Holds the index, so the memory behind the addresses lives as long as they are used.
+    """
+
+    __slots__ = ("index", "table")
+
+    def __init__(self, index: DialIndex) -> None:
+        self.index = index
+        ks = index.keys
+        starts = ks.starts
+        if starts.dtype != np.int32 or index.offsets.dtype != np.int32:
+            raise AssertionError("the compiled lookup reads int32 bucket starts and offsets")
+        offsets = np.ascontiguousarray(index.offsets)
+        if offsets.ctypes.data != index.offsets.ctypes.data:
+            raise AssertionError("the offsets table must be one C-ordered block")
+        c, k, o, d = index.consents, index.contracts, index.objections, index.directory
+        t = np.zeros(_SLOTS, dtype=np.int64)
+        t[_KEYS], t[_N], t[_STARTS] = _address(ks.keys), len(ks), _address(starts)
+        t[_BASE], t[_SHIFT], t[_BUCKETS] = ks.base, ks.shift, ks.buckets
+        t[_OFFSETS] = _address(offsets)
+        t[_C_ROWS], t[_C_LEN] = _pair(c, "granted", "until"), c.rows
+        t[_K_ROWS], t[_K_LEN] = _pair(k, "start", "last"), k.rows
+        t[_O_AT], t[_O_LEN] = _address(o.cols["at"]), o.rows
+        t[_D_INTERVAL], t[_D_LEN] = _address(d.cols["interval"]), d.rows
+        t[_BITS] = index.packing.bits
+        t.flags.writeable = False
+        self.table = t
+
+    def rows(self, key: int, t_us: int, day: int, snap: int) -> tuple[int, int, int, int]:
+        """(objection, consent, contract, mark code) rows of `key` at T; -1 for none.
+
+        The objection is the last one at or before T, before any consent is weighed against
+        it. The checker calls the compiled function itself, with `table`, to save a frame.
+        """
+        return rows(self.table, key, t_us, day, snap)  # type: ignore[no-any-return]
+
+
+rows = _rows
