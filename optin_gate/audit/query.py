@@ -15,8 +15,8 @@ row, keyed by its position `rid`:
    same rules `filter` applies) over every call, and stores the decisions in the log's order.
 
 The decided table keeps unusable rows too (their decision NULL), so that it lines up row for
-row with the log: the violations file is a POSITIONAL JOIN of the log and the decisions, and
-the log's own columns never pass through a hash table.
+row with the log: the log's own columns and the decisions are put side by side as one Arrow
+table (no join), and the violations file is a filtered scan of it.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from optin_gate.audit.requests import CODED, NUMBER_CODED, Requests
-from optin_gate.audit.shapes import ID_FIELDS, ShapeCode, decide_shapes, dense
+from optin_gate.audit.shapes import ID_FIELDS, ShapeCode, decide_shapes
 from optin_gate.errors import StoreError
 from optin_gate.policy import Policy
 from optin_gate.rules.expr import sql_literal
@@ -45,11 +45,13 @@ __all__ = [
     "e164_sql",
     "evidence_sql",
     "prepare_evidence",
+    "streaming",
 ]
 
 Step = Callable[[str], None]
 _names = itertools.count()
 _BATCH = 1_000_000
+STREAM_BUFFER = "128MB"  # how far a streamed result may run ahead of its reader
 
 
 # The decided table: one row per row of the log, in the log's order (`rid` = position).
@@ -80,13 +82,14 @@ def e164_sql(key: str) -> str:
     return f"('+' || CAST({key} AS VARCHAR))"
 
 
-def evidence_sql(d: str) -> str:
-    """SQL: the evidence text of the decided row `d`."""
+def evidence_sql(d: str, prefix: str = "") -> str:
+    """SQL: the evidence text of the decided row `d` (its columns named `prefix` + name)."""
+    p = f"{d}.{prefix}"
     ids = " ".join(
-        f"WHEN {i} THEN {d}.ev_before || {d}.{f} || {d}.ev_after"
+        f"WHEN {i} THEN {p}ev_before || {p}{f} || {p}ev_after"
         for i, f in enumerate(ID_FIELDS, start=1)
     )
-    return f"(CASE {d}.ev_field {ids} ELSE {d}.ev_before END)"
+    return f"(CASE {p}ev_field {ids} ELSE {p}ev_before END)"
 
 
 @contextlib.contextmanager
@@ -104,6 +107,22 @@ def _probing_with_calls(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
         yield
     finally:
         con.execute(f"SET disabled_optimizers = {sql_literal(str(before))}")
+
+
+@contextlib.contextmanager
+def streaming(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Let a streamed result run ahead of its reader on every core, for the block.
+
+    DuckDB buffers under 1 MB of a streamed result by default, so its threads wait for
+    Python to take each batch: a read of the log ran on one core. `STREAM_BUFFER` lets them
+    run on while the batches are coded.
+    """
+    ((before,),) = con.execute("SELECT current_setting('streaming_buffer_size')").fetchall()
+    con.execute(f"SET streaming_buffer_size = {sql_literal(STREAM_BUFFER)}")
+    try:
+        yield
+    finally:
+        con.execute(f"SET streaming_buffer_size = {sql_literal(str(before))}")
 
 
 def _temp(con: duckdb.DuckDBPyConnection, name: str, sql: str, temps: list[str]) -> str:
@@ -202,20 +221,18 @@ def decide_calls(
     evidence: Evidence,
     *,
     policy: Policy,
-    name: str,
     step: Step | None = None,
-) -> str:
-    """Decide every call; registers the decided rows (`DECIDED_COLUMNS`) as `name`.
+) -> tuple[pa.Table, pa.Table]:
+    """Decide every call: the decided rows (`DECIDED_COLUMNS`, in the log's order) and shapes.
 
-    Also registers `name` + "_shapes": the decided shapes (`shapes.decide_shapes`), with
-    `shape`, the number the decided rows refer to them by.
+    The shapes are `shapes.decide_shapes`' table with `outcome` and `shape`, the number the
+    decided rows refer to them by.
 
     Args:
         con: A store connection (the evidence tables visible), writable temp schema.
         requests: The calls (registered here only while they are decided).
         evidence: The store's timelines.
         policy: The policy the facts and the rules are bound to.
-        name: The name to register the decided rows under.
         step: Called with a short label as each phase starts.
 
     Raises:
@@ -243,7 +260,7 @@ def decide_calls(
         )
         facts = with_facts_sql(calls, hours=hours, timeline=evidence.timeline)
         ids = ", ".join(ID_FIELDS)
-        with _probing_with_calls(con):
+        with _probing_with_calls(con), streaming(con):
             reader = con.sql(
                 f"SELECT rid, CASE WHEN ok THEN {code.sql()} END AS code, {ids} FROM ({facts})"
             ).to_arrow_reader(batch_size=_BATCH)
@@ -259,7 +276,8 @@ def decide_calls(
     placed = _in_log_order(batches, schema, rows)
     codes = pc.unique(placed.column("code").combine_chunks()).drop_null()
     shapes = decide_shapes(con, codes, code, dict(days), policy)
-    index = dense(placed.column("code"), shapes)
+    # each row's index into `shapes` by its code (NULL stays NULL)
+    index = pc.index_in(placed.column("code"), value_set=shapes.column("code").combine_chunks())
     # The calls' own columns are already in the log's order: kept as they are.
     table = requests.table.select(["rid", "t", *CODED, "phone"])
     requests.release()
@@ -286,6 +304,4 @@ def decide_calls(
         table = table.append_column(column, values)
     for column in ID_FIELDS:
         table = table.append_column(column, placed.column(column))
-    con.register(name, table)
-    con.register(f"{name}_shapes", shapes.append_column("shape", _positions(shapes.num_rows)))
-    return name
+    return table, shapes.append_column("shape", _positions(shapes.num_rows))

@@ -1,11 +1,13 @@
 """The calls as the decision query reads them: one compact Arrow table, numbers normalized.
 
-The log's rows arrive from DuckDB in batches, in the log's order (position `rid`, the problem
-that keeps a row from being judged, the time, and the texts: controller, campaign, agent,
-phone). Each batch is normalized (`optin_gate.numbers.table.normalize_keys`) and its texts
-replaced by small integer codes into one dictionary per column, so that neither the decision
-query nor the decided table carries millions of strings. Memory stays at a batch of strings at
-a time.
+The log's rows arrive from DuckDB in batches, in the log's order (their position is their
+place in the stream): the log's own columns, then the problem that keeps a row from being
+judged, the time and the texts. Each batch is normalized
+(`optin_gate.numbers.table.normalize_keys`) and its texts replaced by small integer codes into
+one dictionary per column, so that neither the decision query nor the decided table carries
+millions of strings. A text read from the log's own column is coded on that column's
+dictionary (a few distinct values, trimmed once each), and the column is kept
+dictionary-encoded: memory holds a code per row, not a string.
 """
 
 from __future__ import annotations
@@ -13,19 +15,22 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections import deque
+from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from optin_gate.numbers.table import normalize_keys
 
-__all__ = ["CODED", "NUMBER_CODED", "Requests", "read_requests"]
+__all__ = ["CALL_TYPES", "CODED", "NUMBER_CODED", "Layout", "Requests", "read_requests"]
 
 # The text columns replaced by codes (int32 into `Requests.dictionaries[name]`): the log's,
 # then the number's.
 CODED = ("controller", "campaign", "agent")
 NUMBER_CODED = ("country", "number_type")
+CALL_TYPES = ("live", "automated")
 _WORKERS = max(1, min(4, os.cpu_count() or 1))
 
 
@@ -62,49 +67,153 @@ def _copy(array: pa.Array) -> pa.Array:
     return pa.concat_arrays([array, array.slice(0, 0)])
 
 
-def _coded(batch: pa.RecordBatch, region: str, problems: list[pa.RecordBatch]) -> pa.RecordBatch:
-    """One batch of the log as requests; its problem rows appended to `problems`."""
-    problem = batch.column("problem")
+@dataclasses.dataclass(frozen=True)
+class Layout:
+    """How the batches of the read are laid out.
+
+    Attributes:
+        own: How many leading columns are the log's own (kept, not requests).
+        from_own: Text column ("controller", "campaign", "agent", "call_type") -> the index
+            of the log's own text column it is read from: coded here on that column's
+            dictionary (trimmed, empty = NULL, as `optin_gate.io.text_sql`), and the column
+            kept dictionary-encoded. The others come from the query, prefixed `__og_`.
+        controller: The controller of calls whose log names none.
+    """
+
+    own: int = 0
+    from_own: Mapping[str, int] = dataclasses.field(default_factory=dict)
+    controller: str = "default"
+
+
+def _trimmed(values: pa.Array) -> pa.Array:
+    """`text_sql` on a dictionary's values: spaces trimmed, empty as NULL."""
+    trimmed = pc.utf8_trim(values, characters=" ")
+    return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
+
+
+def _recoded(
+    encoded: pa.DictionaryArray, values: pa.Array, missing: str | None = None
+) -> pa.DictionaryArray:
+    """The rows of `encoded`, their dictionary entries replaced by `values` (deduplicated).
+
+    A missing row (NULL, not in the dictionary) gets `missing`.
+    """
+    rows = encoded.indices
+    if missing is not None:
+        values = pa.concat_arrays([values, pa.array([missing], pa.string())])
+        rows = pc.fill_null(rows, len(values) - 1)
+    inner = pc.dictionary_encode(values)
+    return pa.DictionaryArray.from_arrays(pc.take(inner.indices, rows), inner.dictionary)
+
+
+def _call_types(encoded: pa.DictionaryArray, problem: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """(automated, problem) of each row from its call type, read on the dictionary."""
+    lowered = pc.utf8_lower(_trimmed(encoded.dictionary))
+    automated = pc.not_equal(pc.fill_null(lowered, "live"), "live")
+    known = pc.is_in(lowered, value_set=pa.array(CALL_TYPES))
+    bad = pc.and_(pc.is_valid(lowered), pc.invert(known))
+    row_bad = pc.fill_null(pc.take(bad, encoded.indices), False)
+    problem = pc.if_else(
+        pc.and_(pc.is_null(problem), row_bad),
+        pa.scalar("call_type: neither live nor automated"),
+        problem,
+    )
+    return pc.fill_null(pc.take(automated, encoded.indices), False), problem
+
+
+def _coded(
+    batch: pa.RecordBatch,
+    start: int,
+    layout: Layout,
+    region: str,
+    problems: list[pa.RecordBatch],
+) -> tuple[pa.RecordBatch, pa.RecordBatch | None]:
+    """One batch of the log as requests and its own columns; problem rows go to `problems`.
+
+    The batch holds the log's own columns (`layout`), then `problem, t, phone` and the texts
+    not read from the log's own columns, prefixed `__og_`; its rows are the log's from `start`.
+    """
+    names = batch.schema.names
+    own = list(batch.columns[: layout.own])
+    texts: dict[str, pa.Array] = {}
+    problem = batch.column(names.index("__og_problem"))
+    automated = None
+    for name in (*CODED, "call_type"):
+        if name not in layout.from_own:
+            computed = "automated" if name == "call_type" else name
+            texts[name] = batch.column(names.index(f"__og_{computed}"))
+            continue
+        i = layout.from_own[name]
+        encoded = own[i] = pc.dictionary_encode(own[i])
+        if name == "call_type":
+            automated, problem = _call_types(encoded, problem)
+            continue
+        values = _trimmed(encoded.dictionary)
+        if name != "controller":
+            texts[name] = _recoded(encoded, values)
+            continue
+        default = layout.controller
+        texts[name] = _recoded(encoded, pc.fill_null(values, default), missing=default)
+    rid = pa.array(np.arange(start, start + batch.num_rows, dtype=np.int64))
     if problem.null_count < len(problem):
         bad = pc.is_valid(problem)
         problems.append(
-            pa.record_batch(
-                [batch.column("rid").filter(bad), problem.filter(bad)], names=["rid", "problem"]
-            )
+            pa.record_batch([rid.filter(bad), problem.filter(bad)], names=["rid", "problem"])
         )
     columns = {  # copies: a column read from DuckDB would keep its whole batch alive
-        "rid": _copy(batch.column("rid")),
+        "rid": rid,
         "ok": pc.is_null(problem),
-        "t": _copy(batch.column("t")),
-        "automated": _copy(batch.column("automated")),
+        "t": _copy(batch.column(names.index("__og_t"))),
+        "automated": _copy(automated if automated is not None else texts.pop("call_type")),
     }
     for name in CODED:
-        columns[name] = pc.dictionary_encode(batch.column(name))
-    columns |= _normalized(batch.column("phone"), region)
-    return pa.record_batch(list(columns.values()), names=list(columns))
+        text = texts[name]
+        columns[name] = text if pa.types.is_dictionary(text.type) else pc.dictionary_encode(text)
+    columns |= _normalized(batch.column(names.index("__og_phone")), region)
+    kept = None
+    if layout.own:
+        schema = pa.schema([pa.field(n, c.type) for n, c in zip(names, own, strict=False)])
+        kept = pa.record_batch([_copy(c) for c in own], schema=schema)
+    return pa.record_batch(list(columns.values()), names=list(columns)), kept
 
 
-def read_requests(reader: pa.RecordBatchReader, *, region: str) -> Requests:
-    """Build `Requests` from the log's rows, read in batches.
+def read_requests(
+    reader: pa.RecordBatchReader, *, region: str, layout: Layout
+) -> tuple[Requests, pa.Table | None]:
+    """Build `Requests` from the log's rows, read in batches; keep the log's own columns.
 
     Args:
-        reader: Batches with `rid, problem, t, automated, controller, campaign, agent, phone`
-            (the texts trimmed, NULL when empty), in the log's order.
+        reader: Batches of the log's rows in order: the log's own columns (`layout`), then
+            `problem, t, phone` and the texts not read from the log's own columns
+            (`automated` when the call type is not), prefixed `__og_`, texts trimmed and NULL
+            when empty.
         region: The default region for numbers written without a country code.
+        layout: Which columns are the log's own, and which texts are read from them.
+
+    Returns:
+        The requests, and the log's own columns (None when it has none), the texts read
+        from them dictionary-encoded.
     """
     problems: list[pa.RecordBatch] = []
-    batches: list[pa.RecordBatch] = []
+    done: list[tuple[pa.RecordBatch, pa.RecordBatch | None]] = []
+    start = 0
     # Batches are normalized on worker threads while DuckDB reads the next ones (both let go
     # of the GIL for most of their work); a few in flight at most, to bound memory.
     with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
-        pending: deque[Future[pa.RecordBatch]] = deque()
+        pending: deque[Future[tuple[pa.RecordBatch, pa.RecordBatch | None]]] = deque()
         for batch in reader:
-            pending.append(pool.submit(_coded, batch, region, problems))
+            pending.append(pool.submit(_coded, batch, start, layout, region, problems))
+            start += batch.num_rows
             if len(pending) > _WORKERS:
-                batches.append(pending.popleft().result())
-        batches.extend(f.result() for f in pending)
-    if not batches:
-        batches = [_coded(pa.RecordBatch.from_pylist([], schema=reader.schema), region, [])]
+                done.append(pending.popleft().result())
+        done.extend(f.result() for f in pending)
+    if not done:
+        done.append(
+            _coded(pa.RecordBatch.from_pylist([], schema=reader.schema), 0, layout, region, [])
+        )
+    batches = [coded for coded, _ in done]
+    kept = [own_batch for _, own_batch in done if own_batch is not None]
+    del done
     table = pa.Table.from_batches(batches).unify_dictionaries()
     del batches
     dictionaries = {}
@@ -117,4 +226,5 @@ def read_requests(reader: pa.RecordBatchReader, *, region: str) -> Requests:
             {"code": pa.array(range(len(values)), pa.int32()), "text": values}
         )
     schema = pa.schema([("rid", pa.int64()), ("problem", pa.string())])
-    return Requests(table, dictionaries, pa.Table.from_batches(problems, schema=schema))
+    requests = Requests(table, dictionaries, pa.Table.from_batches(problems, schema=schema))
+    return requests, pa.Table.from_batches(kept) if layout.own else None

@@ -1,12 +1,12 @@
-"""The audit pipeline: every call of a log judged as of its own time, in set-based DuckDB passes.
+"""The audit pipeline: every call of a log judged as of its own time, in set-based passes.
 
-`Audit` works on the log's relation on the store's connection: it parses the call times in
-SQL (`optin_gate.io.dates`), reads each row once into compact requests (`requests`: numbers
-normalized, texts coded), sets unusable rows aside with their file lines, and decides every
-call as of its own time (`query.decide_calls`: the store's as-of facts and the same rule set
-as `filter`). The figures are GROUP BYs over the decided calls (`summary`). `run_audit` keeps
-the calls in memory as Arrow; `stream` writes them to files without passing rows through
-Python.
+`Audit` reads the log once (`read.read_log`: DuckDB parses the file and the call times in one
+pass; the numbers are normalized and the texts coded on worker threads), sets unusable rows
+aside with their file lines, and decides every call as of its own time (`query.decide_calls`:
+the store's as-of facts and the same rule set as `filter`). The decisions come back as Arrow
+columns in the log's order, so they sit beside the log's own columns by position: one Arrow
+table that DuckDB scans on every core for the figures (`summary`), the listed violations and
+the violations file. `run_audit` keeps the calls in memory; `stream` writes them to files.
 """
 
 from __future__ import annotations
@@ -15,102 +15,38 @@ import contextlib
 import dataclasses
 import itertools
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from optin_gate._time import now_utc
 from optin_gate.audit.exposure import check_turnover, exposure
 from optin_gate.audit.method import evidence_loads, json_value, method_section
-from optin_gate.audit.query import (
-    Evidence,
-    decide_calls,
-    e164_sql,
-    evidence_sql,
-    prepare_evidence,
-)
+from optin_gate.audit.query import Evidence, decide_calls, evidence_sql, prepare_evidence
+from optin_gate.audit.read import ADDED_COLUMNS, Cols, NotUtf8, check_names, read_log
 from optin_gate.audit.report import JSON_VIOLATIONS, AuditReport
-from optin_gate.audit.requests import CODED, Requests, read_requests
-from optin_gate.audit.source import LINES_TABLE, RID, CallLog, LineSql, open_calls
+from optin_gate.audit.requests import CODED, Requests
+from optin_gate.audit.source import CallLog, open_calls
 from optin_gate.audit.summary import summarize
-from optin_gate.engine.query import DECISION_COLUMNS, quote
-from optin_gate.errors import InputError
-from optin_gate.io import Parse, parse_query, text_sql
+from optin_gate.engine.query import quote
 
 if TYPE_CHECKING:
     import duckdb
 
     from optin_gate.gate import Gate
 
-__all__ = ["ADDED_COLUMNS", "Audit", "run_audit"]
+__all__ = ["ADDED_COLUMNS", "Audit", "judge", "run_audit", "with_log"]
 
 _names = itertools.count()
-
-# Columns the audit adds after the log's own; a log that already has one is refused.
-ADDED_COLUMNS = (*DECISION_COLUMNS, "line")
-CALL_TYPES = ("live", "automated")
-_BATCH = 1_000_000  # rows of the log normalized at a time
 Step = Callable[[str], None]
-
-
-class _Cols:
-    """SQL over the log's relation: each call-log column as trimmed text (NULL when empty)."""
-
-    def __init__(self, log: CallLog, types: dict[str, str], alias: str = "") -> None:
-        self.log, self.types, self.alias = log, types, alias
-
-    def on(self, alias: str) -> _Cols:
-        """The same columns, qualified by a table alias."""
-        return _Cols(self.log, self.types, alias)
-
-    def __contains__(self, name: str) -> bool:
-        return name in self.log.columns
-
-    def text(self, name: str) -> str:
-        col = self.log.columns[name]
-        ref = f"{self.alias}.{quote(col)}" if self.alias else quote(col)
-        return text_sql(ref, self.types[col])
-
-    def optional(self, name: str) -> str:
-        value = self.text(name) if name in self else "CAST(NULL AS VARCHAR)"
-        return f"{value} AS {name}"
-
-    def call_type(self) -> str:
-        """SQL: "live" or "automated" (empty is live; `_problem_sql` sets others aside)."""
-        if "call_type" not in self:
-            return "'live'"
-        return f"coalesce(lower({self.text('call_type')}), 'live')"
-
-
-def _problem_sql(c: _Cols, t: str) -> str:
-    """SQL naming why a row cannot be judged (NULL when it can), as `column: problem`."""
-    when = [
-        f"WHEN {c.text('phone')} IS NULL "
-        "THEN 'phone: empty, so the call cannot be matched to any evidence'",
-        f"WHEN {c.text('called_at')} IS NULL "
-        "THEN 'called_at: empty, so the call cannot be judged at its time'",
-        f"WHEN {t} IS NULL THEN 'called_at: not a date and time this tool reads "
-        "(write 2022-07-01 09:30, 2022-07-01T09:30:00+02:00 or 1.7.2022 9:30)'",
-    ]
-    if "call_type" in c:
-        when.append(
-            f"WHEN lower({c.text('call_type')}) NOT IN {CALL_TYPES!r} "
-            "THEN 'call_type: neither live nor automated'"
-        )
-    return "CASE " + " ".join(when) + " END"
-
-
-def check_names(log: CallLog) -> None:
-    """Refuse a log that already has a column the audit adds (it would be ambiguous)."""
-    taken = [c for c in log.user_columns if c in ADDED_COLUMNS]
-    if taken:
-        raise InputError(
-            f"the call log already has a column {taken[0]!r}, which the audit adds",
-            file=log.name,
-            column=taken[0],
-            hint="rename that column in the call log",
-        )
+T = TypeVar("T")
+P = "__og_"  # prefix of the decision columns beside the log's own in `Audit.out`
+# The decided table's columns `Audit.out` carries (prefixed), then the line.
+_OUT = (
+    *("rid", "t", "phone", "allowed", "reason", "rule_set"),
+    *("ev_field", "ev_before", "ev_after", "objection_id", "consent_id", "contract_id"),
+)
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
@@ -121,83 +57,79 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
 
 @dataclasses.dataclass
 class Audit:
-    """One audit of a log's relation on a store connection (temp tables live on `con`).
+    """One audit of a call log on a store connection (registrations live on `con`).
 
     Attributes:
         con: The store connection.
         gate: Supplies the policy and the controller for calls whose log names none.
         log: The call log.
-        relation: SQL for the log's rows with their 0-based position as `RID`.
-        rows: How many rows the log has (set by `prepare`).
-        table: The decided rows (`query.DECIDED_COLUMNS`, registered Arrow in the log's
-            order), set by `decide`.
-        evidence: The store's evidence timelines (`query.prepare_evidence`); built by
-            `decide` unless given.
+        evidence: The store's evidence timelines (`query.prepare_evidence`).
+        rows: How many rows the log has (set by `read`).
+        table: The registered decided rows (`query.DECIDED_COLUMNS`), set by `decide`.
+        out: The registered table of the log's own columns with the decision columns
+            (prefixed `__og_`) and the line beside them, in the log's order, set by `decide`.
     """
 
     con: duckdb.DuckDBPyConnection
     gate: Gate
     log: CallLog
-    relation: str
+    evidence: Evidence
     rows: int = 0
     table: str = ""
+    out: str = ""
     _n: int = dataclasses.field(default_factory=lambda: next(_names))
     _registered: list[str] = dataclasses.field(default_factory=list)
     _requests: Requests | None = None
-    evidence: Evidence | None = None
-    _line: LineSql = dataclasses.field(default_factory=lambda: LineSql(1))
-    _cols: _Cols = dataclasses.field(init=False)
+    _own: pa.Table | None = None
+    _given: pa.Table | None = None
+    _out: pa.Table | None = None
+    _lines: pa.Array | None = None
+    _cols: Cols | None = None
 
     def _register(self, name: str, table: pa.Table) -> str:
         self.con.register(name, table)
         self._registered.append(name)
         return name
 
-    def _read_sql(self) -> str:
-        """SQL: per row, in order, its position, problem, time and the texts it is judged by."""
-        con, log = self.con, self.log
-        types = {
-            str(r[0]): str(r[1])
-            for r in con.execute(f"DESCRIBE SELECT * FROM {self.relation}").fetchall()
-        }
-        c = self._cols = _Cols(log, types)
-        time_col = log.columns["called_at"]
-        parsed = parse_query(
-            self.relation, [Parse(time_col, types[time_col], "datetime", "__og_t")]
-        )
-        return (
-            f"SELECT {RID} AS rid, {_problem_sql(c, '__og_t')} AS problem, __og_t AS t, "
-            f"{c.call_type()} IS DISTINCT FROM 'live' AS automated, "
-            f"{self._controller(c)} AS controller, {c.optional('campaign')}, "
-            f"{c.optional('agent')}, {c.text('phone')} AS phone FROM ({parsed})"
-        )
+    @property
+    def cols(self) -> Cols:
+        """The log's columns as SQL over `out` (alias `a`)."""
+        assert self._cols is not None, "read first"
+        return self._cols.on("a")
 
-    def prepare(self, step: Step | None = None) -> pa.Table:
-        """Read every row once into `Requests`; returns the unusable rows (line, problem).
+    def read(self, own: pa.Table | None, step: Step | None = None) -> pa.Table:
+        """Read every row once; returns the unusable rows (line, column, problem).
 
-        The log's own text stays where it is: the decisions line up with it by position.
+        Args:
+            own: The log's own columns when they are already in memory (a frame); None
+                reads them from the file in the same pass.
+            step: Progress labels.
         """
-        con, say = self.con, step or (lambda label: None)
-        sql = self._read_sql()
-        say("normalizing the phone numbers")
-        reader = con.sql(sql).to_arrow_reader(batch_size=_BATCH)
-        requests = self._requests = read_requests(reader, region=self.gate.policy.default_region)
+        (step or (lambda label: None))("reading the call log")
+        if own is None:
+            relation = self.log.source.relation_sql()
+        else:
+            relation = self._register(f"og_audit_log_{self._n}", own)
+        self._cols, requests, kept = read_log(
+            self.con, self.log, relation, self.gate, keep=own is None
+        )
+        self._own, self._given = (own if own is not None else kept), own
+        self._requests = requests
         self.rows = requests.table.num_rows
         for name in CODED:
             self._register(self._texts[name], requests.dictionaries[name])
-        self._line = line = self.log.lines(con, self.rows)
-        problems = self._register(f"og_audit_problems_{self._n}", requests.problems)
-        unusable = con.sql(
-            f"SELECT {line.select('i.rid')} AS line, split_part(i.problem, ': ', 1) AS column, "
-            f"substr(i.problem, strpos(i.problem, ': ') + 2) AS problem "
-            f"FROM {problems} i {line.join('i.rid')} ORDER BY i.rid"
-        ).to_arrow_table()
-        user = [self.log.columns.get(col, col) for col in unusable.column("column").to_pylist()]
-        return unusable.set_column(1, "column", pa.array(user, pa.string()))
-
-    def _controller(self, c: _Cols) -> str:
-        default = "'" + self.gate.controller.replace("'", "''") + "'"
-        return f"coalesce({c.text('controller')}, {default})" if "controller" in c else default
+        self._lines = lines = self.log.lines(self.rows)
+        problems = requests.problems.sort_by("rid")
+        parts = pc.split_pattern(problems.column("problem"), ": ", max_splits=1)
+        column = pc.dictionary_encode(pc.list_element(parts, 0)).combine_chunks()
+        names = [self.log.columns.get(c, c) for c in column.dictionary.to_pylist()]
+        return pa.table(
+            {
+                "line": pc.take(lines, problems.column("rid")),
+                "column": pc.take(pa.array(names, pa.string()), column.indices),
+                "problem": pc.list_element(parts, 1),
+            }
+        )
 
     @property
     def _texts(self) -> dict[str, str]:
@@ -205,27 +137,27 @@ class Audit:
         return {name: f"og_audit_{name}_{self._n}" for name in CODED}
 
     def decide(self, step: Step | None = None) -> None:
-        """Decide every call (`query.decide_calls`); fill `table`."""
-        assert self._requests is not None, "prepare first"
+        """Decide every call (`query.decide_calls`); register `table` and `out`."""
+        assert self._requests is not None, "read first"
+        assert self._own is not None, "read first"
         requests, self._requests = self._requests, None
-        if self.evidence is None:
-            self.evidence = prepare_evidence(self.con, self.gate.policy)
-        self.table = decide_calls(
-            self.con,
-            requests,
-            self.evidence,
-            policy=self.gate.policy,
-            name=f"og_audit_decided_{self._n}",
-            step=step,
+        decided, shapes = decide_calls(
+            self.con, requests, self.evidence, policy=self.gate.policy, step=step
         )
-        self._registered += [self.table, f"{self.table}_shapes"]
+        self.table = self._register(f"og_audit_decided_{self._n}", decided)
+        self._register(f"{self.table}_shapes", shapes)
+        columns = dict(zip(self._own.column_names, self._own.columns, strict=True))
+        columns |= {f"{P}{name}": decided.column(name) for name in _OUT}
+        columns[f"{P}line"] = self._lines
+        self._out = pa.table(columns)
+        self.out = self._register(f"og_audit_out_{self._n}", self._out)
 
     def summary(self, unusable: pa.Table, turnover: float | None, ran_at: Any) -> dict[str, Any]:
         """The report's figures, exposure and method section."""
         con = self.con
         summary = summarize(con, self.table, f"{self.table}_shapes", self._texts)
         rule_sets = con.execute(
-            f"SELECT DISTINCT CAST(rule_set AS VARCHAR) FROM {self.table} "
+            f"SELECT DISTINCT CAST(rule_set AS VARCHAR) FROM {self.table}_shapes "
             f"WHERE rule_set IS NOT NULL ORDER BY 1"
         ).fetchall()
         summary["unusable_rows"] = unusable.num_rows
@@ -242,75 +174,65 @@ class Audit:
         )
         return summary
 
-    def added_sql(self, alias: str = "a") -> str:
-        """SQL: `ADDED_COLUMNS` of a row of the decided table `alias`, as documented."""
-        a = alias
+    def added_sql(self) -> str:
+        """SQL: `ADDED_COLUMNS` of a row `a` of `out`, as documented."""
         return (
-            f"{e164_sql(f'{a}.phone')} AS e164, {a}.allowed, "
-            f"CAST({a}.reason AS VARCHAR) AS reason, {evidence_sql(a)} AS evidence, "
-            f"CAST({a}.rule_set AS VARCHAR) AS rule_set, "
-            f"{self._line.select(f'{a}.rid')} AS line"
+            f"('+' || CAST(a.{P}phone AS VARCHAR)) AS e164, a.{P}allowed AS allowed, "
+            f"CAST(a.{P}reason AS VARCHAR) AS reason, {evidence_sql('a', P)} AS evidence, "
+            f"CAST(a.{P}rule_set AS VARCHAR) AS rule_set, a.{P}line AS line"
         )
 
-    def line_join(self, rid: str) -> str:
-        """The join clause `added_sql` needs for the line (empty when it is arithmetic)."""
-        return self._line.join(rid)
+    def own_sql(self) -> str:
+        """SQL: the log's own columns of a row `a` of `out`, in order."""
+        assert self._own is not None, "read first"
+        return ", ".join(f"a.{quote(name)}" for name in self._own.column_names)
 
-    def decisions_sql(self, *, violations_only: bool) -> str:
-        """SQL: `rid` and `ADDED_COLUMNS` of the decided calls (or only the violations)."""
-        where = "NOT a.allowed" if violations_only else "a.reason IS NOT NULL"
-        return (
-            f"SELECT a.rid, {self.added_sql('a')} FROM {self.table} a "
-            f"{self._line.join('a.rid')} WHERE {where}"
-        )
-
-    def decisions(self, *, violations_only: bool) -> pa.Table:
-        """`decisions_sql` as Arrow, in the log's order."""
-        query = self.decisions_sql(violations_only=violations_only)
-        return self.con.sql(f"SELECT * FROM ({query}) ORDER BY rid").to_arrow_table()
-
-    def judge(
-        self, step: Step | None, turnover: float | None, ran_at: Any
-    ) -> tuple[pa.Table, dict[str, Any], list[dict[str, Any]]]:
-        """Decide every call and count: (unusable rows, summary, listed violations)."""
-        unusable = self.prepare(step)
-        self.decide(step)
-        if step is not None:
-            step("counting")
-        return unusable, self.summary(unusable, turnover, ran_at), self.violation_rows()
+    def calls(self) -> pa.Table:
+        """Every decided call: the log's own columns, then `ADDED_COLUMNS`, in the log's order."""
+        assert self._own is not None, "read first"
+        added = self.con.sql(
+            f"SELECT a.{P}rid AS rid, {self.added_sql()} FROM {self.out} a "
+            f"WHERE a.{P}reason IS NOT NULL"
+        ).to_arrow_table()
+        calls = self._own.take(added.column("rid"))
+        for i, field in enumerate(calls.schema):
+            if pa.types.is_dictionary(field.type) and self._own is not self._given:
+                # a text the read coded on its dictionary: given back as the text it was
+                calls = calls.set_column(i, field.name, calls.column(i).cast(pa.string()))
+        for name in ADDED_COLUMNS:
+            calls = calls.append_column(name, added.column(name))
+        return calls
 
     def violation_rows(self) -> list[dict[str, Any]]:
         """The first violations, earliest first, for the JSON and HTML reports.
 
-        Their call id, number as written and call type come from the log's relation: the
-        decided calls keep only what the figures need.
+        Picked on the decided rows (times and positions only), then read off `out`.
         """
-        line, c = self._line, self._cols.on("l")
-        first = (
-            f"SELECT * FROM {self.table} WHERE NOT allowed ORDER BY t, rid LIMIT {JSON_VIOLATIONS}"
-        )
+        assert self._out is not None, "decide first"
+        first = self.con.sql(
+            f"SELECT rid FROM {self.table} WHERE NOT allowed ORDER BY t, rid "
+            f"LIMIT {JSON_VIOLATIONS}"
+        ).to_arrow_table()
+        listed = self._register(f"og_audit_listed_{self._n}", self._out.take(first["rid"]))
+        c = self.cols
         call_id = c.text("call_id") if "call_id" in c else "CAST(NULL AS VARCHAR)"
         return _rows(
             self.con,
-            f"SELECT {line.select('v.rid')} AS line, {call_id} AS call_id, v.t AS called_at, "
-            f"{c.text('phone')} AS phone, {e164_sql('v.phone')} AS e164, "
-            f"{self._controller(c)} AS controller, {c.optional('campaign')}, "
-            f"{c.optional('agent')}, {c.call_type()} AS call_type, "
-            f"CAST(v.reason AS VARCHAR) AS reason, {evidence_sql('v')} AS evidence, "
-            f"CAST(v.rule_set AS VARCHAR) AS rule_set "
-            f"FROM ({first}) v JOIN {self.relation} l ON l.{RID} = v.rid "
-            f"{line.join('v.rid')} ORDER BY v.t, v.rid",
+            f"SELECT a.{P}line AS line, {call_id} AS call_id, a.{P}t AS called_at, "
+            f"{c.text('phone')} AS phone, ('+' || CAST(a.{P}phone AS VARCHAR)) AS e164, "
+            f"{c.controller()} AS controller, {c.maybe('campaign')} AS campaign, "
+            f"{c.maybe('agent')} AS agent, {c.call_type()} AS call_type, "
+            f"CAST(a.{P}reason AS VARCHAR) AS reason, {evidence_sql('a', P)} AS evidence, "
+            f"CAST(a.{P}rule_set AS VARCHAR) AS rule_set "
+            f"FROM {listed} a ORDER BY a.{P}t, a.{P}rid",
         )
 
     def drop(self) -> None:
-        """Drop the temp tables (the connection outlives the audit)."""
-        if self.evidence is not None:
-            self.evidence.drop(self.con)
+        """Unregister the tables and drop the evidence (the connection outlives the audit)."""
+        self.evidence.drop(self.con)
         for name in self._registered:
             with contextlib.suppress(Exception):
                 self.con.unregister(name)
-        if self._line.offset is None:
-            self.con.unregister(LINES_TABLE)
 
 
 def _store_name(gate: Gate) -> str:
@@ -320,17 +242,18 @@ def _store_name(gate: Gate) -> str:
 
 @dataclasses.dataclass(frozen=True)
 class Judged:
-    """What `judge` found: the figures, the listings, and the decided rows asked for."""
+    """What `judge` found: the figures, the listings, the calls asked for, what was written."""
 
     summary: dict[str, Any]
     violation_rows: list[dict[str, Any]]
     unusable: pa.Table
-    rows: pa.Table | None  # the log's own columns, then ADDED_COLUMNS, in the log's order
+    calls: pa.Table | None  # the log's own columns, then ADDED_COLUMNS, in the log's order
+    written: Any = None
 
-    def report(self, *, keep_calls: bool) -> AuditReport:
-        """The `AuditReport`, with or without the calls."""
+    def report(self) -> AuditReport:
+        """The `AuditReport` (with the calls if they were kept)."""
         return AuditReport(
-            calls=self.rows if keep_calls else None,
+            calls=self.calls,
             unusable=self.unusable,
             summary=self.summary,
             violation_rows=self.violation_rows,
@@ -338,51 +261,79 @@ class Judged:
         )
 
 
+Limit = Callable[["duckdb.DuckDBPyConnection"], contextlib.AbstractContextManager[Any]]
+
+
 def judge(
     gate: Gate,
     log: CallLog,
     *,
     turnover: float | None,
-    rows: str | None,
+    keep_calls: bool = False,
+    write: Callable[[Audit], Any] | None = None,
+    limit: Limit | None = None,
     step: Step | None = None,
 ) -> Judged:
-    """Read the log into Arrow once, audit it on the store, return the figures and `rows`.
+    """Audit the log on the store: the figures, the listings, and the calls or a file.
 
     Args:
         gate: Supplies the store, the policy and the default controller.
         log: The opened call log (kept open by the caller: its lines may be read).
         turnover: Net turnover in CZK, checked.
-        rows: Which decided rows to return with the log's columns: "all", "violations" or
-            None (none).
+        keep_calls: Return every decided call with the log's columns.
+        write: Called with the decided audit before the connection closes (its result is
+            `Judged.written`).
+        limit: Settings for the connection while the audit runs (a context manager).
         step: Progress labels.
+
+    Raises:
+        NotUtf8: The file turned out not to be UTF-8 (open it again, checked).
     """
     from optin_gate.engine.filter import tune
 
-    say = step or (lambda label: None)
     ran_at = now_utc()
     check_names(log)
-    say("reading the call log")
-    table = log.source.to_arrow()
-    rids = pa.array(np.arange(table.num_rows, dtype=np.int64))
-    arrow = f"og_audit_log_{next(_names)}"
-    with gate.store.connect(read_only=True) as con:
+    own = None if log.source.kind == "csv" else log.source.to_arrow()
+    with (
+        gate.store.connect(read_only=True) as con,
+        (limit or (lambda c: contextlib.nullcontext()))(con),
+    ):
         tune(con)
-        audit = Audit(con, gate, log, arrow, evidence=prepare_evidence(con, gate.policy))
+        # The evidence first, while DuckDB's memory is free for its joins.
+        audit = Audit(con, gate, log, prepare_evidence(con, gate.policy))
         try:
-            con.register(arrow, table.append_column(RID, rids))
-            unusable, summary, listed = audit.judge(step, turnover, ran_at)
-            decisions = None
-            if rows is not None:
-                decisions = audit.decisions(violations_only=rows == "violations")
+            unusable = audit.read(own, step)
+            audit.decide(step)
+            (step or (lambda label: None))("counting")
+            summary = audit.summary(unusable, turnover, ran_at)
+            listed = audit.violation_rows()
+            calls = audit.calls() if keep_calls else None
+            written = write(audit) if write is not None else None
         finally:
             audit.drop()
-            con.unregister(arrow)
-    decided = None
-    if decisions is not None:
-        decided = table.take(decisions.column("rid"))
-        for name in ADDED_COLUMNS:
-            decided = decided.append_column(name, decisions.column(name))
-    return Judged(summary, listed, unusable, decided)
+    return Judged(summary, listed, unusable, calls, written)
+
+
+def with_log(
+    calls: Any, audit: Callable[[CallLog], T], *, phone_column: str | None, time_column: str
+) -> T:
+    """Open the call log and run `audit` on it.
+
+    A CSV that looks like UTF-8 is not checked byte by byte first; if DuckDB finds it is not
+    as it reads (`read.NotUtf8`), it is opened again, checked (a Windows-1250 file is read
+    from a UTF-8 copy), and audited again.
+    """
+    for verify in (False, True):
+        log = open_calls(
+            calls, phone_column=phone_column, time_column=time_column, verify_utf8=verify
+        )
+        with log.source:
+            try:
+                return audit(log)
+            except NotUtf8:
+                if verify:
+                    raise
+    raise AssertionError("unreachable")
 
 
 def run_audit(
@@ -407,6 +358,10 @@ def run_audit(
         InputError: The log cannot be read or lacks a phone or time column.
     """
     turnover = check_turnover(turnover)
-    log = open_calls(calls, phone_column=phone_column, time_column=time_column)
-    with log.source:
-        return judge(gate, log, turnover=turnover, rows="all").report(keep_calls=True)
+    judged = with_log(
+        calls,
+        lambda log: judge(gate, log, turnover=turnover, keep_calls=True),
+        phone_column=phone_column,
+        time_column=time_column,
+    )
+    return judged.report()

@@ -9,35 +9,17 @@ each row starts.
 from __future__ import annotations
 
 import dataclasses
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 
 from optin_gate.io import Source, load_schema, open_source, resolve_columns
+from optin_gate.io.lines import csv_lines
+from optin_gate.io.transcode import scan_file
 
-__all__ = ["LINES_TABLE", "RID", "CallLog", "LineSql", "open_calls"]
-
-RID = "__og_rid"  # 0-based position of a row in the log, added to the log's relation
-LINES_TABLE = "og_audit_lines"  # (rid, line) when lines are not simply rid + 2
-
-
-@dataclasses.dataclass(frozen=True)
-class LineSql:
-    """SQL for a row's file line: `rid + offset`, or (offset None) a join on `LINES_TABLE`."""
-
-    offset: int | None
-
-    def select(self, rid: str) -> str:
-        """The line of the row whose position is the SQL expression `rid`."""
-        return f"({rid} + {self.offset})" if self.offset is not None else "og_lines.line"
-
-    def join(self, rid: str) -> str:
-        """The join clause `select` needs (empty when the line is arithmetic)."""
-        if self.offset is not None:
-            return ""
-        return f"LEFT JOIN {LINES_TABLE} og_lines ON og_lines.rid = {rid}"
+__all__ = ["CallLog", "open_calls"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,45 +37,71 @@ class CallLog:
     name: str
     columns: dict[str, str]
     user_columns: tuple[str, ...]
+    scan: Future[tuple[str, int | None]]
 
     def describe(self, rows: int) -> dict[str, Any]:
         """The call log's entry in the method section."""
         return {
             "source": self.name,
-            "sha256": self.source.sha256(),
+            "sha256": self.scan.result()[0],
             "sha256_of": "Arrow IPC stream" if self.source.kind == "arrow" else "file bytes",
             "rows_read": rows,
             "columns": {name: self.columns.get(name) for name in load_schema("calls").names},
         }
 
-    def lines(self, con: duckdb.DuckDBPyConnection, rows: int) -> LineSql:
-        """How to get the file line of a row from its position `rid`, as SQL.
+    def lines(self, rows: int) -> pa.Array:
+        """The file line each row starts on (int64, by position; a frame's: 1-based row).
 
-        If the first row starts on line 2 and the last on line `rows + 1`, every row is one
-        line (lines only grow and each row takes at least one), so the line is `rid + 2`: no
-        pass over the file. Otherwise (quoted fields with newlines, blank lines) the lines
-        come from `Source.line_numbers` as a table joined on `rid`.
+        If the file has one more line than rows, every row is one line (lines only grow and
+        each row takes at least one), so the line is the position + 2: no pass over the file.
+        Otherwise (quoted fields with newlines, blank lines) the lines are counted.
         """
-        if self.source.kind != "csv":
-            return LineSql(1)
-        if rows == 0 or self.source.line_numbers([0, rows - 1], row_count=rows) == [2, rows + 1]:
-            return LineSql(2)
-        lines = np.asarray(self.source.line_numbers(range(rows), row_count=rows), np.int64)
-        table = pa.table({"rid": np.arange(rows, dtype=np.int64), "line": lines})
-        con.register(LINES_TABLE, table)
-        return LineSql(None)
+        positions = np.arange(rows, dtype=np.int64)
+        if self.source.kind != "csv" or self.source.csv is None:
+            return pa.array(positions + 1)
+        physical = self.scan.result()[1]
+        if physical is None:
+            ends = self.source.line_numbers([0, rows - 1], row_count=rows) if rows else []
+            if ends in ([], [2, rows + 1]):
+                return pa.array(positions + 2)
+            lines = self.source.line_numbers(range(rows), row_count=rows)
+        elif physical == rows + 1 or rows == 0:
+            return pa.array(positions + 2)
+        else:
+            assert self.source.path is not None
+            found = csv_lines(self.source.path, self.source.csv.delimiter, range(rows))
+            lines = [found.get(i, i + 2) for i in range(rows)]
+        return pa.array(np.asarray(lines, np.int64))
+
+
+def _fingerprint(src: Source) -> tuple[str, int | None]:
+    """(SHA-256 of the log, its physical line count when this pass counted it)."""
+    if src.kind == "csv" and not src.utf8_verified and src.path is not None:
+        # Opened unchecked (DuckDB checks UTF-8 as it reads): one pass hashes and counts.
+        scan = scan_file(src.path, check_utf8=False)
+        return scan.sha256, scan.newlines + (0 if scan.ends_with_newline else 1)
+    return src.sha256(), None
 
 
 def open_calls(
-    source: Any, *, phone_column: str | None = None, time_column: str = "called_at"
+    source: Any,
+    *,
+    phone_column: str | None = None,
+    time_column: str = "called_at",
+    verify_utf8: bool = False,
 ) -> CallLog:
     """Open a call log (CSV/Parquet path, DataFrame, Arrow table) and find its columns.
+
+    The log is fingerprinted (SHA-256, line count) on a thread of its own while it is read.
+    Unless `verify_utf8`, a CSV that looks like UTF-8 is not checked byte by byte up front:
+    DuckDB checks as it reads, and `Source.is_encoding_error` says when to open it again with
+    `verify_utf8=True`.
 
     Raises:
         InputError: Unreadable source, or no phone / call time column (the message names
             the columns found and the mapping that would fix it).
     """
-    src = open_source(source, hash_bytes=True)
+    src = open_source(source, verify_utf8=verify_utf8)
     try:
         headers = src.columns
         mapping: dict[str, str] = {}
@@ -106,4 +114,7 @@ def open_calls(
         src.close()
         raise
     name = src.name if src.path is None else src.path.name
-    return CallLog(src, name, columns, tuple(headers))
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="optin-gate-scan")
+    scan = pool.submit(_fingerprint, src)
+    pool.shutdown(wait=False)  # the scan runs on while the log is read
+    return CallLog(src, name, columns, tuple(headers), scan)

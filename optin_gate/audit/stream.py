@@ -1,19 +1,18 @@
 """`audit_file`: a call log judged straight to report files (`optin-gate audit`).
 
-The log's own columns never pass through Python: DuckDB reads the log into a temp table (its
-`rowid` is the row's position in the file), the `Audit` pipeline decides every call (only
-what the decisions need, times, codes and phone numbers, goes to Arrow), and `COPY` writes
-the violating calls with the log's own columns beside their decisions by position, in file
-order, with their file lines. DuckDB's
-memory limit is lowered for the run (`MEMORY_LIMIT`), so a long log spills to disk instead of
-filling memory. The report keeps the figures, not the calls. Output paths are checked before
-any work; each file is written to a temp file beside it and renamed when complete.
+The `Audit` pipeline (`run.judge`) reads the log once into Arrow (its own columns, plus what
+the decisions need) and decides every call; the decisions sit beside the log's columns by
+position in one Arrow table, and `COPY` writes the violating rows from it on every core, in
+file order (DuckDB preserves insertion order), with their file lines. DuckDB's memory limit is
+lowered for the run (`MEMORY_LIMIT`), so its joins spill to disk instead of filling memory.
+The report keeps the figures, not the calls. Output paths are checked before any work; each
+file is written to a temp file beside it and renamed when complete.
 """
 
 from __future__ import annotations
 
 import contextlib
-import itertools
+import functools
 import os
 import re
 import secrets
@@ -21,13 +20,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from optin_gate._time import now_utc
 from optin_gate.audit._files import check_target
 from optin_gate.audit.exposure import check_turnover
-from optin_gate.audit.query import prepare_evidence
-from optin_gate.audit.report import JSON_VIOLATIONS, AuditReport
-from optin_gate.audit.run import Audit, check_names
-from optin_gate.audit.source import RID, open_calls
+from optin_gate.audit.report import AuditReport
+from optin_gate.audit.run import Audit, Judged, P, judge, with_log
+from optin_gate.audit.source import CallLog
 from optin_gate.io import output_format, sql_literal
 
 if TYPE_CHECKING:
@@ -41,7 +38,6 @@ __all__ = ["MEMORY_LIMIT", "audit_file"]
 MEMORY_LIMIT = "1.5GB"
 
 Step = Callable[[str], None]
-_names = itertools.count()
 
 
 _UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12}
@@ -108,48 +104,27 @@ def audit_file(
     Raises:
         InputError: Unreadable log, missing columns, or an output path that cannot be written.
     """
-    from optin_gate.engine.filter import tune
-
     step = on_step or (lambda label: None)
     turnover = check_turnover(turnover)
     for path in (violations, json_path, html_path):
         if path is not None:
             check_target(path)
     fmt = output_format(violations) if violations is not None else ""
-    ran_at = now_utc()
-    log = open_calls(calls, phone_column=phone_column, time_column=time_column)
-    tmp: str | None = None
+
+    def write(audit: Audit) -> str | None:
+        if violations is None:
+            return None
+        step(f"writing {Path(violations).name}")
+        return _copy_violations(audit, Path(violations), fmt)
+
+    def run(log: CallLog) -> Judged:
+        limit = functools.partial(_memory_limit, limit=MEMORY_LIMIT)
+        return judge(gate, log, turnover=turnover, write=write, limit=limit, step=step)
+
+    judged = with_log(calls, run, phone_column=phone_column, time_column=time_column)
+    tmp: str | None = judged.written
     try:
-        with (
-            log.source,
-            gate.store.connect(read_only=True) as con,
-            _memory_limit(con, MEMORY_LIMIT),
-        ):
-            check_names(log)
-            tune(con)
-            table = f"og_audit_log_{next(_names)}"
-            # The evidence first, while DuckDB's memory is free for its joins.
-            evidence = prepare_evidence(con, gate.policy)
-            relation = f"(SELECT rowid AS {RID}, * FROM {table})"
-            audit = Audit(con, gate, log, relation, evidence=evidence)
-            try:
-                step("reading the call log")
-                rows = log.source.relation(con, alias=f"{table}_src")
-                con.execute(f"CREATE TEMP TABLE {table} AS SELECT * FROM {rows}")
-                unusable, summary, listed = audit.judge(step, turnover, ran_at)
-                if violations is not None:
-                    step(f"writing {Path(violations).name}")
-                    tmp = _copy_violations(con, relation, audit, Path(violations), fmt)
-            finally:
-                audit.drop()
-                con.execute(f"DROP TABLE IF EXISTS {table}")
-        report = AuditReport(
-            calls=None,
-            unusable=unusable,
-            summary=summary,
-            violation_rows=listed,
-            unusable_rows=unusable.slice(0, JSON_VIOLATIONS).to_pylist(),
-        )
+        report = judged.report()
         if json_path is not None:
             report.to_json(json_path)
         if html_path is not None:
@@ -164,20 +139,19 @@ def audit_file(
             Path(tmp).unlink(missing_ok=True)
 
 
-def _copy_violations(
-    con: duckdb.DuckDBPyConnection, relation: str, audit: Audit, target: Path, fmt: str
-) -> str:
-    """COPY the violating calls (the log's columns, then the audit's) beside `target`."""
+def _copy_violations(audit: Audit, target: Path, fmt: str) -> str:
+    """COPY the violating calls (the log's columns, then the audit's) beside `target`.
+
+    The log's columns and the decisions are one Arrow table in the log's order: DuckDB scans
+    it on every core and keeps the order (insertion order is preserved), no join, no sort.
+    """
     # Not pre-created: DuckDB creates it, so it gets the usual permissions (umask).
     tmp = str(target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"))
-    # The decisions line up with the log row for row: no join key, no sort.
     query = (
-        f"SELECT r.* EXCLUDE ({RID}), {audit.added_sql('a')} "
-        f"FROM {relation} r POSITIONAL JOIN {audit.table} a "
-        f"{audit.line_join('a.rid')} WHERE NOT a.allowed"
+        f"SELECT {audit.own_sql()}, {audit.added_sql()} FROM {audit.out} a WHERE NOT a.{P}allowed"
     )
     try:
-        con.execute(f"COPY ({query}) TO {sql_literal(tmp)} ({_copy_options(fmt)})")
+        audit.con.execute(f"COPY ({query}) TO {sql_literal(tmp)} ({_copy_options(fmt)})")
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
     except BaseException:

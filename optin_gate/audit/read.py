@@ -1,0 +1,189 @@
+"""The call log read once: DuckDB parses it and the call times in one pass, straight to Arrow.
+
+One query over the log's relation (`read_csv(...)` for a CSV, the registered table otherwise)
+yields, per row and in the log's order, the log's own columns (for a file: they are written
+back untouched beside the violations) and what the decisions need: the parsed time, why the row
+cannot be judged, the call type and the trimmed texts. `requests.read_requests` turns the
+batches into compact requests on worker threads while DuckDB reads on. No temp table holds the
+log: the decisions line up with the kept columns by position.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+import duckdb
+import pyarrow as pa
+
+from optin_gate.audit.query import streaming
+from optin_gate.audit.requests import CALL_TYPES, CODED, Layout, Requests, read_requests
+from optin_gate.audit.source import CallLog
+from optin_gate.engine.query import DECISION_COLUMNS, quote
+from optin_gate.errors import InputError
+from optin_gate.io import Parse, parse_query, text_sql
+
+if TYPE_CHECKING:
+    from optin_gate.gate import Gate
+
+__all__ = ["ADDED_COLUMNS", "Cols", "NotUtf8", "check_names", "read_log"]
+
+# Columns the audit adds after the log's own; a log that already has one is refused.
+ADDED_COLUMNS = (*DECISION_COLUMNS, "line")
+BATCH = 1_000_000  # rows of the log normalized at a time
+_DUCKDB_READ = re.compile(r"(Invalid Input|Conversion|IO) Error: ")
+
+
+class NotUtf8(Exception):  # noqa: N818 - a signal to open the file again, never shown
+    """DuckDB met bytes that are not UTF-8 in a log that was not checked up front."""
+
+
+class Cols:
+    """SQL over the log's columns: each call-log column as trimmed text (NULL when empty)."""
+
+    def __init__(self, log: CallLog, types: dict[str, str], default: str, alias: str = "") -> None:
+        self.log, self.types, self.default, self.alias = log, types, default, alias
+
+    def on(self, alias: str) -> Cols:
+        """The same columns, qualified by a table alias."""
+        return Cols(self.log, self.types, self.default, alias)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.log.columns
+
+    def text(self, name: str) -> str:
+        """SQL: the call-log column `name` as trimmed text, NULL when empty."""
+        col = self.log.columns[name]
+        ref = f"{self.alias}.{quote(col)}" if self.alias else quote(col)
+        return text_sql(ref, self.types[col])
+
+    def maybe(self, name: str) -> str:
+        """SQL: `text(name)`, NULL when the log has no such column."""
+        return self.text(name) if name in self else "CAST(NULL AS VARCHAR)"
+
+    def call_type(self) -> str:
+        """SQL: "live" or "automated" (empty is live; `_problem_sql` sets others aside)."""
+        if "call_type" not in self:
+            return "'live'"
+        return f"coalesce(lower({self.text('call_type')}), 'live')"
+
+    def controller(self) -> str:
+        """SQL: the call's controller, the gate's when the log names none."""
+        default = "'" + self.default.replace("'", "''") + "'"
+        return (
+            f"coalesce({self.text('controller')}, {default})" if "controller" in self else default
+        )
+
+
+def _problem_sql(c: Cols, t: str, *, call_type: bool = True) -> str:
+    """SQL naming why a row cannot be judged (NULL when it can), as `column: problem`.
+
+    Without `call_type`, the call type is left to `requests` (read on its dictionary).
+    """
+    when = [
+        f"WHEN {c.text('phone')} IS NULL "
+        "THEN 'phone: empty, so the call cannot be matched to any evidence'",
+        f"WHEN {c.text('called_at')} IS NULL "
+        "THEN 'called_at: empty, so the call cannot be judged at its time'",
+        f"WHEN {t} IS NULL THEN 'called_at: not a date and time this tool reads "
+        "(write 2022-07-01 09:30, 2022-07-01T09:30:00+02:00 or 1.7.2022 9:30)'",
+    ]
+    if call_type and "call_type" in c:
+        when.append(
+            f"WHEN lower({c.text('call_type')}) NOT IN {CALL_TYPES!r} "
+            "THEN 'call_type: neither live nor automated'"
+        )
+    return "CASE " + " ".join(when) + " END"
+
+
+def check_names(log: CallLog) -> None:
+    """Refuse a log that already has a column the audit adds (it would be ambiguous)."""
+    taken = [c for c in log.user_columns if c in ADDED_COLUMNS]
+    if taken:
+        raise InputError(
+            f"the call log already has a column {taken[0]!r}, which the audit adds",
+            file=log.name,
+            column=taken[0],
+            hint="rename that column in the call log",
+        )
+
+
+def column_types(con: duckdb.DuckDBPyConnection, relation: str) -> dict[str, str]:
+    """The DuckDB type of each column of `relation`."""
+    rows = con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
+    return {str(r[0]): str(r[1]) for r in rows}
+
+
+def _layout(c: Cols, *, keep: bool) -> Layout:
+    """Which texts to code from the log's own columns (kept, plain text) and which in SQL."""
+    if not keep:
+        return Layout(controller=c.default)
+    own = c.log.user_columns
+    from_own = {
+        name: own.index(c.log.columns[name])
+        for name in (*CODED, "call_type")
+        if name in c and c.types[c.log.columns[name]].upper() == "VARCHAR"
+    }
+    return Layout(len(own), from_own, c.default)
+
+
+def _read_sql(relation: str, c: Cols, layout: Layout) -> str:
+    """SQL: per row, in order, the log's own columns (`layout`), then the computed ones."""
+    time_col = c.log.columns["called_at"]
+    parsed = parse_query(relation, [Parse(time_col, c.types[time_col], "datetime", "__og_t")])
+    own = [quote(col) for col in c.log.user_columns[: layout.own]]
+    typed = "call_type" not in layout.from_own
+    computed = {
+        "problem": _problem_sql(c, "__og_t", call_type=typed),
+        "t": "__og_t",
+        "phone": c.text("phone"),
+    }
+    if typed:
+        computed["automated"] = f"{c.call_type()} IS DISTINCT FROM 'live'"
+    for name in CODED:
+        if name not in layout.from_own:
+            computed[name] = c.controller() if name == "controller" else c.maybe(name)
+    named = [f"{sql} AS __og_{name}" for name, sql in computed.items()]
+    return f"SELECT {', '.join([*own, *named])} FROM ({parsed})"
+
+
+def read_log(
+    con: duckdb.DuckDBPyConnection, log: CallLog, relation: str, gate: Gate, *, keep: bool
+) -> tuple[Cols, Requests, pa.Table | None]:
+    """Read the log once: its requests and (with `keep`) its own columns, in the log's order.
+
+    Args:
+        con: A DuckDB connection on which `relation` can be read.
+        log: The opened call log.
+        relation: SQL naming the log's rows (a table function or a registered table).
+        gate: Supplies the default region and controller.
+        keep: Also return the log's own columns as read (for a file: all VARCHAR).
+
+    Raises:
+        InputError: The file cannot be read (the message names its line).
+        NotUtf8: The file is not UTF-8 after all (`Source.is_encoding_error`): the caller
+            opens it again, checked.
+    """
+    c = Cols(log, column_types(con, relation), gate.controller)
+    layout = _layout(c, keep=keep)
+    try:
+        with streaming(con):
+            reader = con.sql(_read_sql(relation, c, layout)).to_arrow_reader(batch_size=BATCH)
+            region = gate.policy.default_region
+            requests, kept = read_requests(reader, region=region, layout=layout)
+    except (duckdb.Error, pa.ArrowException, OSError) as exc:
+        if not _reading_error(exc):
+            raise
+        if log.source.is_encoding_error(exc):
+            raise NotUtf8 from None
+        raise log.source.read_error(exc) from None
+    return c, requests, kept
+
+
+def _reading_error(exc: BaseException) -> bool:
+    """DuckDB could not read the log (raised as is, or through the Arrow stream)."""
+    if isinstance(exc, duckdb.InvalidInputException | duckdb.ConversionException):
+        return True
+    if isinstance(exc, duckdb.IOException):
+        return True
+    return not isinstance(exc, duckdb.Error) and _DUCKDB_READ.match(str(exc)) is not None
