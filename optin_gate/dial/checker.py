@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import logging
 import threading
 import time
@@ -33,7 +34,7 @@ from optin_gate._time import TimeLike
 from optin_gate.dial.arrow import numpy_of
 from optin_gate.dial.build import build_index, scan
 from optin_gate.dial.clock import day_window, instant_us, us_of
-from optin_gate.dial.compiled import NONE, rows
+from optin_gate.dial.compiled import rows
 from optin_gate.dial.index import DialIndex
 from optin_gate.dial.probe import Extra, Probe, make_probe
 from optin_gate.dial.vector import decide_many, evidence_many
@@ -99,17 +100,31 @@ class _Moment(NamedTuple):
 
     start: int  # the day's first microsecond (UTC)
     stop: int  # the next day's first microsecond
-    day: int  # day number
-    t_day: date
     built: DialIndex | None  # the index `snap` belongs to
+    day: int  # day number
     snap: int  # newest snapshot on or before the day: position in the index, or -1
+    # Names this moment in the shape cache: (day, snapshot, index) never change under one.
+    serial: int
+    t_day: date
     snap_date: date | None
+
+
+_serials = itertools.count(1)
 
 
 def _moment(t_us: int, state: _State) -> _Moment:
     window = day_window(t_us)
     snap, snap_date = state.snapshot_of(window.day)
-    return _Moment(*window, state.index, snap, snap_date)
+    return _Moment(
+        window.start,
+        window.stop,
+        state.index,
+        window.day,
+        snap,
+        next(_serials),
+        window.date,
+        snap_date,
+    )
 
 
 class Checker:
@@ -147,7 +162,7 @@ class Checker:
         self._build_lock = threading.Lock()  # one rebuild at a time
         self._seq = 0
         self._cache: dict[tuple[Any, ...], _Shaped] = {}
-        self._moment = _Moment(0, -1, 0, date(1970, 1, 1), None, -1, None)
+        self._moment = _Moment(0, -1, None, 0, -1, 0, date(1970, 1, 1), None)
         self._normalize = scalar_normalizer(self._region)
         self._closed = False
         self._wake = threading.Event()
@@ -184,9 +199,10 @@ class Checker:
             automated = _call_type(call_type)
         t_us = time.time_ns() // 1000 if at is None else instant_us(at)
         state = self._state
-        moment = self._moment
-        if not (moment.start <= t_us < moment.stop and moment.built is state.index):
-            moment = self._moment = _moment(t_us, state)
+        start, stop, built, day, snap, serial, t_day, snap_date = self._moment
+        if not (start <= t_us < stop and built is state.index):
+            self._moment = _moment(t_us, state)
+            start, stop, built, day, snap, serial, t_day, snap_date = self._moment
         number = (
             self._normalize(phone) if type(phone) is str else normalize_one(phone, self._region)
         )
@@ -194,32 +210,23 @@ class Checker:
         if t_us >= self._due and at is None:
             self._kick()
         if e164 is None:
-            shape: tuple[Any, ...] = (automated, moment.t_day, moment.snap_date)
+            shape: tuple[Any, ...] = (automated, serial)
             probe = objection = None
-            c = k = NONE
+            c = k = -1
         else:
             key = int(e164)  # "+420..." parses as the digits: no slice needed
             probe = state.probe
-            o, c, k, m = rows(probe.table, key, t_us, moment.day, moment.snap)
+            o, c, k, m = rows(probe.table, key, t_us, day, snap)  # -1: none
             overlay = state.overlay
             extra = overlay.get(key) if overlay else None
-            objection = probe.objection(o, c, extra, t_us) if o != NONE or extra else None
-            shape = (
-                number[3],
-                number[2],
-                automated,
-                moment.t_day,
-                moment.snap_date,
-                None if m == NONE else probe.marks[m],
-                objection is not None,
-                c != NONE,
-                k != NONE,
-            )
+            objection = probe.objection(o, c, extra, t_us) if o >= 0 or extra else None
+            has = (objection is not None, c >= 0, k >= 0)
+            shape = (number[3], number[2], automated, serial, m, *has)
         # The rules read whether there are record ids, and name at most one as the evidence:
         # each shape of facts is decided once, and the named id put into its evidence text.
         hit = self._cache.get(shape)
         if hit is None:
-            hit = self._decide_shape(shape)
+            hit = self._decide_shape(shape, t_day, snap_date, state.index.marks)
         allowed, reason, named, before, after, rule_set = hit
         if named == _NAMES_NONE:
             evidence = before
@@ -231,14 +238,17 @@ class Checker:
             evidence = f"{before}{probe.contract_ids[k]}{after}"  # type: ignore[union-attr]
         return _new_decision(allowed, reason, e164, evidence, rule_set)
 
-    def _decide_shape(self, shape: tuple[Any, ...]) -> _Shaped:
+    def _decide_shape(
+        self, shape: tuple[Any, ...], t_day: date, snap_date: date | None, marks: tuple[str, ...]
+    ) -> _Shaped:
         """Run the rules on a shape, a marker standing in for each record id present."""
-        if len(shape) == 3:  # no valid number: no country, no evidence
-            automated, t_day, snap_date = shape
-            facts = (False, None, None, automated, t_day, None, None, None, snap_date, None)
+        if len(shape) == 2:  # not a valid number: no country, no evidence
+            facts: tuple[Any, ...] = (False, None, None, shape[0], t_day, None, None, None)
+            facts += (snap_date, None)
         else:
-            country, kind, automated, t_day, snap_date, mark, *present = shape
-            ids = [marker if has else None for marker, has in zip(_MARKERS, present, strict=True)]
+            country, kind, automated, _, m, *has = shape
+            ids = [marker if on else None for marker, on in zip(_MARKERS, has, strict=True)]
+            mark = marks[m] if m >= 0 else None
             facts = (True, country, kind, automated, t_day, *ids, snap_date, mark)
         reason, evidence, rule_set = self._decide(*facts)
         named, before, after = _NAMES_NONE, evidence, ""
