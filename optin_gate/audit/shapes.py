@@ -24,18 +24,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from optin_gate.policy import Policy
-from optin_gate.rules import compile_rules
 from optin_gate.rules.expr import sql_literal
+from optin_gate.rules.shapes import ID_FIELDS, decide_facts
+from optin_gate.rules.shapes import marker as _marker
 
 __all__ = ["ID_FIELDS", "ShapeCode", "decide_shapes"]
 
-# The ids a decision may name as its evidence, in the order of `shapes.ev_field` (1, 2, 3).
-ID_FIELDS = ("objection_id", "consent_id", "contract_id")
 _EPOCH = date(1899, 12, 31)  # day numbers count from here (every parsed time is after 1900)
-
-
-def _marker(field: str) -> str:
-    return f"\x1f{field}\x1f"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -112,20 +107,6 @@ class ShapeCode:
         return pa.table(columns)
 
 
-def _template(evidence: str | None) -> tuple[int, str | None, str | None]:
-    """(which id the evidence names, text before it, text after it); 0 when it names none."""
-    if evidence is None:
-        return 0, None, None
-    for i, field in enumerate(ID_FIELDS, start=1):
-        marker = _marker(field)
-        if marker in evidence:
-            before, after = evidence.split(marker, 1)
-            if any(_marker(f) in before + after for f in ID_FIELDS):
-                raise AssertionError("a decision's evidence names two records")
-            return i, before, after
-    return 0, evidence, None
-
-
 def decide_shapes(
     con: duckdb.DuckDBPyConnection,
     codes: pa.Array,
@@ -141,27 +122,7 @@ def decide_shapes(
         `ID_FIELDS[i - 1]`, then `ev_after`).
     """
     facts = code.unpack(np.asarray(codes.to_numpy(zero_copy_only=False), np.int64), snapshots)
-    name = "og_audit_shapes_in"
-    con.register(name, facts)
-    try:
-        decided = con.sql(
-            f"SELECT code, allowed, reason, rule_set, evidence "
-            f"FROM ({compile_rules(policy).decision_sql(name)})"
-        ).to_arrow_table()
-    finally:
-        con.unregister(name)
-    parts = [_template(e) for e in decided.column("evidence").to_pylist()]
-    return pa.table(
-        {
-            "code": decided.column("code"),
-            "allowed": decided.column("allowed"),
-            "reason": decided.column("reason"),
-            "rule_set": decided.column("rule_set"),
-            "ev_field": pa.array([p[0] for p in parts], pa.int8()),
-            "ev_before": pa.array([p[1] for p in parts], pa.string()),
-            "ev_after": pa.array([p[2] for p in parts], pa.string()),
-        }
-    ).sort_by("code")
+    return decide_facts(con, facts, policy).sort_by("code")
 
 
 def dense(codes: pa.ChunkedArray, shapes: pa.Table) -> pa.ChunkedArray:

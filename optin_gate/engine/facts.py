@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from optin_gate.engine.shapes import mark_sql
 from optin_gate.policy import Policy
 from optin_gate.rules import RULE_SETS, compile_rules
 from optin_gate.rules.expr import Eq, Expr, Field, In, sql_literal
@@ -80,7 +81,8 @@ def facts_at_sql(
 
     Returns:
         SQL giving `r.*` and `t_day, objection_id, consent_id, contract_id, directory_date,
-        directory_marketing` for every row of `relation`, in no set order.
+        directory_marketing, directory_mark` for every row of `relation`, in no set order;
+        `directory_mark` numbers the mark in `marks` (`shapes.mark_sql`; NULL without marks).
     """
     day = prague_day_sql(t)
     age = ""
@@ -128,7 +130,7 @@ snapshot AS (
     WHERE snapshot_date <= {day}
 ),
 listed AS (
-    SELECT d.phone, d.marketing
+    SELECT d.phone, d.marketing, {mark_sql("d.marketing", marks or ())} AS mark
     FROM directory d, snapshot s
     WHERE d.valid_from <= s.snapshot_date
       AND (d.valid_to IS NULL OR d.valid_to > s.snapshot_date)
@@ -142,7 +144,8 @@ SELECT r.*,
        vc.consent_id,
        ac.contract_id,
        (SELECT snapshot_date FROM snapshot) AS directory_date,
-       listed.marketing AS directory_marketing
+       listed.marketing AS directory_marketing,
+       listed.mark AS directory_mark
 FROM {relation} r
 LEFT JOIN valid_consent vc ON vc.phone = r.phone
 LEFT JOIN last_objection lo ON lo.phone = r.phone

@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 
 from optin_gate._time import TimeLike, to_utc
 from optin_gate.engine.inputs import check_output_names, find_phone_column, phone_text
-from optin_gate.engine.query import DECISION_COLUMNS, decision_columns_sql, prepare_decisions
+from optin_gate.engine.query import DECISION_COLUMNS, prepare_decisions
 from optin_gate.engine.result import FilterResult
 from optin_gate.io import open_source
 from optin_gate.rules import DECISION_SCHEMA
@@ -55,7 +55,7 @@ def decide_phones(gate: Gate, phones: pa.ChunkedArray, *, at: Any, call_type: st
             policy=gate.policy,
         )
         lookup = con.sql(
-            f"SELECT d.raw, {decision_columns_sql('d')} FROM {decided.decided} d"
+            f"SELECT d.raw, {decided.columns_sql('d')} FROM {decided.decided} d"
         ).to_arrow_table()
         decided.drop(con)
         con.unregister("og_phones")

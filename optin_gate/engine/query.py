@@ -8,8 +8,8 @@ hands in a relation on a DuckDB connection that holds the store's tables
 1. the phone strings are normalized (`optin_gate.numbers`), distinct ones once;
 2. the evidence in force at the time is narrowed first, then joined to the numbers
    (`optin_gate.engine.facts.facts_at_sql`);
-3. the rules decide once per key: a distinct phone string, or a row
-   (`optin_gate.engine.decided`);
+3. the rules decide once per possible shape of facts (`optin_gate.engine.shapes`), and each
+   key (a distinct phone string, or a row) looks its shape's outcome up;
 4. the decisions are joined back to the rows.
 """
 
@@ -24,7 +24,6 @@ from datetime import UTC, datetime
 import duckdb
 import pyarrow as pa
 
-from optin_gate.engine.decided import decision_columns_sql, stored_columns_sql
 from optin_gate.engine.facts import decisive_marks, facts_at_sql
 from optin_gate.engine.rows import (
     fetch_in_memory,
@@ -34,6 +33,7 @@ from optin_gate.engine.rows import (
     twice_answered,
     with_numbers,
 )
+from optin_gate.engine.shapes import Context, NumberCodes, Outcomes, decide_shapes, decided_sql
 from optin_gate.errors import InputError
 from optin_gate.policy import Policy
 from optin_gate.store.asof import prague_day_sql
@@ -41,7 +41,6 @@ from optin_gate.store.asof import prague_day_sql
 __all__ = [
     "DECISION_COLUMNS",
     "Decided",
-    "decision_columns_sql",
     "fetch_in_memory",
     "prepare_decisions",
     "quote",
@@ -62,8 +61,9 @@ class Decided:
     Attributes:
         decided: A temp table with one row per distinct key: the key column (`raw`, the
             phone text, or `row` with `number_rows`), `n` (how many rows of the relation
-            have that key: sum it per reason for a summary) and the decision, stored
-            compactly: read it with `decision_columns_sql()`.
+            have that key: sum it per outcome for a summary) and the decision, stored
+            compactly (`phone`, `outcome`, `evidence`): read it with `columns_sql()`.
+        outcomes: The run's distinct decisions (`optin_gate.engine.shapes.Outcomes`).
         keys: The key columns of `decided`: `raw` or `row`.
         rows_sql: A query giving every row of the relation, its own columns first (`r.*`),
             then `DECISION_COLUMNS`. No set order: add `ORDER BY` on a row-number column of
@@ -77,12 +77,21 @@ class Decided:
     """
 
     decided: str
+    outcomes: Outcomes
     keys: tuple[str, ...]
     rows_sql: str
     key_sql: dict[str, str]
     temp_tables: tuple[str, ...] = ()
     in_row_order: bool = False
     views: tuple[str, ...] = ()
+
+    def columns_sql(self, alias: str = "d") -> str:
+        """SQL for `DECISION_COLUMNS` (text and boolean, as documented) from a decided row."""
+        return self.outcomes.columns_sql(alias)
+
+    def allowed_sql(self, alias: str = "d") -> str:
+        """SQL: the decided row `alias` allows the call."""
+        return self.outcomes.allowed_sql(alias)
 
     def drop(self, con: duckdb.DuckDBPyConnection) -> None:
         """Drop the temp tables and views this decision created (after reading `rows_sql`)."""
@@ -165,7 +174,8 @@ def prepare_decisions(
     try:
         keyed, expected = plan.normalized(relation, text, by_row=number_rows)
         base = plan.facts(keyed)
-        decided = plan.decide(base, expected, in_order=number_rows and not allowed_only)
+        outcomes = plan.shapes(call_type)
+        decided = plan.decide(base, outcomes, expected, in_order=number_rows and not allowed_only)
     except BaseException:
         plan.drop()
         raise
@@ -173,17 +183,17 @@ def prepare_decisions(
         with contextlib.suppress(Exception):
             con.unregister(plan.norm)
     on = " AND ".join(f"d.{c} IS NOT DISTINCT FROM {sql}" for c, sql in plan.key_sql.items())
-    rows_sql = (
-        f"SELECT r.*, {decision_columns_sql('d')} FROM {relation} r LEFT JOIN {decided} d ON {on}"
-    )
+    columns = outcomes.columns_sql("d")
+    rows_sql = f"SELECT r.*, {columns} FROM {relation} r LEFT JOIN {decided} d ON {on}"
     if number_rows:
         numbered = f"(SELECT row_number() OVER () AS {_POSITION}, * FROM {relation})"
         rows_sql = (
-            f"SELECT r.* EXCLUDE ({_POSITION}), {decision_columns_sql('d')} "
+            f"SELECT r.* EXCLUDE ({_POSITION}), {columns} "
             f"FROM {numbered} r LEFT JOIN {decided} d ON {on}"
         )
     return Decided(
         decided,
+        outcomes,
         tuple(plan.key_sql),
         rows_sql,
         plan.key_sql,
@@ -194,7 +204,6 @@ def prepare_decisions(
 
 
 _POSITION = "__og_position"  # a row's number in `rows_sql` under `number_rows`
-_FACTS = "f.objection_id, f.consent_id, f.contract_id, f.directory_date, f.directory_marketing"
 
 
 class _Plan:
@@ -213,6 +222,8 @@ class _Plan:
         self.temps: list[str] = []
         self.views: list[str] = []
         self.norm = f"og_norm_{n}"
+        self.numbers = NumberCodes()
+        self.marks: tuple[str, ...] = ()
 
     def temp(self, name: str, sql: str) -> str:
         run_in_memory(self.con, f"CREATE TEMP TABLE {name} AS {sql}")
@@ -244,13 +255,13 @@ class _Plan:
         if by_row:  # the rows are the keys, numbered in the order they are read
             self.step("reading and normalizing the phone numbers")
             query = f"SELECT {text} AS raw FROM {relation} r"
-            norm = read_numbers(self.con, query, region, numbered=True)
+            norm = read_numbers(self.con, query, region, self.numbers, numbered=True)
             keyed = f"SELECT *, 1 AS n FROM {self.norm}"
         else:
             grouped = f"SELECT {text} AS raw, count(*) AS n FROM {relation} r GROUP BY ALL"
             norm = self.con.sql(grouped).to_arrow_table()
             self.step(f"normalizing {norm.num_rows:,} numbers")
-            norm = with_numbers(norm, region, keep_raw=True)
+            norm = with_numbers(norm, region, self.numbers, keep_raw=True)
             keyed = f"SELECT * FROM {self.norm}"
         pa.default_memory_pool().release_unused()
         self.con.register(self.norm, norm)
@@ -259,24 +270,34 @@ class _Plan:
     def facts(self, keyed: str) -> str:
         """2. The evidence at the one time, narrowed first; the keyed rows with their facts."""
         self.step("looking up the evidence")
+        marks = decisive_marks(self.policy)  # the rest decide as no entry at all
+        if marks is None:  # the rules read the mark otherwise: tell every stored mark apart
+            found = self.con.execute("SELECT DISTINCT marketing FROM directory ORDER BY 1")
+            marks = tuple(str(m) for (m,) in found.fetchall())
+        self.marks = marks
         return facts_at_sql(
             f"({keyed})",
             t=self.consts["t"],
             controller=self.consts["controller"],
             policy=self.policy,
-            marks=decisive_marks(self.policy),  # the rest decide as no entry at all
+            marks=marks,
         )
 
-    def decide(self, base: str, expected: int, *, in_order: bool) -> str:
-        """3. The rules, once per key, into the decided temp table."""
-        b = self.consts
-        facts_rel = (
-            f"(SELECT {', '.join(f'b.{c}' for c in (*self.key_sql, 'n'))}, b.phone, "
-            f"coalesce(b.valid, FALSE) AS valid, b.country, b.number_type, "
-            f"({b['call_type']} IS DISTINCT FROM 'live') AS automated, "
-            f"{prague_day_sql(b['t'])} AS t_day, {_FACTS.replace('f.', 'b.')} FROM ({base}) b)"
-        )
-        decision = stored_columns_sql(facts_rel, tuple(self.key_sql), self.policy)
+    def shapes(self, call_type: str) -> Outcomes:
+        """3a. Every shape the list's numbers can form, decided by the rules (a small table)."""
+        day = prague_day_sql(self.consts["t"])
+        ((t_day, directory_date),) = self.con.execute(
+            f"SELECT {day}, (SELECT max(snapshot_date) FROM directory_snapshots "
+            f"WHERE snapshot_date <= {day})"
+        ).fetchall()
+        context = Context(t_day, call_type != "live", directory_date, self.marks)
+        outcomes = decide_shapes(self.con, self.numbers, context, self.policy)
+        self.temps.append(outcomes.shapes)
+        return outcomes
+
+    def decide(self, base: str, outcomes: Outcomes, expected: int, *, in_order: bool) -> str:
+        """3b. Each key's outcome (its shape's) and the id its evidence names, into a table."""
+        decision = decided_sql(f"({base})", tuple(self.key_sql), outcomes.shapes, self.marks)
         # No order is needed here (every key is joined back): let DuckDB use less memory.
         ((keep,),) = self.con.execute(
             "SELECT current_setting('preserve_insertion_order')"
@@ -289,6 +310,8 @@ class _Plan:
         finally:
             self.con.execute(f"SET preserve_insertion_order = {bool(keep)}")
         ((got,),) = self.con.execute(f"SELECT count(*) FROM {decided}").fetchall()
-        if got != expected:  # the join back would lose or repeat rows
+        if got > expected:  # the join back would repeat rows
             raise twice_answered()
+        if got < expected:  # pragma: no cover - every shape a code can form is decided
+            raise AssertionError("a number came back without a decision")
         return decided

@@ -19,6 +19,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from optin_gate.engine.shapes import NumberCodes
 from optin_gate.errors import StoreError
 from optin_gate.numbers.table import normalize_keys
 
@@ -89,22 +90,29 @@ def _retry_on_one_thread(con: duckdb.DuckDBPyConnection, action: Callable[[], ob
             con.execute(f"SET threads = {int(threads)}")
 
 
-def with_numbers(part: pa.Table, region: str, *, keep_raw: bool) -> pa.Table:
-    """`part` with the normalized numbers of its `raw` column appended.
+def with_numbers(part: pa.Table, region: str, numbers: NumberCodes, *, keep_raw: bool) -> pa.Table:
+    """`part` with the normalized numbers of its `raw` column appended: `phone` and `num`.
 
-    E.164 as its digits (an int64 key: E.164 is "+" || phone); types and countries as
-    dictionaries: no strings are built for the millions of numbers.
+    E.164 as its digits (`phone`, an int64 key: E.164 is "+" || phone); validity, country and
+    type as one small code (`num`, see `NumberCodes`): no strings are built for the millions
+    of numbers.
     """
-    numbers = normalize_keys(part.column("raw"), region=region)
+    found = normalize_keys(part.column("raw"), region=region)
     if not keep_raw:
         part = part.drop_columns(["raw"])
-    for field, column in zip(numbers.schema, numbers.columns, strict=True):
-        part = part.append_column(field, column)
-    return part
+    code = numbers.encode(
+        found.column("valid"), found.column("country"), found.column("number_type")
+    )
+    return part.append_column("phone", found.column("phone")).append_column("num", code)
 
 
 def read_numbers(
-    con: duckdb.DuckDBPyConnection, query: str, region: str, *, numbered: bool
+    con: duckdb.DuckDBPyConnection,
+    query: str,
+    region: str,
+    numbers: NumberCodes,
+    *,
+    numbered: bool,
 ) -> pa.Table:
     """The rows of `query` (a `raw` column and keys) with their numbers, `raw` dropped.
 
@@ -116,17 +124,18 @@ def read_numbers(
     con.execute("SET preserve_insertion_order = true")  # the rows' order is their key
     try:
         reader = con.sql(query).to_arrow_reader(BATCH_ROWS)
-        tables = _normalize_batches(reader, region, numbered=numbered)
+        tables = _normalize_batches(reader, region, numbers, numbered=numbered)
     finally:
         con.execute(f"SET preserve_insertion_order = {bool(keep)}")
     if not tables:  # an empty list
         empty = pa.Table.from_batches([], schema=reader.schema)
-        return with_numbers(_numbered(empty, 0) if numbered else empty, region, keep_raw=False)
+        empty = _numbered(empty, 0) if numbered else empty
+        return with_numbers(empty, region, numbers, keep_raw=False)
     return pa.concat_tables(tables)
 
 
 def _normalize_batches(
-    reader: pa.RecordBatchReader, region: str, *, numbered: bool
+    reader: pa.RecordBatchReader, region: str, numbers: NumberCodes, *, numbered: bool
 ) -> list[pa.Table]:
     """Each batch normalized on a worker thread while the reader yields the next."""
     with ThreadPoolExecutor(1, thread_name_prefix="optin-gate-normalize") as pool:
@@ -143,7 +152,7 @@ def _normalize_batches(
             if numbered:
                 table = _numbered(table, done)
             done += table.num_rows
-            parts.append(pool.submit(with_numbers, table, region, keep_raw=False))
+            parts.append(pool.submit(with_numbers, table, region, numbers, keep_raw=False))
 
         try:
             for batch in reader:

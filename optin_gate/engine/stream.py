@@ -33,15 +33,9 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from optin_gate._time import TimeLike, to_utc
-from optin_gate.engine.decided import allowed_sql, reason_of
 from optin_gate.engine.filter import tune
 from optin_gate.engine.inputs import check_output_names, find_phone_column
-from optin_gate.engine.query import (
-    Decided,
-    decision_columns_sql,
-    prepare_decisions,
-    run_in_memory,
-)
+from optin_gate.engine.query import Decided, prepare_decisions, run_in_memory
 from optin_gate.engine.result import summarize
 from optin_gate.errors import InputError
 from optin_gate.io import open_source, output_format, sql_literal
@@ -283,10 +277,10 @@ def _filter_once(
                     ),
                 )
             counts: dict[str, int] = {}
-            for rule, n in con.execute(
-                f"SELECT rule, sum(n)::BIGINT FROM {decided.decided} GROUP BY rule"
+            for outcome, n in con.execute(
+                f"SELECT outcome, sum(n)::BIGINT FROM {decided.decided} GROUP BY outcome"
             ).fetchall():
-                reason = reason_of(rule).value
+                reason = decided.outcomes.reason(outcome).value
                 counts[reason] = counts.get(reason, 0) + n
             rows = sum(counts.values())
             permitted = sum(n for r, n in counts.items() if Reason(r).allowed)
@@ -346,9 +340,9 @@ def _write_outputs(
             os.close(fd)
             temps[key] = tmp
             if decided.in_row_order:
-                query = _rows_sql(source, ordered, permitted_only=key == "permitted")
+                query = _rows_sql(source, ordered, decided, permitted_only=key == "permitted")
             else:
-                query = _permitted_sql(source, decided.decided)
+                query = _permitted_sql(source, decided)
             sql = f"COPY ({query}) TO {sql_literal(tmp)} ({_copy_options(fmt)})"
             report.step(f"writing the {key} rows to {target.name}")
             with report.watching(), _build_side_as_written(con, not decided.in_row_order):
@@ -371,31 +365,32 @@ def _write_outputs(
     return {key: target for key, (target, _) in targets.items()}
 
 
-def _rows_sql(source: str, ordered: str, *, permitted_only: bool) -> str:
+def _rows_sql(source: str, ordered: str, decided: Decided, *, permitted_only: bool) -> str:
     """The list's rows in file order, each beside its decision: joined by position.
 
     `ordered` holds the decisions in row order, so the list is read once more, in order, with
     no row numbering, no hash table of its rows and no sort. The decisions are counted against
     the rows: a list that changed between the reads fails the run instead of mislabelling rows.
     """
-    allowed = f" AND {allowed_sql('d')}" if permitted_only else ""
+    allowed = f" AND {decided.allowed_sql('d')}" if permitted_only else ""
     return (
-        f"SELECT r.*, {decision_columns_sql('d')} "
+        f"SELECT r.*, {decided.columns_sql('d')} "
         f"FROM {source} r POSITIONAL JOIN {ordered} d "
         f"WHERE (d.row IS NOT NULL OR error('optin-gate: a row lost its decision (a bug)'))"
         f"{allowed}"
     )
 
 
-def _permitted_sql(held: str, allowed: str) -> str:
+def _permitted_sql(held: str, decided: Decided) -> str:
     """The permitted rows of the held list in its order: a join on the few allowed decisions.
 
     The decisions number rows from 1, the table's rowid from 0; only the joined rows are
     sorted.
     """
     return (
-        f"SELECT r.*, {decision_columns_sql('d')} FROM {held} r "
-        f"JOIN (SELECT * FROM {allowed} d WHERE {allowed_sql('d')}) d ON d.row = r.rowid + 1 "
+        f"SELECT r.*, {decided.columns_sql('d')} FROM {held} r "
+        f"JOIN (SELECT * FROM {decided.decided} d WHERE {decided.allowed_sql('d')}) d "
+        f"ON d.row = r.rowid + 1 "
         f"ORDER BY r.rowid"
     )
 

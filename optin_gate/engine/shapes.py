@@ -1,0 +1,286 @@
+"""The filter's shapes: the rules decide each possible shape once, rows only look theirs up.
+
+The filter decides a whole list at one time, for one controller and one call type, so of a
+row's facts only these vary: the number's (valid, country, number_type), which ids are present
+and the directory mark. `NumberCodes` turns the first three into a small code as the numbers
+are normalized (a lookup per batch, no strings). Every shape those codes can form is decided
+up front with the rules' own SQL (`optin_gate.rules.shapes.decide_facts`); a row's shape is
+then plain integer arithmetic (`code_sql`) and one join with that small table.
+
+Shapes with the same decision share an *outcome*: the decided table stores a row's outcome
+(a byte) and the id its evidence names; `Outcomes` spells them out as text only when rows are
+written, so millions of rows never carry reason, evidence or rule-set text through the joins.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import threading
+from datetime import date
+from typing import Any
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from optin_gate.policy import Policy
+from optin_gate.rules import Reason
+from optin_gate.rules.expr import sql_literal
+from optin_gate.rules.shapes import ID_FIELDS, decide_facts, marker
+
+__all__ = [
+    "Context",
+    "NumberCodes",
+    "Outcomes",
+    "code_sql",
+    "decide_shapes",
+    "decided_sql",
+    "mark_sql",
+]
+
+_FLAGS = 1 << len(ID_FIELDS)  # present / missing, per id
+
+
+@dataclasses.dataclass(frozen=True)
+class Context:
+    """The facts every row of one filter run shares.
+
+    Attributes:
+        t_day: The Prague day of the decision time.
+        automated: The call type is not "live".
+        directory_date: The newest directory snapshot on or before `t_day`, or None.
+        marks: The directory marks told apart (`mark_sql` numbers them from 1); any other
+            mark decides as no entry, which `engine.facts.decisive_marks` makes safe.
+    """
+
+    t_day: date
+    automated: bool
+    directory_date: date | None
+    marks: tuple[str, ...]
+
+
+class NumberCodes:
+    """(valid, country, number_type) of normalized numbers as small dense codes, 0, 1, 2, ...
+
+    Shared by the batches of one run (they may be encoded on a worker thread).
+    """
+
+    def __init__(self) -> None:
+        self._codes: dict[tuple[bool, str | None, str | None], int] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def numbers(self) -> list[tuple[bool, str | None, str | None]]:
+        """The (valid, country, number_type) of code 0, 1, 2, ..."""
+        return list(self._codes)
+
+    def _code(self, key: tuple[bool, str | None, str | None]) -> int:
+        with self._lock:
+            return self._codes.setdefault(key, len(self._codes))
+
+    def encode(self, valid: pa.Array, country: pa.Array, number_type: pa.Array) -> pa.Array:
+        """Each row's code (int16), from `normalize_keys`' columns of one batch.
+
+        The country and type columns are dictionary-encoded: the work per row is integer
+        arithmetic on their indices; only the combinations present are looked up by name.
+        """
+        countries = _dictionary(country)
+        types = _dictionary(number_type)
+        nt = len(types.dictionary) + 1
+        key = (_indices(countries) + 1) * nt + (_indices(types) + 1)
+        key = np.where(_bools(valid), key + 1, 0)  # 0: not valid, whatever else it says
+        lookup = np.zeros(int(key.max(initial=0)) + 1, dtype=np.int16)
+        names_c = countries.dictionary.to_pylist()
+        names_t = types.dictionary.to_pylist()
+        for k in np.flatnonzero(np.bincount(key, minlength=len(lookup))).tolist():
+            if k == 0:
+                lookup[0] = self._code((False, None, None))
+                continue
+            c, t = divmod(k - 1, nt)
+            lookup[k] = self._code(
+                (True, names_c[c - 1] if c else None, names_t[t - 1] if t else None)
+            )
+        codes = lookup[key]
+        return pa.Array.from_buffers(pa.int16(), len(codes), [None, pa.py_buffer(codes)])
+
+
+def _dictionary(array: pa.Array) -> pa.DictionaryArray:
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    if not pa.types.is_dictionary(array.type):
+        array = pc.dictionary_encode(array)
+    return array
+
+
+def _indices(array: pa.DictionaryArray) -> np.ndarray[Any, np.dtype[np.int64]]:
+    """Dictionary indices as int64, -1 for null."""
+    return np.asarray(pc.fill_null(array.indices, -1).to_numpy(zero_copy_only=False), np.int64)
+
+
+def _bools(array: pa.Array) -> np.ndarray[Any, np.dtype[np.bool_]]:
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    return np.asarray(pc.fill_null(array, False).to_numpy(zero_copy_only=False), np.bool_)
+
+
+def mark_sql(column: str, marks: tuple[str, ...]) -> str:
+    """SQL: the directory mark's number in `marks` (1, 2, ...), NULL for any other."""
+    if not marks:
+        return "CAST(NULL AS UTINYINT)"
+    whens = " ".join(f"WHEN {sql_literal(m)} THEN {i}" for i, m in enumerate(marks, start=1))
+    return f"CAST(CASE {column} {whens} END AS UTINYINT)"
+
+
+def code_sql(marks: tuple[str, ...], *, number: str = "num", mark: str = "mark") -> str:
+    """SQL: a row's shape code from its number code, its three ids and its mark number."""
+    flags = " + ".join(
+        f"CAST({f} IS NOT NULL AS INTEGER) * {1 << i}" for i, f in enumerate(ID_FIELDS)
+    )
+    packed = f"(CAST({number} AS INTEGER) * {_FLAGS} + {flags})"
+    return f"({packed} * {len(marks) + 1} + coalesce({mark}, 0))"
+
+
+def decided_sql(relation: str, keys: tuple[str, ...], shapes: str, marks: tuple[str, ...]) -> str:
+    """SQL: each row of `relation` with its shape's outcome and the id its evidence names.
+
+    Args:
+        relation: A parenthesised query with the keys, `n`, `phone`, `num` (`NumberCodes`),
+            the three ids and `directory_mark` (`mark_sql`).
+        keys: The key columns to keep.
+        shapes: The table `decide_shapes` made (`Outcomes.shapes`).
+        marks: The marks `directory_mark` numbers.
+
+    Returns:
+        SQL giving the keys, `n` (INTEGER), `phone`, `outcome` and `evidence` (the bare id).
+    """
+    named = " ".join(f"WHEN {i} THEN f.{f}" for i, f in enumerate(ID_FIELDS, start=1))
+    code = code_sql(marks, number="num", mark="directory_mark")
+    return (
+        f"SELECT {''.join(f'f.{k}, ' for k in keys)}CAST(f.n AS INTEGER) AS n, f.phone, "
+        f"s.outcome, CASE s.ev_field {named} END AS evidence "
+        f"FROM (SELECT *, {code} AS code FROM {relation}) f "
+        f"JOIN {shapes} s ON s.code = f.code"
+    )
+
+
+_names = itertools.count()
+
+
+@dataclasses.dataclass(frozen=True)
+class Outcomes:
+    """The distinct decisions of one run, numbered; how to spell a decided row out.
+
+    Attributes:
+        rows: Per outcome: (reason, rule_set, ev_field, ev_before, ev_after), see
+            `optin_gate.rules.shapes.decide_facts`.
+        shapes: A temp table on the connection: `code`, `outcome`, `ev_field` per shape.
+    """
+
+    rows: tuple[tuple[Reason, str, int, str | None, str | None], ...]
+    shapes: str
+
+    def reason(self, outcome: int) -> Reason:
+        """The reason of an outcome number."""
+        return self.rows[outcome][0]
+
+    def allowed_sql(self, alias: str = "d") -> str:
+        """SQL: the decided row `alias` allows the call (never NULL)."""
+        allowing = [str(i) for i, row in enumerate(self.rows) if row[0].allowed]
+        if not allowing:
+            return "FALSE"
+        return f"coalesce({alias}.outcome IN ({', '.join(allowing)}), FALSE)"
+
+    def columns_sql(self, alias: str = "d") -> str:
+        """SQL for `e164, allowed, reason, evidence, rule_set` from a decided row `alias`."""
+        d = alias
+        reasons, evidence, labels = [], [], []
+        for i, (reason, rule_set, ev_field, before, after) in enumerate(self.rows):
+            reasons.append(f"WHEN {i} THEN {sql_literal(reason.value)}")
+            labels.append(f"WHEN {i} THEN {sql_literal(rule_set)}")
+            if ev_field:
+                evidence.append(
+                    f"WHEN {i} THEN {sql_literal(before or '')} || {d}.evidence"
+                    f" || {sql_literal(after or '')}"
+                )
+            elif before is not None:
+                evidence.append(f"WHEN {i} THEN {sql_literal(before)}")
+
+        def case(whens: list[str]) -> str:
+            return f"CASE {d}.outcome {' '.join(whens)} END" if whens else "CAST(NULL AS VARCHAR)"
+
+        return (
+            f"'+' || CAST({d}.phone AS VARCHAR) AS e164, "
+            f"{self.allowed_sql(d)} AS allowed, "
+            f"{case(reasons)} AS reason, "
+            f"{case(evidence)} AS evidence, "
+            f"{case(labels)} AS rule_set"
+        )
+
+
+def decide_shapes(
+    con: duckdb.DuckDBPyConnection, numbers: NumberCodes, context: Context, policy: Policy
+) -> Outcomes:
+    """Decide every shape the run's number codes can form; store them as a temp table.
+
+    Returns:
+        The run's `Outcomes`; `Outcomes.shapes` names the temp table (the caller drops it).
+    """
+    n_marks = len(context.marks) + 1
+    facts: dict[str, list[Any]] = {name: [] for name in ("code", "valid", "country")}
+    facts.update({name: [] for name in ("number_type", "automated", "t_day", *ID_FIELDS)})
+    facts.update(directory_date=[], directory_marketing=[])
+    for number, (valid, country, number_type) in enumerate(numbers.numbers):
+        for flags in range(_FLAGS):
+            for mark in range(n_marks):
+                facts["code"].append((number * _FLAGS + flags) * n_marks + mark)
+                facts["valid"].append(valid)
+                facts["country"].append(country)
+                facts["number_type"].append(number_type)
+                facts["automated"].append(context.automated)
+                facts["t_day"].append(context.t_day)
+                for i, field in enumerate(ID_FIELDS):
+                    facts[field].append(marker(field) if flags >> i & 1 else None)
+                facts["directory_date"].append(context.directory_date)
+                facts["directory_marketing"].append(context.marks[mark - 1] if mark else None)
+    table = pa.table(
+        {
+            **{k: pa.array(v, pa.string()) for k, v in facts.items() if k in _TEXT},
+            "code": pa.array(facts["code"], pa.int32()),
+            "valid": pa.array(facts["valid"], pa.bool_()),
+            "automated": pa.array(facts["automated"], pa.bool_()),
+            "t_day": pa.array(facts["t_day"], pa.date32()),
+            "directory_date": pa.array(facts["directory_date"], pa.date32()),
+        }
+    )
+    decided = decide_facts(con, table, policy)
+    outcomes: dict[tuple[Reason, str, int, str | None, str | None], int] = {}
+    numbered = []
+    for row in decided.to_pylist():
+        key = (
+            Reason(row["reason"]),
+            row["rule_set"],
+            row["ev_field"],
+            row["ev_before"],
+            row["ev_after"],
+        )
+        numbered.append(outcomes.setdefault(key, len(outcomes)))
+    shapes = pa.table(
+        {
+            "code": decided.column("code"),
+            "outcome": pa.array(numbered, pa.uint8() if len(outcomes) < 256 else pa.uint16()),
+            "ev_field": decided.column("ev_field"),
+        }
+    )
+    name = f"og_shapes_{next(_names)}"
+    view = f"{name}_in"
+    con.register(view, shapes)
+    try:
+        con.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM {view}")
+    finally:
+        con.unregister(view)
+    return Outcomes(tuple(outcomes), name)
+
+
+_TEXT = {"country", "number_type", "directory_marketing", *ID_FIELDS}

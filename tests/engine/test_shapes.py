@@ -1,0 +1,144 @@
+"""The filter's shapes decide every row exactly as the rules decide its facts.
+
+The engine decides each possible shape once (`engine.shapes`) and stores per row only an
+outcome and the id its evidence names; read back, each row must say what
+`compile_rules(policy).decide` says of its own facts. Directory rows whose mark the rules
+never name are not joined (`engine.facts.decisive_marks`): they must decide as no entry.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+
+import duckdb
+import pyarrow as pa
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from optin_gate.engine.facts import _compared, decisive_marks
+from optin_gate.engine.shapes import Context, NumberCodes, decide_shapes, decided_sql, mark_sql
+from optin_gate.policy import Policy
+from optin_gate.rules import Facts, Reason, compile_rules
+from optin_gate.rules.expr import And, Eq, Field, IsNull, Not
+from tests.strategies import facts, policies
+
+
+@st.composite
+def one_run(draw: st.DrawFn) -> tuple[Context, list[Facts]]:
+    """Facts of many numbers sharing what one filter run fixes: day, call type, snapshot."""
+    base = draw(facts())
+    rows = draw(st.lists(facts(), min_size=1, max_size=40))
+    rows = [
+        dataclasses.replace(
+            f,
+            t_day=base.t_day,
+            automated=base.automated,
+            directory_date=base.directory_date,
+            directory_marketing=f.directory_marketing if base.directory_date else None,
+        )
+        for f in rows
+    ]
+    context = Context(base.t_day, base.automated, base.directory_date, ())
+    return context, rows
+
+
+Decided = list[tuple[object, ...]]
+
+
+def _decide(
+    con: duckdb.DuckDBPyConnection, context: Context, rows: list[Facts], policy: Policy
+) -> tuple[Decided, dict[Reason, int]]:
+    """The rows through the engine's shape path: (e164, allowed, reason, evidence, rule_set)."""
+    marks = decisive_marks(policy)
+    assert marks is not None
+    context = dataclasses.replace(context, marks=marks)
+    numbers = NumberCodes()
+    num = numbers.encode(
+        pa.array([f.valid for f in rows]),
+        pa.array([f.country for f in rows], pa.string()).dictionary_encode(),
+        pa.array([f.number_type for f in rows], pa.string()).dictionary_encode(),
+    )
+    n = len(rows)
+    table = pa.table(
+        {
+            "key": pa.array(range(n), pa.int64()),
+            "n": pa.array([1] * n, pa.int64()),
+            "phone": pa.array([420601000000 + i if f.valid else None for i, f in enumerate(rows)]),
+            "num": num,
+            **{
+                field: pa.array([getattr(f, field) for f in rows], pa.string())
+                for field in ("objection_id", "consent_id", "contract_id", "directory_marketing")
+            },
+        }
+    )
+    con.register("facts", table)
+    outcomes = decide_shapes(con, numbers, context, policy)
+    relation = f"(SELECT *, {mark_sql('directory_marketing', marks)} AS directory_mark FROM facts)"
+    con.execute(f"CREATE TABLE d AS {decided_sql(relation, ('key',), outcomes.shapes, marks)}")
+    got = con.execute(f"SELECT {outcomes.columns_sql('d')} FROM d ORDER BY key").fetchall()
+    counts = dict(con.execute("SELECT outcome, count(*) FROM d GROUP BY ALL").fetchall())
+    return got, {outcomes.reason(o): c for o, c in counts.items()}
+
+
+@settings(max_examples=80, deadline=None)
+@given(run=one_run(), policy=policies)
+def test_every_row_reads_back_as_the_rules_decide_its_facts(
+    run: tuple[Context, list[Facts]], policy: Policy
+) -> None:
+    context, rows = run
+    got, counts = _decide(duckdb.connect(), context, rows, policy)
+    compiled = compile_rules(policy)
+    expected: dict[Reason, int] = {}
+    assert len(got) == len(rows)  # every row once: no shape missing, none twice
+    for i, (f, row) in enumerate(zip(rows, got, strict=True)):
+        reason, evidence, rule_set = compiled.decide(f)
+        e164 = f"+{420601000000 + i}" if f.valid else None
+        assert row == (e164, reason.allowed, reason.value, evidence, rule_set)
+        expected[reason] = expected.get(reason, 0) + 1
+    assert counts == expected  # the summary counts outcomes by their reason
+
+
+def test_numbers_of_one_kind_share_a_code_across_batches() -> None:
+    numbers = NumberCodes()
+    first = numbers.encode(
+        pa.array([True, False, True]),
+        pa.array(["CZ", None, "SK"]).dictionary_encode(),
+        pa.array(["mobile", None, "fixed_line"]).dictionary_encode(),
+    )
+    second = numbers.encode(  # other dictionaries, same numbers
+        pa.array([True, True, False]),
+        pa.array(["SK", "CZ", "CZ"]).dictionary_encode(),
+        pa.array(["fixed_line", "mobile", "mobile"]).dictionary_encode(),
+    )
+    kinds = [(True, "CZ", "mobile"), (False, None, None), (True, "SK", "fixed_line")]
+    assert [numbers.numbers[c] for c in first.to_pylist()] == kinds
+    assert [numbers.numbers[c] for c in second.to_pylist()] == [kinds[2], kinds[0], kinds[1]]
+    assert len(numbers.numbers) == 3  # not valid: one code, whatever else the row says
+
+
+def test_a_run_with_no_numbers_decides_nothing() -> None:
+    con = duckdb.connect()
+    context = Context(date(2026, 1, 15), False, None, ("opt_in",))
+    outcomes = decide_shapes(con, NumberCodes(), context, Policy())
+    assert outcomes.rows == ()
+    assert con.execute(f"SELECT count(*) FROM {outcomes.shapes}").fetchall() == [(0,)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(f=facts(), policy=policies, mark=st.sampled_from(["opt_in", "opt_out", "unmarked", "x"]))
+def test_marks_the_rules_never_name_decide_as_no_entry(f: Facts, policy: Policy, mark: str) -> None:
+    marks = decisive_marks(policy)
+    assert marks is not None
+    assert set(marks) <= {"opt_in", "opt_out"}
+    if mark not in marks:
+        decide = compile_rules(policy).decide
+        with_mark = dataclasses.replace(f, directory_marketing=mark)
+        without = dataclasses.replace(f, directory_marketing=None)
+        assert decide(with_mark) == decide(without)
+
+
+def test_any_other_use_of_the_mark_keeps_every_directory_row() -> None:
+    mark = Field("directory_marketing")
+    assert _compared(And(Eq(mark, "opt_in"), Not(Eq(Field("country"), "CZ")))) == {"opt_in"}
+    assert _compared(Not(IsNull(mark))) is None  # "listed at all" needs the unmarked rows
