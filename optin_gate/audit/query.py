@@ -32,6 +32,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from optin_gate.audit.requests import CODED, NUMBER_CODED, Requests
+from optin_gate.audit.settings import streaming
 from optin_gate.audit.shapes import ID_FIELDS, ShapeCode, decide_shapes
 from optin_gate.errors import StoreError
 from optin_gate.policy import Policy
@@ -45,13 +46,11 @@ __all__ = [
     "e164_sql",
     "evidence_sql",
     "prepare_evidence",
-    "streaming",
 ]
 
 Step = Callable[[str], None]
 _names = itertools.count()
 _BATCH = 1_000_000
-STREAM_BUFFER = "128MB"  # how far a streamed result may run ahead of its reader
 
 
 # The decided table: one row per row of the log, in the log's order (`rid` = position).
@@ -109,22 +108,6 @@ def _probing_with_calls(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
         con.execute(f"SET disabled_optimizers = {sql_literal(str(before))}")
 
 
-@contextlib.contextmanager
-def streaming(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """Let a streamed result run ahead of its reader on every core, for the block.
-
-    DuckDB buffers under 1 MB of a streamed result by default, so its threads wait for
-    Python to take each batch: a read of the log ran on one core. `STREAM_BUFFER` lets them
-    run on while the batches are coded.
-    """
-    ((before,),) = con.execute("SELECT current_setting('streaming_buffer_size')").fetchall()
-    con.execute(f"SET streaming_buffer_size = {sql_literal(STREAM_BUFFER)}")
-    try:
-        yield
-    finally:
-        con.execute(f"SET streaming_buffer_size = {sql_literal(str(before))}")
-
-
 def _temp(con: duckdb.DuckDBPyConnection, name: str, sql: str, temps: list[str]) -> str:
     con.execute(f"CREATE TEMP TABLE {name} AS {sql}")
     temps.append(name)
@@ -149,9 +132,10 @@ def _owned(batch: pa.RecordBatch) -> pa.RecordBatch:
 
 
 def _in_log_order(batches: list[pa.RecordBatch], schema: pa.Schema, rows: int) -> pa.Table:
-    """The decided batches (in no order) as one table in the log's order, by `rid`.
+    """The decided batches (in no set order) as one table in the log's order, by `rid`.
 
-    Column by column, each source column let go once placed: memory holds one extra column,
+    Returns the columns other than `rid`. When the rows come in order already, as is; else
+    column by column, each source column let go once placed: memory holds one extra column,
     not a second table. Empties `batches`.
     """
     table = pa.Table.from_batches(batches, schema=schema)
@@ -162,10 +146,15 @@ def _in_log_order(batches: list[pa.RecordBatch], schema: pa.Schema, rows: int) -
             "number twice?)",
             hint="reload the directory snapshot; if it persists, report it as a bug",
         )
+    rid = table.column("rid").to_numpy()
+    table = table.drop_columns(["rid"])
+    if rows < 2 or bool(np.all(rid[1:] > rid[:-1])):  # DuckDB kept the order (it mostly does)
+        return table
     order = np.empty(rows, np.int64)
-    order[table.column("rid").to_numpy()] = np.arange(rows, dtype=np.int64)
+    order[rid] = np.arange(rows, dtype=np.int64)
+    del rid
     placed = {}
-    for name in schema.names:
+    for name in table.column_names:
         placed[name] = table.column(name).take(order)
         table = table.drop_columns([name])
     pa.default_memory_pool().release_unused()
@@ -274,7 +263,7 @@ def decide_calls(
             with contextlib.suppress(Exception):
                 con.execute(f"DROP TABLE IF EXISTS {temp}")
     placed = _in_log_order(batches, schema, rows)
-    codes = pc.unique(placed.column("code").combine_chunks()).drop_null()
+    codes = pc.unique(placed.column("code")).drop_null()
     shapes = decide_shapes(con, codes, code, dict(days), policy)
     # each row's index into `shapes` by its code (NULL stays NULL)
     index = pc.index_in(placed.column("code"), value_set=shapes.column("code").combine_chunks())

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 import duckdb
 import pyarrow as pa
 
-from optin_gate.audit.query import streaming
 from optin_gate.audit.requests import CALL_TYPES, CODED, Layout, Requests, read_requests
+from optin_gate.audit.settings import streaming
 from optin_gate.audit.source import CallLog
 from optin_gate.engine.query import DECISION_COLUMNS, quote
 from optin_gate.errors import InputError

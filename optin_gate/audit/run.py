@@ -27,6 +27,7 @@ from optin_gate.audit.query import Evidence, decide_calls, evidence_sql, prepare
 from optin_gate.audit.read import ADDED_COLUMNS, Cols, NotUtf8, check_names, read_log
 from optin_gate.audit.report import JSON_VIOLATIONS, AuditReport
 from optin_gate.audit.requests import CODED, Requests
+from optin_gate.audit.settings import purging
 from optin_gate.audit.source import CallLog, open_calls
 from optin_gate.audit.summary import summarize
 from optin_gate.engine.query import quote
@@ -297,6 +298,7 @@ def judge(
     with (
         gate.store.connect(read_only=True) as con,
         (limit or (lambda c: contextlib.nullcontext()))(con),
+        purging(con),
     ):
         tune(con)
         # The evidence first, while DuckDB's memory is free for its joins.
