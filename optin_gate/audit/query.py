@@ -34,6 +34,7 @@ import pyarrow.compute as pc
 from optin_gate.audit.requests import CODED, NUMBER_CODED, Requests
 from optin_gate.audit.settings import streaming
 from optin_gate.audit.shapes import ID_FIELDS, ShapeCode, decide_shapes
+from optin_gate.engine.facts import decisive_marks
 from optin_gate.errors import StoreError
 from optin_gate.policy import Policy
 from optin_gate.rules.expr import sql_literal
@@ -114,10 +115,58 @@ def _temp(con: duckdb.DuckDBPyConnection, name: str, sql: str, temps: list[str])
     return name
 
 
-def _code(con: duckdb.DuckDBPyConnection, requests: Requests) -> ShapeCode:
-    marks = con.execute("SELECT DISTINCT marketing FROM directory ORDER BY 1").fetchall()
+def _code(con: duckdb.DuckDBPyConnection, requests: Requests, policy: Policy) -> ShapeCode:
+    """How the calls' shapes are packed.
+
+    Their countries and number types, and the directory marks that can change a decision (the
+    rest decide as no entry: `engine.facts.decisive_marks`).
+    """
+    marks = decisive_marks(policy)
+    if marks is None:
+        rows = con.execute("SELECT DISTINCT marketing FROM directory ORDER BY 1").fetchall()
+        marks = tuple(str(m[0]) for m in rows)
     texts = {n: requests.dictionaries[n].column("text").to_pylist() for n in NUMBER_CODED}
-    return ShapeCode(texts["country"], texts["number_type"], [str(m[0]) for m in marks])
+    return ShapeCode(texts["country"], texts["number_type"], list(marks))
+
+
+def _directory_sql(code: ShapeCode) -> str:
+    """SQL: the directory rows with a decisive mark, the mark as its code in `code`."""
+    if not code.marks:
+        return (
+            "(SELECT phone, valid_from, valid_to, NULL::TINYINT AS marketing "
+            "FROM directory WHERE FALSE)"
+        )
+    cases = " ".join(f"WHEN {sql_literal(m)} THEN {i}" for i, m in enumerate(code.marks, 1))
+    listed = ", ".join(sql_literal(m) for m in code.marks)
+    return (
+        f"(SELECT phone, valid_from, valid_to, CAST(CASE marketing {cases} END AS TINYINT) "
+        f"AS marketing FROM directory WHERE marketing IN ({listed}))"
+    )
+
+
+def _packed(code: ShapeCode, calls: pa.Table, placed: pa.Table) -> pa.Array:
+    """Each call's packed shape (NULL for a row that cannot be judged), in the log's order.
+
+    The call's own facts come from the requests, the looked-up ones from `placed`.
+    """
+
+    def values(column: pa.ChunkedArray, fill: object) -> np.ndarray:
+        return np.asarray(pc.fill_null(column, fill).to_numpy())
+
+    flags = np.zeros(calls.num_rows, np.int8)
+    for i, field in enumerate(ID_FIELDS):
+        flags |= values(pc.is_valid(placed.column(field)), False).astype(np.int8) << (2 - i)
+    facts = {
+        "country": values(calls.column("country"), -1),
+        "number_type": values(calls.column("number_type"), -1),
+        "valid": values(calls.column("valid"), False),
+        "automated": values(calls.column("automated"), True),
+        "flags": flags,
+        "mark": values(placed.column("mark"), 0),
+    }
+    day = values(placed.column("t_day").cast(pa.int32()), 0)
+    ok = values(calls.column("ok"), False)
+    return pa.array(code.pack(day, facts), pa.int64(), mask=~ok)
 
 
 def _positions(rows: int) -> pa.Array:
@@ -242,16 +291,15 @@ def decide_calls(
         usable = f"(SELECT t FROM {req} WHERE ok)"
         hours = _temp(con, f"og_audit_hours_{n}", hours_sql(usable), temps)
         say("deciding every call")
-        code = _code(con, requests)
-        calls = (
-            f"(SELECT rid, ok, t, automated, tl_key AS controller, phone, valid, country, "
-            f"number_type FROM {req})"
+        code = _code(con, requests, policy)
+        calls = f"(SELECT rid, t, tl_key AS controller, phone FROM {req})"
+        facts = with_facts_sql(
+            calls, hours=hours, timeline=evidence.timeline, directory=_directory_sql(code)
         )
-        facts = with_facts_sql(calls, hours=hours, timeline=evidence.timeline)
         ids = ", ".join(ID_FIELDS)
         with _probing_with_calls(con), streaming(con):
             reader = con.sql(
-                f"SELECT rid, CASE WHEN ok THEN {code.sql()} END AS code, {ids} FROM ({facts})"
+                f"SELECT rid, t_day, directory_marketing AS mark, {ids} FROM ({facts})"
             ).to_arrow_reader(batch_size=_BATCH)
             # Copied out of DuckDB's buffers batch by batch, so each is freed as it is read.
             batches, schema = [_owned(b) for b in reader], reader.schema
@@ -263,10 +311,13 @@ def decide_calls(
             with contextlib.suppress(Exception):
                 con.execute(f"DROP TABLE IF EXISTS {temp}")
     placed = _in_log_order(batches, schema, rows)
-    codes = pc.unique(placed.column("code")).drop_null()
-    shapes = decide_shapes(con, codes, code, dict(days), policy)
+    packed = _packed(code, requests.table, placed)
+    shapes = decide_shapes(con, pc.unique(packed).drop_null(), code, dict(days), policy)
     # each row's index into `shapes` by its code (NULL stays NULL)
-    index = pc.index_in(placed.column("code"), value_set=shapes.column("code").combine_chunks())
+    index = pa.chunked_array(
+        [pc.index_in(packed, value_set=shapes.column("code").combine_chunks())]
+    )
+    del packed
     # The calls' own columns are already in the log's order: kept as they are.
     table = requests.table.select(["rid", "t", *CODED, "phone"])
     requests.release()

@@ -6,11 +6,11 @@ rule set and the evidence text around the id depend only on the call's *shape*: 
 country, number type, call type, day, directory snapshot and mark, and which of the three ids
 are present. Ten million calls have a few thousand shapes.
 
-`ShapeCode` packs a shape into one BIGINT in SQL (plain arithmetic per call); `decide_shapes`
-unpacks the distinct codes, runs the rule set's own SQL (`compile_rules(policy).decision_sql`)
-over them with a marker standing in for each present id, and reads back from each evidence
-text which id it names and the text around it. A call's evidence is that text with the
-call's own id put back in place of the marker.
+`ShapeCode` packs a shape into one int64 (numpy arithmetic over the calls' columns);
+`decide_shapes` unpacks the distinct codes, runs the rule set's own SQL
+(`compile_rules(policy).decision_sql`) over them with a marker standing in for each present
+id, and reads back from each evidence text which id it names and the text around it. A call's
+evidence is that text with the call's own id put back in place of the marker.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from optin_gate.policy import Policy
-from optin_gate.rules.expr import sql_literal
 from optin_gate.rules.shapes import ID_FIELDS, decide_facts
 from optin_gate.rules.shapes import marker as _marker
 
@@ -51,24 +50,29 @@ class ShapeCode:
     def _radix(self) -> tuple[int, int, int]:
         return len(self.countries) + 1, len(self.number_types) + 1, len(self.marks) + 1
 
-    def sql(self) -> str:
-        """SQL: the packed shape of a row of facts.
+    def pack(self, day: np.ndarray, facts: dict[str, np.ndarray]) -> np.ndarray:
+        """The packed shapes of rows, as `sql` packs them, in numpy.
 
-        The row has `valid`, `automated`, `t_day`, the three ids, `directory_marketing`, and
-        `country` and `number_type` as codes (NULL: none).
+        Args:
+            day: Each row's day as days since 1970-01-01 (date32).
+            facts: Per row: `country` and `number_type` codes (-1: none), `valid` and
+                `automated` (bool), `flags` (objection 4 + consent 2 + contract 1 for the ids
+                present), `mark` (1 + the index into `marks`; 0: no mark).
         """
         nc, nt, nm = self._radix
-        mark = " ".join(f"WHEN {sql_literal(m)} THEN {i + 1}" for i, m in enumerate(self.marks))
-        flags = " + ".join(
-            f"CAST({f} IS NOT NULL AS BIGINT) * {1 << (2 - i)}" for i, f in enumerate(ID_FIELDS)
-        )
-        return (
-            f"((((((CAST(t_day - DATE '{_EPOCH}' AS BIGINT) * {nc} "
-            f"+ coalesce(country, {nc - 1})) * {nt} + coalesce(number_type, {nt - 1})) * 2 "
-            f"+ CAST(coalesce(valid, FALSE) AS BIGINT)) * 2 "
-            f"+ CAST(coalesce(automated, TRUE) AS BIGINT)) * 8 + {flags}) * {nm} "
-            f"+ {f'coalesce(CASE directory_marketing {mark} END, 0)' if mark else '0'})"
-        )
+        code = day.astype(np.int64) + (date(1970, 1, 1) - _EPOCH).days
+        for value, radix, none in (
+            (facts["country"], nc, nc - 1),
+            (facts["number_type"], nt, nt - 1),
+        ):
+            code *= radix
+            code += np.where(value < 0, none, value)
+        for value, radix in ((facts["valid"], 2), (facts["automated"], 2), (facts["flags"], 8)):
+            code *= radix
+            code += value
+        code *= nm
+        code += facts["mark"]
+        return code
 
     def unpack(self, codes: np.ndarray, snapshots: dict[date, date | None]) -> pa.Table:
         """The facts of each packed shape, ids as markers.

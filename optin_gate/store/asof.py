@@ -234,7 +234,9 @@ FROM settled
 """
 
 
-def with_facts_sql(relation: str, *, hours: str, timeline: str) -> str:
+def with_facts_sql(
+    relation: str, *, hours: str, timeline: str, directory: str = "directory"
+) -> str:
     """A query adding the as-of facts to every row of `relation`.
 
     Args:
@@ -244,6 +246,8 @@ def with_facts_sql(relation: str, *, hours: str, timeline: str) -> str:
         hours: A relation `hours_sql` gave for (at least) every `t` of `relation`.
         timeline: A relation `timeline_sql` gave for (at least) every controller of
             `relation`.
+        directory: The directory intervals to join (`phone, valid_from, valid_to, marketing`),
+            e.g. only the rows whose mark can change a decision.
 
     Returns:
         SQL giving `r.*` and `t_day, objection_id, consent_id, contract_id, directory_date,
@@ -258,7 +262,7 @@ LEFT JOIN {hours} h ON h.hour = {hour_sql("r.t")}
 LEFT JOIN {timeline} tl
   ON tl.phone = r.phone AND tl.controller = r.controller
  AND tl.valid_from <= r.t AND r.t < tl.valid_to
-LEFT JOIN directory d
+LEFT JOIN {directory} d
   ON d.phone = r.phone AND d.valid_from <= h.directory_date
  AND h.directory_date < coalesce(d.valid_to, CAST('infinity' AS DATE))
 """
