@@ -34,13 +34,14 @@ from optin_gate._time import TimeLike
 from optin_gate.dial.arrow import numpy_of
 from optin_gate.dial.build import build_index, scan
 from optin_gate.dial.clock import day_window, instant_us, us_of
-from optin_gate.dial.compiled import rows
+from optin_gate.dial.compiled import NOT_VALID, OUTSIDE, home_rows, rows
 from optin_gate.dial.index import DialIndex
 from optin_gate.dial.probe import Extra, Probe, make_probe
 from optin_gate.dial.vector import decide_many, evidence_many
 from optin_gate.dial.worker import start_worker, stop
 from optin_gate.errors import OptinGateError, StoreError
-from optin_gate.numbers import normalize, normalize_one, scalar_normalizer
+from optin_gate.numbers import home_plan, normalize, normalize_one, scalar_normalizer
+from optin_gate.numbers.spec import TYPE_CODES
 from optin_gate.rules import Decision, Reason, compile_rules
 
 if TYPE_CHECKING:
@@ -54,6 +55,8 @@ log = logging.getLogger("optin_gate.dial")
 DEFAULT_REFRESH_INTERVAL = 60.0
 RETRY_SECONDS = 5.0  # after a failed automatic refresh (store locked by a load), try again
 _CACHE_LIMIT = 4096
+# "+" and at most 17 digits (spec.MAX_DIGITS): read as an int64 by the compiled home lane.
+_COMPACT_LENGTH = 19
 _NEVER = 2**63
 # Stand-ins for the objection, consent and contract ids when a shape of facts is decided; a
 # decision naming one as its evidence is `_NAMES_*` that id.
@@ -164,6 +167,8 @@ class Checker:
         self._cache: dict[tuple[Any, ...], _Shaped] = {}
         self._moment = _Moment(0, -1, None, 0, -1, 0, date(1970, 1, 1), None)
         self._normalize = scalar_normalizer(self._region)
+        self._home = home_plan(self._region)
+        self._home_region = None if self._home is None else self._home.region
         self._closed = False
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -182,14 +187,17 @@ class Checker:
         self._finalizer = weakref.finalize(self, stop, self._unsubscribe, self._wake)
         token = self._token()
         index = self._build(token, None)
-        self._state = _State(index, make_probe(index), {})
+        self._state = _State(index, make_probe(index, self._home), {})
         if self._interval is not None:
             self._due = _due_in(self._interval)
             self._start_worker()
 
     # ---- the check ------------------------------------------------------------------------
 
-    def check(self, phone: str | None, *, at: TimeLike = None, call_type: str = "live") -> Decision:
+    # One flat function on purpose: on the dial path a call costs as much as a lookup.
+    def check(  # noqa: PLR0912, PLR0915
+        self, phone: str | None, *, at: TimeLike = None, call_type: str = "live"
+    ) -> Decision:
         """May `phone` be called at `at` (default now)? See `Gate.check`."""
         if call_type == "live":
             automated = False
@@ -203,25 +211,43 @@ class Checker:
         if not (start <= t_us < stop and built is state.index):
             self._moment = _moment(t_us, state)
             start, stop, built, day, snap, serial, t_day, snap_date = self._moment
-        number = (
-            self._normalize(phone) if type(phone) is str else normalize_one(phone, self._region)
-        )
-        e164 = number[0]
+        probe = state.probe
+        # Compact numbers of the home country ("+420601234567", a dialler's usual form) are
+        # checked and looked up in one compiled call; anything else is normalized first.
+        if (
+            type(phone) is str
+            and phone[:1] == "+"
+            and len(phone) < _COMPACT_LENGTH
+            and phone.isascii()
+            and phone[1:].isdigit()
+        ):
+            key = int(phone)
+            code, o, c, k, m = home_rows(probe.table, key, len(phone) - 1, t_us, day, snap)
+        else:
+            code = OUTSIDE
+        if code >= 0:
+            e164, country, kind = phone, self._home_region, TYPE_CODES[code]
+        elif code == NOT_VALID:
+            e164 = None
+        else:
+            number = (
+                self._normalize(phone) if type(phone) is str else normalize_one(phone, self._region)
+            )
+            e164, kind, country = number[0], number[2], number[3]
+            if e164 is not None:
+                key = int(e164)  # "+420..." parses as the digits: no slice needed
+                o, c, k, m = rows(probe.table, key, t_us, day, snap)  # -1: none
         if t_us >= self._due and at is None:
             self._kick()
         if e164 is None:
             shape: tuple[Any, ...] = (automated, serial)
-            probe = objection = None
-            c = k = -1
+            objection = None
         else:
-            key = int(e164)  # "+420..." parses as the digits: no slice needed
-            probe = state.probe
-            o, c, k, m = rows(probe.table, key, t_us, day, snap)  # -1: none
             overlay = state.overlay
             extra = overlay.get(key) if overlay else None
             objection = probe.objection(o, c, extra, t_us) if o >= 0 or extra else None
             has = (objection is not None, c >= 0, k >= 0)
-            shape = (number[3], number[2], automated, serial, m, *has)
+            shape = (country, kind, automated, serial, m, *has)
         # The rules read whether there are record ids, and name at most one as the evidence:
         # each shape of facts is decided once, and the named id put into its evidence text.
         hit = self._cache.get(shape)
@@ -233,9 +259,9 @@ class Checker:
         elif named == _NAMES_OBJECTION:
             evidence = f"{before}{objection}{after}"
         elif named == _NAMES_CONSENT:
-            evidence = f"{before}{probe.consent_ids[c]}{after}"  # type: ignore[union-attr]
+            evidence = f"{before}{probe.consent_ids[c]}{after}"
         else:
-            evidence = f"{before}{probe.contract_ids[k]}{after}"  # type: ignore[union-attr]
+            evidence = f"{before}{probe.contract_ids[k]}{after}"
         return _new_decision(allowed, reason, e164, evidence, rule_set)
 
     def _decide_shape(
@@ -312,7 +338,7 @@ class Checker:
             with self._lock:
                 seq = self._seq
             index = self._build(token, timeout)
-            probe = make_probe(index)
+            probe = make_probe(index, self._home)
             with self._lock:
                 # Objections recorded since the scan began may be missing from it: keep them.
                 kept = {}

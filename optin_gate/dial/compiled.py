@@ -24,13 +24,19 @@ from numba.extending import intrinsic
 from numba.np.numpy_support import carray
 
 from optin_gate.dial.index import KINDS, DialIndex, Kind
+from optin_gate.numbers.spec import MAX_DIGITS, MIN_DIGITS, CountrySpec
 
-__all__ = ["NONE", "Lookup", "rows"]
+__all__ = ["NONE", "NOT_VALID", "OUTSIDE", "Lookup", "home_rows", "rows"]
 
 NONE = -1  # no row
+NOT_VALID = -1  # home_rows: the number is not valid (phonenumbers' answer too)
+OUTSIDE = -2  # home_rows: not a compact number of the home country; normalize it in Python
 # Slots of the address table (`Lookup.table`).
 _KEYS, _N, _STARTS, _BASE, _SHIFT, _BUCKETS, _OFFSETS = range(7)
-_C_ROWS, _C_LEN, _K_ROWS, _K_LEN, _O_AT, _O_LEN, _D_INTERVAL, _D_LEN, _BITS, _SLOTS = range(7, 17)
+_C_ROWS, _C_LEN, _K_ROWS, _K_LEN, _O_AT, _O_LEN, _D_INTERVAL, _D_LEN, _BITS = range(7, 16)
+# The home country's plan (`home_rows`): calling code, its digits, DFA [states, 10] int32,
+# types [states, width] int8.
+_CC, _CC_DIGITS, _DFA, _DFA_STATES, _TYPES, _TYPES_WIDTH, _SLOTS = range(16, 23)
 # Columns of `DialIndex.offsets`.
 _C, _K, _O, _D = (KINDS.index(k) for k in ("consents", "contracts", "objections", "directory"))
 
@@ -128,6 +134,45 @@ def _rows(t, key, t_us, day, snap):  # type: ignore[no-untyped-def]  # noqa: PLR
     return objection, consent, contract, mark
 
 
+@njit(cache=True, nogil=True)
+def _home_type(t, key, digits):  # type: ignore[no-untyped-def]
+    """The type code of "+<digits>" read as `key`, `NOT_VALID`, or `OUTSIDE` the home lane.
+
+    `optin_gate.numbers.scalar.fast_one`'s flat lane for compact E.164, for the home country
+    only (a plan without a national prefix): calling code, length bounds, one DFA walk over
+    the national number, the type table at its length.
+    """
+    cc_digits = t[_CC_DIGITS]
+    if cc_digits == 0 or digits < MIN_DIGITS or digits > MAX_DIGITS or digits - cc_digits < 2:
+        return OUTSIDE
+    national_digits = digits - cc_digits
+    scale = 1
+    for _ in range(national_digits):
+        scale *= 10
+    if key // scale != t[_CC]:
+        return OUTSIDE
+    national = key - t[_CC] * scale
+    dfa = carray(_pointer(t[_DFA]), 10 * t[_DFA_STATES], np.int32)
+    state = 1
+    while scale > 1:
+        scale //= 10
+        state = dfa[10 * state + (national // scale) % 10]
+    code = carray(_pointer(t[_TYPES]), t[_DFA_STATES] * t[_TYPES_WIDTH], np.int8)[
+        state * t[_TYPES_WIDTH] + national_digits
+    ]
+    return NOT_VALID if code < 0 else np.int64(code)
+
+
+@njit(cache=True, nogil=True)
+def home_rows(t, key, digits, t_us, day, snap):  # type: ignore[no-untyped-def]  # noqa: PLR0917
+    """(type code, then `_rows`) for "+<digits>" read as `key`; see `_home_type`."""
+    code = _home_type(t, key, digits)
+    if code < 0:
+        return code, NONE, NONE, NONE, NONE
+    objection, consent, contract, mark = _rows(t, key, t_us, day, snap)
+    return code, objection, consent, contract, mark
+
+
 def _address(array: Any) -> int:
     return int(array.ctypes.data) if array.size else 0
 
@@ -144,13 +189,15 @@ def _pair(kind: Kind, first: str, second: str) -> int:
 class Lookup:
     """The compiled lookup over one index: `rows(key, t_us, day, snap)`.
 
-    Holds the index, so the memory behind the addresses lives as long as they are used.
+    Holds the index (and the home plan's tables), so the memory behind the addresses lives as
+    long as they are used. `home` is the default region's plan, for `home_rows`.
     """
 
-    __slots__ = ("index", "table")
+    __slots__ = ("_plans", "home", "index", "table")
 
-    def __init__(self, index: DialIndex) -> None:
+    def __init__(self, index: DialIndex, home: CountrySpec | None = None) -> None:
         self.index = index
+        self.home = home
         ks = index.keys
         starts = ks.starts
         if starts.dtype != np.int32 or index.offsets.dtype != np.int32:
@@ -168,6 +215,13 @@ class Lookup:
         t[_O_AT], t[_O_LEN] = _address(o.cols["at"]), o.rows
         t[_D_INTERVAL], t[_D_LEN] = _address(d.cols["interval"]), d.rows
         t[_BITS] = index.packing.bits
+        if home is not None and not home.npp:  # only a plan without a national prefix
+            dfa = np.ascontiguousarray(home.dfa.table[:, :10], dtype=np.int32)
+            types = np.ascontiguousarray(home.types, dtype=np.int8)
+            self._plans = (dfa, types)  # kept alive: the table holds their addresses
+            t[_CC], t[_CC_DIGITS] = home.cc, len(home.cc_digits)
+            t[_DFA], t[_DFA_STATES] = _address(dfa), len(dfa)
+            t[_TYPES], t[_TYPES_WIDTH] = _address(types), types.shape[1]
         t.flags.writeable = False
         self.table = t
 

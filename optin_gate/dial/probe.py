@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from optin_gate.dial.compiled import NONE, Lookup, rows
 from optin_gate.dial.index import DialIndex
+from optin_gate.numbers.spec import CountrySpec
 
 __all__ = ["NOTHING", "Evidence", "Extra", "Probe", "make_probe"]
 
@@ -32,8 +33,8 @@ class Probe(Lookup):
 
     __slots__ = ("consent_ids", "contract_ids", "marks", "objection_ids")
 
-    def __init__(self, index: DialIndex) -> None:
-        super().__init__(index)
+    def __init__(self, index: DialIndex, home: CountrySpec | None = None) -> None:
+        super().__init__(index, home)
         self.objection_ids = index.objections.id_column
         self.consent_ids = index.consents.id_column
         self.contract_ids = index.contracts.id_column
@@ -67,6 +68,9 @@ class Probe(Lookup):
         return best[1]
 
 
-def make_probe(index: DialIndex) -> Probe:
-    """The scalar lookup over `index` (compiled on first use in a process, then cached)."""
-    return Probe(index)
+def make_probe(index: DialIndex, home: CountrySpec | None = None) -> Probe:
+    """The scalar lookup over `index` (compiled on first use in a process, then cached).
+
+    `home`: the default region's plan (`optin_gate.numbers.home_plan`), for `home_rows`.
+    """
+    return Probe(index, home)

@@ -20,13 +20,14 @@ from optin_gate.errors import InputError
 from optin_gate.numbers._inputs import as_text_array
 from optin_gate.numbers.reference import NOT_VALID, Normalized, reference_one
 from optin_gate.numbers.scalar import fast_one
-from optin_gate.numbers.spec import RegionSpec, region_spec
+from optin_gate.numbers.spec import CountrySpec, RegionSpec, region_spec
 from optin_gate.numbers.table import NORMALIZED_SCHEMA, normalized_table
 
 __all__ = [
     "NORMALIZED_SCHEMA",
     "Normalized",
     "fast_path_mask",
+    "home_plan",
     "normalize",
     "normalize_one",
     "normalize_one_fast",
@@ -89,6 +90,15 @@ def scalar_normalizer(region: str = "CZ") -> Callable[[str], Normalized]:
         return fast_one(value, spec) or reference_one(value, region)
 
     return normalize_text
+
+
+def home_plan(region: str = "CZ") -> CountrySpec | None:
+    """The plan of `region`'s own calling code, or None when its numbers must fall back.
+
+    For compiled lanes of one country (the dial check's compact E.164 numbers), which must
+    give `fast_one`'s answers and are tested to.
+    """
+    return _spec(region).home
 
 
 def normalize_one_fast(value: str, region: str = "CZ") -> Normalized | None:

@@ -1,0 +1,83 @@
+"""The compiled home lane: "+420..." checked in machine code gives phonenumbers' answer."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from optin_gate import Policy, Reason
+from optin_gate.dial.build import build_index, scan
+from optin_gate.dial.compiled import NOT_VALID, OUTSIDE, home_rows
+from optin_gate.dial.probe import make_probe
+from optin_gate.numbers import home_plan, normalize_one
+from optin_gate.numbers.spec import TYPE_CODES
+from tests.dial._helpers import gate_for, store_with
+from tests.oracle import Consent, Evidence
+
+with store_with(Evidence()).connect() as _con:
+    _PROBE = make_probe(build_index(scan(_con, "acme"), "acme", Policy()), home_plan("CZ"))
+
+# "+" then digits: mostly Czech-looking (every length around the national nine), some others.
+compact = st.one_of(
+    st.builds(lambda d: "+420" + d, st.text("0123456789", min_size=0, max_size=15)),
+    st.builds(lambda d: "+" + d, st.text("0123456789", min_size=1, max_size=17)),
+)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(value=compact)
+@example("+420601234567")  # mobile
+@example("+420212345678")  # fixed line
+@example("+420800123456")  # toll free
+@example("+420101234567")  # no such range
+@example("+42060123456")  # a digit short
+@example("+04206012345678")  # a leading zero is not the calling code
+def test_home_lane_agrees_with_phonenumbers(value: str) -> None:
+    code = home_rows(_PROBE.table, int(value), len(value) - 1, 0, 0, -1)[0]
+    want = normalize_one(value, "CZ")
+    if code >= 0:
+        assert want == (value, True, TYPE_CODES[code], "CZ")
+    elif code == NOT_VALID:
+        assert want.e164 is None
+        assert not want.valid
+    else:
+        assert code == OUTSIDE
+        digits = value[1:]
+        assert not digits.startswith("420") or not 5 <= len(digits) <= 17
+
+
+def test_the_lane_decides_like_the_normalizing_path() -> None:
+    t = datetime(2026, 3, 1, tzinfo=UTC)
+    ev = Evidence(
+        consents=[Consent("C1", 420601000001, "acme", t)],
+        snapshots={date(2026, 3, 1): {420601000002: "opt_in"}},
+    )
+    gate = gate_for(ev)
+    at = "2026-03-02"
+    for compact_form, written in [
+        ("+420601000001", "601 000 001"),
+        ("+420601000002", "+420 601 000 002"),
+        ("+420601000003", "00420601000003"),
+        ("+420101234567", "101 234 567"),
+    ]:
+        fast, slow = gate.check(compact_form, at=at), gate.check(written, at=at)
+        assert fast == slow
+    assert gate.check("+420601000001", at=at).evidence == "consent:C1"
+    assert gate.check("+420101234567", at=at).reason == Reason.INVALID_NUMBER
+
+
+@pytest.mark.parametrize(
+    "value", ["+420 601000001", "+420601000001\n", "+420_601_000_001", "+420601000001\u0660"]
+)
+def test_what_int_would_forgive_is_normalized_the_long_way(value: str) -> None:
+    gate = gate_for(Evidence(snapshots={date(2026, 3, 1): {420601000001: "opt_in"}}))
+    at = "2026-03-02"
+    got, number = gate.check(value, at=at), normalize_one(value, "CZ")
+    assert got.e164 == number.e164
+    if number.e164 is None:
+        assert got.reason == Reason.INVALID_NUMBER
+    else:
+        assert got == gate.check(number.e164, at=at)
