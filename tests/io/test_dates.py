@@ -14,8 +14,10 @@ from optin_gate.io import parse_date, parse_dates, parse_timestamps
 from tests.strategies import czech_text, iso_text, local_times
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(year: int, month: int, day: int, *clock: int) -> datetime:
+    """A UTC instant; `clock` is hour, minute, second, microsecond, as many as given."""
+    hour, minute, second, micro = (*clock, 0, 0, 0, 0)[:4]
+    return datetime(year, month, day, hour, minute, second, micro, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(

@@ -143,7 +143,7 @@ def test_relation_sql_lets_duckdb_read_the_file(tmp_path: Path) -> None:
     sql = relation_sql(path)
     assert "delim=';'" in sql
     assert "header=true" in sql
-    rows = duckdb.sql(f"SELECT * FROM {sql}").fetchall()
+    rows = duckdb.execute(f"SELECT * FROM {sql}").fetchall()
     assert rows == [("601234567", "007")]  # all VARCHAR: leading zeros survive
     cp = write(tmp_path, "cp.csv", CZECH.encode("cp1250"))
     with pytest.raises(InputError, match="cp1250, which DuckDB cannot read directly"):

@@ -29,7 +29,9 @@ def test_unknown_extension_and_missing_folder(tmp_path: Path) -> None:
         write_table(TABLE, tmp_path / "no" / "out.csv")
 
 
-def test_a_failed_write_leaves_the_old_file_and_no_temp(tmp_path: Path, monkeypatch) -> None:
+def test_a_failed_write_leaves_the_old_file_and_no_temp(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     target = tmp_path / "permitted.csv"
     target.write_text("old\n")
 

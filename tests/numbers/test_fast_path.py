@@ -136,8 +136,10 @@ DESCS = (
     "fixed_line",
     "mobile",
 )
-PLAN_REGIONS = ("CZ", "SK", "DE", "AT", "PL", "FR", "HU", "UA", "CH", "CN", "IN", "BR", "MX")
-PLAN_REGIONS += ("AR", "IT", "US", "GB", "RU", "JP", "AU", "BD", "MM")
+PLAN_REGIONS = (
+    *("CZ", "SK", "DE", "AT", "PL", "FR", "HU", "UA", "CH", "CN", "IN", "BR", "MX"),
+    *("AR", "IT", "US", "GB", "RU", "JP", "AU", "BD", "MM"),
+)
 
 
 @functools.cache

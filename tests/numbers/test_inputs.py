@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import pyarrow as pa
@@ -29,7 +30,7 @@ MIXED = [
 ]
 
 
-def expected(values: list[str | None], region: str = "CZ") -> list[dict[str, object]]:
+def expected(values: Sequence[str | None], region: str = "CZ") -> list[dict[str, object]]:
     return [reference_one(v, region)._asdict() for v in values]
 
 
@@ -48,7 +49,13 @@ def test_public_names_are_the_same_functions() -> None:
 
 
 def test_empty_input_gives_an_empty_table() -> None:
-    for empty in ([], (), pa.array([], pa.string()), pa.chunked_array([], pa.string())):
+    empties: tuple[object, ...] = (
+        [],
+        (),
+        pa.array([], pa.string()),
+        pa.chunked_array([], pa.string()),
+    )
+    for empty in empties:
         table = normalize(empty)
         assert table.num_rows == 0
         assert table.schema == NORMALIZED_SCHEMA
