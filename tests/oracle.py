@@ -8,6 +8,7 @@ a store's tables by `write_evidence` (bypassing the loaders, which have their ow
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 import duckdb
@@ -119,7 +120,7 @@ def directory_intervals(
 ) -> list[tuple[int, str, date, date | None]]:
     """Full snapshots as validity intervals (phone, marketing, valid_from, valid_to)."""
     dates = sorted(snapshots)
-    rows = []
+    rows: list[tuple[int, str, date, date | None]] = []
     open_: dict[int, tuple[str, date]] = {}
     for d in dates:
         snap = snapshots[d]
@@ -171,6 +172,6 @@ def write_evidence(con: duckdb.DuckDBPyConnection, ev: Evidence) -> None:
     )
 
 
-def _insert(con: duckdb.DuckDBPyConnection, sql: str, rows: list[tuple[object, ...]]) -> None:
+def _insert(con: duckdb.DuckDBPyConnection, sql: str, rows: Sequence[tuple[object, ...]]) -> None:
     if rows:
         con.executemany(sql, rows)

@@ -142,8 +142,10 @@ PHONE_COUNTRIES = (
 _SEPARATORS = (" ", " ", "-", ".", "/", "\u00a0", "", " - ", "\u2013", "\u2212", "\u3000")
 _EXTENSIONS = (" ext. 12", " x 5", ";ext=123", " #12", ",,44", " ext 9876543210")
 _DIGIT_SETS = ("０１２３４５６７８９", "٠١٢٣٤٥٦٧٨٩", "०१२३४५६७८९")
-_FORMS = ("+cc", "+cc", "(+cc)", "00cc", "011cc", "cc", "national", "national", "bare")
-_FORMS += ("+cc0", "+ cc", "++cc", "0cc", "(0)")
+_FORMS = (
+    *("+cc", "+cc", "(+cc)", "00cc", "011cc", "cc", "national", "national", "bare"),
+    *("+cc0", "+ cc", "++cc", "0cc", "(0)"),
+)
 
 
 def _example_numbers(region: str) -> tuple[str, ...]:
