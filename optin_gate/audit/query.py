@@ -210,47 +210,54 @@ def _in_log_order(batches: list[pa.RecordBatch], schema: pa.Schema, rows: int) -
     return pa.table(placed)
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass
 class Evidence:
-    """The store's evidence cut into timelines (`store.asof.timeline_sql`), as a temp table.
+    """The store's evidence cut into timelines (`store.asof.timeline_sql`), as Arrow.
 
-    Built before the calls are read, while DuckDB's memory is free, for every controller the
-    store names; calls of any other controller use key 0 (objections for all controllers).
+    Built for every controller the store names; calls of any other controller use key 0
+    (objections for all controllers). Arrow rather than a temp table, so that it can be built
+    on a cursor of its own while the log is read, and registered on the audit's connection.
 
     Attributes:
-        timeline: The temp table.
-        keys: Controller name -> its key in `timeline`.
+        table: The timelines.
+        keys: Controller name -> its key in `table`.
+        timeline: The name `table` is registered under (`register`).
     """
 
-    timeline: str
+    table: pa.Table
     keys: dict[str, int]
+    timeline: str = ""
+
+    def register(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Register the timelines on `con` as `timeline`."""
+        self.timeline = f"og_audit_tl_{next(_names)}"
+        con.register(self.timeline, self.table)
 
     def drop(self, con: duckdb.DuckDBPyConnection) -> None:
-        """Drop the temp table."""
-        con.execute(f"DROP TABLE IF EXISTS {self.timeline}")
+        """Unregister the timelines."""
+        if self.timeline:
+            con.unregister(self.timeline)
 
 
 def prepare_evidence(con: duckdb.DuckDBPyConnection, policy: Policy) -> Evidence:
-    """Cut the store's evidence into timelines (see `Evidence`)."""
-    n = next(_names)
+    """Cut the store's evidence into timelines (see `Evidence`); `con` may be a cursor."""
     names = con.execute(
         "SELECT DISTINCT controller FROM (SELECT controller FROM consents_current "
         "UNION ALL SELECT controller FROM contracts_current "
         "UNION ALL SELECT controller FROM objections) WHERE controller IS NOT NULL ORDER BY 1"
     ).fetchall()
     keys = {str(name): i for i, (name,) in enumerate(names, start=1)}
-    controllers = f"og_audit_keys_{n}"
+    controllers = f"og_audit_keys_{next(_names)}"
     con.register(
         controllers,
         pa.table({"controller": list(keys), "ckey": pa.array(keys.values(), pa.int32())}),
     )
-    timeline = f"og_audit_tl_{n}"
     try:
         sql = timeline_sql(controllers, policy, key="ckey", others="0")
-        con.execute(f"CREATE TEMP TABLE {timeline} AS {sql}")
+        table = con.sql(sql).to_arrow_table()
     finally:
         con.unregister(controllers)
-    return Evidence(timeline, keys)
+    return Evidence(table, keys)
 
 
 def decide_calls(

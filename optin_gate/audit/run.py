@@ -11,10 +11,12 @@ the violations file. `run_audit` keeps the calls in memory; `stream` writes them
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import dataclasses
 import itertools
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import pyarrow as pa
@@ -64,7 +66,8 @@ class Audit:
         con: The store connection.
         gate: Supplies the policy and the controller for calls whose log names none.
         log: The call log.
-        evidence: The store's evidence timelines (`query.prepare_evidence`).
+        evidence: The store's evidence timelines (`query.prepare_evidence`), registered on
+            `con`; set while `read` runs.
         rows: How many rows the log has (set by `read`).
         table: The registered decided rows (`query.DECIDED_COLUMNS`), set by `decide`.
         out: The registered table of the log's own columns with the decision columns
@@ -74,7 +77,7 @@ class Audit:
     con: duckdb.DuckDBPyConnection
     gate: Gate
     log: CallLog
-    evidence: Evidence
+    evidence: Evidence | None = None
     rows: int = 0
     table: str = ""
     out: str = ""
@@ -141,6 +144,7 @@ class Audit:
         """Decide every call (`query.decide_calls`); register `table` and `out`."""
         assert self._requests is not None, "read first"
         assert self._own is not None, "read first"
+        assert self.evidence is not None, "evidence first"
         requests, self._requests = self._requests, None
         decided, shapes = decide_calls(
             self.con, requests, self.evidence, policy=self.gate.policy, step=step
@@ -230,10 +234,33 @@ class Audit:
 
     def drop(self) -> None:
         """Unregister the tables and drop the evidence (the connection outlives the audit)."""
-        self.evidence.drop(self.con)
+        if self.evidence is not None:
+            self.evidence.drop(self.con)
         for name in self._registered:
             with contextlib.suppress(Exception):
                 self.con.unregister(name)
+
+
+def _read_beside_evidence(audit: Audit, own: pa.Table | None, step: Step | None) -> pa.Table:
+    """`Audit.read`, while the evidence timelines are built on a cursor of their own.
+
+    The timeline query keeps about one core busy for a few seconds; the read leaves room.
+    """
+    cursor = audit.con.cursor()
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="optin-gate-evidence")
+    try:
+        built = pool.submit(prepare_evidence, cursor, audit.gate.policy)
+        try:
+            unusable = audit.read(own, step)
+        except BaseException:
+            concurrent.futures.wait([built])
+            raise
+        audit.evidence = built.result()
+        audit.evidence.register(audit.con)
+        return unusable
+    finally:
+        pool.shutdown(wait=True)
+        cursor.close()
 
 
 def _store_name(gate: Gate) -> str:
@@ -301,10 +328,9 @@ def judge(
         purging(con),
     ):
         tune(con)
-        # The evidence first, while DuckDB's memory is free for its joins.
-        audit = Audit(con, gate, log, prepare_evidence(con, gate.policy))
+        audit = Audit(con, gate, log)
         try:
-            unusable = audit.read(own, step)
+            unusable = _read_beside_evidence(audit, own, step)
             audit.decide(step)
             (step or (lambda label: None))("counting")
             summary = audit.summary(unusable, turnover, ran_at)
