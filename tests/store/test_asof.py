@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 
 import duckdb
@@ -18,7 +19,9 @@ P = 420601000001
 ACME = "acme"
 
 
-def _facts(ev: Evidence, requests: list[tuple[int | None, str, datetime]], policy: Policy):
+def _facts(
+    ev: Evidence, requests: Sequence[tuple[int | None, str, datetime]], policy: Policy
+) -> list[dict[str, object]]:
     con = duckdb.connect()
     write_evidence(con, ev)
     con.register(
@@ -40,7 +43,14 @@ def at(day: int, hour: int = 12) -> datetime:
     return datetime(2026, 3, day, hour, tzinfo=UTC)
 
 
-def one(ev: Evidence, t: datetime, *, phone: int = P, controller: str = ACME, policy=None):
+def one(
+    ev: Evidence,
+    t: datetime,
+    *,
+    phone: int = P,
+    controller: str = ACME,
+    policy: Policy | None = None,
+) -> dict[str, object]:
     return _facts(ev, [(phone, controller, t)], policy or Policy())[0]
 
 
@@ -137,7 +147,9 @@ def test_invalid_number_gets_no_evidence_but_one_row() -> None:
     max_age=st.sampled_from([None, 1, 5]),
     grace=st.sampled_from([0, 2]),
 )
-def test_sql_agrees_with_the_brute_force_oracle(ev, requests, max_age, grace) -> None:
+def test_sql_agrees_with_the_brute_force_oracle(
+    ev: Evidence, requests: list[tuple[int | None, str, datetime]], max_age: int | None, grace: int
+) -> None:
     policy = Policy(consent_max_age_days=max_age, customer_grace_days=grace)
     got = _facts(ev, requests, policy)
     assert len(got) == len(requests)  # exactly one row per request

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import date, timedelta
 
 import pyarrow as pa
@@ -41,7 +42,9 @@ snapshots = st.dictionaries(
 
 @settings(max_examples=25, deadline=None)
 @given(snapshots, st.randoms(use_true_random=False))
-def test_any_load_order_gives_the_intervals_of_the_snapshots(snaps, rnd) -> None:
+def test_any_load_order_gives_the_intervals_of_the_snapshots(
+    snaps: dict[date, dict[int, str]], rnd: random.Random
+) -> None:
     order = list(snaps)
     rnd.shuffle(order)
     store = EvidenceStore()

@@ -161,7 +161,9 @@ def test_objections_get_stable_ids_and_are_never_changed(tmp_path: Path) -> None
 
 
 @pytest.mark.parametrize("where", ["merge_versioned", "merge_directory", "_record"])
-def test_an_error_mid_load_leaves_the_store_exactly_as_before(tmp_path, monkeypatch, where):
+def test_an_error_mid_load_leaves_the_store_exactly_as_before(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
     store = EvidenceStore(tmp_path / "ev.duckdb")
     store.load("consents", consents_file(tmp_path, "jan.csv"))
     store.load("directory", pa.table({"phone": ["601234567"], "marketing": ["opt_in"]}),

@@ -19,7 +19,9 @@ def store(tmp_path: Path) -> EvidenceStore:
     return EvidenceStore(tmp_path / "ev.duckdb")
 
 
-def test_bad_rows_are_rejected_with_file_line_and_column(tmp_path: Path, store) -> None:
+def test_bad_rows_are_rejected_with_file_line_and_column(
+    tmp_path: Path, store: EvidenceStore
+) -> None:
     path = write_csv(
         tmp_path / "consents.csv",
         HEADER,
@@ -49,7 +51,9 @@ def test_bad_rows_are_rejected_with_file_line_and_column(tmp_path: Path, store) 
     assert stored == got
 
 
-def test_strict_load_writes_nothing_and_carries_the_rejects(tmp_path: Path, store) -> None:
+def test_strict_load_writes_nothing_and_carries_the_rejects(
+    tmp_path: Path, store: EvidenceStore
+) -> None:
     path = write_csv(
         tmp_path / "c.csv",
         HEADER,
@@ -68,7 +72,9 @@ def test_strict_load_writes_nothing_and_carries_the_rejects(tmp_path: Path, stor
     assert store.load("consents", path).rows_loaded == 1  # without strict the rest loads
 
 
-def test_missing_column_names_found_columns_and_the_map(tmp_path: Path, store) -> None:
+def test_missing_column_names_found_columns_and_the_map(
+    tmp_path: Path, store: EvidenceStore
+) -> None:
     path = write_csv(tmp_path / "s.csv", ["souhlas_id", "kontakt", "udeleno"], [["C1", "6", "x"]])
     with pytest.raises(InputError) as info:
         store.load("consents", path)
@@ -89,7 +95,9 @@ def test_missing_column_names_found_columns_and_the_map(tmp_path: Path, store) -
         (b"\x00\x01\x02\x03binary", "not a CSV or Parquet file (binary data)"),
     ],
 )
-def test_unreadable_files_stop_with_one_message(tmp_path, store, data, message) -> None:
+def test_unreadable_files_stop_with_one_message(
+    tmp_path: Path, store: EvidenceStore, data: bytes, message: str
+) -> None:
     path = tmp_path / "upload.csv"
     path.write_bytes(data)
     before = contents(store)
@@ -99,7 +107,7 @@ def test_unreadable_files_stop_with_one_message(tmp_path, store, data, message) 
     assert contents(store) == before
 
 
-def test_unknown_kind_and_bad_arguments(tmp_path: Path, store) -> None:
+def test_unknown_kind_and_bad_arguments(tmp_path: Path, store: EvidenceStore) -> None:
     path = write_csv(tmp_path / "c.csv", HEADER, [["C1", "601234567", "2026-01-05", ""]])
     with pytest.raises(InputError) as info:
         store.load("consent", path)
@@ -115,7 +123,9 @@ def test_unknown_kind_and_bad_arguments(tmp_path: Path, store) -> None:
         store.load("consents", tmp_path / "missing.csv")
 
 
-def test_directory_snapshot_date_must_be_known_and_single(tmp_path: Path, store) -> None:
+def test_directory_snapshot_date_must_be_known_and_single(
+    tmp_path: Path, store: EvidenceStore
+) -> None:
     plain = write_csv(tmp_path / "d.csv", ["phone", "marketing"], [["601234567", "opt_in"]])
     with pytest.raises(InputError, match="a directory snapshot needs its date"):
         store.load("directory", plain)
@@ -132,7 +142,7 @@ def test_directory_snapshot_date_must_be_known_and_single(tmp_path: Path, store)
     assert report.snapshot_date == date(2026, 3, 1)
 
 
-def test_enum_values_are_read_leniently_and_checked(tmp_path: Path, store) -> None:
+def test_enum_values_are_read_leniently_and_checked(tmp_path: Path, store: EvidenceStore) -> None:
     path = write_csv(
         tmp_path / "d.csv",
         ["telefon", "marketing"],

@@ -40,7 +40,9 @@ def consent_rows(draw: st.DrawFn) -> tuple[list[str], datetime | None, str]:
     st.lists(consent_rows(), min_size=1, max_size=15),
     st.sampled_from([(",", "utf-8"), (";", "cp1250"), ("\t", "utf-8-sig")]),
 )
-def test_every_row_is_loaded_or_rejected_on_its_own_line(data, dialect) -> None:
+def test_every_row_is_loaded_or_rejected_on_its_own_line(
+    data: list[tuple[list[str], datetime | None, str]], dialect: tuple[str, str]
+) -> None:
     delimiter, encoding = dialect
     body = [[f"C{i}", *row] for i, (row, _, _) in enumerate(data)]
     with tempfile.TemporaryDirectory() as folder:
