@@ -27,8 +27,11 @@ def refill(store: EvidenceStore, ev: Evidence) -> EvidenceStore:
 
 
 def gate_for(
-    ev: Evidence, controller: str = "acme", policy: Policy | None = None, **kwargs: object
+    ev: Evidence,
+    controller: str = "acme",
+    policy: Policy | None = None,
+    *,
+    refresh_interval: float | None = None,
 ) -> Gate:
     """A gate over a fresh in-memory store holding `ev`; no background refresh by default."""
-    kwargs.setdefault("refresh_interval", None)
-    return Gate(store_with(ev), controller, policy, **kwargs)  # type: ignore[arg-type]
+    return Gate(store_with(ev), controller, policy, refresh_interval=refresh_interval)

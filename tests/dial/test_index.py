@@ -81,7 +81,9 @@ def _spread(ev: Evidence) -> Evidence:
     grace=st.sampled_from([0, 2]),
     max_age=st.sampled_from([None, 1]),
 )
-def test_probe_gives_the_oracles_evidence_on_any_key_spread(ev, requests, grace, max_age) -> None:
+def test_probe_gives_the_oracles_evidence_on_any_key_spread(
+    ev: Evidence, requests: list[tuple[int, str, datetime]], grace: int, max_age: int | None
+) -> None:
     policy = Policy(customer_grace_days=grace, consent_max_age_days=max_age)
     store = refill(STORE, ev)
     probes = {}

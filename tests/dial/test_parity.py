@@ -74,7 +74,9 @@ def row(decision: Decision) -> dict[str, object]:
     ),
     policy=policies,
 )
-def test_check_decides_the_oracles_facts_by_the_compiled_rules(ev, requests, policy) -> None:
+def test_check_decides_the_oracles_facts_by_the_compiled_rules(
+    ev: Evidence, requests: list[tuple[str, str, datetime, str]], policy: Policy
+) -> None:
     store = refill(STORE, ev)
     gates = {c: Gate(store, c, policy, refresh_interval=None) for c in CONTROLLERS}
     for request in requests:
@@ -91,7 +93,9 @@ def test_check_decides_the_oracles_facts_by_the_compiled_rules(ev, requests, pol
     call_type=st.sampled_from(["live", "automated"]),
     gate_args=st.tuples(st.sampled_from(CONTROLLERS), policies),
 )
-def test_check_many_and_filter_give_check_row_by_row(ev, phones, t, call_type, gate_args) -> None:
+def test_check_many_and_filter_give_check_row_by_row(
+    ev: Evidence, phones: list[str], t: datetime, call_type: str, gate_args: tuple[str, Policy]
+) -> None:
     controller, policy = gate_args
     gate = Gate(refill(STORE, ev), controller, policy, refresh_interval=None)
     singles = [row(gate.check(p, at=t, call_type=call_type)) for p in phones]
