@@ -7,6 +7,7 @@ import itertools
 import re
 from collections import Counter
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -60,8 +61,8 @@ def share(values: list[object], wanted: object) -> float:
 # ---- determinism, shape -----------------------------------------------------------------
 
 
-def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path):
-    outs = []
+def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path: Path) -> None:
+    outs: list[bytes] = []
     for i, seed in enumerate((7, 7, 8)):
         out = tmp_path / f"c{i}.csv"
         g.main(["campaign", "--rows", "3000", "--seed", str(seed), "--out", str(out)])
@@ -71,7 +72,7 @@ def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path):
 
 
 @pytest.mark.parametrize("kind", sorted(EVIDENCE))
-def test_every_kind_is_deterministic_with_the_design_columns(kind):
+def test_every_kind_is_deterministic_with_the_design_columns(kind: str) -> None:
     make = getattr(g, kind)
     table = make(1500, seed=3)
     assert len(table) == 1500
@@ -82,7 +83,7 @@ def test_every_kind_is_deterministic_with_the_design_columns(kind):
     assert all(pa.types.is_string(t) for t in table.schema.types)  # files hold text
 
 
-def test_campaign_columns_and_header_options():
+def test_campaign_columns_and_header_options() -> None:
     cs = g.campaign(100, phone_column="mobil")
     assert cs.column_names == ["jmeno", "mobil", "mesto", "segment"]
     en = g.campaign(100, phone_column="phone", headers="en")
@@ -93,7 +94,7 @@ def test_campaign_columns_and_header_options():
 # ---- numbers ----------------------------------------------------------------------------
 
 
-def test_every_number_block_is_valid_with_the_expected_type():
+def test_every_number_block_is_valid_with_the_expected_type() -> None:
     expected = ("mobile", "fixed_line", "toll_free", "premium_rate")
     for (blocks, _), kind in zip(g._CATEGORIES, expected, strict=True):
         for block in blocks:
@@ -103,7 +104,7 @@ def test_every_number_block_is_valid_with_the_expected_type():
                 assert pn.number_type(p) == getattr(pn.PhoneNumberType, kind.upper())
 
 
-def test_universe_is_a_seeded_bijection_with_realistic_types():
+def test_universe_is_a_seeded_bijection_with_realistic_types() -> None:
     people = np.arange(1_000_000)
     numbers = g.universe_numbers(people, seed=5)
     assert len(np.unique(numbers)) == len(numbers)  # distinct people, distinct numbers
@@ -121,7 +122,7 @@ def test_universe_is_a_seeded_bijection_with_realistic_types():
         g.universe_numbers([g.MAX_POPULATION])
 
 
-def test_campaign_phone_cells_mix_formats_like_real_lists():
+def test_campaign_phone_cells_mix_formats_like_real_lists() -> None:
     cells = g.campaign(20_000, seed=1).column("telefon").to_pylist()
     n = len(cells)
     parsed = [e164(c) for c in cells]
@@ -141,13 +142,13 @@ def test_campaign_phone_cells_mix_formats_like_real_lists():
     assert dup == pytest.approx(0.02, abs=0.006)
 
 
-def test_invalid_phone_cells_are_invalid_per_phonenumbers():
+def test_invalid_phone_cells_are_invalid_per_phonenumbers() -> None:
     cells = g.consents(600, seed=2, invalid_share=1.0).column("phone").to_pylist()
     assert len(set(cells)) > 8  # several kinds of garbage
     assert all(e164(c) is None for c in cells)
 
 
-def test_messy_phone_numbers_distinct_and_not():
+def test_messy_phone_numbers_distinct_and_not() -> None:
     values = g.messy_phone_numbers(5000, seed=4)
     assert len(values) == 5000
     assert values.null_count == 0
@@ -164,7 +165,7 @@ def test_messy_phone_numbers_distinct_and_not():
 # ---- overlap ------------------------------------------------------------------------------
 
 
-def test_evidence_generated_separately_overlaps_the_campaign():
+def test_evidence_generated_separately_overlaps_the_campaign() -> None:
     people = 6000
     listed = keys(g.campaign(people, seed=9).rename_columns(["n", "phone", "c", "s"]))
     evidence: set[str] = set()
@@ -182,7 +183,7 @@ def test_evidence_generated_separately_overlaps_the_campaign():
 # ---- shares and times ------------------------------------------------------------------
 
 
-def test_directory_marks_and_distinct_numbers():
+def test_directory_marks_and_distinct_numbers() -> None:
     table = g.directory(20_000, seed=1, opt_in_share=0.1, opt_out_share=0.3)
     marks = table.column("marketing").to_pylist()
     assert share(marks, "opt_in") == pytest.approx(0.10, abs=0.01)
@@ -201,7 +202,7 @@ def digits9(table: pa.Table) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("rate", [0.01, 0.1])
-def test_next_snapshot_differs_in_the_asked_fraction(rate):
+def test_next_snapshot_differs_in_the_asked_fraction(rate: float) -> None:
     base = g.directory(20_000, seed=2)
     nxt = g.directory_next(base, rate, seed=2)
     old, new = digits9(base), digits9(nxt)
@@ -214,7 +215,7 @@ def test_next_snapshot_differs_in_the_asked_fraction(rate):
     assert nxt.equals(g.directory_next(base, rate, seed=2))
 
 
-def test_evidence_shares_as_configured():
+def test_evidence_shares_as_configured() -> None:
     c = g.consents(10_000, seed=1, withdrawn_share=0.2, expiring_share=0.5)
     assert share(c.column("withdrawn_at").to_pylist(), None) == pytest.approx(0.8, abs=0.02)
     assert share(c.column("expires_at").to_pylist(), None) == pytest.approx(0.5, abs=0.02)
@@ -235,7 +236,7 @@ def instant(text: str) -> datetime:
     return t if t.tzinfo else t.replace(tzinfo=PRAGUE)
 
 
-def test_iso_times_carry_pragues_true_offset_and_stay_in_order():
+def test_iso_times_carry_pragues_true_offset_and_stay_in_order() -> None:
     c = g.consents(5000, seed=3)
     for col in ("granted_at", "withdrawn_at", "expires_at"):
         for text in c.column(col).drop_null().to_pylist():
@@ -253,7 +254,7 @@ def test_iso_times_carry_pragues_true_offset_and_stay_in_order():
             assert date.fromisoformat(r["end_date"]) > date.fromisoformat(r["start_date"])
 
 
-def test_calls_span_the_range_in_order_during_working_hours():
+def test_calls_span_the_range_in_order_during_working_hours() -> None:
     start, end = date(2021, 7, 1), date(2023, 7, 1)
     times = [
         instant(t)
@@ -272,7 +273,7 @@ def test_calls_span_the_range_in_order_during_working_hours():
 CZECH = re.compile(r"\d{1,2}\. ?\d{1,2}\. ?\d{4}( \d\d:\d\d(:\d\d)?)?")
 
 
-def test_czech_date_formats_only_when_asked():
+def test_czech_date_formats_only_when_asked() -> None:
     iso = g.objections(2000, seed=1).column("objected_at").to_pylist()
     assert all(instant(t) for t in iso)
     mixed = g.objections(2000, seed=1, czech_dates=0.3).column("objected_at").to_pylist()
@@ -287,7 +288,9 @@ def test_czech_date_formats_only_when_asked():
 # ---- command line ---------------------------------------------------------------------------
 
 
-def test_cli_writes_what_the_options_say(tmp_path, capsys):
+def test_cli_writes_what_the_options_say(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "list.csv"
     g.main(["campaign", "--rows", "500", "--out", str(out), "--delimiter", ";",
             "--phone-column", "tel", "--encoding", "cp1250"])  # fmt: skip
@@ -310,7 +313,7 @@ def test_cli_writes_what_the_options_say(tmp_path, capsys):
     assert abs(second.num_rows - 4000) <= 0.05 * 4000
 
 
-def test_cli_evidence_kinds_and_phone_header(tmp_path):
+def test_cli_evidence_kinds_and_phone_header(tmp_path: Path) -> None:
     out = tmp_path / "calls.csv"
     g.main(["calls", "--rows", "300", "--out", str(out), "--phone-column", "cislo",
             "--start", "2022-01-01", "--end", "2022-02-01"])  # fmt: skip
