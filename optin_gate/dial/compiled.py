@@ -26,7 +26,7 @@ from numba.np.numpy_support import carray
 from optin_gate.dial.index import KINDS, DialIndex, Kind
 from optin_gate.numbers.spec import MAX_DIGITS, MIN_DIGITS, CountrySpec
 
-__all__ = ["NONE", "NOT_VALID", "OUTSIDE", "Lookup", "home_rows", "rows"]
+__all__ = ["NONE", "NOT_VALID", "OUTSIDE", "Lookup", "home_rows", "rows", "rows_many"]
 
 NONE = -1  # no row
 NOT_VALID = -1  # home_rows: the number is not valid (phonenumbers' answer too)
@@ -132,6 +132,17 @@ def _rows(t, key, t_us, day, snap):  # type: ignore[no-untyped-def]  # noqa: PLR
                     mark = p >> (2 * bits)
                     break
     return objection, consent, contract, mark
+
+
+@njit(cache=True, nogil=True)
+def rows_many(t, keys, t_us, day, snap):  # type: ignore[no-untyped-def]
+    """`rows` for every key of an int64 array: four int64 arrays (objection, consent, ...)."""
+    n = len(keys)
+    out = np.empty((4, n), dtype=np.int64)
+    for j in range(n):
+        o, c, k, m = _rows(t, keys[j], t_us, day, snap)
+        out[0, j], out[1, j], out[2, j], out[3, j] = o, c, k, m
+    return out
 
 
 @njit(cache=True, nogil=True)

@@ -1,10 +1,9 @@
-"""The many-numbers path: `check_many` over the same index, in numpy, then the rules' SQL form.
+"""The many-numbers path: `check_many` over the same index, then the rules' SQL form.
 
-Every request's rows of a kind are expanded into one flat array (`np.repeat` over the CSR
-ranges), tested at the check's instant in one vectorized expression, and the last row that
-holds per request is kept: rows within a key are in the store's tie-break order, so that is
-the store's `arg_max`, exactly as the scalar probe's backwards scan finds it. The facts then
-go through `compile_rules(policy).decision_sql`, the same rule objects the batch engine runs.
+The compiled lookup that answers a single check (`optin_gate.dial.compiled`) runs over all
+the keys in one loop in machine code; objections recorded since the build and the consent
+that overrides an objection are applied to the resulting rows in numpy. The facts then go
+through `compile_rules(policy).decision_sql`, the same rule objects the batch engine runs.
 """
 
 from __future__ import annotations
@@ -17,31 +16,12 @@ import numpy as np
 import pyarrow as pa
 
 from optin_gate.dial.arrow import const_bool, const_date, int_array, string_array
+from optin_gate.dial.compiled import Lookup, rows_many
 from optin_gate.dial.index import EPOCH_DAY, Array, DialIndex
 from optin_gate.dial.probe import Extra
 from optin_gate.rules import DECISION_SCHEMA, CompiledRules
 
 __all__ = ["DECISION_SCHEMA", "decide_many", "evidence_many"]
-
-
-def _expand(off: Array, pos: Array, found: Array) -> tuple[Array, Array]:
-    """(request, row) pairs for every row of every found request, requests ascending."""
-    reqs = np.flatnonzero(found)
-    lo = off[pos[reqs]].astype(np.int64)
-    counts = off[pos[reqs] + 1].astype(np.int64) - lo
-    first = np.cumsum(counts) - counts
-    rows = np.arange(int(counts.sum()), dtype=np.int64) + np.repeat(lo - first, counts)
-    return np.repeat(reqs, counts), rows
-
-
-def _last(n: int, req: Array, rows: Array, ok: Array) -> Array:
-    """Per request, the last row where `ok` holds, or -1."""
-    out = np.full(n, -1, dtype=np.int64)
-    r, i = req[ok], rows[ok]
-    if len(r):
-        end = np.r_[r[1:] != r[:-1], True]
-        out[r[end]] = i[end]
-    return out
 
 
 def _gather(values: Array, rows: Array, fill: int) -> Array:
@@ -69,34 +49,13 @@ def evidence_many(
     Returns:
         Arrow arrays objection_id, consent_id, contract_id, directory_marketing, one row per key.
     """
-    n = len(keys)
-    known = ix.keys.keys
-    pos = np.searchsorted(known, keys)
-    found = pos < len(known)
-    found[found] = known[pos[found]] == keys[found]
-
-    c = ix.consents.cols
-    req, rows = _expand(ix.consents.off, pos, found)
-    consent = _last(n, req, rows, (c["granted"][rows] <= t_us) & (t_us < c["until"][rows]))
-
-    req, rows = _expand(ix.objections.off, pos, found)
-    objection = _last(n, req, rows, ix.objections.cols["at"][rows] <= t_us)
+    objection, consent, contract, mark = rows_many(
+        Lookup(ix).table, np.ascontiguousarray(keys, dtype=np.int64), t_us, day, snap
+    )
     objection_at, objection_ids = _with_overlay(ix, keys, objection, t_us=t_us, overlay=overlay)
-    granted = _gather(c["granted"], consent, 0)
+    granted = _gather(ix.consents.cols["granted"], consent, 0)
     overridden = (consent >= 0) & (objection >= 0) & (granted > _gather(objection_at, objection, 0))
     objection = np.where(overridden, -1, objection)
-
-    k = ix.contracts.cols
-    req, rows = _expand(ix.contracts.off, pos, found)
-    contract = _last(n, req, rows, (k["start"][rows] <= day) & (day <= k["last"][rows]))
-
-    mark = np.full(n, -1, dtype=np.int64)
-    if snap >= 0:
-        req, rows = _expand(ix.directory.off, pos, found)
-        first, stop, codes = ix.packing.unpack(ix.directory.cols["interval"][rows])
-        listed = _last(n, req, np.arange(len(rows)), (first <= snap) & (snap < stop))
-        mark = _gather(codes, listed, -1)
-
     return {
         "objection_id": _take(objection_ids, objection),
         "consent_id": _take(ix.consents.id_column.array, consent),
