@@ -66,7 +66,8 @@ def corpus(n: int, seed: int, home: str) -> list[str | None]:
         elif mangle < 0.13:
             text = rng.choice(("", "n/a", "neuvedeno", "-", "x" * 300, text * 40))
         elif mangle < 0.15:
-            text = None  # type: ignore[assignment]
+            out.append(None)  # an empty cell
+            continue
         out.append(text)
     return out
 

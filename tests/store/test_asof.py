@@ -47,7 +47,7 @@ def one(
     ev: Evidence,
     t: datetime,
     *,
-    phone: int = P,
+    phone: int | None = P,
     controller: str = ACME,
     policy: Policy | None = None,
 ) -> dict[str, object]:
@@ -131,7 +131,7 @@ def test_directory_uses_newest_snapshot_on_or_before_the_day() -> None:
 
 def test_invalid_number_gets_no_evidence_but_one_row() -> None:
     ev = Evidence(consents=[Consent("C1", P, ACME, at(1))], snapshots={date(2026, 3, 1): {}})
-    facts = one(ev, at(2), phone=None)  # type: ignore[arg-type]
+    facts = one(ev, at(2), phone=None)
     assert facts["consent_id"] is None
     assert facts["directory_date"] == date(2026, 3, 1)
 
