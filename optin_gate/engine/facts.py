@@ -98,7 +98,7 @@ def facts_at_sql(
             else ("AND FALSE")
         )
     return f"""
-WITH valid_consent AS (
+WITH valid_consent AS MATERIALIZED (
     SELECT phone, consent_id, granted_at
     FROM consents_current
     WHERE controller = {controller}
@@ -114,6 +114,11 @@ last_objection AS (
     FROM objections
     WHERE (controller IS NULL OR controller = {controller}) AND objected_at <= {t}
     QUALIFY row_number() OVER (PARTITION BY phone ORDER BY objected_at DESC, objection_id DESC) = 1
+),
+objection_in_force AS (  -- unless a consent valid at T was granted after it
+    SELECT lo.phone, lo.objection_id
+    FROM last_objection lo LEFT JOIN valid_consent vc ON vc.phone = lo.phone
+    WHERE vc.granted_at IS NULL OR vc.granted_at <= lo.objected_at
 ),
 active_contract AS (
     SELECT phone, contract_id
@@ -135,9 +140,7 @@ listed AS (
 )
 SELECT r.*,
        {day} AS t_day,
-       CASE WHEN lo.objection_id IS NOT NULL
-             AND (vc.granted_at IS NULL OR vc.granted_at <= lo.objected_at)
-            THEN lo.objection_id END AS objection_id,
+       oi.objection_id,
        vc.consent_id,
        ac.contract_id,
        (SELECT snapshot_date FROM snapshot) AS directory_date,
@@ -145,7 +148,7 @@ SELECT r.*,
        listed.mark AS directory_mark
 FROM {relation} r
 LEFT JOIN valid_consent vc ON vc.phone = r.phone
-LEFT JOIN last_objection lo ON lo.phone = r.phone
+LEFT JOIN objection_in_force oi ON oi.phone = r.phone
 LEFT JOIN active_contract ac ON ac.phone = r.phone
 LEFT JOIN listed ON listed.phone = r.phone
 """
