@@ -7,12 +7,16 @@ row, keyed by its position `rid`:
 
 1. the calls arrive as one compact Arrow table (`audit.requests`: numbers normalized, texts
    as small codes);
-2. the evidence is cut into per-(phone, controller) segments of constant facts and the call
-   hours are settled once each (`optin_gate.store.asof`: `timeline_sql`, `hours_sql`, the
-   snapshot found with an ASOF join), both small temp tables;
-3. one CREATE TABLE ... AS runs the as-of facts (`with_facts_sql`: three hash joins, nothing
-   aggregated per call) and the rule set's own SQL (`compile_rules(policy).decision_sql`, the
-   same rules `filter` applies) over every call, and stores the decisions in the log's order.
+2. the evidence is cut into per-(phone, controller) segments of constant facts (Arrow, built
+   while the log is read) and the call hours are settled once each (`optin_gate.store.asof`:
+   `timeline_sql`, `hours_sql`, the snapshot found with an ASOF join);
+3. one streamed query looks up the as-of facts of every call (`with_facts_sql`: three hash
+   joins, nothing aggregated per call, only directory rows whose mark can change a decision);
+   the rows are put back in the log's order and each call's facts packed into a shape code
+   (`shapes.ShapeCode`, numpy);
+4. the rule set's own SQL (`compile_rules(policy).decision_sql`, the same rules `filter`
+   applies) decides each distinct shape once (`shapes.decide_shapes`), and every call takes
+   its shape's decision.
 
 The decided table keeps unusable rows too (their decision NULL), so that it lines up row for
 row with the log: the log's own columns and the decisions are put side by side as one Arrow
@@ -173,13 +177,6 @@ def _positions(rows: int) -> pa.Array:
     return pa.array(np.arange(rows, dtype=np.int32))
 
 
-def _owned(batch: pa.RecordBatch) -> pa.RecordBatch:
-    """`batch` in memory of its own (an imported batch keeps all its columns alive)."""
-    return pa.record_batch(
-        [pa.concat_arrays([c, c.slice(0, 0)]) for c in batch.columns], schema=batch.schema
-    )
-
-
 def _in_log_order(batches: list[pa.RecordBatch], schema: pa.Schema, rows: int) -> pa.Table:
     """The decided batches (in no set order) as one table in the log's order, by `rid`.
 
@@ -308,8 +305,8 @@ def decide_calls(
             reader = con.sql(
                 f"SELECT rid, t_day, directory_marketing AS mark, {ids} FROM ({facts})"
             ).to_arrow_reader(batch_size=_BATCH)
-            # Copied out of DuckDB's buffers batch by batch, so each is freed as it is read.
-            batches, schema = [_owned(b) for b in reader], reader.schema
+            # kept as DuckDB hands them over: every column is placed (or kept) whole
+            batches, schema = list(reader), reader.schema
             del reader
         days = con.execute(f"SELECT DISTINCT t_day, directory_date FROM {hours}").fetchall()
     finally:
