@@ -16,12 +16,22 @@ from typing import TYPE_CHECKING
 import duckdb
 import pyarrow as pa
 
-from optin_gate.audit.requests import CALL_TYPES, CODED, Layout, Requests, read_requests
+from optin_gate.audit.requests import (
+    CALL_TYPE_UNKNOWN,
+    CALL_TYPES,
+    CODED,
+    PHONE_EMPTY,
+    TIME_EMPTY,
+    TIME_UNREADABLE,
+    Layout,
+    Requests,
+    read_requests,
+)
 from optin_gate.audit.settings import streaming
 from optin_gate.audit.source import CallLog
 from optin_gate.engine.query import DECISION_COLUMNS, quote
 from optin_gate.errors import InputError
-from optin_gate.io import Parse, parse_query, text_sql
+from optin_gate.io import Parse, parse_query, sql_literal, text_sql
 
 if TYPE_CHECKING:
     from optin_gate.gate import Gate
@@ -75,25 +85,24 @@ class Cols:
         )
 
 
-def _problem_sql(c: Cols, t: str, *, call_type: bool = True) -> str:
+def _problem_sql(c: Cols, t: str, layout: Layout) -> str | None:
     """SQL naming why a row cannot be judged (NULL when it can), as `column: problem`.
 
-    Without `call_type`, the call type is left to `requests` (read on its dictionary).
+    Only what `requests` does not find on the log's own columns (`layout`); None if nothing.
     """
-    when = [
-        f"WHEN {c.text('phone')} IS NULL "
-        "THEN 'phone: empty, so the call cannot be matched to any evidence'",
-        f"WHEN {c.text('called_at')} IS NULL "
-        "THEN 'called_at: empty, so the call cannot be judged at its time'",
-        f"WHEN {t} IS NULL THEN 'called_at: not a date and time this tool reads "
-        "(write 2022-07-01 09:30, 2022-07-01T09:30:00+02:00 or 1.7.2022 9:30)'",
-    ]
-    if call_type and "call_type" in c:
+    when = []
+    if "phone" not in layout.from_own:
+        when += [
+            f"WHEN {c.text('phone')} IS NULL THEN {sql_literal(PHONE_EMPTY)}",
+            f"WHEN {c.text('called_at')} IS NULL THEN {sql_literal(TIME_EMPTY)}",
+            f"WHEN {t} IS NULL THEN {sql_literal(TIME_UNREADABLE)}",
+        ]
+    if "call_type" in c and "call_type" not in layout.from_own:
         when.append(
             f"WHEN lower({c.text('call_type')}) NOT IN {CALL_TYPES!r} "
-            "THEN 'call_type: neither live nor automated'"
+            f"THEN {sql_literal(CALL_TYPE_UNKNOWN)}"
         )
-    return "CASE " + " ".join(when) + " END"
+    return "CASE " + " ".join(when) + " END" if when else None
 
 
 def check_names(log: CallLog) -> None:
@@ -121,9 +130,12 @@ def _layout(c: Cols, *, keep: bool) -> Layout:
     own = c.log.user_columns
     from_own = {
         name: own.index(c.log.columns[name])
-        for name in (*CODED, "call_type")
+        for name in (*CODED, "call_type", "phone", "called_at")
         if name in c and c.types[c.log.columns[name]].upper() == "VARCHAR"
     }
+    if "phone" not in from_own or "called_at" not in from_own:  # both here, or both in SQL
+        from_own.pop("phone", None)
+        from_own.pop("called_at", None)
     return Layout(len(own), from_own, c.default)
 
 
@@ -132,13 +144,13 @@ def _read_sql(relation: str, c: Cols, layout: Layout) -> str:
     time_col = c.log.columns["called_at"]
     parsed = parse_query(relation, [Parse(time_col, c.types[time_col], "datetime", "__og_t")])
     own = [quote(col) for col in c.log.user_columns[: layout.own]]
-    typed = "call_type" not in layout.from_own
-    computed = {
-        "problem": _problem_sql(c, "__og_t", call_type=typed),
-        "t": "__og_t",
-        "phone": c.text("phone"),
-    }
-    if typed:
+    computed = {"t": "__og_t"}
+    problem = _problem_sql(c, "__og_t", layout)
+    if problem is not None:
+        computed["problem"] = problem
+    if "phone" not in layout.from_own:
+        computed["phone"] = c.text("phone")
+    if "call_type" not in layout.from_own:
         computed["automated"] = f"{c.call_type()} IS DISTINCT FROM 'live'"
     for name in CODED:
         if name not in layout.from_own:

@@ -24,13 +24,33 @@ import pyarrow.compute as pc
 
 from optin_gate.numbers.table import normalize_keys
 
-__all__ = ["CALL_TYPES", "CODED", "NUMBER_CODED", "Layout", "Requests", "read_requests"]
+__all__ = [
+    "CALL_TYPES",
+    "CALL_TYPE_UNKNOWN",
+    "CODED",
+    "NUMBER_CODED",
+    "PHONE_EMPTY",
+    "TIME_EMPTY",
+    "TIME_UNREADABLE",
+    "Layout",
+    "Requests",
+    "read_requests",
+]
 
 # The text columns replaced by codes (int32 into `Requests.dictionaries[name]`): the log's,
 # then the number's.
 CODED = ("controller", "campaign", "agent")
 NUMBER_CODED = ("country", "number_type")
 CALL_TYPES = ("live", "automated")
+# Why a row cannot be judged, as `column: problem` (the column's canonical name).
+PHONE_EMPTY = "phone: empty, so the call cannot be matched to any evidence"
+TIME_EMPTY = "called_at: empty, so the call cannot be judged at its time"
+TIME_UNREADABLE = (
+    "called_at: not a date and time this tool reads "
+    "(write 2022-07-01 09:30, 2022-07-01T09:30:00+02:00 or 1.7.2022 9:30)"
+)
+CALL_TYPE_UNKNOWN = "call_type: neither live nor automated"
+_NO_TEXT = pa.scalar(None, pa.string())
 _WORKERS = max(1, min(4, os.cpu_count() or 1))
 
 
@@ -76,7 +96,9 @@ class Layout:
         from_own: Text column ("controller", "campaign", "agent", "call_type") -> the index
             of the log's own text column it is read from: coded here on that column's
             dictionary (trimmed, empty = NULL, as `optin_gate.io.text_sql`), and the column
-            kept dictionary-encoded. The others come from the query, prefixed `__og_`.
+            kept dictionary-encoded. With "phone" and "called_at", the number is trimmed and
+            the empty or unreadable rows found here too. The others come from the query,
+            prefixed `__og_`.
         controller: The controller of calls whose log names none.
     """
 
@@ -114,11 +136,27 @@ def _call_types(encoded: pa.DictionaryArray, problem: pa.Array) -> tuple[pa.Arra
     bad = pc.and_(pc.is_valid(lowered), pc.invert(known))
     row_bad = pc.fill_null(pc.take(bad, encoded.indices), False)
     problem = pc.if_else(
-        pc.and_(pc.is_null(problem), row_bad),
-        pa.scalar("call_type: neither live nor automated"),
-        problem,
+        pc.and_(pc.is_null(problem), row_bad), pa.scalar(CALL_TYPE_UNKNOWN), problem
     )
     return pc.fill_null(pc.take(automated, encoded.indices), False), problem
+
+
+def _checked(own: list[pa.Array], layout: Layout, t: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """(the number as text, the problem of each row) from the log's own phone and time.
+
+    As the query would find them: the number trimmed of spaces (empty: no number), and a
+    missing time told apart from one that is written but cannot be read.
+    """
+    raw = own[layout.from_own["phone"]]
+    spaced = pc.fill_null(pc.or_(pc.starts_with(raw, " "), pc.ends_with(raw, " ")), False)
+    phone = pc.if_else(spaced, pc.utf8_trim(raw, " "), raw) if pc.any(spaced).as_py() else raw
+    empty = pc.fill_null(pc.equal(phone, ""), True)
+    problem = pc.if_else(empty, pa.scalar(PHONE_EMPTY), _NO_TEXT)
+    if t.null_count:
+        written = _trimmed(own[layout.from_own["called_at"]])
+        why = pc.if_else(pc.is_null(written), pa.scalar(TIME_EMPTY), pa.scalar(TIME_UNREADABLE))
+        problem = pc.coalesce(problem, pc.if_else(pc.is_null(t), why, _NO_TEXT))
+    return phone, problem
 
 
 def _coded(
@@ -130,13 +168,21 @@ def _coded(
 ) -> tuple[pa.RecordBatch, pa.RecordBatch | None]:
     """One batch of the log as requests and its own columns; problem rows go to `problems`.
 
-    The batch holds the log's own columns (`layout`), then `problem, t, phone` and the texts
-    not read from the log's own columns, prefixed `__og_`; its rows are the log's from `start`.
+    The batch holds the log's own columns (`layout`), then `t` and what is not read from the
+    log's own columns (`problem`, `phone`, texts), prefixed `__og_`; its rows are the log's
+    from `start` on.
     """
     names = batch.schema.names
     own = list(batch.columns[: layout.own])
     texts: dict[str, pa.Array] = {}
-    problem = batch.column(names.index("__og_problem"))
+    t = batch.column(names.index("__og_t"))
+    problem = pa.nulls(batch.num_rows, pa.string())
+    if "phone" in layout.from_own:
+        phone, problem = _checked(own, layout, t)
+    else:
+        phone = batch.column(names.index("__og_phone"))
+    if "__og_problem" in names:  # what the query found (after the phone and time, if here)
+        problem = pc.coalesce(problem, batch.column(names.index("__og_problem")))
     automated = None
     for name in (*CODED, "call_type"):
         if name not in layout.from_own:
@@ -163,13 +209,13 @@ def _coded(
     columns = {  # copies: a column read from DuckDB would keep its whole batch alive
         "rid": rid,
         "ok": pc.is_null(problem),
-        "t": _copy(batch.column(names.index("__og_t"))),
+        "t": _copy(t),
         "automated": _copy(automated if automated is not None else texts.pop("call_type")),
     }
     for name in CODED:
         text = texts[name]
         columns[name] = text if pa.types.is_dictionary(text.type) else pc.dictionary_encode(text)
-    columns |= _normalized(batch.column(names.index("__og_phone")), region)
+    columns |= _normalized(phone, region)
     kept = None
     if layout.own:
         schema = pa.schema([pa.field(n, c.type) for n, c in zip(names, own, strict=False)])
@@ -184,9 +230,9 @@ def read_requests(
 
     Args:
         reader: Batches of the log's rows in order: the log's own columns (`layout`), then
-            `problem, t, phone` and the texts not read from the log's own columns
-            (`automated` when the call type is not), prefixed `__og_`, texts trimmed and NULL
-            when empty.
+            `t` and what is not read from the log's own columns (`problem` as far as the
+            query finds it, `phone`, the texts, `automated` unless the call type is read
+            here), prefixed `__og_`, texts trimmed and NULL when empty.
         region: The default region for numbers written without a country code.
         layout: Which columns are the log's own, and which texts are read from them.
 

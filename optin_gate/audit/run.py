@@ -232,6 +232,22 @@ class Audit:
             f"FROM {listed} a ORDER BY a.{P}t, a.{P}rid",
         )
 
+    def counted(self) -> None:
+        """Let go of what only the figures needed (the decided rows' codes and shapes).
+
+        What is left is `out`: the violations are written from it.
+        """
+        keep = {self.out}
+        for name in self._registered:
+            if name not in keep:
+                with contextlib.suppress(Exception):
+                    self.con.unregister(name)
+        self._registered = [self.out]
+        if self.evidence is not None:
+            self.evidence.drop(self.con)
+            self.evidence = None
+        pa.default_memory_pool().release_unused()
+
     def drop(self) -> None:
         """Unregister the tables and drop the evidence (the connection outlives the audit)."""
         if self.evidence is not None:
@@ -336,6 +352,7 @@ def judge(
             summary = audit.summary(unusable, turnover, ran_at)
             listed = audit.violation_rows()
             calls = audit.calls() if keep_calls else None
+            audit.counted()
             written = write(audit) if write is not None else None
         finally:
             audit.drop()

@@ -21,7 +21,7 @@ from tests.audit._data import OracleStore
 from tests.oracle import Evidence
 from tests.strategies import CONTROLLERS, PHONES, evidence
 
-# Texts as people type them: stray spaces, letter case, empty, only spaces, missing.
+# Texts as people type them: stray spaces, letter case, empty, only spaces, missing, unreadable.
 _MESSY = st.sampled_from([None, "", "   ", "jaro", " jaro", "jaro  ", "Jaro", "podzim"])
 _CALL_TYPES = st.sampled_from(
     [None, "", " ", "live", " live ", "LIVE", "automated", "Automated ", "robot", " robot"]
@@ -37,9 +37,21 @@ def messy_logs(draw: st.DrawFn) -> list[dict[str, str | None]]:
         rows.append(
             {
                 "call_id": f"H{i}",
-                "phone": draw(st.sampled_from([f"+{phone}", f" {phone % 10**9:09d} ", "  "])),
+                "phone": draw(
+                    st.sampled_from([f"+{phone}", f" {phone % 10**9:09d} ", "  ", "", None])
+                ),
                 "called_at": draw(
-                    st.sampled_from(["2026-01-02 10:00", "2.1.2026 9:30", "2026-01-05T08:00Z"])
+                    st.sampled_from(
+                        [
+                            "2026-01-02 10:00",
+                            " 2.1.2026 9:30 ",
+                            "2026-01-05T08:00Z",
+                            "",
+                            "  ",
+                            None,
+                            "včera",
+                        ]
+                    )
                 ),
                 "controller": draw(_CONTROLLERS),
                 "campaign": draw(_MESSY),
