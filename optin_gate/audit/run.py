@@ -160,7 +160,11 @@ class Audit:
     def summary(self, unusable: pa.Table, turnover: float | None, ran_at: Any) -> dict[str, Any]:
         """The report's figures, exposure and method section."""
         con = self.con
-        summary = summarize(con, self.table, f"{self.table}_shapes", self._texts)
+        assert self._out is not None, "decide first"
+        decided = pc.and_(pc.is_valid(self._out[f"{P}reason"]), pc.is_valid(self._out[f"{P}phone"]))
+        numbers = pc.filter(self._out[f"{P}phone"], decided)
+        texts = self._texts
+        summary = summarize(con, self.table, f"{self.table}_shapes", texts, numbers=numbers)
         rule_sets = con.execute(
             f"SELECT DISTINCT CAST(rule_set AS VARCHAR) FROM {self.table}_shapes "
             f"WHERE rule_set IS NOT NULL ORDER BY 1"

@@ -15,12 +15,14 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import duckdb
+import numpy as np
+import pyarrow as pa
 
 from optin_gate.audit.query import evidence_sql
 from optin_gate.rules import Reason
 from optin_gate.store.asof import hour_sql
 
-__all__ = ["REPEAT_LISTED", "summarize"]
+__all__ = ["REPEAT_LISTED", "distinct_keys", "summarize"]
 
 # How many of the numbers called again after an objection the summary names (worst first).
 REPEAT_LISTED = 50
@@ -91,8 +93,23 @@ def _grouped(con: duckdb.DuckDBPyConnection, combos: str, keys: str) -> list[dic
     return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
+def distinct_keys(keys: pa.ChunkedArray) -> int:
+    """How many distinct values the (int64, NULL-free) keys hold.
+
+    numpy's SIMD sort and one pass over neighbours: 0.2 s for 10M numbers, where a hash
+    (DuckDB's count(DISTINCT), Arrow's count_distinct) took 1.2-1.8 s of CPU.
+    """
+    values = np.sort(np.asarray(keys.to_numpy()), kind="quicksort")
+    return int(np.count_nonzero(np.diff(values))) + 1 if len(values) else 0
+
+
 def summarize(
-    con: duckdb.DuckDBPyConnection, table: str, shapes: str, texts: dict[str, str]
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    shapes: str,
+    texts: dict[str, str],
+    *,
+    numbers: pa.ChunkedArray,
 ) -> dict[str, Any]:
     """Every figure of the audit over `table` (a relation with `DECIDED_COLUMNS`).
 
@@ -102,6 +119,8 @@ def summarize(
         shapes: The decided shapes they refer to (`shape`, `outcome`, `reason`, `allowed`).
         texts: For "controller", "campaign" and "agent", a relation (`code`, `text`) that
             reads the table's codes.
+        numbers: The number keys of the decided calls with a valid number (for the count of
+            distinct numbers called).
 
     Returns:
         calls, permitted, violations, violation_rate, distinct_numbers, first_call,
@@ -151,17 +170,13 @@ def summarize(
     by_reason.sort(key=lambda r: (-int(r["calls"]), str(r["reason"])))
     first = total[0] if total else {"calls": 0, "violations": 0}
     calls, violations = int(first["calls"]), int(first["violations"])
-    # A GROUP BY can run on every core; count(DISTINCT) runs on one.
-    distinct = con.execute(
-        f"SELECT count(*) FROM (SELECT phone FROM {table} "
-        f"WHERE shape IS NOT NULL AND phone IS NOT NULL GROUP BY phone)"
-    ).fetchall()[0]
+
     return {
         "calls": calls,
         "permitted": calls - violations,
         "violations": violations,
         "violation_rate": violations / calls if calls else 0.0,
-        "distinct_numbers": int(distinct[0]),
+        "distinct_numbers": distinct_keys(numbers),
         "first_call": _iso(first.get("first_call")),
         "last_call": _iso(first.get("last_call")),
         "by_reason": by_reason,
