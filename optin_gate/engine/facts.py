@@ -7,8 +7,9 @@ evidence can be narrowed first instead: the consents valid at T, the objections 
 contracts active on T's day and the one directory snapshot in force, each cut to one record
 per number (millions of rows), then joined to the numbers once. The newest record per number
 is the first by (time, id) descending in a window: exact, and a third cheaper than arg_max
-over a (time, id) struct. Same semantics, clause for clause (see facts_sql's docstring);
-tests/engine/test_facts.py holds the two equal on random evidence.
+over a (time, id) struct. `narrowed_sql` gives those relations on their own, so a caller
+may make them while it does other work (`NARROWED`). Same semantics, clause for clause (see
+facts_sql's docstring); tests/engine/test_facts.py holds the two equal on random evidence.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from optin_gate.rules import RULE_SETS, compile_rules
 from optin_gate.rules.expr import Eq, Expr, Field, In, sql_literal
 from optin_gate.store.asof import prague_day_sql
 
-__all__ = ["decisive_marks", "facts_at_sql"]
+__all__ = ["NARROWED", "decisive_marks", "facts_at_sql", "narrowed_sql"]
 
 _MARK = "directory_marketing"
 
@@ -67,23 +68,20 @@ def decisive_marks(policy: Policy) -> tuple[str, ...] | None:
     return tuple(sorted(str(v) for v in found))
 
 
-def facts_at_sql(
-    relation: str, *, t: str, controller: str, policy: Policy, marks: tuple[str, ...] | None = None
-) -> str:
-    """A query adding the facts at one instant to every row of `relation`.
+# The narrowed relations a caller may compute ahead into tables (`facts_at_sql(narrowed=...)`):
+# each at most one row per phone, none reading the list.
+NARROWED = ("valid_consent", "active_contract", "listed")
 
-    Args:
-        relation: A table, view or parenthesised subquery with a `phone` BIGINT key column
-            (NULL for invalid numbers, which get NULL facts but the directory date).
-        t: SQL for the decision instant, a TIMESTAMPTZ constant.
-        controller: SQL for the controller, a VARCHAR constant.
-        policy: Supplies `consent_max_age_days` and `customer_grace_days`.
-        marks: Join only directory rows with these marks (`decisive_marks`); None: all.
+
+def narrowed_sql(
+    *, t: str, controller: str, policy: Policy, marks: tuple[str, ...] | None = None
+) -> dict[str, str]:
+    """The evidence in force at one instant, a query per relation (see `facts_at_sql`).
 
     Returns:
-        SQL giving `r.*` and `t_day, objection_id, consent_id, contract_id, directory_date,
-        directory_marketing, directory_mark` for every row of `relation`, in no set order;
-        `directory_mark` numbers the mark in `marks` (`shapes.mark_sql`; NULL without marks).
+        Name -> query: `valid_consent` (phone, consent_id, granted_at), `last_objection`
+        (phone, objection_id, objected_at), `active_contract` (phone, contract_id), `snapshot`
+        (snapshot_date) and `listed` (phone, marketing, mark). Each stands alone.
     """
     day = prague_day_sql(t)
     age = ""
@@ -97,8 +95,12 @@ def facts_at_sql(
             if marks
             else ("AND FALSE")
         )
-    return f"""
-WITH valid_consent AS MATERIALIZED (
+    snapshot = f"""
+    SELECT max(snapshot_date) AS snapshot_date FROM directory_snapshots
+    WHERE snapshot_date <= {day}
+"""
+    return {
+        "valid_consent": f"""
     SELECT phone, consent_id, granted_at
     FROM consents_current
     WHERE controller = {controller}
@@ -108,38 +110,74 @@ WITH valid_consent AS MATERIALIZED (
       AND channel IN ('phone', 'any')
       {age}
     QUALIFY row_number() OVER (PARTITION BY phone ORDER BY granted_at DESC, consent_id DESC) = 1
-),
-last_objection AS (
+""",
+        "last_objection": f"""
     SELECT phone, objection_id, objected_at
     FROM objections
     WHERE (controller IS NULL OR controller = {controller}) AND objected_at <= {t}
     QUALIFY row_number() OVER (PARTITION BY phone ORDER BY objected_at DESC, objection_id DESC) = 1
-),
-objection_in_force AS (  -- unless a consent valid at T was granted after it
-    SELECT lo.phone, lo.objection_id
-    FROM last_objection lo LEFT JOIN valid_consent vc ON vc.phone = lo.phone
-    WHERE vc.granted_at IS NULL OR vc.granted_at <= lo.objected_at
-),
-active_contract AS (
+""",
+        "active_contract": f"""
     SELECT phone, contract_id
     FROM contracts_current
     WHERE controller = {controller}
       AND start_date <= {day} AND (end_date IS NULL OR {day} <= end_date + {grace})
     QUALIFY row_number() OVER (PARTITION BY phone ORDER BY start_date DESC, contract_id DESC) = 1
-),
-snapshot AS (
-    SELECT max(snapshot_date) AS snapshot_date FROM directory_snapshots
-    WHERE snapshot_date <= {day}
-),
-listed AS (
+""",
+        "snapshot": snapshot,
+        "listed": f"""
     SELECT d.phone, d.marketing, {mark_sql("d.marketing", marks or ())} AS mark
-    FROM directory d, snapshot s
+    FROM directory d, ({snapshot}) s
     WHERE d.valid_from <= s.snapshot_date
       AND (d.valid_to IS NULL OR d.valid_to > s.snapshot_date)
       {marked}
-)
+""",
+    }
+
+
+def facts_at_sql(
+    relation: str,
+    *,
+    t: str,
+    controller: str,
+    policy: Policy,
+    marks: tuple[str, ...] | None = None,
+    narrowed: dict[str, str] | None = None,
+) -> str:
+    """A query adding the facts at one instant to every row of `relation`.
+
+    Args:
+        relation: A table, view or parenthesised subquery with a `phone` BIGINT key column
+            (NULL for invalid numbers, which get NULL facts but the directory date).
+        t: SQL for the decision instant, a TIMESTAMPTZ constant.
+        controller: SQL for the controller, a VARCHAR constant.
+        policy: Supplies `consent_max_age_days` and `customer_grace_days`.
+        marks: Join only directory rows with these marks (`decisive_marks`); None: all.
+        narrowed: Tables already holding some of the `NARROWED` relations (made from
+            `narrowed_sql`'s queries for the same arguments), by name.
+
+    Returns:
+        SQL giving `r.*` and `t_day, objection_id, consent_id, contract_id, directory_date,
+        directory_marketing, directory_mark` for every row of `relation`, in no set order;
+        `directory_mark` numbers the mark in `marks` (`shapes.mark_sql`; NULL without marks).
+    """
+    ctes = narrowed_sql(t=t, controller=controller, policy=policy, marks=marks)
+    for name, table in (narrowed or {}).items():
+        ctes[name] = f"SELECT * FROM {table}"
+    # valid_consent is read twice: per objection and per row.
+    return f"""
+WITH valid_consent AS MATERIALIZED ({ctes["valid_consent"]}),
+last_objection AS ({ctes["last_objection"]}),
+objection_in_force AS (  -- unless a consent valid at T was granted after it
+    SELECT lo.phone, lo.objection_id
+    FROM last_objection lo LEFT JOIN valid_consent vc ON vc.phone = lo.phone
+    WHERE vc.granted_at IS NULL OR vc.granted_at <= lo.objected_at
+),
+active_contract AS ({ctes["active_contract"]}),
+snapshot AS ({ctes["snapshot"]}),
+listed AS ({ctes["listed"]})
 SELECT r.*,
-       {day} AS t_day,
+       {prague_day_sql(t)} AS t_day,
        oi.objection_id,
        vc.consent_id,
        ac.contract_id,

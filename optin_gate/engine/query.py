@@ -7,7 +7,8 @@ hands in a relation on a DuckDB connection that holds the store's tables
 
 1. the phone strings are normalized (`optin_gate.numbers`), distinct ones once;
 2. the evidence in force at the time is narrowed first, then joined to the numbers
-   (`optin_gate.engine.facts.facts_at_sql`);
+   (`optin_gate.engine.facts.facts_at_sql`); row by row, the narrowing that needs no number
+   runs into temp tables while the last batches are normalized (`rows.read_numbers(beside=)`);
 3. the rules decide once per possible shape of facts (`optin_gate.engine.shapes`), and each
    key (a distinct phone string, or a row) looks its shape's outcome up;
 4. the decisions are joined back to the rows.
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import itertools
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -24,7 +26,7 @@ from datetime import UTC, datetime
 import duckdb
 import pyarrow as pa
 
-from optin_gate.engine.facts import decisive_marks, facts_at_sql
+from optin_gate.engine.facts import NARROWED, decisive_marks, facts_at_sql, narrowed_sql
 from optin_gate.engine.rows import (
     fetch_in_memory,
     in_row_order,
@@ -180,8 +182,7 @@ def prepare_decisions(
         plan.drop()
         raise
     finally:
-        with contextlib.suppress(Exception):
-            con.unregister(plan.norm)
+        plan.release()
     on = " AND ".join(f"d.{c} IS NOT DISTINCT FROM {sql}" for c, sql in plan.key_sql.items())
     columns = outcomes.columns_sql("d")
     rows_sql = f"SELECT r.*, {columns} FROM {relation} r LEFT JOIN {decided} d ON {on}"
@@ -223,7 +224,7 @@ class _Plan:
         self.views: list[str] = []
         self.norm = f"og_norm_{n}"
         self.numbers = NumberCodes()
-        self.marks: tuple[str, ...] = ()
+        self.narrowed: dict[str, str] = {}  # evidence tables made beside the read
 
     def temp(self, name: str, sql: str) -> str:
         run_in_memory(self.con, f"CREATE TEMP TABLE {name} AS {sql}")
@@ -240,6 +241,14 @@ class _Plan:
         self.views.append(name)
         return name
 
+    def release(self) -> None:
+        """Free what only the decision reads: the numbers and the evidence tables."""
+        with contextlib.suppress(Exception):
+            self.con.unregister(self.norm)
+        for name in self.narrowed.values():
+            with contextlib.suppress(Exception):
+                self.con.execute(f"DROP TABLE IF EXISTS {name}")
+
     def drop(self) -> None:
         for name in self.views:
             with contextlib.suppress(Exception):
@@ -255,7 +264,9 @@ class _Plan:
         if by_row:  # the rows are the keys, numbered in the order they are read
             self.step("reading and normalizing the phone numbers")
             query = f"SELECT {text} AS raw FROM {relation} r"
-            norm = read_numbers(self.con, query, region, self.numbers, numbered=True)
+            norm = read_numbers(
+                self.con, query, region, self.numbers, numbered=True, beside=self.narrow
+            )
             keyed = f"SELECT *, 1 AS n FROM {self.norm}"
         else:
             grouped = f"SELECT {text} AS raw, count(*) AS n FROM {relation} r GROUP BY ALL"
@@ -267,20 +278,44 @@ class _Plan:
         self.con.register(self.norm, norm)
         return keyed, norm.num_rows
 
-    def facts(self, keyed: str) -> str:
-        """2. The evidence at the one time, narrowed first; the keyed rows with their facts."""
-        self.step("looking up the evidence")
-        marks = decisive_marks(self.policy)  # the rest decide as no entry at all
+    @functools.cached_property
+    def marks(self) -> tuple[str, ...]:
+        """The directory marks told apart; the rest decide as no entry at all."""
+        marks = decisive_marks(self.policy)
         if marks is None:  # the rules read the mark otherwise: tell every stored mark apart
             found = self.con.execute("SELECT DISTINCT marketing FROM directory ORDER BY 1")
             marks = tuple(str(m) for (m,) in found.fetchall())
-        self.marks = marks
+        return marks
+
+    def narrow(self) -> None:
+        """The evidence in force that needs no number (`facts.NARROWED`), into temp tables."""
+        queries = narrowed_sql(
+            t=self.consts["t"],
+            controller=self.consts["controller"],
+            policy=self.policy,
+            marks=self.marks,
+        )
+        ((keep,),) = self.con.execute(
+            "SELECT current_setting('preserve_insertion_order')"
+        ).fetchall()
+        self.con.execute("SET preserve_insertion_order = false")  # sets: no order to keep
+        try:
+            for name in NARROWED:
+                table = self.narrowed[name] = f"og_{name}_{self.n}"
+                run_in_memory(self.con, f"CREATE TEMP TABLE {table} AS {queries[name]}")
+        finally:
+            self.con.execute(f"SET preserve_insertion_order = {bool(keep)}")
+
+    def facts(self, keyed: str) -> str:
+        """2. The evidence at the one time, narrowed first; the keyed rows with their facts."""
+        self.step("looking up the evidence")
         return facts_at_sql(
             f"({keyed})",
             t=self.consts["t"],
             controller=self.consts["controller"],
             policy=self.policy,
-            marks=marks,
+            marks=self.marks,
+            narrowed=self.narrowed,
         )
 
     def shapes(self, call_type: str) -> Outcomes:

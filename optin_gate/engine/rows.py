@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import duckdb
@@ -113,20 +113,32 @@ def read_numbers(
     numbers: NumberCodes,
     *,
     numbered: bool,
+    beside: Callable[[], object] | None = None,
 ) -> pa.Table:
     """The rows of `query` (a `raw` column and keys) with their numbers, `raw` dropped.
 
     Reading the list (DuckDB) and normalizing (the numbers kernel) each leave a core idle
     part of the time; side by side they fill both. The batches come in the relation's order
     (kept so for this read), which `numbered` turns into the `row` key: 1, 2, 3, ...
+    `beside` runs on `con` once the read is done, while the last batches are normalized
+    (DuckDB work that needs no number, on the core the Python between kernel runs leaves).
     """
     ((keep,),) = con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()
-    con.execute("SET preserve_insertion_order = true")  # the rows' order is their key
-    try:
-        reader = con.sql(query).to_arrow_reader(BATCH_ROWS)
-        tables = _normalize_batches(reader, region, numbers, numbered=numbered)
-    finally:
-        con.execute(f"SET preserve_insertion_order = {bool(keep)}")
+    with ThreadPoolExecutor(1, thread_name_prefix="optin-gate-normalize") as pool:
+        con.execute("SET preserve_insertion_order = true")  # the rows' order is their key
+        try:
+            reader = con.sql(query).to_arrow_reader(BATCH_ROWS)
+            parts = _normalize_batches(pool, reader, region, numbers, numbered=numbered)
+        finally:
+            con.execute(f"SET preserve_insertion_order = {bool(keep)}")
+        try:
+            if beside is not None:
+                beside()
+        except BaseException:
+            for part in parts:
+                part.cancel()
+            raise
+        tables = [part.result() for part in parts]
     if not tables:  # an empty list
         empty = pa.Table.from_batches([], schema=reader.schema)
         empty = _numbered(empty, 0) if numbered else empty
@@ -135,38 +147,44 @@ def read_numbers(
 
 
 def _normalize_batches(
-    reader: pa.RecordBatchReader, region: str, numbers: NumberCodes, *, numbered: bool
-) -> list[pa.Table]:
-    """Each batch normalized on a worker thread while the reader yields the next."""
-    with ThreadPoolExecutor(1, thread_name_prefix="optin-gate-normalize") as pool:
-        parts = []
-        done = 0
-        group: list[pa.RecordBatch] = []
+    pool: ThreadPoolExecutor,
+    reader: pa.RecordBatchReader,
+    region: str,
+    numbers: NumberCodes,
+    *,
+    numbered: bool,
+) -> list[Future[pa.Table]]:
+    """Each batch handed to `pool` to normalize while the reader yields the next."""
+    parts: list[Future[pa.Table]] = []
+    done = 0
+    group: list[pa.RecordBatch] = []
 
-        def submit() -> None:
-            # DuckDB hands over vector-sized batches; normalize works best on large ones
-            # (below its sample size it hashes every value to find repeats).
-            nonlocal done
-            table = pa.Table.from_batches(group).combine_chunks()
-            group.clear()
-            if numbered:
-                table = _numbered(table, done)
-            done += table.num_rows
-            parts.append(pool.submit(with_numbers, table, region, numbers, keep_raw=False))
+    def submit() -> None:
+        # DuckDB hands over vector-sized batches; normalize works best on large ones
+        # (below its sample size it hashes every value to find repeats).
+        nonlocal done
+        table = pa.Table.from_batches(group).combine_chunks()
+        group.clear()
+        if numbered:
+            table = _numbered(table, done)
+        done += table.num_rows
+        parts.append(pool.submit(with_numbers, table, region, numbers, keep_raw=False))
 
-        try:
-            for batch in reader:
-                group.append(batch)
-                if sum(b.num_rows for b in group) >= BATCH_ROWS:
-                    submit()
-            if group:
+    try:
+        for batch in reader:
+            group.append(batch)
+            if sum(b.num_rows for b in group) >= BATCH_ROWS:
                 submit()
-        except OSError as exc:  # the Arrow stream hands DuckDB's read error on as text
-            for prefix, kind in _READ_ERRORS.items():
-                if str(exc).startswith(prefix):
-                    raise kind(str(exc)) from None
-            raise
-        return [part.result() for part in parts]
+        if group:
+            submit()
+    except OSError as exc:  # the Arrow stream hands DuckDB's read error on as text
+        for part in parts:
+            part.cancel()
+        for prefix, kind in _READ_ERRORS.items():
+            if str(exc).startswith(prefix):
+                raise kind(str(exc)) from None
+        raise
+    return parts
 
 
 def _numbered(table: pa.Table, before: int) -> pa.Table:
