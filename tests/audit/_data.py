@@ -11,12 +11,16 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING, cast
 
 import duckdb
 import numpy as np
 import pyarrow as pa
 
 from tests.oracle import Consent, Contract, Evidence, Objection, write_evidence
+
+if TYPE_CHECKING:
+    from optin_gate import EvidenceStore
 
 
 class OracleStore:
@@ -51,6 +55,15 @@ class OracleStore:
             yield cur
         finally:
             cur.close()
+
+
+def oracle_store(ev: Evidence) -> EvidenceStore:
+    """An `OracleStore` holding `ev`, typed as the store a `Gate` takes.
+
+    It offers what the audit reads of a store (`connect`, `path`); the dial checker's parts
+    (`subscribe`, `change_token`) it lacks, and the audit never asks for them.
+    """
+    return cast("EvidenceStore", OracleStore(ev))
 
 
 def at(day: date, hour: int = 10) -> datetime:

@@ -20,7 +20,7 @@ import pytest
 from optin_gate import Gate
 from optin_gate.audit import AuditReport, run_audit
 from optin_gate.audit.html import CSP
-from tests.audit._data import OracleStore, campaign_history
+from tests.audit._data import campaign_history, oracle_store
 
 pytestmark = pytest.mark.browser
 
@@ -91,7 +91,7 @@ def _run(args: list[str], profile: Path) -> subprocess.CompletedProcess[str]:
 @pytest.fixture(scope="module")
 def page(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ev, calls = campaign_history()
-    report: AuditReport = run_audit(Gate(OracleStore(ev), controller="acme"), calls)
+    report: AuditReport = run_audit(Gate(oracle_store(ev), controller="acme"), calls)
     return report.to_html(tmp_path_factory.mktemp("html") / "audit.html")
 
 

@@ -9,7 +9,7 @@ import pyarrow as pa
 
 from optin_gate import Gate
 from optin_gate.audit import run_audit
-from tests.audit._data import OracleStore
+from tests.audit._data import oracle_store
 from tests.oracle import Consent, Contract, Evidence, Objection
 
 P1, P2, P3 = 420601000001, 420601000002, 420601000003
@@ -39,7 +39,7 @@ def _audit(rows: list[tuple[int, str, str]]) -> list[tuple[str, str | None]]:
             "controller": [c for _, _, c in rows],
         }
     )
-    report = run_audit(Gate(OracleStore(_evidence()), controller="acme"), calls)
+    report = run_audit(Gate(oracle_store(_evidence()), controller="acme"), calls)
     table = report.calls
     assert table is not None
     return list(zip(table["reason"].to_pylist(), table["evidence"].to_pylist(), strict=True))

@@ -7,13 +7,14 @@ dialler writes them; the evidence is in UTC. Summer time: Prague = UTC + 2; wint
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pyarrow as pa
 import pytest
 
 from optin_gate import Gate
 from optin_gate.audit import AuditReport, run_audit
-from tests.audit._data import OracleStore
+from tests.audit._data import oracle_store
 from tests.oracle import Consent, Contract, Evidence, Objection
 
 CONSENTED, CUSTOMER, OBJECTOR, UNLISTED, OPTED_OUT, BETA_FAN, OPTED_IN = (
@@ -21,8 +22,10 @@ CONSENTED, CUSTOMER, OBJECTOR, UNLISTED, OPTED_OUT, BETA_FAN, OPTED_IN = (
 )
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(year: int, month: int, day: int, *clock: int) -> datetime:
+    """A UTC instant; `clock` is hour, minute, second, as many as given."""
+    hour, minute, second = (*clock, 0, 0, 0)[:3]
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 def evidence() -> Evidence:
@@ -252,11 +255,11 @@ def report() -> AuditReport:
             "call_type": list(columns[4]),
         }
     )
-    return run_audit(Gate(OracleStore(evidence()), controller="acme"), calls)
+    return run_audit(Gate(oracle_store(evidence()), controller="acme"), calls)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
-def test_call_is_judged_as_of_its_own_time(report: AuditReport, case: tuple) -> None:
+def test_call_is_judged_as_of_its_own_time(report: AuditReport, case: tuple[Any, ...]) -> None:
     what, _, _, _, _, reason, evidence_ = case
     rows = [r for r in report.calls.to_pylist() if r["call_id"] == what]
     assert len(rows) == 1

@@ -16,7 +16,7 @@ from optin_gate.audit import AuditReport, run_audit
 from optin_gate.numbers import normalize_one
 from optin_gate.policy import Policy
 from optin_gate.rules import Facts, compile_rules
-from tests.audit._data import OracleStore
+from tests.audit._data import oracle_store
 from tests.oracle import Evidence, oracle_facts
 from tests.strategies import CONTROLLERS, PHONES, evidence, instants
 
@@ -47,7 +47,7 @@ def _time_text(draw: st.DrawFn, t: datetime) -> str:
 
 @st.composite
 def call_logs(draw: st.DrawFn) -> list[dict[str, object]]:
-    rows = []
+    rows: list[dict[str, object]] = []
     for i in range(draw(st.integers(0, 14))):
         t = draw(instants)
         rows.append(
@@ -131,7 +131,7 @@ def test_every_call_is_decided_as_the_oracle_decides_at_its_time(
         table = pa.table(
             {"phone": pa.array([], pa.string()), "called_at": pa.array([], pa.string())}
         )
-    report = run_audit(Gate(OracleStore(ev), controller=GATE_CONTROLLER, policy=policy), table)
+    report = run_audit(Gate(oracle_store(ev), controller=GATE_CONTROLLER, policy=policy), table)
 
     usable = [r for r in log if _usable(r)]
     assert report.calls.num_rows == len(usable)

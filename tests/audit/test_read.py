@@ -17,7 +17,7 @@ from optin_gate import Gate, InputError
 from optin_gate.audit import run_audit
 from optin_gate.audit.query import _in_log_order
 from optin_gate.audit.stream import audit_file
-from tests.audit._data import OracleStore
+from tests.audit._data import oracle_store
 from tests.oracle import Evidence
 from tests.strategies import CONTROLLERS, PHONES, evidence
 
@@ -78,7 +78,7 @@ def _comparable(report: object, line_offset: int) -> dict[str, object]:
 def test_a_csv_and_a_table_of_the_same_log_are_read_alike(
     ev: Evidence, log: list[dict[str, str | None]]
 ) -> None:
-    gate = Gate(OracleStore(ev), controller=CONTROLLERS[0])
+    gate = Gate(oracle_store(ev), controller=CONTROLLERS[0])
     table = pa.Table.from_pylist(log, schema=pa.schema([(k, pa.string()) for k in log[0]]))
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "calls.csv"
@@ -93,7 +93,7 @@ def test_a_csv_and_a_table_of_the_same_log_are_read_alike(
 def test_a_log_that_is_not_utf8_after_its_first_megabyte_is_read_as_windows_1250(
     tmp_path: Path,
 ) -> None:
-    store = OracleStore(Evidence(consents=[], contracts=[], objections=[], snapshots={}))
+    store = oracle_store(Evidence(consents=[], contracts=[], objections=[], snapshots={}))
     gate = Gate(store, controller="acme")
     head = "call_id,phone,called_at,campaign\n"
     rows = [f"H{i},601000001,2026-01-02 10:00,jaro\n" for i in range(40_000)]
@@ -111,7 +111,7 @@ def test_a_log_that_is_not_utf8_after_its_first_megabyte_is_read_as_windows_1250
 
 
 def test_a_malformed_row_is_reported_with_its_line(tmp_path: Path) -> None:
-    store = OracleStore(Evidence(consents=[], contracts=[], objections=[], snapshots={}))
+    store = oracle_store(Evidence(consents=[], contracts=[], objections=[], snapshots={}))
     path = tmp_path / "calls.csv"
     path.write_text(
         "phone,called_at\n601000001,2026-01-02 10:00\n601000002,2026-01-02,extra\n",

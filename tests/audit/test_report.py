@@ -16,24 +16,24 @@ import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 import pytest
 
-from optin_gate import Gate, InputError
+from optin_gate import EvidenceStore, Gate, InputError
 from optin_gate._resources import data_dir
 from optin_gate.audit import AuditReport, run_audit
 from optin_gate.audit.labels import mask_e164
-from tests.audit._data import OracleStore, campaign_history
+from tests.audit._data import campaign_history, oracle_store
 from tests.oracle import Consent, Evidence
 
 SCHEMA = json.loads((data_dir() / "schemas" / "audit_report.schema.json").read_text())
 
 
 @pytest.fixture(scope="module")
-def history() -> tuple[OracleStore, pa.Table]:
+def history() -> tuple[EvidenceStore, pa.Table]:
     ev, calls = campaign_history(numbers=200, calls=1200)
-    return OracleStore(ev), calls
+    return oracle_store(ev), calls
 
 
 @pytest.fixture(scope="module")
-def report(history: tuple[OracleStore, pa.Table]) -> AuditReport:
+def report(history: tuple[EvidenceStore, pa.Table]) -> AuditReport:
     store, calls = history
     return run_audit(Gate(store, controller="acme"), calls)
 
@@ -66,7 +66,7 @@ def test_schema_rejects_a_report_missing_a_figure(report: AuditReport) -> None:
 
 
 def test_method_section_makes_the_audit_reproducible(
-    report: AuditReport, history: tuple[OracleStore, pa.Table]
+    report: AuditReport, history: tuple[EvidenceStore, pa.Table]
 ) -> None:
     m = report.summary["method"]
     _, calls = history
@@ -87,7 +87,7 @@ def test_method_section_makes_the_audit_reproducible(
 
 
 def test_call_log_file_is_fingerprinted_by_its_bytes(
-    history: tuple[OracleStore, pa.Table], tmp_path: Path
+    history: tuple[EvidenceStore, pa.Table], tmp_path: Path
 ) -> None:
     store, calls = history
     path = tmp_path / "calls.csv"
@@ -100,7 +100,7 @@ def test_call_log_file_is_fingerprinted_by_its_bytes(
 
 
 def test_unusable_rows_carry_their_file_line_even_after_a_multiline_field(
-    history: tuple[OracleStore, pa.Table], tmp_path: Path
+    history: tuple[EvidenceStore, pa.Table], tmp_path: Path
 ) -> None:
     store, _ = history
     path = tmp_path / "calls.csv"
@@ -125,7 +125,7 @@ def test_unusable_rows_carry_their_file_line_even_after_a_multiline_field(
 
 
 def test_html_is_self_contained_escaped_and_masked(
-    history: tuple[OracleStore, pa.Table], tmp_path: Path
+    history: tuple[EvidenceStore, pa.Table], tmp_path: Path
 ) -> None:
     store, calls = history
     hostile = "<script>alert('x')</script>"
@@ -197,7 +197,7 @@ def test_exposure_is_the_statutory_maximum(report: AuditReport) -> None:
 
 def test_no_violations_means_no_exposure() -> None:
     granted = datetime(2022, 1, 1, tzinfo=UTC)
-    store = OracleStore(Evidence(consents=[Consent("C-9", 420601000009, "acme", granted)]))
+    store = oracle_store(Evidence(consents=[Consent("C-9", 420601000009, "acme", granted)]))
     calls = pa.table({"phone": ["+420 601 000 009"], "called_at": ["2022-07-10 10:00"]})
     report = run_audit(Gate(store, controller="acme"), calls, turnover=1e9)
     assert report.calls["reason"].to_pylist() == ["CONSENT"]
@@ -206,7 +206,7 @@ def test_no_violations_means_no_exposure() -> None:
 
 
 def test_empty_call_log_gives_an_empty_report(
-    history: tuple[OracleStore, pa.Table], tmp_path: Path
+    history: tuple[EvidenceStore, pa.Table], tmp_path: Path
 ) -> None:
     store, _ = history
     path = tmp_path / "calls.csv"
@@ -217,7 +217,7 @@ def test_empty_call_log_gives_an_empty_report(
     assert "No calls could be audited" in report.to_html(tmp_path / "r.html").read_text()
 
 
-def test_log_columns_the_audit_adds_are_refused(history: tuple[OracleStore, pa.Table]) -> None:
+def test_log_columns_the_audit_adds_are_refused(history: tuple[EvidenceStore, pa.Table]) -> None:
     store, _ = history
     calls = pa.table({"phone": ["601000001"], "called_at": ["2023-01-01"], "reason": ["x"]})
     with pytest.raises(InputError, match="'reason'") as err:
@@ -225,7 +225,7 @@ def test_log_columns_the_audit_adds_are_refused(history: tuple[OracleStore, pa.T
     assert err.value.column == "reason"
 
 
-def test_missing_time_column_names_the_fix(history: tuple[OracleStore, pa.Table]) -> None:
+def test_missing_time_column_names_the_fix(history: tuple[EvidenceStore, pa.Table]) -> None:
     store, _ = history
     calls = pa.table({"phone": ["601000001"], "kdy": ["2023-01-01"]})
     with pytest.raises(InputError, match="called_at") as err:
@@ -236,7 +236,7 @@ def test_missing_time_column_names_the_fix(history: tuple[OracleStore, pa.Table]
 
 
 def test_several_calling_companies_get_their_own_chart(
-    history: tuple[OracleStore, pa.Table], tmp_path: Path
+    history: tuple[EvidenceStore, pa.Table], tmp_path: Path
 ) -> None:
     store, calls = history
     owners = pa.array(["acme" if i % 3 else "beta" for i in range(calls.num_rows)])

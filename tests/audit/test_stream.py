@@ -4,6 +4,7 @@ the violations in file order with their file lines, and keeps no calls in memory
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.csv as pcsv
@@ -13,7 +14,7 @@ import pytest
 from optin_gate import Gate, OptinGateError
 from optin_gate.audit import run_audit
 from optin_gate.audit.stream import audit_file
-from tests.audit._data import OracleStore, campaign_history
+from tests.audit._data import campaign_history, oracle_store
 
 
 @pytest.fixture(scope="module")
@@ -21,10 +22,10 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> tuple[Gate, Path]:
     ev, calls = campaign_history(numbers=200, calls=1500)
     path = tmp_path_factory.mktemp("log") / "calls.csv"
     pcsv.write_csv(calls, path)
-    return Gate(OracleStore(ev), controller="acme"), path
+    return Gate(oracle_store(ev), controller="acme"), path
 
 
-def _without_run_time(doc: dict) -> dict:
+def _without_run_time(doc: dict[str, Any]) -> dict[str, Any]:
     doc["summary"]["method"].pop("audit_ran_at")
     return doc
 
