@@ -57,7 +57,10 @@ def _numbers(keys: Any, count: int, seed: int) -> list[str]:
 
 def _percentiles(ns: list[int]) -> tuple[float, float, float]:
     ordered = sorted(ns)
-    pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))] / 1000  # noqa: E731
+
+    def pick(q: float) -> float:
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] / 1000
+
     return pick(0.50), pick(0.99), statistics.fmean(ordered) / 1000
 
 
