@@ -83,9 +83,9 @@ def test_order_holds_on_a_list_big_enough_to_run_in_parallel(
     _write_list(listing, 60_000, seed=2)
     gate = og.Gate(og.EvidenceStore(store_path), controller="acme")
     filter_file(gate, listing, as_of=T_IN, out=tmp_path / "ok.csv", decisions=tmp_path / "a.csv")
-    every = [int(r[0]) for r in _rows(tmp_path / "a.csv")]
+    every = [int(str(r[0])) for r in _rows(tmp_path / "a.csv")]
     assert every == list(range(60_000))
-    permitted = [int(r[0]) for r in _rows(tmp_path / "ok.csv")]
+    permitted = [int(str(r[0])) for r in _rows(tmp_path / "ok.csv")]
     assert permitted == sorted(permitted)
     assert len(permitted) > 1000
 
@@ -279,6 +279,6 @@ def test_permitted_alone_matches_permitted_beside_every_row(
     alone = filter_file(gate, listing, as_of=T_IN, out=tmp_path / "b.csv")
     assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
     assert alone.summary == both.summary
-    order = [int(r[0]) for r in _rows(tmp_path / "b.csv")]
+    order = [int(str(r[0])) for r in _rows(tmp_path / "b.csv")]
     assert order == sorted(order)
     assert len(order) == alone.permitted > 1000
