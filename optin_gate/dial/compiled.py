@@ -54,6 +54,21 @@ def _pointer_of(typingctx: Any, address: Any) -> Any:
 _pointer: Any = intrinsic(_pointer_of)
 
 
+@njit(inline="always")
+def _last_within(pairs, first, stop, x, closed):  # type: ignore[no-untyped-def]
+    """The last row r in [first, stop) with pairs[2r] <= x < pairs[2r+1] (<= if closed), or -1.
+
+    Rows hold (from, to) interleaved and are in the store's tie-break order, so the last that
+    holds is the store's `arg_max`.
+    """
+    r = stop - 1
+    while r >= first:
+        if pairs[2 * r] <= x and (x < pairs[2 * r + 1] or (closed and x == pairs[2 * r + 1])):
+            return r
+        r -= 1
+    return NONE
+
+
 @njit(cache=True, nogil=True)
 def _rows(t, key, t_us, day, snap):  # type: ignore[no-untyped-def]  # noqa: PLR0912, PLR0915
     """(objection row, consent row, contract row, directory mark code) of `key` at T.
@@ -84,14 +99,9 @@ def _rows(t, key, t_us, day, snap):  # type: ignore[no-untyped-def]  # noqa: PLR
     here, there = 4 * lo, 4 * lo + 4
     # Consent valid at T: granted <= T < until (rows: granted, until interleaved).
     consent = NONE
-    r = off[there + _C] - 1
-    if r >= off[here + _C]:
+    if off[there + _C] > off[here + _C]:
         rows = carray(_pointer(t[_C_ROWS]), 2 * t[_C_LEN], np.int64)
-        while r >= off[here + _C]:
-            if rows[2 * r] <= t_us < rows[2 * r + 1]:
-                consent = r
-                break
-            r -= 1
+        consent = _last_within(rows, off[here + _C], off[there + _C], t_us, False)
     # The last objection made at or before T.
     objection = NONE
     r = off[there + _O] - 1
@@ -104,14 +114,9 @@ def _rows(t, key, t_us, day, snap):  # type: ignore[no-untyped-def]  # noqa: PLR
             r -= 1
     # Contract active on T's day: start <= day <= last (interleaved int32 pairs).
     contract = NONE
-    r = off[there + _K] - 1
-    if r >= off[here + _K]:
+    if off[there + _K] > off[here + _K]:
         days = carray(_pointer(t[_K_ROWS]), 2 * t[_K_LEN], np.int32)
-        while r >= off[here + _K]:
-            if days[2 * r] <= day <= days[2 * r + 1]:
-                contract = r
-                break
-            r -= 1
+        contract = _last_within(days, off[here + _K], off[there + _K], day, True)
     # The mark in the newest snapshot on or before T's day: first <= snap < stop.
     mark = NONE
     if snap >= 0 and off[there + _D] > off[here + _D]:
