@@ -69,8 +69,22 @@ def _last_within(pairs, first, stop, x, closed):  # type: ignore[no-untyped-def]
     return NONE
 
 
+@njit(inline="always")
+def _mark_within(packed, first, stop, snap, bits):  # type: ignore[no-untyped-def]
+    """The mark code of the interval in [first, stop) listing snapshot `snap`, or -1.
+
+    An interval is first | stop << bits | mark << 2 * bits (`optin_gate.dial.index.Packing`).
+    """
+    mask = (1 << bits) - 1
+    for r in range(first, stop):
+        p = np.int64(packed[r])
+        if p & mask <= snap < (p >> bits) & mask:
+            return p >> (2 * bits)
+    return NONE
+
+
 @njit(cache=True, nogil=True)
-def _rows(t, key, t_us, day, snap):  # type: ignore[no-untyped-def]  # noqa: PLR0912, PLR0915
+def _rows(t, key, t_us, day, snap):  # type: ignore[no-untyped-def]  # noqa: PLR0912
     """(objection row, consent row, contract row, directory mark code) of `key` at T.
 
     The objection is the last one at or before T, whatever the consent; -1 means none.
@@ -120,22 +134,13 @@ def _rows(t, key, t_us, day, snap):  # type: ignore[no-untyped-def]  # noqa: PLR
     # The mark in the newest snapshot on or before T's day: first <= snap < stop.
     mark = NONE
     if snap >= 0 and off[there + _D] > off[here + _D]:
-        bits = t[_BITS]
-        mask = (1 << bits) - 1
-        if bits == 12:
+        first, stop = off[here + _D], off[there + _D]
+        if t[_BITS] == 12:
             packed32 = carray(_pointer(t[_D_INTERVAL]), t[_D_LEN], np.uint32)
-            for r in range(off[here + _D], off[there + _D]):
-                p = np.int64(packed32[r])
-                if p & mask <= snap < (p >> bits) & mask:
-                    mark = p >> (2 * bits)
-                    break
+            mark = _mark_within(packed32, first, stop, snap, t[_BITS])
         else:
             packed64 = carray(_pointer(t[_D_INTERVAL]), t[_D_LEN], np.uint64)
-            for r in range(off[here + _D], off[there + _D]):
-                p = np.int64(packed64[r])
-                if p & mask <= snap < (p >> bits) & mask:
-                    mark = p >> (2 * bits)
-                    break
+            mark = _mark_within(packed64, first, stop, snap, t[_BITS])
     return objection, consent, contract, mark
 
 

@@ -14,6 +14,7 @@ from optin_gate import Decision, EvidenceStore, Gate, Policy, Reason
 from optin_gate.dial.build import _argsort, build_index, scan
 from optin_gate.dial.checker import _new_decision
 from optin_gate.dial.clock import day_window, us_of
+from optin_gate.dial.index import Kind, Packing
 from optin_gate.dial.keys import KeyTable
 from optin_gate.dial.probe import make_probe
 from optin_gate.errors import InputError
@@ -184,3 +185,31 @@ def test_bad_arguments_raise_input_errors() -> None:
     with pytest.raises(InputError, match="refresh_interval"):
         Gate(gate.store, refresh_interval=0)
     assert gate.check(None).reason == Reason.INVALID_NUMBER  # type: ignore[arg-type]
+
+
+def test_wide_packing_finds_the_same_marks() -> None:
+    """More than 4,094 snapshots or 256 marks switch to 24-bit positions: same answers."""
+    p1, p2, p3 = PHONES
+    days = [date(2026, 1, 1), date(2026, 1, 15), date(2026, 2, 1)]
+    ev = Evidence(
+        snapshots={
+            days[0]: {p1: "opt_in", p2: "opt_out"},
+            days[1]: {p1: "opt_out", p3: "unmarked"},
+            days[2]: {p1: "opt_in", p2: "opt_in"},
+        }
+    )
+    with store_with(ev).connect() as con:
+        narrow = build_index(scan(con, "acme"), "acme", Policy())
+    assert narrow.packing == Packing(12)
+    d = narrow.directory
+    intervals = Packing(24).pack(*narrow.packing.unpack(d.cols["interval"]))
+    wide = dataclasses.replace(
+        narrow, packing=Packing(24), directory=Kind(d.off, {"interval": intervals})
+    )
+    probes = make_probe(narrow), make_probe(wide)
+    for phone in PHONES:
+        for snap in (-1, 0, 1, 2):
+            answers = [probe(phone, 0, 0, snap, None) for probe in probes]
+            assert answers[0] == answers[1]
+    assert probes[1](p3, 0, 0, 1, None)[3] == "unmarked"
+    assert probes[1](p2, 0, 0, 1, None)[3] is None  # not listed in the second snapshot
