@@ -1,8 +1,8 @@
 """`optin-gate filter LIST`: decide every row of a call list, write the permitted rows.
 
-The list is streamed file to file by DuckDB (`optin_gate.engine.stream`), so lists of millions
-of rows never pass through Python. Prints a summary table; shows progress on stderr while it
-works (only where a person watches, and not with --quiet).
+The list goes file to file (`optin_gate.engine.stream`), in Arrow and DuckDB, so lists of
+millions of rows never become Python objects. Prints a summary table; shows progress on stderr
+while it works (only where a person watches, and not with --quiet).
 """
 
 from __future__ import annotations

@@ -1,14 +1,17 @@
 """What a call list must offer before anything is decided: a phone column, free output names.
 
 Both filter paths (in memory and file to file) check a list here first, so an input error
-stops the run before any output file is started.
+stops the run before any output file is started. `read_list` runs a query that reads the list
+and tells its read errors as one `InputError` on the file's line.
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, TypeVar
+
+import duckdb
 
 from optin_gate.engine.query import DECISION_COLUMNS
 from optin_gate.errors import InputError
@@ -17,7 +20,30 @@ from optin_gate.io import ALIASES, fold, load_schema, resolve_columns
 if TYPE_CHECKING:
     import pyarrow as pa
 
-__all__ = ["check_output_names", "find_phone_column", "phone_text"]
+    from optin_gate.io import Source
+
+__all__ = ["NotUtf8", "check_output_names", "find_phone_column", "phone_text", "read_list"]
+
+_T = TypeVar("_T")
+
+
+class NotUtf8(Exception):  # noqa: N818 - an internal signal, never raised to users
+    """DuckDB met bytes that are not UTF-8 in a list that was not checked up front."""
+
+
+def read_list(src: Source, action: Callable[[], _T]) -> _T:
+    """Run a query that reads the list; a malformed file becomes an InputError on its line.
+
+    Raises:
+        NotUtf8: The list was opened unchecked and is not UTF-8: open it checked, read again.
+        InputError: Any other read error, naming the file and line.
+    """
+    try:
+        return action()
+    except (duckdb.InvalidInputException, duckdb.ConversionException, duckdb.IOException) as exc:
+        if src.is_encoding_error(exc):
+            raise NotUtf8 from None
+        raise src.read_error(exc) from None
 
 
 def _listing(found: Sequence[str]) -> str:

@@ -20,7 +20,7 @@ import contextlib
 import dataclasses
 import functools
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 import duckdb
@@ -30,6 +30,7 @@ from optin_gate.engine.facts import NARROWED, decisive_marks, facts_at_sql, narr
 from optin_gate.engine.rows import (
     fetch_in_memory,
     in_row_order,
+    normalize_column,
     read_numbers,
     run_in_memory,
     twice_answered,
@@ -43,6 +44,7 @@ from optin_gate.store.asof import prague_day_sql
 __all__ = [
     "DECISION_COLUMNS",
     "Decided",
+    "decide_rows",
     "fetch_in_memory",
     "prepare_decisions",
     "quote",
@@ -204,6 +206,67 @@ def prepare_decisions(
     )
 
 
+def decide_rows(
+    con: duckdb.DuckDBPyConnection,
+    phones: pa.ChunkedArray,
+    *,
+    at: datetime,
+    controller: str,
+    call_type: str,
+    policy: Policy,
+    on_step: Callable[[str], None] | None = None,
+) -> tuple[pa.Table, Outcomes]:
+    """Decide each phone of a column held in memory; the decisions come back as Arrow.
+
+    The list's rows never enter DuckDB: their numbers do, normalized, and the decisions come
+    back (`prepare_decisions` with `number_rows`, minus the temp tables).
+
+    Args:
+        con: As for `prepare_decisions`.
+        phones: The phone column as text (`inputs.phone_text`).
+        at: The decision instant, an aware datetime.
+        controller: The calling company.
+        call_type: "live" or "automated" (anything else is treated as automated).
+        policy: The policy the rules and the facts are bound to.
+        on_step: Called with a short label as each phase starts.
+
+    Returns:
+        (decided, outcomes): `decided` has `row` (the phone's 1-based place in `phones`),
+        `phone`, `outcome` and `evidence` (see `Decided.decided`), one row per phone in no
+        set order; spell them out with `outcomes.columns_sql()`.
+    """
+    plan = _Plan(con, next(_names), policy, on_step or (lambda label: None))
+    plan.key_sql = {"row": "r.row"}
+    for name, value in (("t", at), ("controller", controller), ("call_type", call_type)):
+        plan.consts[name] = _value_sql(value, "TIMESTAMPTZ" if name == "t" else "VARCHAR")
+    try:
+        keyed, expected = plan.normalized_column(phones)
+        base = plan.facts(keyed)
+        outcomes = plan.shapes(call_type)
+        decision = decided_sql(f"({base})", ("row",), outcomes.shapes, plan.marks)
+        with _unordered(con):
+            decided = fetch_in_memory(con, decision)
+    finally:
+        plan.release()
+        plan.drop()
+    if decided.num_rows > expected:
+        raise twice_answered()
+    if decided.num_rows < expected:  # pragma: no cover - every shape a code can form is decided
+        raise AssertionError("a number came back without a decision")
+    return decided.drop_columns(["n"]), outcomes
+
+
+@contextlib.contextmanager
+def _unordered(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """No order to keep in the block (sets, or rows carrying their number): less memory."""
+    ((keep,),) = con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()
+    con.execute("SET preserve_insertion_order = false")
+    try:
+        yield
+    finally:
+        con.execute(f"SET preserve_insertion_order = {bool(keep)}")
+
+
 _POSITION = "__og_position"  # a row's number in `rows_sql` under `number_rows`
 
 
@@ -278,6 +341,16 @@ class _Plan:
         self.con.register(self.norm, norm)
         return keyed, norm.num_rows
 
+    def normalized_column(self, phones: pa.ChunkedArray) -> tuple[str, int]:
+        """1. Normalize a column held in memory, row by row; the keyed numbers and their count."""
+        self.step("normalizing the phone numbers")
+        norm = normalize_column(
+            phones, self.policy.default_region, self.numbers, beside=self.narrow
+        )
+        pa.default_memory_pool().release_unused()
+        self.con.register(self.norm, norm)
+        return f"SELECT *, 1 AS n FROM {self.norm}", norm.num_rows
+
     @functools.cached_property
     def marks(self) -> tuple[str, ...]:
         """The directory marks told apart; the rest decide as no entry at all."""
@@ -295,16 +368,10 @@ class _Plan:
             policy=self.policy,
             marks=self.marks,
         )
-        ((keep,),) = self.con.execute(
-            "SELECT current_setting('preserve_insertion_order')"
-        ).fetchall()
-        self.con.execute("SET preserve_insertion_order = false")  # sets: no order to keep
-        try:
+        with _unordered(self.con):
             for name in NARROWED:
                 table = self.narrowed[name] = f"og_{name}_{self.n}"
                 run_in_memory(self.con, f"CREATE TEMP TABLE {table} AS {queries[name]}")
-        finally:
-            self.con.execute(f"SET preserve_insertion_order = {bool(keep)}")
 
     def facts(self, keyed: str) -> str:
         """2. The evidence at the one time, narrowed first; the keyed rows with their facts."""
@@ -334,16 +401,10 @@ class _Plan:
         """3b. Each key's outcome (its shape's) and the id its evidence names, into a table."""
         decision = decided_sql(f"({base})", tuple(self.key_sql), outcomes.shapes, self.marks)
         # No order is needed here (every key is joined back): let DuckDB use less memory.
-        ((keep,),) = self.con.execute(
-            "SELECT current_setting('preserve_insertion_order')"
-        ).fetchall()
-        self.con.execute("SET preserve_insertion_order = false")
-        try:
+        with _unordered(self.con):
             if in_order:
                 return self.in_row_order(decision, expected)
             decided = self.temp(f"og_dec_{self.n}", decision)
-        finally:
-            self.con.execute(f"SET preserve_insertion_order = {bool(keep)}")
         ((got,),) = self.con.execute(f"SELECT count(*) FROM {decided}").fetchall()
         if got > expected:  # the join back would repeat rows
             raise twice_answered()

@@ -3,6 +3,7 @@
 * `read_numbers`: the phone column read in batches, in the relation's order, each batch
   normalized on a worker thread while DuckDB reads the next (`numbered`: the batches' places
   become the `row` key 1, 2, 3, ...).
+* `normalize_column`: the same for a phone column already in memory (Arrow).
 * `in_row_order`: decided rows put back in row order by a scatter on their numbers (DuckDB's
   joins reorder rows), so a reader can join them to the list by position.
 * `run_in_memory` / `fetch_in_memory`: a statement that runs again on one thread when DuckDB's
@@ -11,7 +12,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -21,14 +22,18 @@ import pyarrow as pa
 
 from optin_gate.engine.shapes import NumberCodes
 from optin_gate.errors import StoreError
-from optin_gate.numbers.table import normalize_keys
+from optin_gate.numbers._arrow import int_array
+from optin_gate.numbers.table import normalize_codes
 
 __all__ = [
     "fetch_in_memory",
     "in_row_order",
+    "normalize_column",
     "read_numbers",
+    "row_places",
     "run_in_memory",
     "twice_answered",
+    "values",
     "with_numbers",
 ]
 
@@ -41,6 +46,7 @@ _READ_ERRORS: dict[str, type[duckdb.Error]] = {
 }
 _DTYPES: dict[str, np.dtype[Any]] = {
     "uint8": np.dtype(np.uint8),
+    "uint16": np.dtype(np.uint16),
     "int32": np.dtype(np.int32),
     "int64": np.dtype(np.int64),
 }
@@ -97,13 +103,11 @@ def with_numbers(part: pa.Table, region: str, numbers: NumberCodes, *, keep_raw:
     type as one small code (`num`, see `NumberCodes`): no strings are built for the millions
     of numbers.
     """
-    found = normalize_keys(part.column("raw"), region=region)
+    codes = normalize_codes(part.column("raw"), region=region)
     if not keep_raw:
         part = part.drop_columns(["raw"])
-    code = numbers.encode(
-        found.column("valid"), found.column("country"), found.column("number_type")
-    )
-    return part.append_column("phone", found.column("phone")).append_column("num", code)
+    phone = int_array(codes.key, ~codes.valid)
+    return part.append_column("phone", phone).append_column("num", numbers.encode(codes))
 
 
 def read_numbers(
@@ -128,17 +132,10 @@ def read_numbers(
         con.execute("SET preserve_insertion_order = true")  # the rows' order is their key
         try:
             reader = con.sql(query).to_arrow_reader(BATCH_ROWS)
-            parts = _normalize_batches(pool, reader, region, numbers, numbered=numbered)
+            parts = _normalize_batches(pool, _grouped(reader), region, numbers, numbered=numbered)
         finally:
             con.execute(f"SET preserve_insertion_order = {bool(keep)}")
-        try:
-            if beside is not None:
-                beside()
-        except BaseException:
-            for part in parts:
-                part.cancel()
-            raise
-        tables = [part.result() for part in parts]
+        tables = _gathered(parts, beside)
     if not tables:  # an empty list
         empty = pa.Table.from_batches([], schema=reader.schema)
         empty = _numbered(empty, 0) if numbered else empty
@@ -146,43 +143,84 @@ def read_numbers(
     return pa.concat_tables(tables)
 
 
+def normalize_column(
+    phones: pa.ChunkedArray,
+    region: str,
+    numbers: NumberCodes,
+    *,
+    beside: Callable[[], object] | None = None,
+) -> pa.Table:
+    """`read_numbers` for a phone column already in memory: `row` (1, 2, ...), `phone`, `num`.
+
+    The column is normalized in slices on a worker thread while `beside` runs.
+    """
+    slices = (
+        pa.table({"raw": phones.slice(start, BATCH_ROWS)})
+        for start in range(0, len(phones), BATCH_ROWS)
+    )
+    with ThreadPoolExecutor(1, thread_name_prefix="optin-gate-normalize") as pool:
+        tables = _gathered(_normalize_batches(pool, slices, region, numbers, numbered=True), beside)
+    if not tables:
+        empty = _numbered(pa.table({"raw": pa.array([], pa.string())}), 0)
+        return with_numbers(empty, region, numbers, keep_raw=False)
+    return pa.concat_tables(tables)
+
+
+def _gathered(parts: list[Future[pa.Table]], beside: Callable[[], object] | None) -> list[pa.Table]:
+    """Run `beside` while the parts are normalized; then their tables, in order."""
+    try:
+        if beside is not None:
+            beside()
+    except BaseException:
+        for part in parts:
+            part.cancel()
+        raise
+    return [part.result() for part in parts]
+
+
+def _grouped(reader: pa.RecordBatchReader) -> Iterator[pa.Table]:
+    """DuckDB's vector-sized batches gathered into tables of about `BATCH_ROWS` rows.
+
+    normalize works best on large batches (below its sample size it hashes every value to
+    find repeats).
+    """
+    group: list[pa.RecordBatch] = []
+    try:
+        for batch in reader:
+            group.append(batch)
+            if sum(b.num_rows for b in group) >= BATCH_ROWS:
+                yield pa.Table.from_batches(group)
+                group = []
+    except OSError as exc:  # the Arrow stream hands DuckDB's read error on as text
+        for prefix, kind in _READ_ERRORS.items():
+            if str(exc).startswith(prefix):
+                raise kind(str(exc)) from None
+        raise
+    if group:
+        yield pa.Table.from_batches(group)
+
+
 def _normalize_batches(
     pool: ThreadPoolExecutor,
-    reader: pa.RecordBatchReader,
+    batches: Iterable[pa.Table],
     region: str,
     numbers: NumberCodes,
     *,
     numbered: bool,
 ) -> list[Future[pa.Table]]:
-    """Each batch handed to `pool` to normalize while the reader yields the next."""
+    """Each batch handed to `pool` to normalize while the next one is read."""
     parts: list[Future[pa.Table]] = []
     done = 0
-    group: list[pa.RecordBatch] = []
-
-    def submit() -> None:
-        # DuckDB hands over vector-sized batches; normalize works best on large ones
-        # (below its sample size it hashes every value to find repeats).
-        nonlocal done
-        table = pa.Table.from_batches(group).combine_chunks()
-        group.clear()
-        if numbered:
-            table = _numbered(table, done)
-        done += table.num_rows
-        parts.append(pool.submit(with_numbers, table, region, numbers, keep_raw=False))
-
     try:
-        for batch in reader:
-            group.append(batch)
-            if sum(b.num_rows for b in group) >= BATCH_ROWS:
-                submit()
-        if group:
-            submit()
-    except OSError as exc:  # the Arrow stream hands DuckDB's read error on as text
+        for batch in batches:
+            table = batch.combine_chunks()
+            if numbered:
+                table = _numbered(table, done)
+            done += table.num_rows
+            parts.append(pool.submit(with_numbers, table, region, numbers, keep_raw=False))
+    except BaseException:
         for part in parts:
             part.cancel()
-        for prefix, kind in _READ_ERRORS.items():
-            if str(exc).startswith(prefix):
-                raise kind(str(exc)) from None
         raise
     return parts
 
@@ -200,19 +238,29 @@ def in_row_order(table: pa.Table, expected: int) -> pa.Table:
     Raises:
         StoreError: The numbers are not exactly 1..expected (a key decided twice).
     """
-    rows = table.column("row").combine_chunks()
+    place = row_places(table.column("row"), expected)
+    return table.take(pa.Array.from_buffers(pa.int64(), expected, [None, pa.py_buffer(place)]))
+
+
+def row_places(rows: pa.ChunkedArray | pa.Array, expected: int) -> np.ndarray[Any, Any]:
+    """Per row 1..expected: the index in `rows` that holds its number (a scatter, no sort).
+
+    Raises:
+        StoreError: The numbers are not exactly 1..expected (a key decided twice).
+    """
+    if isinstance(rows, pa.ChunkedArray):
+        rows = rows.combine_chunks()
     place = np.full(expected, -1, dtype=np.int64)
-    if table.num_rows == expected and rows.null_count == 0:
-        numbers = _values(rows)
+    if len(rows) == expected and rows.null_count == 0:
+        numbers = values(rows)
         inside = (numbers >= 1) & (numbers <= expected)
         place[numbers[inside] - 1] = np.flatnonzero(inside)
-    if table.num_rows != expected or (place < 0).any():
+    if len(rows) != expected or (place < 0).any():
         raise twice_answered()
-    order = pa.Array.from_buffers(pa.int64(), expected, [None, pa.py_buffer(place)])
-    return table.take(order)
+    return place
 
 
-def _values(array: pa.Array) -> np.ndarray[Any, Any]:
+def values(array: pa.Array) -> np.ndarray[Any, Any]:
     """An integer column without nulls as numpy, through its buffer (never via pandas)."""
     dtype: np.dtype[Any] = _DTYPES[str(array.type)]
     raw: np.ndarray[Any, Any] = np.frombuffer(array.buffers()[1], dtype=dtype)

@@ -23,8 +23,10 @@ from typing import Any
 import duckdb
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from optin_gate.numbers.batch import REGION_NAMES
+from optin_gate.numbers.spec import TYPE_CODES
+from optin_gate.numbers.table import KeyCodes
 from optin_gate.policy import Policy
 from optin_gate.rules import Reason
 from optin_gate.rules.expr import sql_literal
@@ -80,49 +82,26 @@ class NumberCodes:
         with self._lock:
             return self._codes.setdefault(key, len(self._codes))
 
-    def encode(self, valid: pa.Array, country: pa.Array, number_type: pa.Array) -> pa.Array:
-        """Each row's code (int16), from `normalize_keys`' columns of one batch.
+    def encode(self, codes: KeyCodes) -> pa.Array:
+        """Each row's code (int16), from the numbers' codes of one batch (`normalize_codes`).
 
-        The country and type columns are dictionary-encoded: the work per row is integer
-        arithmetic on their indices; only the combinations present are looked up by name.
+        The work per row is integer arithmetic on the type and region indices; only the
+        combinations present are looked up by name.
         """
-        countries = _dictionary(country)
-        types = _dictionary(number_type)
-        nt = len(types.dictionary) + 1
-        key = (_indices(countries) + 1) * nt + (_indices(types) + 1)
-        key = np.where(_bools(valid), key + 1, 0)  # 0: not valid, whatever else it says
+        nt = len(TYPE_CODES) + 1
+        region = codes.region.astype(np.int32) + 1
+        key = np.where(codes.valid, region * nt + codes.type_code + 2, 0)  # 0: not valid
         lookup = np.zeros(int(key.max(initial=0)) + 1, dtype=np.int16)
-        names_c = countries.dictionary.to_pylist()
-        names_t = types.dictionary.to_pylist()
         for k in np.flatnonzero(np.bincount(key, minlength=len(lookup))).tolist():
             if k == 0:
                 lookup[0] = self._code((False, None, None))
                 continue
             c, t = divmod(k - 1, nt)
             lookup[k] = self._code(
-                (True, names_c[c - 1] if c else None, names_t[t - 1] if t else None)
+                (True, REGION_NAMES[c - 1] if c else None, TYPE_CODES[t - 1] if t else None)
             )
-        codes = lookup[key]
-        return pa.Array.from_buffers(pa.int16(), len(codes), [None, pa.py_buffer(codes)])
-
-
-def _dictionary(array: pa.Array) -> pa.DictionaryArray:
-    if isinstance(array, pa.ChunkedArray):
-        array = array.combine_chunks()
-    if not pa.types.is_dictionary(array.type):
-        array = pc.dictionary_encode(array)
-    return array
-
-
-def _indices(array: pa.DictionaryArray) -> np.ndarray[Any, np.dtype[np.int64]]:
-    """Dictionary indices as int64, -1 for null."""
-    return np.asarray(pc.fill_null(array.indices, -1).to_numpy(zero_copy_only=False), np.int64)
-
-
-def _bools(array: pa.Array) -> np.ndarray[Any, np.dtype[np.bool_]]:
-    if isinstance(array, pa.ChunkedArray):
-        array = array.combine_chunks()
-    return np.asarray(pc.fill_null(array, False).to_numpy(zero_copy_only=False), np.bool_)
+        coded = lookup[key]
+        return pa.Array.from_buffers(pa.int16(), len(coded), [None, pa.py_buffer(coded)])
 
 
 def mark_sql(column: str, marks: tuple[str, ...]) -> str:
@@ -185,34 +164,42 @@ class Outcomes:
         """The reason of an outcome number."""
         return self.rows[outcome][0]
 
-    def allowed_sql(self, alias: str = "d") -> str:
+    def allowed(self) -> np.ndarray[Any, np.dtype[np.bool_]]:
+        """Per outcome number: it allows the call."""
+        return np.array([row[0].allowed for row in self.rows], dtype=np.bool_)
+
+    def allowed_sql(self, alias: str = "d", prefix: str = "") -> str:
         """SQL: the decided row `alias` allows the call (never NULL)."""
         allowing = [str(i) for i, row in enumerate(self.rows) if row[0].allowed]
         if not allowing:
             return "FALSE"
-        return f"coalesce({alias}.outcome IN ({', '.join(allowing)}), FALSE)"
+        return f"coalesce({alias}.{prefix}outcome IN ({', '.join(allowing)}), FALSE)"
 
-    def columns_sql(self, alias: str = "d") -> str:
-        """SQL for `e164, allowed, reason, evidence, rule_set` from a decided row `alias`."""
-        d = alias
+    def columns_sql(self, alias: str = "d", prefix: str = "") -> str:
+        """SQL for `e164, allowed, reason, evidence, rule_set` from a decided row `alias`.
+
+        `prefix` starts the names of the decided columns (`phone`, `outcome`, `evidence`)
+        where they sit beside a list's own columns.
+        """
+        d = f"{alias}.{prefix}"
         reasons, evidence, labels = [], [], []
         for i, (reason, rule_set, ev_field, before, after) in enumerate(self.rows):
             reasons.append(f"WHEN {i} THEN {sql_literal(reason.value)}")
             labels.append(f"WHEN {i} THEN {sql_literal(rule_set)}")
             if ev_field:
                 evidence.append(
-                    f"WHEN {i} THEN {sql_literal(before or '')} || {d}.evidence"
+                    f"WHEN {i} THEN {sql_literal(before or '')} || {d}evidence"
                     f" || {sql_literal(after or '')}"
                 )
             elif before is not None:
                 evidence.append(f"WHEN {i} THEN {sql_literal(before)}")
 
         def case(whens: list[str]) -> str:
-            return f"CASE {d}.outcome {' '.join(whens)} END" if whens else "CAST(NULL AS VARCHAR)"
+            return f"CASE {d}outcome {' '.join(whens)} END" if whens else "CAST(NULL AS VARCHAR)"
 
         return (
-            f"'+' || CAST({d}.phone AS VARCHAR) AS e164, "
-            f"{self.allowed_sql(d)} AS allowed, "
+            f"'+' || CAST({d}phone AS VARCHAR) AS e164, "
+            f"{self.allowed_sql(alias, prefix)} AS allowed, "
             f"{case(reasons)} AS reason, "
             f"{case(evidence)} AS evidence, "
             f"{case(labels)} AS rule_set"

@@ -12,6 +12,7 @@ distinct values). Either way each row gets exactly phonenumbers' answer.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -33,7 +34,15 @@ from optin_gate.numbers.batch import REGION_NAMES, FastResult, fast_batch
 from optin_gate.numbers.reference import NOT_VALID, Normalized, reference_one
 from optin_gate.numbers.spec import TYPE_CODES, RegionSpec, region_spec
 
-__all__ = ["NORMALIZED_SCHEMA", "normalize_keys", "normalized_keys", "normalized_table"]
+__all__ = [
+    "NORMALIZED_SCHEMA",
+    "KeyCodes",
+    "key_codes",
+    "normalize_codes",
+    "normalize_keys",
+    "normalized_keys",
+    "normalized_table",
+]
 
 Bools = np.ndarray[Any, np.dtype[np.bool_]]
 
@@ -88,12 +97,25 @@ def normalized_table(array: pa.Array, spec: RegionSpec, region: str) -> tuple[pa
     return table, decided
 
 
-def normalized_keys(array: pa.Array, spec: RegionSpec, region: str) -> pa.Table:
-    """`normalized_table` in the batch engine's form: the same answers, no strings built.
+@dataclasses.dataclass(frozen=True)
+class KeyCodes:
+    """`normalized_keys`' answers as numpy arrays, one entry per value.
 
-    Columns: `phone` (int64: the E.164 digits after the "+", null unless valid), `valid`,
-    `number_type` and `country` (dictionary-encoded text, null unless valid).
+    Attributes:
+        key: The E.164 digits after the "+" as an int64; 0 unless valid.
+        valid: The value is a valid number.
+        type_code: Index into `spec.TYPE_CODES`; -1 unless valid.
+        region: Index into `batch.REGION_NAMES`; -1 unless valid.
     """
+
+    key: np.ndarray[Any, np.dtype[np.int64]]
+    valid: Bools
+    type_code: np.ndarray[Any, np.dtype[np.int8]]
+    region: np.ndarray[Any, np.dtype[np.int16]]
+
+
+def key_codes(array: pa.Array, spec: RegionSpec, region: str) -> KeyCodes:
+    """`normalized_table`'s answers as `KeyCodes`: no strings and no Arrow arrays built."""
     work, indices, fast, _ = _answers(array, spec, region)
     if fast.key is not None:
         key = fast.key
@@ -105,10 +127,21 @@ def normalized_keys(array: pa.Array, spec: RegionSpec, region: str) -> pa.Table:
     if indices is not None:
         row = _rows(indices, len(work))
         valid, type_code, region_code, key = _take(row, valid, type_code, region_code, key)
+    return KeyCodes(key, valid, type_code, region_code)
+
+
+def normalized_keys(array: pa.Array, spec: RegionSpec, region: str) -> pa.Table:
+    """`normalized_table` in the batch engine's form: the same answers, no strings built.
+
+    Columns: `phone` (int64: the E.164 digits after the "+", null unless valid), `valid`,
+    `number_type` and `country` (dictionary-encoded text, null unless valid).
+    """
+    codes = key_codes(array, spec, region)
+    type_code, region_code = codes.type_code, codes.region
     return pa.Table.from_arrays(
         [
-            int_array(key, ~valid),
-            bool_array(valid),
+            int_array(codes.key, ~codes.valid),
+            bool_array(codes.valid),
             pa.DictionaryArray.from_arrays(int_array(type_code, type_code < 0), _TYPE_ARRAY),
             pa.DictionaryArray.from_arrays(int_array(region_code, region_code < 0), _REGION_ARRAY),
         ],
@@ -122,12 +155,25 @@ def normalize_keys(values: Any, region: str = "CZ") -> pa.Table:
     Raises:
         InputError: a value is neither text nor missing, or the region is unknown.
     """
+    return normalized_keys(as_text_array(values), _region_spec(region), region)
+
+
+def normalize_codes(values: Any, region: str = "CZ") -> KeyCodes:
+    """`normalize_keys`' answers as numpy codes (`KeyCodes`), for callers that count them.
+
+    Raises:
+        InputError: a value is neither text nor missing, or the region is unknown.
+    """
+    return key_codes(as_text_array(values), _region_spec(region), region)
+
+
+def _region_spec(region: str) -> RegionSpec:
     if not isinstance(region, str) or region not in phonenumbers.SUPPORTED_REGIONS:
         raise InputError(
             f"region {region!r} is not a region phonenumbers knows",
             hint="pass an upper-case ISO 3166 code such as 'CZ' or 'SK'",
         )
-    return normalized_keys(as_text_array(values), region_spec(region), region)
+    return region_spec(region)
 
 
 def _answers(

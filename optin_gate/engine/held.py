@@ -1,0 +1,168 @@
+"""The list held in Arrow: read once, decided beside it, its outputs cut from it.
+
+For a list that fits in memory with room to spare (`fits`). DuckDB parses the file into an
+Arrow table on every core; the phone column is normalized straight from that table and the
+numbers are decided (`query.decide_rows`); the decisions are put in the rows' order by a
+scatter on their numbers (no sort); and each output is one `COPY` of one Arrow table: the
+list's own columns (every row, or the permitted ones picked by a mask) beside the decision's
+three compact columns, spelled out by `Outcomes.columns_sql` as they are written. No join
+with the list's rows, and the list is read once, so it cannot change between two reads.
+
+A larger list goes to `engine.spilled`, held by DuckDB, which spills to disk.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from optin_gate.engine.inputs import phone_text, read_list
+from optin_gate.engine.outputs import Run, write_outputs
+from optin_gate.engine.query import decide_rows, fetch_in_memory, quote
+from optin_gate.engine.rows import row_places, values
+
+if TYPE_CHECKING:
+    from optin_gate.io import Source
+
+__all__ = ["HOLD_SHARE", "estimated_bytes", "filter_held", "fits", "memory_limit"]
+
+# A list is held in Arrow when its estimated size is at most this share of DuckDB's
+# memory_limit (by default 80 % of the machine's memory): the decision's own tables and
+# DuckDB's hash tables need the rest.
+HOLD_SHARE = 0.25
+_UNITS = {"bytes": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40, "PiB": 2**50}
+_DECIDED = ("phone", "outcome", "evidence")  # the decision's columns beside the list's
+
+
+def memory_limit(con: duckdb.DuckDBPyConnection) -> int:
+    """DuckDB's memory_limit on `con` in bytes, at most the machine's memory."""
+    ((text,),) = con.execute("SELECT current_setting('memory_limit')").fetchall()
+    match = re.fullmatch(r"([0-9.]+)\s*(\w+)", str(text).strip())
+    limit = float(match.group(1)) * _UNITS.get(match.group(2), 1) if match else 0.0
+    try:
+        machine = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - not POSIX
+        machine = int(limit)
+    return int(min(limit, machine))
+
+
+def estimated_bytes(src: Source) -> int:
+    """About how much memory the list takes as Arrow (0 for a table already in memory)."""
+    if src.path is None:
+        return 0
+    if src.kind == "parquet":
+        return _parquet_bytes(Path(src.path))
+    # CSV: the text itself plus a 4-byte offset per field; fields average well over 8 bytes.
+    return Path(src.path).stat().st_size * 3 // 2
+
+
+def _parquet_bytes(path: Path) -> int:
+    """Per column chunk, its uncompressed size, but at least its rows at Arrow's width.
+
+    Dictionary encoding can make the data far smaller on disk than as Arrow (a string
+    column of few values): a text value counts at least 16 bytes, its offset and a share of
+    the text.
+    """
+    import pyarrow.parquet as pq
+
+    try:
+        file = pq.ParquetFile(path)
+    except Exception:  # unreadable: DuckDB's own read tells why, on its line
+        return 1 << 62
+    meta = file.metadata
+    widths = [
+        field.type.byte_width if pa.types.is_primitive(field.type) and field.type.bit_width >= 8
+        else 16
+        for field in file.schema_arrow
+    ]  # fmt: skip
+    total = 0
+    for i in range(meta.num_row_groups):
+        group = meta.row_group(i)
+        for j in range(min(group.num_columns, len(widths))):
+            total += max(group.column(j).total_uncompressed_size, group.num_rows * widths[j])
+    return total
+
+
+def fits(con: duckdb.DuckDBPyConnection, src: Source) -> bool:
+    """The list is small enough to hold in Arrow beside the decision (see `HOLD_SHARE`)."""
+    return estimated_bytes(src) <= HOLD_SHARE * memory_limit(con)
+
+
+def filter_held(con: duckdb.DuckDBPyConnection, run: Run) -> tuple[dict[str, int], dict[str, Path]]:
+    """Decide the list held in Arrow and write `targets` from it.
+
+    Returns:
+        (rows per reason value, the files written per output).
+    """
+    src, gate, phone, targets, report = run.src, run.gate, run.phone, run.targets, run.report
+    report.step("reading the list")
+    if src.path is None:
+        table = src.to_arrow()
+    else:
+        with report.watching():
+            query = f"SELECT * FROM {src.relation_sql()}"
+            table = read_list(src, functools.partial(fetch_in_memory, con, query))
+    phones = phone_text(table.column(phone), file=src.name, name=phone)
+    decided, outcomes = decide_rows(
+        con,
+        phones,
+        at=run.at,
+        controller=gate.controller,
+        call_type=run.call_type,
+        policy=gate.policy,
+        on_step=report.step,
+    )
+    outcome = values(decided.column("outcome").combine_chunks())
+    per_outcome = np.bincount(outcome, minlength=len(outcomes.rows))
+    counts: dict[str, int] = {}
+    for number, n in enumerate(per_outcome.tolist()):
+        if n:
+            reason = outcomes.reason(number).value
+            counts[reason] = counts.get(reason, 0) + n
+    place = row_places(decided.column("row"), table.num_rows)
+    allowed = outcomes.allowed()[outcome[place]]  # per list row, in the list's order
+    prefix = _free_prefix(table.column_names)
+    queries: dict[str, str] = {}
+    views: list[str] = []
+    try:
+        for key in targets:
+            rows, taken = table, place
+            if key == "permitted":
+                rows, taken = table.filter(pa.array(allowed)), place[allowed]
+            beside = decided.select(list(_DECIDED)).take(taken)
+            for name, column in zip(_DECIDED, beside.columns, strict=True):
+                rows = rows.append_column(prefix + name, column)
+            view = f"og_out_{key}"
+            con.register(view, rows)
+            views.append(view)
+            own = ", ".join(quote(prefix + name) for name in _DECIDED)
+            queries[key] = (
+                f"SELECT v.* EXCLUDE ({own}), {outcomes.columns_sql('v', prefix)} FROM {view} v"
+            )
+        del table, decided
+        return counts, write_outputs(
+            con,
+            src,
+            queries,
+            targets=targets,
+            report=report,
+            expected={"permitted": int(allowed.sum()), "decisions": len(place)},
+        )
+    finally:
+        for view in views:
+            con.unregister(view)
+
+
+def _free_prefix(columns: list[str]) -> str:
+    """A prefix for the decision's columns that no column of the list starts with."""
+    prefix = "__og_"
+    while any(c.startswith(prefix) for c in columns):
+        prefix = "_" + prefix
+    return prefix

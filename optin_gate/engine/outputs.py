@@ -1,0 +1,144 @@
+"""A filter's output files: where they go, and written so that none is ever seen half done.
+
+Each output is a `COPY` to a temporary file in its target's folder. The files are renamed into
+place only when every output is complete, synced to disk and holds the rows the decisions
+count, so a dialler never picks up half a list and a failed run leaves yesterday's files.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import os
+import tempfile
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import duckdb
+
+from optin_gate.engine.inputs import read_list
+from optin_gate.engine.progress import Reporter
+from optin_gate.engine.rows import run_in_memory
+from optin_gate.errors import InputError
+from optin_gate.io import Source, output_format, sql_literal
+
+if TYPE_CHECKING:
+    from optin_gate.gate import Gate
+
+__all__ = ["Run", "Targets", "targets", "write_outputs"]
+
+# "permitted" and/or "decisions" -> (the file, its format: csv, tsv or parquet).
+Targets = dict[str, tuple[Path, str]]
+
+
+@dataclasses.dataclass(frozen=True)
+class Run:
+    """One file filter run, as both ways through take it (`engine.held`, `engine.spilled`).
+
+    Attributes:
+        gate: Supplies the store's connection's tables, the controller and the policy.
+        src: The list.
+        phone: Its phone column.
+        at: The decision instant (UTC).
+        call_type: "live" or "automated".
+        targets: The outputs to write.
+        report: Told what runs.
+    """
+
+    gate: Gate
+    src: Source
+    phone: str
+    at: datetime
+    call_type: str
+    targets: Targets
+    report: Reporter
+
+
+def _target(path: str | os.PathLike[str]) -> tuple[Path, str]:
+    target = Path(path)
+    fmt = output_format(target)
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise InputError("the folder does not exist", file=str(path), hint="create it first")
+    return target, fmt
+
+
+def targets(
+    out: str | os.PathLike[str] | None, decisions: str | os.PathLike[str] | None
+) -> Targets:
+    """The outputs asked for, checked before anything is read.
+
+    Raises:
+        InputError: A folder that does not exist, an unknown extension, or one file for both.
+    """
+    found = {
+        key: _target(path)
+        for key, path in (("permitted", out), ("decisions", decisions))
+        if path is not None
+    }
+    if len({p.resolve() for p, _ in found.values()}) < len(found):
+        raise InputError(
+            "the permitted rows and the decisions would go to the same file",
+            file=str(out),
+            hint="give --out and --decisions different names",
+        )
+    return found
+
+
+def _copy_options(fmt: str) -> str:
+    if fmt == "parquet":
+        return "FORMAT parquet"
+    delimiter = "\t" if fmt == "tsv" else ","
+    return f"FORMAT csv, HEADER true, DELIMITER {sql_literal(delimiter)}"
+
+
+def write_outputs(
+    con: duckdb.DuckDBPyConnection,
+    src: Source,
+    queries: Mapping[str, str],
+    *,
+    targets: Targets,
+    report: Reporter,
+    expected: Mapping[str, int],
+) -> dict[str, Path]:
+    """COPY each output's query to a temp file beside it; rename them all once all are done.
+
+    Args:
+        con: The connection the queries run on.
+        src: The list (its read errors are told as on its lines).
+        queries: Per output in `targets`: the query giving its rows, in order.
+        targets: The outputs.
+        report: Told which output is written.
+        expected: Per output: the rows it must hold (the decisions' counts). A list that
+            grew or shrank between two reads fails the run, and nothing is renamed.
+
+    Returns:
+        Per output: the file written.
+    """
+    temps: dict[str, str] = {}
+    try:
+        for key, (target, fmt) in targets.items():
+            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+            os.close(fd)
+            temps[key] = tmp
+            sql = f"COPY ({queries[key]}) TO {sql_literal(tmp)} ({_copy_options(fmt)})"
+            report.step(f"writing the {key} rows to {target.name}")
+            with report.watching():
+                ((rows,),) = read_list(src, functools.partial(run_in_memory, con, sql))
+            if rows != expected[key]:
+                raise InputError(
+                    f"the list changed while it was read ({rows:,} rows for "
+                    f"{expected[key]:,} decisions)",
+                    file=src.name,
+                    hint="filter a copy that nothing else writes to",
+                )
+            with open(tmp, "rb+") as fh:
+                os.fsync(fh.fileno())
+        for key, (target, _) in targets.items():
+            os.replace(temps.pop(key), target)
+    finally:
+        for tmp in temps.values():
+            Path(tmp).unlink(missing_ok=True)
+    return {key: target for key, (target, _) in targets.items()}
