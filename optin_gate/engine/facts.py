@@ -22,7 +22,7 @@ from optin_gate.rules import RULE_SETS, compile_rules
 from optin_gate.rules.expr import Eq, Expr, Field, In, sql_literal
 from optin_gate.store.asof import prague_day_sql
 
-__all__ = ["NARROWED", "decisive_marks", "facts_at_sql", "narrowed_sql"]
+__all__ = ["NARROWED", "decisive_marks", "facts_at_sql", "narrowed_sql", "objections_in_force_sql"]
 
 _MARK = "directory_marketing"
 
@@ -135,6 +135,19 @@ def narrowed_sql(
     }
 
 
+def objections_in_force_sql(last_objection: str, valid_consent: str) -> str:
+    """The objections in force: (phone, objection_id), at most one per phone.
+
+    The newest objection per phone (`last_objection`), unless a consent valid at the time
+    (`valid_consent`, one per phone) was granted after it.
+    """
+    return f"""
+    SELECT lo.phone, lo.objection_id
+    FROM {last_objection} lo LEFT JOIN {valid_consent} vc ON vc.phone = lo.phone
+    WHERE vc.granted_at IS NULL OR vc.granted_at <= lo.objected_at
+"""
+
+
 def facts_at_sql(
     relation: str,
     *,
@@ -168,11 +181,7 @@ def facts_at_sql(
     return f"""
 WITH valid_consent AS MATERIALIZED ({ctes["valid_consent"]}),
 last_objection AS ({ctes["last_objection"]}),
-objection_in_force AS (  -- unless a consent valid at T was granted after it
-    SELECT lo.phone, lo.objection_id
-    FROM last_objection lo LEFT JOIN valid_consent vc ON vc.phone = lo.phone
-    WHERE vc.granted_at IS NULL OR vc.granted_at <= lo.objected_at
-),
+objection_in_force AS ({objections_in_force_sql("last_objection", "valid_consent")}),
 active_contract AS ({ctes["active_contract"]}),
 snapshot AS ({ctes["snapshot"]}),
 listed AS ({ctes["listed"]})

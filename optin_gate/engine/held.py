@@ -26,7 +26,7 @@ import pyarrow as pa
 from optin_gate.engine.inputs import phone_text, read_list
 from optin_gate.engine.outputs import Run, write_outputs
 from optin_gate.engine.query import decide_rows, fetch_in_memory, quote
-from optin_gate.engine.rows import row_places, values
+from optin_gate.numbers._arrow import bool_array
 
 if TYPE_CHECKING:
     from optin_gate.io import Source
@@ -110,7 +110,7 @@ def filter_held(con: duckdb.DuckDBPyConnection, run: Run) -> tuple[dict[str, int
             query = f"SELECT * FROM {src.relation_sql()}"
             table = read_list(src, functools.partial(fetch_in_memory, con, query))
     phones = phone_text(table.column(phone), file=src.name, name=phone)
-    decided, outcomes = decide_rows(
+    decisions = decide_rows(
         con,
         phones,
         at=run.at,
@@ -119,42 +119,29 @@ def filter_held(con: duckdb.DuckDBPyConnection, run: Run) -> tuple[dict[str, int
         policy=gate.policy,
         on_step=report.step,
     )
-    outcome = values(decided.column("outcome").combine_chunks())
-    per_outcome = np.bincount(outcome, minlength=len(outcomes.rows))
-    counts: dict[str, int] = {}
-    for number, n in enumerate(per_outcome.tolist()):
-        if n:
-            reason = outcomes.reason(number).value
-            counts[reason] = counts.get(reason, 0) + n
-    place = row_places(decided.column("row"), table.num_rows)
-    allowed = outcomes.allowed()[outcome[place]]  # per list row, in the list's order
+    allowed = decisions.allowed()
     prefix = _free_prefix(table.column_names)
     queries: dict[str, str] = {}
     views: list[str] = []
     try:
         for key in targets:
-            rows, taken = table, place
+            rows, picked = table, None
             if key == "permitted":
-                rows, taken = table.filter(pa.array(allowed)), place[allowed]
-            beside = decided.select(list(_DECIDED)).take(taken)
-            for name, column in zip(_DECIDED, beside.columns, strict=True):
+                rows, picked = table.filter(bool_array(allowed)), np.flatnonzero(allowed)
+            for name, column in zip(_DECIDED, decisions.columns(picked), strict=True):
                 rows = rows.append_column(prefix + name, column)
             view = f"og_out_{key}"
             con.register(view, rows)
             views.append(view)
             own = ", ".join(quote(prefix + name) for name in _DECIDED)
-            queries[key] = (
-                f"SELECT v.* EXCLUDE ({own}), {outcomes.columns_sql('v', prefix)} FROM {view} v"
-            )
-        del table, decided
-        return counts, write_outputs(
-            con,
-            src,
-            queries,
-            targets=targets,
-            report=report,
-            expected={"permitted": int(allowed.sum()), "decisions": len(place)},
+            spelled = decisions.outcomes.columns_sql("v", prefix)
+            queries[key] = f"SELECT v.* EXCLUDE ({own}), {spelled} FROM {view} v"
+        expected = {"permitted": int(allowed.sum()), "decisions": table.num_rows}
+        del table
+        written = write_outputs(
+            con, src, queries, targets=targets, report=report, expected=expected
         )
+        return decisions.counts(), written
     finally:
         for view in views:
             con.unregister(view)

@@ -26,7 +26,14 @@ from datetime import UTC, datetime
 import duckdb
 import pyarrow as pa
 
-from optin_gate.engine.facts import NARROWED, decisive_marks, facts_at_sql, narrowed_sql
+from optin_gate.engine.facts import (
+    NARROWED,
+    decisive_marks,
+    facts_at_sql,
+    narrowed_sql,
+    objections_in_force_sql,
+)
+from optin_gate.engine.lookup import RowDecisions, decide_by_lookup, fetch_evidence
 from optin_gate.engine.rows import (
     fetch_in_memory,
     in_row_order,
@@ -34,6 +41,7 @@ from optin_gate.engine.rows import (
     read_numbers,
     run_in_memory,
     twice_answered,
+    values,
     with_numbers,
 )
 from optin_gate.engine.shapes import Context, NumberCodes, Outcomes, decide_shapes, decided_sql
@@ -215,11 +223,12 @@ def decide_rows(
     call_type: str,
     policy: Policy,
     on_step: Callable[[str], None] | None = None,
-) -> tuple[pa.Table, Outcomes]:
-    """Decide each phone of a column held in memory; the decisions come back as Arrow.
+) -> RowDecisions:
+    """Decide each phone of a column held in memory; the decisions come back in its order.
 
-    The list's rows never enter DuckDB: their numbers do, normalized, and the decisions come
-    back (`prepare_decisions` with `number_rows`, minus the temp tables).
+    The numbers are normalized and the evidence in force narrowed as for `prepare_decisions`;
+    then each row looks its evidence up by number in compiled code (`engine.lookup`) instead
+    of joining it in DuckDB: the list's rows never enter DuckDB.
 
     Args:
         con: As for `prepare_decisions`.
@@ -229,31 +238,27 @@ def decide_rows(
         call_type: "live" or "automated" (anything else is treated as automated).
         policy: The policy the rules and the facts are bound to.
         on_step: Called with a short label as each phase starts.
-
-    Returns:
-        (decided, outcomes): `decided` has `row` (the phone's 1-based place in `phones`),
-        `phone`, `outcome` and `evidence` (see `Decided.decided`), one row per phone in no
-        set order; spell them out with `outcomes.columns_sql()`.
     """
     plan = _Plan(con, next(_names), policy, on_step or (lambda label: None))
-    plan.key_sql = {"row": "r.row"}
     for name, value in (("t", at), ("controller", controller), ("call_type", call_type)):
         plan.consts[name] = _value_sql(value, "TIMESTAMPTZ" if name == "t" else "VARCHAR")
     try:
-        keyed, expected = plan.normalized_column(phones)
-        base = plan.facts(keyed)
+        norm = plan.normalized_column(phones)
+        plan.step("looking up the evidence")
+        evidence = fetch_evidence(con, plan.evidence_relations())
         outcomes = plan.shapes(call_type)
-        decision = decided_sql(f"({base})", ("row",), outcomes.shapes, plan.marks)
-        with _unordered(con):
-            decided = fetch_in_memory(con, decision)
+        shapes = con.sql(f"SELECT code, outcome, ev_field FROM {outcomes.shapes}")
+        return decide_by_lookup(
+            norm.column("phone").combine_chunks(),
+            values(norm.column("num").combine_chunks()),
+            evidence=evidence,
+            outcomes=outcomes,
+            shapes=shapes.to_arrow_table(),
+            marks=len(plan.marks),
+        )
     finally:
         plan.release()
         plan.drop()
-    if decided.num_rows > expected:
-        raise twice_answered()
-    if decided.num_rows < expected:  # pragma: no cover - every shape a code can form is decided
-        raise AssertionError("a number came back without a decision")
-    return decided.drop_columns(["n"]), outcomes
 
 
 @contextlib.contextmanager
@@ -341,15 +346,29 @@ class _Plan:
         self.con.register(self.norm, norm)
         return keyed, norm.num_rows
 
-    def normalized_column(self, phones: pa.ChunkedArray) -> tuple[str, int]:
-        """1. Normalize a column held in memory, row by row; the keyed numbers and their count."""
+    def normalized_column(self, phones: pa.ChunkedArray) -> pa.Table:
+        """1. Normalize a column held in memory, row by row: `row`, `phone`, `num`."""
         self.step("normalizing the phone numbers")
-        norm = normalize_column(
+        return normalize_column(
             phones, self.policy.default_region, self.numbers, beside=self.narrow
         )
-        pa.default_memory_pool().release_unused()
-        self.con.register(self.norm, norm)
-        return f"SELECT *, 1 AS n FROM {self.norm}", norm.num_rows
+
+    def evidence_relations(self) -> dict[str, str]:
+        """2. The narrowed evidence by id field (and "listed"), for `lookup.fetch_evidence`."""
+        queries = narrowed_sql(
+            t=self.consts["t"],
+            controller=self.consts["controller"],
+            policy=self.policy,
+            marks=self.marks,
+        )
+        consents = self.narrowed["valid_consent"]
+        in_force = objections_in_force_sql(f"({queries['last_objection']})", consents)
+        return {
+            "objection_id": f"({in_force})",
+            "consent_id": consents,
+            "contract_id": self.narrowed["active_contract"],
+            "listed": self.narrowed["listed"],
+        }
 
     @functools.cached_property
     def marks(self) -> tuple[str, ...]:

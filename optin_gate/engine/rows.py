@@ -22,7 +22,7 @@ import pyarrow as pa
 
 from optin_gate.engine.shapes import NumberCodes
 from optin_gate.errors import StoreError
-from optin_gate.numbers._arrow import int_array
+from optin_gate.numbers._arrow import int_array, int_values
 from optin_gate.numbers.table import normalize_codes
 
 __all__ = [
@@ -43,12 +43,6 @@ _READ_ERRORS: dict[str, type[duckdb.Error]] = {
     "Invalid Input Error": duckdb.InvalidInputException,
     "Conversion Error": duckdb.ConversionException,
     "IO Error": duckdb.IOException,
-}
-_DTYPES: dict[str, np.dtype[Any]] = {
-    "uint8": np.dtype(np.uint8),
-    "uint16": np.dtype(np.uint16),
-    "int32": np.dtype(np.int32),
-    "int64": np.dtype(np.int64),
 }
 
 
@@ -262,6 +256,4 @@ def row_places(rows: pa.ChunkedArray | pa.Array, expected: int) -> np.ndarray[An
 
 def values(array: pa.Array) -> np.ndarray[Any, Any]:
     """An integer column without nulls as numpy, through its buffer (never via pandas)."""
-    dtype: np.dtype[Any] = _DTYPES[str(array.type)]
-    raw: np.ndarray[Any, Any] = np.frombuffer(array.buffers()[1], dtype=dtype)
-    return raw[array.offset : array.offset + len(array)]
+    return int_values(array)

@@ -24,6 +24,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from optin_gate.numbers._arrow import bool_array, fixed_array, string_array
 from optin_gate.numbers.batch import REGION_NAMES
 from optin_gate.numbers.spec import TYPE_CODES
 from optin_gate.numbers.table import KeyCodes
@@ -231,16 +232,16 @@ def decide_shapes(
                     facts[field].append(marker(field) if flags >> i & 1 else None)
                 facts["directory_date"].append(context.directory_date)
                 facts["directory_marketing"].append(context.marks[mark - 1] if mark else None)
-    table = pa.table(
-        {
-            **{k: pa.array(v, pa.string()) for k, v in facts.items() if k in _TEXT},
-            "code": pa.array(facts["code"], pa.int32()),
-            "valid": pa.array(facts["valid"], pa.bool_()),
-            "automated": pa.array(facts["automated"], pa.bool_()),
-            "t_day": pa.array(facts["t_day"], pa.date32()),
-            "directory_date": pa.array(facts["directory_date"], pa.date32()),
-        }
-    )
+    # Built through buffers: pyarrow would import pandas to convert Python lists.
+    columns = {k: string_array(v) for k, v in facts.items() if k in _TEXT}
+    columns["code"] = fixed_array(facts["code"], pa.int32())
+    for flag in ("valid", "automated"):
+        columns[flag] = bool_array(np.array(facts[flag], dtype=np.bool_))
+    for day in ("t_day", "directory_date"):
+        null = np.array([d is None for d in facts[day]], dtype=np.bool_)
+        epoch = [0 if d is None else (d - _EPOCH).days for d in facts[day]]
+        columns[day] = fixed_array(epoch, pa.date32(), null)
+    table = pa.Table.from_arrays(list(columns.values()), names=list(columns))
     decided = decide_facts(con, table, policy)
     outcomes: dict[tuple[Reason, str, int, str | None, str | None], int] = {}
     numbered = []
@@ -253,12 +254,10 @@ def decide_shapes(
             row["ev_after"],
         )
         numbered.append(outcomes.setdefault(key, len(outcomes)))
-    shapes = pa.table(
-        {
-            "code": decided.column("code"),
-            "outcome": pa.array(numbered, pa.uint8() if len(outcomes) < 256 else pa.uint16()),
-            "ev_field": decided.column("ev_field"),
-        }
+    outcome = fixed_array(numbered, pa.uint8() if len(outcomes) < 256 else pa.uint16())
+    shapes = pa.Table.from_arrays(
+        [decided.column("code"), outcome, decided.column("ev_field")],
+        names=["code", "outcome", "ev_field"],
     )
     name = f"og_shapes_{next(_names)}"
     view = f"{name}_in"
@@ -270,4 +269,5 @@ def decide_shapes(
     return Outcomes(tuple(outcomes), name)
 
 
+_EPOCH = date(1970, 1, 1)
 _TEXT = {"country", "number_type", "directory_marketing", *ID_FIELDS}

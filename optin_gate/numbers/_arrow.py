@@ -16,7 +16,15 @@ import pyarrow as pa
 
 from optin_gate.errors import InputError
 
-__all__ = ["bool_array", "bool_values", "int_array", "int_values", "string_array", "validity"]
+__all__ = [
+    "bool_array",
+    "bool_values",
+    "fixed_array",
+    "int_array",
+    "int_values",
+    "string_array",
+    "validity",
+]
 
 TEXT_HINT = "pass phone numbers as text (str), with None for a missing value"
 
@@ -53,11 +61,35 @@ def int_values(array: pa.Array) -> np.ndarray[Any, Any]:
 
 def int_array(values: np.ndarray[Any, Any], null: np.ndarray[Any, Any] | None = None) -> pa.Array:
     """An int64 Arrow array from numpy; `null` marks null slots."""
-    data = np.ascontiguousarray(values, dtype=np.int64)
+    return fixed_array(values, pa.int64(), null)
+
+
+_FIXED = {
+    pa.int8(): np.int8,
+    pa.int16(): np.int16,
+    pa.int32(): np.int32,
+    pa.int64(): np.int64,
+    pa.uint8(): np.uint8,
+    pa.uint16(): np.uint16,
+    pa.date32(): np.int32,  # days since 1970-01-01
+}
+
+
+def fixed_array(
+    values: Any, kind: pa.DataType, null: np.ndarray[Any, Any] | None = None
+) -> pa.Array:
+    """An Arrow array of a fixed-width `kind` (an integer type or date32) from numbers.
+
+    Args:
+        values: A numpy array or a sequence of ints.
+        kind: The Arrow type; its values are laid out as `_FIXED` says.
+        null: Marks null slots (their values are ignored).
+    """
+    data = np.ascontiguousarray(values, dtype=_FIXED[kind])
     mask = None
     if null is not None and null.any():
         mask = pa.py_buffer(np.packbits(~null, bitorder="little"))
-    return pa.Array.from_buffers(pa.int64(), len(data), [mask, pa.py_buffer(data)])
+    return pa.Array.from_buffers(kind, len(data), [mask, pa.py_buffer(data)])
 
 
 def bool_array(values: np.ndarray[Any, np.dtype[np.bool_]]) -> pa.Array:

@@ -22,6 +22,7 @@ import itertools
 import duckdb
 import pyarrow as pa
 
+from optin_gate.numbers._arrow import fixed_array, string_array
 from optin_gate.policy import Policy
 from optin_gate.rules import RULE_SETS, compile_rules
 from optin_gate.rules.expr import Expr, Field, IsNull, NotNull
@@ -104,14 +105,10 @@ def decide_facts(con: duckdb.DuckDBPyConnection, facts: pa.Table, policy: Policy
     finally:
         con.unregister(name)
     parts = [template(e) for e in decided.column("evidence").to_pylist()]
-    return pa.table(
-        {
-            "code": decided.column("code"),
-            "allowed": decided.column("allowed"),
-            "reason": decided.column("reason"),
-            "rule_set": decided.column("rule_set"),
-            "ev_field": pa.array([p[0] for p in parts], pa.int8()),
-            "ev_before": pa.array([p[1] for p in parts], pa.string()),
-            "ev_after": pa.array([p[2] for p in parts], pa.string()),
-        }
+    kept = decided.select(["code", "allowed", "reason", "rule_set"])
+    # Built through buffers: pyarrow would import pandas to convert Python lists.
+    return (
+        kept.append_column("ev_field", fixed_array([p[0] for p in parts], pa.int8()))
+        .append_column("ev_before", string_array([p[1] for p in parts]))
+        .append_column("ev_after", string_array([p[2] for p in parts]))
     )

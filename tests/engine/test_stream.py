@@ -296,3 +296,27 @@ def test_permitted_alone_matches_permitted_beside_every_row(
     order = [int(str(r[0])) for r in _rows(tmp_path / "b.csv")]
     assert order == sorted(order)
     assert len(order) == alone.permitted > 1000
+
+
+def test_a_number_the_store_lists_twice_fails_the_run_only_if_asked_about(
+    tmp_path: Path,
+) -> None:
+    # A directory snapshot that lists a number twice cannot say which entry holds: the run
+    # fails rather than pick one, but only when the list asks about that number.
+    path = tmp_path / "twice.duckdb"
+    load_world(og.EvidenceStore(path))
+    con = duckdb.connect(str(path))
+    ((phone,),) = con.execute(
+        "SELECT phone FROM directory WHERE marketing = 'opt_in' AND valid_to IS NULL LIMIT 1"
+    ).fetchall()
+    con.execute(f"INSERT INTO directory SELECT * FROM directory WHERE phone = {phone}")
+    con.close()
+    gate = og.Gate(og.EvidenceStore(path), controller="acme")
+    listing = tmp_path / "l.csv"
+    listing.write_text(f"tel\n601000001\n+{phone}\n")
+    out = tmp_path / "ok.csv"
+    with pytest.raises(og.StoreError, match="answers twice"):
+        filter_file(gate, listing, as_of=T_IN, out=out)
+    assert not out.exists()
+    listing.write_text("tel\n601000001\n")
+    assert filter_file(gate, listing, as_of=T_IN, out=out).rows == 1
