@@ -74,14 +74,29 @@ NARROWED = ("valid_consent", "active_contract", "listed")
 
 
 def narrowed_sql(
-    *, t: str, controller: str, policy: Policy, marks: tuple[str, ...] | None = None
+    *,
+    t: str,
+    controller: str,
+    policy: Policy,
+    marks: tuple[str, ...] | None = None,
+    newest: bool = True,
 ) -> dict[str, str]:
     """The evidence in force at one instant, a query per relation (see `facts_at_sql`).
 
+    Args:
+        t: SQL for the decision instant, a TIMESTAMPTZ constant.
+        controller: SQL for the controller, a VARCHAR constant.
+        policy: Supplies `consent_max_age_days` and `customer_grace_days`.
+        marks: Keep only directory rows with these marks (`decisive_marks`); None: all.
+        newest: Keep only the newest consent, objection and contract per phone, by time and
+            then id (`ORDER BY time DESC, id DESC`). False leaves every candidate, for a
+            caller that picks the newest itself (`engine.lookup`).
+
     Returns:
         Name -> query: `valid_consent` (phone, consent_id, granted_at), `last_objection`
-        (phone, objection_id, objected_at), `active_contract` (phone, contract_id), `snapshot`
-        (snapshot_date) and `listed` (phone, marketing, mark). Each stands alone.
+        (phone, objection_id, objected_at), `active_contract` (phone, contract_id,
+        start_date), `snapshot` (snapshot_date) and `listed` (phone, marketing, mark). Each
+        stands alone.
     """
     day = prague_day_sql(t)
     age = ""
@@ -95,6 +110,11 @@ def narrowed_sql(
             if marks
             else ("AND FALSE")
         )
+
+    def newest_of(time: str, ident: str) -> str:
+        order = f"PARTITION BY phone ORDER BY {time} DESC, {ident} DESC"
+        return f"QUALIFY row_number() OVER ({order}) = 1" if newest else ""
+
     snapshot = f"""
     SELECT max(snapshot_date) AS snapshot_date FROM directory_snapshots
     WHERE snapshot_date <= {day}
@@ -109,20 +129,20 @@ def narrowed_sql(
       AND (expires_at IS NULL OR expires_at > {t})
       AND channel IN ('phone', 'any')
       {age}
-    QUALIFY row_number() OVER (PARTITION BY phone ORDER BY granted_at DESC, consent_id DESC) = 1
+    {newest_of("granted_at", "consent_id")}
 """,
         "last_objection": f"""
     SELECT phone, objection_id, objected_at
     FROM objections
     WHERE (controller IS NULL OR controller = {controller}) AND objected_at <= {t}
-    QUALIFY row_number() OVER (PARTITION BY phone ORDER BY objected_at DESC, objection_id DESC) = 1
+    {newest_of("objected_at", "objection_id")}
 """,
         "active_contract": f"""
-    SELECT phone, contract_id
+    SELECT phone, contract_id, start_date
     FROM contracts_current
     WHERE controller = {controller}
       AND start_date <= {day} AND (end_date IS NULL OR {day} <= end_date + {grace})
-    QUALIFY row_number() OVER (PARTITION BY phone ORDER BY start_date DESC, contract_id DESC) = 1
+    {newest_of("start_date", "contract_id")}
 """,
         "snapshot": snapshot,
         "listed": f"""

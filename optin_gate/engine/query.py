@@ -31,9 +31,8 @@ from optin_gate.engine.facts import (
     decisive_marks,
     facts_at_sql,
     narrowed_sql,
-    objections_in_force_sql,
 )
-from optin_gate.engine.lookup import RowDecisions, decide_by_lookup, fetch_evidence
+from optin_gate.engine.lookup import Evidence, RowDecisions, decide_by_lookup, fetch_evidence
 from optin_gate.engine.rows import (
     fetch_in_memory,
     in_row_order,
@@ -243,15 +242,18 @@ def decide_rows(
     for name, value in (("t", at), ("controller", controller), ("call_type", call_type)):
         plan.consts[name] = _value_sql(value, "TIMESTAMPTZ" if name == "t" else "VARCHAR")
     try:
-        norm = plan.normalized_column(phones)
+        queries = plan.candidates()
+        found: list[Evidence] = []
+        norm = plan.normalized_column(
+            phones, beside=lambda: found.append(fetch_evidence(con, queries))
+        )
         plan.step("looking up the evidence")
-        evidence = fetch_evidence(con, plan.evidence_relations())
         outcomes = plan.shapes(call_type)
         shapes = con.sql(f"SELECT code, outcome, ev_field FROM {outcomes.shapes}")
         return decide_by_lookup(
             norm.column("phone").combine_chunks(),
             values(norm.column("num").combine_chunks()),
-            evidence=evidence,
+            evidence=found[0],
             outcomes=outcomes,
             shapes=shapes.to_arrow_table(),
             marks=len(plan.marks),
@@ -346,28 +348,32 @@ class _Plan:
         self.con.register(self.norm, norm)
         return keyed, norm.num_rows
 
-    def normalized_column(self, phones: pa.ChunkedArray) -> pa.Table:
-        """1. Normalize a column held in memory, row by row: `row`, `phone`, `num`."""
-        self.step("normalizing the phone numbers")
-        return normalize_column(
-            phones, self.policy.default_region, self.numbers, beside=self.narrow
-        )
+    def normalized_column(self, phones: pa.ChunkedArray, beside: Callable[[], object]) -> pa.Table:
+        """1. Normalize a column held in memory, row by row: `row`, `phone`, `num`.
 
-    def evidence_relations(self) -> dict[str, str]:
-        """2. The narrowed evidence by id field (and "listed"), for `lookup.fetch_evidence`."""
+        `beside` runs on the connection meanwhile.
+        """
+        self.step("normalizing the phone numbers")
+        region = self.policy.default_region
+        return normalize_column(phones, region, self.numbers, beside=beside)
+
+    def candidates(self) -> dict[str, str]:
+        """2. The evidence in force by id field (and "listed"), every candidate record kept.
+
+        `lookup` picks the newest per number itself.
+        """
         queries = narrowed_sql(
             t=self.consts["t"],
             controller=self.consts["controller"],
             policy=self.policy,
             marks=self.marks,
+            newest=False,
         )
-        consents = self.narrowed["valid_consent"]
-        in_force = objections_in_force_sql(f"({queries['last_objection']})", consents)
         return {
-            "objection_id": f"({in_force})",
-            "consent_id": consents,
-            "contract_id": self.narrowed["active_contract"],
-            "listed": self.narrowed["listed"],
+            "objection_id": queries["last_objection"],
+            "consent_id": queries["valid_consent"],
+            "contract_id": queries["active_contract"],
+            "listed": queries["listed"],
         }
 
     @functools.cached_property
