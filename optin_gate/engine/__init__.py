@@ -1,8 +1,11 @@
-"""The batch engine: one DuckDB pass over Arrow decides a whole call list.
+"""The batch engine: DuckDB, Arrow and compiled loops decide a whole call list at once.
 
 * `run_filter` (behind `Gate.filter`): a list in memory, returned as a `FilterResult`.
-* `filter_file` (behind `optin-gate filter`): a file to files, streamed by DuckDB.
-* `optin_gate.engine.query.prepare_decisions`: the decision query both use, and the audit.
+* `filter_file` (behind `optin-gate filter`): a file to files (`engine.stream`), the list
+  held in Arrow (`engine.held`, its evidence looked up in compiled code: `engine.lookup`) or,
+  when large, by DuckDB, which spills (`engine.spilled`).
+* `optin_gate.engine.query.prepare_decisions`: the decision query of `Gate.filter` and the
+  spilled way.
 
 Only `FilterResult` loads with the package; the pipeline loads on first use.
 """

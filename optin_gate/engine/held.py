@@ -23,9 +23,12 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from optin_gate.engine.facts import narrowed_sql
 from optin_gate.engine.inputs import phone_text, read_list
+from optin_gate.engine.lookup import Evidence, RowDecisions, decide_by_lookup, fetch_evidence
 from optin_gate.engine.outputs import Run, write_outputs
-from optin_gate.engine.query import decide_rows, fetch_in_memory, quote
+from optin_gate.engine.query import Plan, fetch_in_memory, quote
+from optin_gate.engine.rows import normalize_column, values
 from optin_gate.numbers._arrow import bool_array
 
 if TYPE_CHECKING:
@@ -110,15 +113,15 @@ def filter_held(con: duckdb.DuckDBPyConnection, run: Run) -> tuple[dict[str, int
             query = f"SELECT * FROM {src.relation_sql()}"
             table = read_list(src, functools.partial(fetch_in_memory, con, query))
     phones = phone_text(table.column(phone), file=src.name, name=phone)
-    decisions = decide_rows(
+    plan = Plan(
         con,
-        phones,
+        gate.policy,
+        report.step,
         at=run.at,
         controller=gate.controller,
         call_type=run.call_type,
-        policy=gate.policy,
-        on_step=report.step,
     )
+    decisions = decide_rows(plan, phones)
     allowed = decisions.allowed()
     prefix = _free_prefix(table.column_names)
     queries: dict[str, str] = {}
@@ -145,6 +148,56 @@ def filter_held(con: duckdb.DuckDBPyConnection, run: Run) -> tuple[dict[str, int
     finally:
         for view in views:
             con.unregister(view)
+
+
+def decide_rows(plan: Plan, phones: pa.ChunkedArray) -> RowDecisions:
+    """Decide each phone of a column held in memory; the decisions come back in its order.
+
+    The numbers are normalized while the evidence in force is fetched beside them (every
+    candidate record: `engine.lookup` picks the newest per number itself); each row then
+    looks its evidence up by number in compiled code. The list's rows never enter DuckDB.
+
+    Args:
+        plan: The run's time, controller, call type and policy, on the store's connection.
+        phones: The phone column as text (`inputs.phone_text`).
+    """
+    con = plan.con
+    queries = narrowed_sql(
+        t=plan.consts["t"],
+        controller=plan.consts["controller"],
+        policy=plan.policy,
+        marks=plan.marks,
+        newest=False,
+    )
+    relations = {
+        "objection_id": queries["last_objection"],
+        "consent_id": queries["valid_consent"],
+        "contract_id": queries["active_contract"],
+        "listed": queries["listed"],
+    }
+    found: list[Evidence] = []
+    try:
+        plan.step("normalizing the phone numbers")
+        norm = normalize_column(
+            phones,
+            plan.policy.default_region,
+            plan.numbers,
+            beside=lambda: found.append(fetch_evidence(con, relations)),
+        )
+        plan.step("looking up the evidence")
+        outcomes = plan.shapes()
+        shapes = con.sql(f"SELECT code, outcome, ev_field FROM {outcomes.shapes}")
+        return decide_by_lookup(
+            norm.column("phone").combine_chunks(),
+            values(norm.column("num").combine_chunks()),
+            evidence=found[0],
+            outcomes=outcomes,
+            shapes=shapes.to_arrow_table(),
+            marks=len(plan.marks),
+        )
+    finally:
+        plan.release()
+        plan.drop()
 
 
 def _free_prefix(columns: list[str]) -> str:

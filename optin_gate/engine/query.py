@@ -32,15 +32,12 @@ from optin_gate.engine.facts import (
     facts_at_sql,
     narrowed_sql,
 )
-from optin_gate.engine.lookup import Evidence, RowDecisions, decide_by_lookup, fetch_evidence
 from optin_gate.engine.rows import (
     fetch_in_memory,
     in_row_order,
-    normalize_column,
     read_numbers,
     run_in_memory,
     twice_answered,
-    values,
     with_numbers,
 )
 from optin_gate.engine.shapes import Context, NumberCodes, Outcomes, decide_shapes, decided_sql
@@ -51,7 +48,7 @@ from optin_gate.store.asof import prague_day_sql
 __all__ = [
     "DECISION_COLUMNS",
     "Decided",
-    "decide_rows",
+    "Plan",
     "fetch_in_memory",
     "prepare_decisions",
     "quote",
@@ -177,15 +174,13 @@ def prepare_decisions(
     Returns:
         `Decided`; `rows_sql` yields `r.*` plus `DECISION_COLUMNS` for every row.
     """
-    plan = _Plan(con, next(_names), policy, on_step or (lambda label: None))
+    plan = Plan(con, policy, on_step, at=at, controller=controller, call_type=call_type)
     text = f"CAST(r.{quote(phone)} AS VARCHAR)"
     plan.key_sql = {"row": f"r.{_POSITION}"} if number_rows else {"raw": text}
-    for name, value in (("t", at), ("controller", controller), ("call_type", call_type)):
-        plan.consts[name] = _value_sql(value, "TIMESTAMPTZ" if name == "t" else "VARCHAR")
     try:
         keyed, expected = plan.normalized(relation, text, by_row=number_rows)
         base = plan.facts(keyed)
-        outcomes = plan.shapes(call_type)
+        outcomes = plan.shapes()
         decided = plan.decide(base, outcomes, expected, in_order=number_rows and not allowed_only)
     except BaseException:
         plan.drop()
@@ -213,56 +208,6 @@ def prepare_decisions(
     )
 
 
-def decide_rows(
-    con: duckdb.DuckDBPyConnection,
-    phones: pa.ChunkedArray,
-    *,
-    at: datetime,
-    controller: str,
-    call_type: str,
-    policy: Policy,
-    on_step: Callable[[str], None] | None = None,
-) -> RowDecisions:
-    """Decide each phone of a column held in memory; the decisions come back in its order.
-
-    The numbers are normalized and the evidence in force narrowed as for `prepare_decisions`;
-    then each row looks its evidence up by number in compiled code (`engine.lookup`) instead
-    of joining it in DuckDB: the list's rows never enter DuckDB.
-
-    Args:
-        con: As for `prepare_decisions`.
-        phones: The phone column as text (`inputs.phone_text`).
-        at: The decision instant, an aware datetime.
-        controller: The calling company.
-        call_type: "live" or "automated" (anything else is treated as automated).
-        policy: The policy the rules and the facts are bound to.
-        on_step: Called with a short label as each phase starts.
-    """
-    plan = _Plan(con, next(_names), policy, on_step or (lambda label: None))
-    for name, value in (("t", at), ("controller", controller), ("call_type", call_type)):
-        plan.consts[name] = _value_sql(value, "TIMESTAMPTZ" if name == "t" else "VARCHAR")
-    try:
-        queries = plan.candidates()
-        found: list[Evidence] = []
-        norm = plan.normalized_column(
-            phones, beside=lambda: found.append(fetch_evidence(con, queries))
-        )
-        plan.step("looking up the evidence")
-        outcomes = plan.shapes(call_type)
-        shapes = con.sql(f"SELECT code, outcome, ev_field FROM {outcomes.shapes}")
-        return decide_by_lookup(
-            norm.column("phone").combine_chunks(),
-            values(norm.column("num").combine_chunks()),
-            evidence=found[0],
-            outcomes=outcomes,
-            shapes=shapes.to_arrow_table(),
-            marks=len(plan.marks),
-        )
-    finally:
-        plan.release()
-        plan.drop()
-
-
 @contextlib.contextmanager
 def _unordered(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     """No order to keep in the block (sets, or rows carrying their number): less memory."""
@@ -277,26 +222,45 @@ def _unordered(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
 _POSITION = "__og_position"  # a row's number in `rows_sql` under `number_rows`
 
 
-class _Plan:
-    """The steps of `prepare_decisions`, sharing the connection and the temp table names."""
+class Plan:
+    """The steps of deciding a list at one time for one controller.
+
+    Shared by `prepare_decisions` and `engine.held`: the connection, the constants and the
+    names of the temp tables and views the steps make.
+
+    Attributes:
+        consts: SQL constants: `t` (TIMESTAMPTZ), `controller` and `call_type`.
+        call_type: "live" or "automated" (anything else decides as automated).
+        numbers: The run's number codes, filled as the numbers are normalized.
+        step: Told a short label as each phase starts.
+    """
 
     def __init__(
         self,
         con: duckdb.DuckDBPyConnection,
-        n: int,
         policy: Policy,
-        step: Callable[[str], None],
+        step: Callable[[str], None] | None = None,
+        *,
+        at: datetime,
+        controller: str,
+        call_type: str,
     ) -> None:
-        self.con, self.n, self.policy, self.step = con, n, policy, step
+        self.con, self.policy, self.call_type, self.n = con, policy, call_type, next(_names)
+        self.step: Callable[[str], None] = step or (lambda label: None)
         self.key_sql: dict[str, str] = {}
-        self.consts: dict[str, str] = {}
+        self.consts = {
+            "t": _value_sql(at, "TIMESTAMPTZ"),
+            "controller": _value_sql(controller, "VARCHAR"),
+            "call_type": _value_sql(call_type, "VARCHAR"),
+        }
         self.temps: list[str] = []
         self.views: list[str] = []
-        self.norm = f"og_norm_{n}"
+        self.norm = f"og_norm_{self.n}"
         self.numbers = NumberCodes()
         self.narrowed: dict[str, str] = {}  # evidence tables made beside the read
 
     def temp(self, name: str, sql: str) -> str:
+        """Create temp table `name` from `sql`; `drop` removes it."""
         run_in_memory(self.con, f"CREATE TEMP TABLE {name} AS {sql}")
         self.temps.append(name)
         return name
@@ -306,6 +270,7 @@ class _Plan:
         return self.view(in_row_order(fetch_in_memory(self.con, decision), expected))
 
     def view(self, table: pa.Table) -> str:
+        """Register `table` as this run's decided view; `drop` removes it."""
         name = f"og_dec_{self.n}"
         self.con.register(name, table)
         self.views.append(name)
@@ -320,6 +285,7 @@ class _Plan:
                 self.con.execute(f"DROP TABLE IF EXISTS {name}")
 
     def drop(self) -> None:
+        """Remove the temp tables and views the steps made."""
         for name in self.views:
             with contextlib.suppress(Exception):
                 self.con.unregister(name)
@@ -347,34 +313,6 @@ class _Plan:
         pa.default_memory_pool().release_unused()
         self.con.register(self.norm, norm)
         return keyed, norm.num_rows
-
-    def normalized_column(self, phones: pa.ChunkedArray, beside: Callable[[], object]) -> pa.Table:
-        """1. Normalize a column held in memory, row by row: `row`, `phone`, `num`.
-
-        `beside` runs on the connection meanwhile.
-        """
-        self.step("normalizing the phone numbers")
-        region = self.policy.default_region
-        return normalize_column(phones, region, self.numbers, beside=beside)
-
-    def candidates(self) -> dict[str, str]:
-        """2. The evidence in force by id field (and "listed"), every candidate record kept.
-
-        `lookup` picks the newest per number itself.
-        """
-        queries = narrowed_sql(
-            t=self.consts["t"],
-            controller=self.consts["controller"],
-            policy=self.policy,
-            marks=self.marks,
-            newest=False,
-        )
-        return {
-            "objection_id": queries["last_objection"],
-            "consent_id": queries["valid_consent"],
-            "contract_id": queries["active_contract"],
-            "listed": queries["listed"],
-        }
 
     @functools.cached_property
     def marks(self) -> tuple[str, ...]:
@@ -410,14 +348,14 @@ class _Plan:
             narrowed=self.narrowed,
         )
 
-    def shapes(self, call_type: str) -> Outcomes:
+    def shapes(self) -> Outcomes:
         """3a. Every shape the list's numbers can form, decided by the rules (a small table)."""
         day = prague_day_sql(self.consts["t"])
         ((t_day, directory_date),) = self.con.execute(
             f"SELECT {day}, (SELECT max(snapshot_date) FROM directory_snapshots "
             f"WHERE snapshot_date <= {day})"
         ).fetchall()
-        context = Context(t_day, call_type != "live", directory_date, self.marks)
+        context = Context(t_day, self.call_type != "live", directory_date, self.marks)
         outcomes = decide_shapes(self.con, self.numbers, context, self.policy)
         self.temps.append(outcomes.shapes)
         return outcomes
