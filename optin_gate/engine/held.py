@@ -42,6 +42,7 @@ __all__ = ["HOLD_SHARE", "estimated_bytes", "filter_held", "fits", "memory_limit
 HOLD_SHARE = 0.25
 _UNITS = {"bytes": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40, "PiB": 2**50}
 _DECIDED = ("phone", "outcome", "evidence")  # the decision's columns beside the list's
+_PER_ROW = 64  # bytes a row: its key, number code, outcome, evidence index, masks, picks
 
 
 def memory_limit(con: duckdb.DuckDBPyConnection) -> int:
@@ -57,13 +58,23 @@ def memory_limit(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def estimated_bytes(src: Source) -> int:
-    """About how much memory the list takes as Arrow (0 for a table already in memory)."""
+    """About how much memory the held way takes for the list, beyond DuckDB's own.
+
+    The list as Arrow, plus `_PER_ROW` bytes a row for the numbers and decisions kept beside
+    it; 0 for a table already in memory (only the per-row part is new, and it is small next
+    to the table). The evidence's own hash table does not grow with the list.
+    """
     if src.path is None:
         return 0
     if src.kind == "parquet":
         return _parquet_bytes(Path(src.path))
-    # CSV: the text itself plus a 4-byte offset per field; fields average well over 8 bytes.
-    return Path(src.path).stat().st_size * 3 // 2
+    # CSV: the text itself plus a 4-byte offset per field (fields average well over 8 bytes);
+    # the rows counted in the first megabyte.
+    size = Path(src.path).stat().st_size
+    with open(src.path, "rb") as fh:
+        head = fh.read(1 << 20)
+    rows = size * max(head.count(b"\n"), 1) // max(len(head), 1)
+    return size * 3 // 2 + rows * _PER_ROW
 
 
 def _parquet_bytes(path: Path) -> int:
@@ -90,7 +101,7 @@ def _parquet_bytes(path: Path) -> int:
         group = meta.row_group(i)
         for j in range(min(group.num_columns, len(widths))):
             total += max(group.column(j).total_uncompressed_size, group.num_rows * widths[j])
-    return total
+    return total + int(meta.num_rows) * _PER_ROW
 
 
 def fits(con: duckdb.DuckDBPyConnection, src: Source) -> bool:
@@ -140,7 +151,6 @@ def filter_held(con: duckdb.DuckDBPyConnection, run: Run) -> tuple[dict[str, int
             spelled = decisions.outcomes.columns_sql("v", prefix)
             queries[key] = f"SELECT v.* EXCLUDE ({own}), {spelled} FROM {view} v"
         expected = {"permitted": int(allowed.sum()), "decisions": table.num_rows}
-        del table
         written = write_outputs(
             con, src, queries, targets=targets, report=report, expected=expected
         )
@@ -203,6 +213,6 @@ def decide_rows(plan: Plan, phones: pa.ChunkedArray) -> RowDecisions:
 def _free_prefix(columns: list[str]) -> str:
     """A prefix for the decision's columns that no column of the list starts with."""
     prefix = "__og_"
-    while any(c.startswith(prefix) for c in columns):
+    while any(c.lower().startswith(prefix) for c in columns):  # DuckDB ignores case
         prefix = "_" + prefix
     return prefix

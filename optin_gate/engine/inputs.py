@@ -22,7 +22,14 @@ if TYPE_CHECKING:
 
     from optin_gate.io import Source
 
-__all__ = ["NotUtf8", "check_output_names", "find_phone_column", "phone_text", "read_list"]
+__all__ = [
+    "NotUtf8",
+    "check_output_names",
+    "find_phone_column",
+    "phone_text",
+    "read_list",
+    "whole_sql",
+]
 
 _T = TypeVar("_T")
 
@@ -85,12 +92,15 @@ def find_phone_column(found: Sequence[str], phone_column: str | None, *, file: s
 
 
 def check_output_names(found: Sequence[str], *, file: str) -> None:
-    """The decision columns must not overwrite input columns.
+    """The decision columns must not overwrite input columns, whatever the case.
+
+    DuckDB and Parquet readers match column names regardless of case: a list's `Reason`
+    would push the filter's `reason` to another name.
 
     Raises:
         InputError: The list already has a column named like one the filter adds.
     """
-    taken = [c for c in DECISION_COLUMNS if c in found]
+    taken = [c for c in found if c.lower() in DECISION_COLUMNS]
     if taken:
         raise InputError(
             f"the list already has a column named {taken[0]!r}, which the filter adds "
@@ -102,11 +112,24 @@ def check_output_names(found: Sequence[str], *, file: str) -> None:
         )
 
 
-def phone_text(column: pa.ChunkedArray, *, file: str, name: str) -> pa.ChunkedArray:
-    """The phone column as text, the way DuckDB casts it (integers stay digits).
+def phone_text(
+    column: pa.ChunkedArray, *, file: str, name: str, whole: bool | None = None
+) -> pa.ChunkedArray:
+    """The phone column as text: integers stay digits, a float column of whole numbers too.
+
+    Both ways of filtering a file and `Gate.filter` read the phone column through this, so a
+    list gets the same decisions whichever way it goes.
+
+    Args:
+        column: The phone column (or one batch of it).
+        file: The list, for messages.
+        name: The column, for messages.
+        whole: For a float column read in batches: whether every value of the whole column
+            is a whole number (`whole_sql`); None: decided from `column` itself.
 
     Raises:
-        InputError: A column type that cannot hold phone numbers (e.g. dates).
+        InputError: A column type that cannot hold phone numbers (e.g. dates), or bytes that
+            are not UTF-8 text.
     """
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -119,10 +142,22 @@ def phone_text(column: pa.ChunkedArray, *, file: str, name: str) -> pa.ChunkedAr
         return column
     if pa.types.is_large_string(kind) or pa.types.is_string_view(kind):
         return column.cast(pa.string())
+    if pa.types.is_binary(kind) or pa.types.is_large_binary(kind):
+        try:  # Parquet writers that leave out the UTF-8 annotation store text as bytes
+            return column.cast(pa.string())
+        except pa.ArrowInvalid:
+            raise InputError(
+                "the phone column holds bytes that are not UTF-8 text",
+                file=file,
+                column=name,
+                hint="write the numbers as text (UTF-8)",
+            ) from None
     if pa.types.is_floating(kind):
         # pandas turns an integer column with gaps into floats: 601234567.0 means 601234567.
-        whole = pc.equal(pc.floor(column), column)
-        if pc.all(pc.or_kleene(whole, pc.is_null(column))).as_py() is not False:
+        if whole is None:
+            exact = pc.and_(pc.is_finite(column), pc.equal(pc.floor(column), column))
+            whole = pc.all(pc.or_kleene(exact, pc.is_null(column))).as_py() is not False
+        if whole:
             return pc.cast(pc.cast(column, pa.int64()), pa.string())
     if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind):
         return pc.cast(column, pa.string())
@@ -133,4 +168,15 @@ def phone_text(column: pa.ChunkedArray, *, file: str, name: str) -> pa.ChunkedAr
         file=file,
         column=name,
         hint="point --phone-column at the column with the numbers",
+    )
+
+
+def whole_sql(relation: str, column: str) -> str:
+    """SQL: every value of a float column is a finite whole number (NULLs aside).
+
+    What `phone_text` decides from a column it sees whole, for one read in batches.
+    """
+    return (
+        f"SELECT coalesce(bool_and(isfinite({column}) AND {column} = floor({column})), TRUE) "
+        f"FROM {relation}"
     )

@@ -27,6 +27,7 @@ from numba import njit
 
 from optin_gate.engine.rows import twice_answered, values
 from optin_gate.engine.shapes import Outcomes
+from optin_gate.errors import StoreError
 from optin_gate.numbers._arrow import int_array, validity
 from optin_gate.rules.shapes import ID_FIELDS
 
@@ -173,6 +174,11 @@ def decide_by_lookup(
     Raises:
         StoreError: The evidence has two records of one kind for a number.
     """
+    if max((len(p) for p in evidence.phones), default=0) >= _TWICE - 1:
+        raise StoreError(
+            "more than 2,147,483,646 records of one kind are in force for one controller",
+            hint="filter the list with a smaller evidence store, or report it",
+        )
     keys = np.where(validity(phone), values(phone), 0).astype(np.int64)
     slots = _hash_table(evidence)
     code = values(shapes.column("code").combine_chunks().cast(pa.int64()))
@@ -197,7 +203,8 @@ def decide_by_lookup(
         spans = range(len(bounds) - 1)
         if sum(pool.map(lambda i: _probe(bounds[i], bounds[i + 1], *args), spans)):
             raise twice_answered()  # as the joins would answer: only for numbers asked about
-    ids = pa.concat_arrays(list(evidence.ids)) if evidence.ids else pa.array([], pa.string())
+    wide = [ids.cast(pa.large_string()) for ids in evidence.ids]  # over 2 GiB of ids fits too
+    ids = pa.chunked_array(wide, pa.large_string()).combine_chunks()
     return RowDecisions(outcomes, phone, outcome, at, ids)
 
 
@@ -210,8 +217,12 @@ def _hash_table(evidence: Evidence) -> np.ndarray[Any, Any]:
     (`_TWICE`) says the directory lists the number twice. The table is in `_PARTS` parts,
     chosen by the hash's top bit and each built by its own thread.
     """
-    total = sum(len(p) for p in evidence.phones) + len(evidence.listed)
-    size = max(16, total * 7 // (5 * _PARTS))  # at most 5/7 full, mostly far less
+    per_part = np.zeros(_PARTS, dtype=np.int64)
+    for phones in (*evidence.phones, evidence.listed):
+        _count_parts(phones, per_part)
+    # Each part has more slots than records that hash to it (at most 5/7 full, mostly far
+    # less: a number with several records takes one slot), so a probe always ends.
+    size = max(16, int(per_part.max()) * 7 // 5 + 1)
     slots = np.zeros((_PARTS, size, _COLUMNS), dtype=np.int64)
     texts = [_text_buffers(ids) for ids in evidence.ids]
     consent, objection = ID_FIELDS.index("consent_id"), ID_FIELDS.index("objection_id")
@@ -231,6 +242,13 @@ def _hash_table(evidence: Evidence) -> np.ndarray[Any, Any]:
 
 
 @njit(cache=True, nogil=True)
+def _count_parts(phones: Any, per_part: Any) -> None:
+    """Add to `per_part` how many of the phones hash to each part."""
+    for i in range(len(phones)):
+        per_part[_hash(phones[i]) >> _PART_SHIFT] += 1
+
+
+@njit(cache=True, nogil=True)
 def _hash(key: int) -> Any:
     """32 bits of the key times the golden ratio (Fibonacci hashing), as a signed int.
 
@@ -247,12 +265,14 @@ def _claim(table: Any, part: int, key: int) -> Any:
         return -1
     size = len(table)
     slot = ((hashed & _SLOT_BITS) * size) >> _PART_SHIFT
-    while table[slot, 0] != 0 and table[slot, 0] != key:
+    for _ in range(size):  # the table has room (`_hash_table`): this ends well before
+        if table[slot, 0] == 0 or table[slot, 0] == key:
+            table[slot, 0] = key
+            return slot
         slot += 1
         if slot == size:
             slot = 0
-    table[slot, 0] = key
-    return slot
+    raise AssertionError("the evidence hash table is full (a bug)")
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -349,6 +369,7 @@ def _probe(  # noqa: PLR0917 - flat arrays for the compiled code
         for row in range(block, end):
             key = keys[row]
             places[row - block] = -1
+            parts[row - block] = 0
             if key != 0:
                 hashed = _hash(key)
                 part = hashed >> _PART_SHIFT
@@ -382,7 +403,9 @@ def _probe(  # noqa: PLR0917 - flat arrays for the compiled code
 def _find(table: Any, slot: int, key: int) -> int:
     """The slot of `key` in a part's table, from its first slot (-1: empty); -1 if absent."""
     size = len(table)
-    while slot >= 0 and table[slot, 0] != 0:
+    for _ in range(size if slot >= 0 else 0):  # bounded, though a free slot always ends it
+        if table[slot, 0] == 0:
+            return -1
         if table[slot, 0] == key:
             return slot
         slot += 1

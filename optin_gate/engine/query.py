@@ -144,6 +144,7 @@ def prepare_decisions(
     on_step: Callable[[str], None] | None = None,
     number_rows: bool = False,
     allowed_only: bool = False,
+    phone_text: Callable[[pa.ChunkedArray], pa.ChunkedArray] | None = None,
 ) -> Decided:
     """Decide every row of `relation`: normalize, as-of facts, rules; one pass per distinct key.
 
@@ -170,6 +171,8 @@ def prepare_decisions(
             in row order (`Decided.in_row_order`) unless `allowed_only`.
         allowed_only: The caller reads only the allowing decisions, joined on `row`: they
             stay in a temp table, not put back in row order.
+        phone_text: With `number_rows`: turns each batch of the phone column, read as it
+            is, into text (`inputs.phone_text`) instead of DuckDB's cast to VARCHAR.
 
     Returns:
         `Decided`; `rows_sql` yields `r.*` plus `DECISION_COLUMNS` for every row.
@@ -178,7 +181,8 @@ def prepare_decisions(
     text = f"CAST(r.{quote(phone)} AS VARCHAR)"
     plan.key_sql = {"row": f"r.{_POSITION}"} if number_rows else {"raw": text}
     try:
-        keyed, expected = plan.normalized(relation, text, by_row=number_rows)
+        read_as = f"r.{quote(phone)}" if number_rows and phone_text else text
+        keyed, expected = plan.normalized(relation, read_as, by_row=number_rows, convert=phone_text)
         base = plan.facts(keyed)
         outcomes = plan.shapes()
         decided = plan.decide(base, outcomes, expected, in_order=number_rows and not allowed_only)
@@ -293,15 +297,32 @@ class Plan:
             with contextlib.suppress(Exception):
                 self.con.execute(f"DROP TABLE IF EXISTS {name}")
 
-    def normalized(self, relation: str, text: str, *, by_row: bool) -> tuple[str, int]:
-        """1. Normalize the numbers (distinct strings once); the keyed numbers and their count."""
+    def normalized(
+        self,
+        relation: str,
+        text: str,
+        *,
+        by_row: bool,
+        convert: Callable[[pa.ChunkedArray], pa.ChunkedArray] | None = None,
+    ) -> tuple[str, int]:
+        """1. Normalize the numbers (distinct strings once); the keyed numbers and their count.
+
+        `text` is the SQL that reads the phone column; with `convert` it reads the column as
+        it is, and `convert` turns each batch into text.
+        """
         self.step("reading the phone numbers")
         region = self.policy.default_region
         if by_row:  # the rows are the keys, numbered in the order they are read
             self.step("reading and normalizing the phone numbers")
             query = f"SELECT {text} AS raw FROM {relation} r"
             norm = read_numbers(
-                self.con, query, region, self.numbers, numbered=True, beside=self.narrow
+                self.con,
+                query,
+                region,
+                self.numbers,
+                numbered=True,
+                beside=self.narrow,
+                text=convert,
             )
             keyed = f"SELECT *, 1 AS n FROM {self.norm}"
         else:

@@ -112,6 +112,7 @@ def read_numbers(
     *,
     numbered: bool,
     beside: Callable[[], object] | None = None,
+    text: Callable[[pa.ChunkedArray], pa.ChunkedArray] | None = None,
 ) -> pa.Table:
     """The rows of `query` (a `raw` column and keys) with their numbers, `raw` dropped.
 
@@ -120,18 +121,23 @@ def read_numbers(
     (kept so for this read), which `numbered` turns into the `row` key: 1, 2, 3, ...
     `beside` runs on `con` once the read is done, while the last batches are normalized
     (DuckDB work that needs no number, on the core the Python between kernel runs leaves).
+    `text` turns each batch's `raw` column into text first (`inputs.phone_text`).
     """
     ((keep,),) = con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()
     with ThreadPoolExecutor(1, thread_name_prefix="optin-gate-normalize") as pool:
         con.execute("SET preserve_insertion_order = true")  # the rows' order is their key
         try:
             reader = con.sql(query).to_arrow_reader(BATCH_ROWS)
-            parts = _normalize_batches(pool, _grouped(reader), region, numbers, numbered=numbered)
+            batches = _grouped(reader)
+            if text is not None:
+                batches = (_as_text(batch, text) for batch in batches)
+            parts = _normalize_batches(pool, batches, region, numbers, numbered=numbered)
         finally:
             con.execute(f"SET preserve_insertion_order = {bool(keep)}")
         tables = _gathered(parts, beside)
     if not tables:  # an empty list
         empty = pa.Table.from_batches([], schema=reader.schema)
+        empty = _as_text(empty, text) if text is not None else empty
         empty = _numbered(empty, 0) if numbered else empty
         return with_numbers(empty, region, numbers, keep_raw=False)
     return pa.concat_tables(tables)
@@ -158,6 +164,11 @@ def normalize_column(
         empty = _numbered(pa.table({"raw": pa.array([], pa.string())}), 0)
         return with_numbers(empty, region, numbers, keep_raw=False)
     return pa.concat_tables(tables)
+
+
+def _as_text(table: pa.Table, text: Callable[[pa.ChunkedArray], pa.ChunkedArray]) -> pa.Table:
+    at = table.schema.get_field_index("raw")
+    return table.set_column(at, "raw", text(table.column(at)))
 
 
 def _gathered(parts: list[Future[pa.Table]], beside: Callable[[], object] | None) -> list[pa.Table]:

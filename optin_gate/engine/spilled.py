@@ -20,15 +20,16 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import duckdb
+import pyarrow as pa
 
-from optin_gate.engine.inputs import read_list
+from optin_gate.engine.inputs import phone_text, read_list, whole_sql
 from optin_gate.engine.outputs import Run, Targets, write_outputs
-from optin_gate.engine.query import Decided, prepare_decisions, run_in_memory
+from optin_gate.engine.query import Decided, prepare_decisions, quote, run_in_memory
 from optin_gate.rules import Reason
 
 if TYPE_CHECKING:
@@ -77,6 +78,7 @@ def filter_spilled(
                     on_step=report.step,
                     number_rows=True,
                     allowed_only=permitted_only,
+                    phone_text=read_list(src, lambda: _phone_text(con, source, run)),
                 ),
             )
         counts: dict[str, int] = {}
@@ -102,6 +104,20 @@ def filter_spilled(
         con.execute(f"DROP TABLE IF EXISTS {_HELD}")
         con.execute(f"DROP TABLE IF EXISTS {_HELD}_by_row")
     return counts, written
+
+
+def _phone_text(
+    con: duckdb.DuckDBPyConnection, source: str, run: Run
+) -> Callable[[pa.ChunkedArray], pa.ChunkedArray]:
+    """The held way's reading of the phone column (`inputs.phone_text`), batch by batch.
+
+    A float column is read as whole numbers only if every value of it is one: asked once.
+    """
+    column = quote(run.phone)
+    whole = None
+    if str(con.sql(f"SELECT {column} FROM {source}").types[0]) in {"FLOAT", "DOUBLE"}:
+        ((whole,),) = con.execute(whole_sql(source, column)).fetchall()
+    return functools.partial(phone_text, file=run.src.name, name=run.phone, whole=whole)
 
 
 def _queries(

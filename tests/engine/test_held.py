@@ -23,14 +23,15 @@ def test_memory_limit_reads_duckdb_setting_in_bytes() -> None:
 
 def test_a_list_is_held_only_when_it_takes_a_small_share_of_the_limit(tmp_path: Path) -> None:
     listing = tmp_path / "list.csv"
-    listing.write_text("tel\n" + "601000001\n" * 100_000)  # 1 MB: about 1.5 MB as Arrow
+    listing.write_text("tel\n" + "601000001\n" * 100_000)  # 1 MB, 100,001 lines
     con = duckdb.connect()
     with open_source(listing) as src:
-        assert held.estimated_bytes(src) == listing.stat().st_size * 3 // 2
+        # the text as Arrow (1.5 MB) and 64 bytes a row beside it (6.4 MB)
+        assert held.estimated_bytes(src) == pytest.approx(1_500_000 + 100_001 * 64, rel=0.01)
         assert held.fits(con, src)
-        con.execute("SET memory_limit = '5MB'")  # a quarter: 1.2 MB, less than the list
+        con.execute("SET memory_limit = '30MB'")  # a quarter: 7.2 MB, less than 7.9 MB
         assert not held.fits(con, src)
-        con.execute("SET memory_limit = '8MB'")
+        con.execute("SET memory_limit = '40MB'")
         assert held.fits(con, src)
     frame = pd.DataFrame({"tel": ["601000001"]})
     with open_source(frame) as src:  # already in memory: nothing more to hold

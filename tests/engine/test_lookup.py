@@ -112,3 +112,45 @@ def test_an_objection_and_a_consent_of_the_same_instant_leave_the_objection_in_f
     assert held[PHONES[0]]["objection_id"] == "O1"  # granted at the same instant: in force
     assert held[PHONES[1]]["objection_id"] is None  # granted later: outweighed
     assert held == _oracle(kinds)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    phones=st.sets(st.integers(420_600_000_000, 420_799_999_999), min_size=1, max_size=60),
+    absent=st.lists(st.integers(420_600_000_000, 420_799_999_999), max_size=20),
+)
+def test_any_small_store_fits_its_table_and_every_lookup_ends(
+    phones: set[int], absent: list[int]
+) -> None:
+    # Which half of the table a number lands in depends on its hash: with a few dozen
+    # numbers one half may get far more than its share; it must still have room, and a
+    # number that is not there must come back absent, not loop.
+    kinds = {
+        "objection_id": [],
+        "consent_id": [(p, f"C{p}", 1) for p in sorted(phones)],
+        "contract_id": [],
+    }
+    evidence = _evidence(kinds)
+    slots = lookup._hash_table(evidence)
+    size = slots.shape[1]
+    for phone in [*phones, *absent]:
+        hashed = int(lookup._hash(phone))
+        part = hashed >> lookup._PART_SHIFT
+        first = ((hashed & lookup._SLOT_BITS) * size) >> lookup._PART_SHIFT
+        slot = int(lookup._find(slots[part], first if slots[part, first, 0] else -1, phone))
+        assert (slot >= 0) is (phone in phones)
+
+
+def test_a_half_that_gets_most_of_a_small_store_still_has_room() -> None:
+    # 24 numbers of which 17 hash to one half: sized by the whole store, that half would
+    # have had 16 slots, and building it spun for ever.
+    rng = np.random.default_rng(0)
+    while True:
+        keys = [int(k) for k in 420601000000 + rng.choice(10**6, 24, replace=False)]
+        upper = sum(int(lookup._hash(k)) >> lookup._PART_SHIFT for k in keys)
+        if max(upper, 24 - upper) >= 17:
+            break
+    kinds = {"objection_id": [], "consent_id": [(k, f"C{k}", 1) for k in keys], "contract_id": []}
+    slots = lookup._hash_table(_evidence(kinds))
+    assert slots.shape[1] > max(upper, 24 - upper)
+    assert int((slots[:, :, 0] != 0).sum()) == 24

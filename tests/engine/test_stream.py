@@ -142,6 +142,7 @@ def test_cli_automated_calls_need_consent(store_path: Path, tmp_path: Path) -> N
     [
         ("jmeno;mesto\nEva;Brno\n", [], ["no column looks like phone numbers", "--phone-column"]),
         ("tel;reason\n601000001;x\n", [], ["already has a column named 'reason'"]),
+        ("tel;E164\n601000001;x\n", [], ["already has a column named 'E164'"]),
         ("tel\n601000001\n", ["--phone-column", "mobil"], ["no column 'mobil'"]),
         ("tel;x\n601000001;1\n601000002;1;2;3\n", [], ["line 3", "fields"]),
         ("tel\n601000001\n", ["--as-of", "včera"], ["--as-of", "ISO 8601"]),
@@ -320,3 +321,62 @@ def test_a_number_the_store_lists_twice_fails_the_run_only_if_asked_about(
     assert not out.exists()
     listing.write_text("tel\n601000001\n")
     assert filter_file(gate, listing, as_of=T_IN, out=out).rows == 1
+
+
+def test_a_column_named_like_the_internal_ones_in_other_case_stays_the_users(
+    store_path: Path, tmp_path: Path
+) -> None:
+    # DuckDB matches column names whatever their case: the decision's own columns beside
+    # the list must not take the place of the user's.
+    listing = tmp_path / "l.csv"
+    listing.write_text("telefon,__OG_phone,__OG_EVIDENCE\n601000001,a,x\n601000030,b,y\n")
+    gate = og.Gate(og.EvidenceStore(store_path), controller="acme")
+    filter_file(gate, listing, as_of=T_IN, decisions=tmp_path / "all.parquet")
+    back = pq.read_table(tmp_path / "all.parquet")
+    assert back.column_names == ["telefon", "__OG_phone", "__OG_EVIDENCE", *COLUMNS]
+    assert back.column("__OG_phone").to_pylist() == ["a", "b"]
+    assert back.column("e164").to_pylist() == ["+420601000001", "+420601000030"]
+    assert (
+        back.column("evidence").to_pylist()
+        == gate.filter(listing, as_of=T_IN).table.column("evidence").to_pylist()
+    )
+
+
+@pytest.mark.parametrize(
+    ("values", "kind"),
+    [
+        ([420601000001.0, 601000030.0, None], "float64"),
+        ([b"+420601000001", b"601000030", None], "binary"),
+        ([420601000001, 601000030, None], "int64"),
+    ],
+)
+def test_a_parquet_phone_column_of_any_type_reads_alike_both_ways(
+    store_path: Path, tmp_path: Path, values: list[object], kind: str
+) -> None:
+    # Whichever way a list goes, its phone column is read as `Gate.filter` reads it:
+    # floats that are whole numbers as their digits, bytes as UTF-8 text.
+    import pyarrow as pa
+
+    listing = tmp_path / "l.parquet"
+    pq.write_table(pa.table({"msisdn": pa.array(values, getattr(pa, kind)())}), listing)
+    gate = og.Gate(og.EvidenceStore(store_path), controller="acme")
+    filter_file(gate, listing, as_of=T_IN, decisions=tmp_path / "d.parquet")
+    back = pq.read_table(tmp_path / "d.parquet")
+    assert back.column("e164").to_pylist() == ["+420601000001", "+420601000030", None]
+    assert (
+        back.column("reason").to_pylist()
+        == gate.filter(listing, as_of=T_IN).table.column("reason").to_pylist()
+    )
+
+
+def test_a_phone_column_of_dates_is_refused_both_ways(store_path: Path, tmp_path: Path) -> None:
+    import datetime
+
+    import pyarrow as pa
+
+    listing = tmp_path / "l.parquet"
+    pq.write_table(pa.table({"telefon": pa.array([datetime.date(2026, 1, 1)])}), listing)
+    gate = og.Gate(og.EvidenceStore(store_path), controller="acme")
+    with pytest.raises(og.InputError, match="date32"):
+        filter_file(gate, listing, as_of=T_IN, out=tmp_path / "ok.csv")
+    assert not (tmp_path / "ok.csv").exists()
