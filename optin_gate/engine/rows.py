@@ -23,7 +23,7 @@ import pyarrow as pa
 from optin_gate.engine.shapes import NumberCodes
 from optin_gate.errors import StoreError
 from optin_gate.numbers._arrow import int_array, int_values
-from optin_gate.numbers.table import normalize_codes
+from optin_gate.numbers.table import dedupe_pays, normalize_codes
 
 __all__ = [
     "fetch_in_memory",
@@ -90,14 +90,21 @@ def _retry_on_one_thread(con: duckdb.DuckDBPyConnection, action: Callable[[], ob
             con.execute(f"SET threads = {int(threads)}")
 
 
-def with_numbers(part: pa.Table, region: str, numbers: NumberCodes, *, keep_raw: bool) -> pa.Table:
+def with_numbers(
+    part: pa.Table,
+    region: str,
+    numbers: NumberCodes,
+    *,
+    keep_raw: bool,
+    dedupe: bool | None = None,
+) -> pa.Table:
     """`part` with the normalized numbers of its `raw` column appended: `phone` and `num`.
 
     E.164 as its digits (`phone`, an int64 key: E.164 is "+" || phone); validity, country and
     type as one small code (`num`, see `NumberCodes`): no strings are built for the millions
     of numbers.
     """
-    codes = normalize_codes(part.column("raw"), region=region)
+    codes = normalize_codes(part.column("raw"), region=region, dedupe=dedupe)
     if not keep_raw:
         part = part.drop_columns(["raw"])
     phone = int_array(codes.key, ~codes.valid)
@@ -158,8 +165,11 @@ def normalize_column(
         pa.table({"raw": phones.slice(start, BATCH_ROWS)})
         for start in range(0, len(phones), BATCH_ROWS)
     )
+    # One list: whether its repeats are worth hashing is asked once, of its first slice.
+    dedupe = dedupe_pays(phones.slice(0, BATCH_ROWS))
     with ThreadPoolExecutor(1, thread_name_prefix="optin-gate-normalize") as pool:
-        tables = _gathered(_normalize_batches(pool, slices, region, numbers, numbered=True), beside)
+        parts = _normalize_batches(pool, slices, region, numbers, numbered=True, dedupe=dedupe)
+        tables = _gathered(parts, beside)
     if not tables:
         empty = _numbered(pa.table({"raw": pa.array([], pa.string())}), 0)
         return with_numbers(empty, region, numbers, keep_raw=False)
@@ -212,6 +222,7 @@ def _normalize_batches(
     numbers: NumberCodes,
     *,
     numbered: bool,
+    dedupe: bool | None = None,
 ) -> list[Future[pa.Table]]:
     """Each batch handed to `pool` to normalize while the next one is read."""
     parts: list[Future[pa.Table]] = []
@@ -222,7 +233,9 @@ def _normalize_batches(
             if numbered:
                 table = _numbered(table, done)
             done += table.num_rows
-            parts.append(pool.submit(with_numbers, table, region, numbers, keep_raw=False))
+            parts.append(
+                pool.submit(with_numbers, table, region, numbers, keep_raw=False, dedupe=dedupe)
+            )
     except BaseException:
         for part in parts:
             part.cancel()

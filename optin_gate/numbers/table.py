@@ -37,6 +37,7 @@ from optin_gate.numbers.spec import TYPE_CODES, RegionSpec, region_spec
 __all__ = [
     "NORMALIZED_SCHEMA",
     "KeyCodes",
+    "dedupe_pays",
     "key_codes",
     "normalize_codes",
     "normalize_keys",
@@ -114,9 +115,15 @@ class KeyCodes:
     region: np.ndarray[Any, np.dtype[np.int16]]
 
 
-def key_codes(array: pa.Array, spec: RegionSpec, region: str) -> KeyCodes:
-    """`normalized_table`'s answers as `KeyCodes`: no strings and no Arrow arrays built."""
-    work, indices, fast, _ = _answers(array, spec, region)
+def key_codes(
+    array: pa.Array, spec: RegionSpec, region: str, *, dedupe: bool | None = None
+) -> KeyCodes:
+    """`normalized_table`'s answers as `KeyCodes`: no strings and no Arrow arrays built.
+
+    `dedupe`: work on the distinct values (True) or row by row (False); None: as a sample
+    of `array` says (`dedupe_pays`). The answers are the same either way.
+    """
+    work, indices, fast, _ = _answers(array, spec, region, dedupe)
     if fast.key is not None:
         key = fast.key
     else:  # the numpy steps give strings
@@ -158,13 +165,15 @@ def normalize_keys(values: Any, region: str = "CZ") -> pa.Table:
     return normalized_keys(as_text_array(values), _region_spec(region), region)
 
 
-def normalize_codes(values: Any, region: str = "CZ") -> KeyCodes:
+def normalize_codes(values: Any, region: str = "CZ", *, dedupe: bool | None = None) -> KeyCodes:
     """`normalize_keys`' answers as numpy codes (`KeyCodes`), for callers that count them.
+
+    `dedupe` as for `key_codes`: a caller normalizing one list in batches decides it once.
 
     Raises:
         InputError: a value is neither text nor missing, or the region is unknown.
     """
-    return key_codes(as_text_array(values), _region_spec(region), region)
+    return key_codes(as_text_array(values), _region_spec(region), region, dedupe=dedupe)
 
 
 def _region_spec(region: str) -> RegionSpec:
@@ -177,10 +186,10 @@ def _region_spec(region: str) -> RegionSpec:
 
 
 def _answers(
-    array: pa.Array, spec: RegionSpec, region: str
+    array: pa.Array, spec: RegionSpec, region: str, dedupe: bool | None = None
 ) -> tuple[pa.Array, pa.Array | None, FastResult, Bools]:
     """Fast path, then phonenumbers for the rest: (values worked, indices, answers, decided)."""
-    work, indices = _work_values(array)
+    work, indices = _work_values(array, dedupe)
     present = validity(work)
     fast = fast_batch(work, spec)
     _fallback(work, np.flatnonzero(~fast.decided & present), region, fast)
@@ -201,15 +210,30 @@ def _take(row: np.ndarray[Any, Any], *columns: np.ndarray[Any, Any]) -> list[Any
     return [np.append(c, fill.get(c.dtype, -1)).astype(c.dtype)[row] for c in columns]
 
 
-def _work_values(array: pa.Array) -> tuple[pa.Array, pa.Array | None]:
+def dedupe_pays(values: Any) -> bool:
+    """Whether working out each distinct value once pays: few distinct ones, or few values.
+
+    A sample of `SAMPLE` values decides (see the module's docstring).
+    """
+    return _dedupe_pays(as_text_array(values))
+
+
+def _dedupe_pays(array: pa.Array) -> bool:
+    if pa.types.is_dictionary(array.type):
+        return True
+    n = len(array)
+    if n <= SAMPLE:
+        return True
+    picks = np.sort(np.random.default_rng(n).choice(n, SAMPLE, replace=False))
+    return len(pc.unique(array.take(int_array(picks)))) < DEDUP_BELOW * SAMPLE
+
+
+def _work_values(array: pa.Array, dedupe: bool | None = None) -> tuple[pa.Array, pa.Array | None]:
     """The values to work out, and the indices taking them back to rows (None: row by row)."""
     if pa.types.is_dictionary(array.type):
         return array.dictionary, array.indices
-    n = len(array)
-    if n > SAMPLE:
-        picks = np.sort(np.random.default_rng(n).choice(n, SAMPLE, replace=False))
-        if len(pc.unique(array.take(int_array(picks)))) >= DEDUP_BELOW * SAMPLE:
-            return array, None
+    if not (_dedupe_pays(array) if dedupe is None else dedupe):
+        return array, None
     encoded = pc.dictionary_encode(array)
     return encoded.dictionary, encoded.indices
 

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from optin_gate.errors import InputError
 from optin_gate.numbers import _kernel, batch, fast_path_mask, normalize, table
 from optin_gate.numbers.reference import reference_one
+from optin_gate.numbers.spec import TYPE_CODES
 from optin_gate.numbers.table import normalize_keys
 from tests.numbers._policy import work_policy
 from tests.strategies import PHONE_REGIONS, phone_strings, phone_texts
@@ -66,6 +67,25 @@ def test_keys_are_the_e164_digits(values: list[str | None], region: str, by_row:
         assert _keys_as_rows(normalize_keys(values, region)) == want
         with numpy_steps():
             assert _keys_as_rows(normalize_keys(values, region)) == want
+
+
+@settings(max_examples=100, deadline=None)
+@given(values=st.lists(phone_texts | st.none(), max_size=40), region=regions)
+def test_codes_are_the_same_row_by_row_or_over_distinct_values(
+    values: list[str | None], region: str
+) -> None:
+    # A caller normalizing one list in batches decides once whether to hash its repeats
+    # (`dedupe`); the answers must not depend on it.
+    keys = normalize_keys(values, region)
+    for dedupe in (True, False, None):
+        codes = table.normalize_codes(values, region, dedupe=dedupe)
+        assert codes.valid.tolist() == keys.column("valid").to_pylist()
+        assert [int(k) if v else None for k, v in zip(codes.key, codes.valid, strict=True)] == (
+            keys.column("phone").to_pylist()
+        )
+        assert [TYPE_CODES[t] if t >= 0 else None for t in codes.type_code] == (
+            keys.column("number_type").to_pylist()
+        )
 
 
 def test_both_threads_and_a_second_round_for_plans_met_late() -> None:
