@@ -203,7 +203,7 @@ def decide_rows(plan: Plan, phones: pa.ChunkedArray) -> RowDecisions:
             evidence=found[0],
             outcomes=outcomes,
             shapes=shapes.to_arrow_table(),
-            marks=len(plan.marks),
+            mark_count=len(plan.marks),
         )
     finally:
         plan.release()

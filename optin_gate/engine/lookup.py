@@ -158,7 +158,7 @@ def decide_by_lookup(
     evidence: Evidence,
     outcomes: Outcomes,
     shapes: pa.Table,
-    marks: int,
+    mark_count: int,
 ) -> RowDecisions:
     """Each row's outcome and named id, from its number and the evidence held by number.
 
@@ -169,7 +169,7 @@ def decide_by_lookup(
         outcomes: The run's outcomes.
         shapes: The decided shapes (`code`, `outcome`, `ev_field`), every code the run's
             number codes can form.
-        marks: How many marks the directory mark numbers tell apart.
+        mark_count: How many marks the directory mark numbers tell apart (1, 2, ...).
 
     Raises:
         StoreError: The evidence has two records of one kind for a number.
@@ -193,7 +193,7 @@ def decide_by_lookup(
     outcome = np.empty(len(keys), dtype=outcome_type)
     at = np.empty(len(keys), dtype=np.int64)
     args = (
-        keys, np.ascontiguousarray(num, dtype=np.int64), slots, marks + 1, by_code,
+        keys, np.ascontiguousarray(num, dtype=np.int64), slots, mark_count + 1, by_code,
         field_by_code, bases, outcome, at,
     )  # fmt: skip
     bounds = [0, len(keys)]
