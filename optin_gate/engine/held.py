@@ -28,8 +28,8 @@ from optin_gate.engine.inputs import phone_text, read_list
 from optin_gate.engine.lookup import Evidence, RowDecisions, decide_by_lookup, fetch_evidence
 from optin_gate.engine.outputs import Run, write_outputs
 from optin_gate.engine.query import Plan, fetch_in_memory, quote
-from optin_gate.engine.rows import normalize_column, values
-from optin_gate.numbers._arrow import bool_array
+from optin_gate.engine.rows import normalize_column
+from optin_gate.numbers._arrow import bool_array, int_values
 
 if TYPE_CHECKING:
     from optin_gate.io import Source
@@ -199,7 +199,7 @@ def decide_rows(plan: Plan, phones: pa.ChunkedArray) -> RowDecisions:
         shapes = con.sql(f"SELECT code, outcome, ev_field FROM {outcomes.shapes}")
         return decide_by_lookup(
             norm.column("phone").combine_chunks(),
-            values(norm.column("num").combine_chunks()),
+            int_values(norm.column("num").combine_chunks()),
             evidence=found[0],
             outcomes=outcomes,
             shapes=shapes.to_arrow_table(),

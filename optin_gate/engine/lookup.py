@@ -25,10 +25,10 @@ import numpy as np
 import pyarrow as pa
 from numba import njit
 
-from optin_gate.engine.rows import twice_answered, values
+from optin_gate.engine.rows import twice_answered
 from optin_gate.engine.shapes import Outcomes
 from optin_gate.errors import StoreError
-from optin_gate.numbers._arrow import int_array, validity
+from optin_gate.numbers._arrow import int_array, int_values, validity
 from optin_gate.rules.shapes import ID_FIELDS
 
 __all__ = ["Evidence", "RowDecisions", "decide_by_lookup", "fetch_evidence"]
@@ -84,7 +84,7 @@ def fetch_evidence(con: duckdb.DuckDBPyConnection, queries: dict[str, str]) -> E
         times.append(_int64(table.column(time)))
     listed = con.sql(f"SELECT phone, mark FROM ({queries['listed']})").to_arrow_table()
     mark = listed.column("mark").combine_chunks()
-    marks = np.where(validity(mark), values(mark.cast(pa.int32())), 0).astype(np.int32)
+    marks = np.where(validity(mark), int_values(mark.cast(pa.int32())), 0).astype(np.int32)
     return Evidence(tuple(phones), tuple(ids), tuple(times), _int64(listed.column("phone")), marks)
 
 
@@ -95,7 +95,7 @@ def _int64(column: pa.ChunkedArray) -> np.ndarray[Any, np.dtype[np.int64]]:
         array = array.view(pa.int64() if array.type.bit_width == 64 else pa.int32())
     if array.null_count:
         raise AssertionError("an evidence record without a number or time")
-    return np.ascontiguousarray(values(array), dtype=np.int64)
+    return np.ascontiguousarray(int_values(array), dtype=np.int64)
 
 
 def _text_buffers(ids: pa.Array) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
@@ -179,15 +179,15 @@ def decide_by_lookup(
             "more than 2,147,483,646 records of one kind are in force for one controller",
             hint="filter the list with a smaller evidence store, or report it",
         )
-    keys = np.where(validity(phone), values(phone), 0).astype(np.int64)
+    keys = np.where(validity(phone), int_values(phone), 0).astype(np.int64)
     slots = _hash_table(evidence)
-    code = values(shapes.column("code").combine_chunks().cast(pa.int64()))
+    code = int_values(shapes.column("code").combine_chunks().cast(pa.int64()))
     size = int(code.max(initial=-1)) + 1
     outcome_type = np.uint8 if len(outcomes.rows) < 256 else np.uint16
     by_code = np.zeros(size, dtype=outcome_type)
-    by_code[code] = values(shapes.column("outcome").combine_chunks()).astype(outcome_type)
+    by_code[code] = int_values(shapes.column("outcome").combine_chunks()).astype(outcome_type)
     field_by_code = np.zeros(size, dtype=np.int8)
-    field_by_code[code] = values(shapes.column("ev_field").combine_chunks().cast(pa.int8()))
+    field_by_code[code] = int_values(shapes.column("ev_field").combine_chunks().cast(pa.int8()))
     sizes = np.array([len(p) for p in evidence.phones], dtype=np.int64)
     bases = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
     outcome = np.empty(len(keys), dtype=outcome_type)

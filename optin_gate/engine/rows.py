@@ -30,10 +30,8 @@ __all__ = [
     "in_row_order",
     "normalize_column",
     "read_numbers",
-    "row_places",
     "run_in_memory",
     "twice_answered",
-    "values",
     "with_numbers",
 ]
 
@@ -256,28 +254,12 @@ def in_row_order(table: pa.Table, expected: int) -> pa.Table:
     Raises:
         StoreError: The numbers are not exactly 1..expected (a key decided twice).
     """
-    place = row_places(table.column("row"), expected)
-    return table.take(pa.Array.from_buffers(pa.int64(), expected, [None, pa.py_buffer(place)]))
-
-
-def row_places(rows: pa.ChunkedArray | pa.Array, expected: int) -> np.ndarray[Any, Any]:
-    """Per row 1..expected: the index in `rows` that holds its number (a scatter, no sort).
-
-    Raises:
-        StoreError: The numbers are not exactly 1..expected (a key decided twice).
-    """
-    if isinstance(rows, pa.ChunkedArray):
-        rows = rows.combine_chunks()
+    rows = table.column("row").combine_chunks()
     place = np.full(expected, -1, dtype=np.int64)
-    if len(rows) == expected and rows.null_count == 0:
-        numbers = values(rows)
+    if table.num_rows == expected and rows.null_count == 0:
+        numbers = int_values(rows)
         inside = (numbers >= 1) & (numbers <= expected)
         place[numbers[inside] - 1] = np.flatnonzero(inside)
-    if len(rows) != expected or (place < 0).any():
+    if table.num_rows != expected or (place < 0).any():
         raise twice_answered()
-    return place
-
-
-def values(array: pa.Array) -> np.ndarray[Any, Any]:
-    """An integer column without nulls as numpy, through its buffer (never via pandas)."""
-    return int_values(array)
+    return table.take(pa.Array.from_buffers(pa.int64(), expected, [None, pa.py_buffer(place)]))
