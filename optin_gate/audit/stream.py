@@ -27,6 +27,7 @@ from optin_gate.audit.report import AuditReport
 from optin_gate.audit.run import Judged, judge, with_log
 from optin_gate.audit.source import CallLog
 from optin_gate.io import output_format, sql_literal
+from optin_gate.io.paths import check_outputs
 
 if TYPE_CHECKING:
     import duckdb
@@ -110,6 +111,10 @@ def audit_file(
     for path in (violations, json_path, html_path):
         if path is not None:
             check_target(path)
+    check_outputs(
+        {"--violations": violations, "--json": json_path, "--html": html_path},
+        {"the call log": calls, **gate.store.files()},
+    )
     fmt = output_format(violations) if violations is not None else ""
 
     def write(audit: Audit) -> str | None:

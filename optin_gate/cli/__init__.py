@@ -7,6 +7,7 @@ from optin_gate.cli import (
     check,  # noqa: F401  (registers the subcommand)
     demo,  # noqa: F401  (registers the subcommand)
     filter,  # noqa: F401  (registers the subcommand)
+    init,  # noqa: F401  (registers the subcommand)
     load,  # noqa: F401  (registers the subcommand)
     subject,  # noqa: F401  (registers the subcommand)
 )

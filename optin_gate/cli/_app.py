@@ -96,6 +96,6 @@ def open_store(path: str) -> Any:
         raise InputError(
             f"no evidence store at {path}",
             file=path,
-            hint="load evidence first (optin-gate load KIND FILE --store PATH) or pass --store",
+            hint="check the --store path; a new store is made with optin-gate init --store PATH",
         )
     return EvidenceStore(path)

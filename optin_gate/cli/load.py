@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from optin_gate.cli._app import main, quiet_option, stderr_is_terminal, store_option
+from optin_gate.cli._app import main, open_store, quiet_option, stderr_is_terminal, store_option
 
 __all__ = ["load"]
 
@@ -42,6 +42,9 @@ def _mapping(values: tuple[str, ...]) -> dict[str, str] | None:
     help="Read the file's column SRC as DST (repeatable), e.g. --map Telefon=phone.",
 )
 @click.option("--strict", is_flag=True, help="Any rejected row aborts the load.")
+@click.option(
+    "--create", is_flag=True, help="Create the store if it does not exist (see optin-gate init)."
+)
 @click.option("--rejects", "rejects_path", help="Write every rejected row here (.csv/.parquet).")
 @quiet_option
 def load(
@@ -54,16 +57,19 @@ def load(
     maps: tuple[str, ...],
     strict: bool,
     rejects_path: str | None,
+    create: bool,
     quiet: bool,
 ) -> None:
     """Load KIND (consents, contracts, directory, objections) from FILE (CSV or Parquet)."""
     from optin_gate.io import output_format, write_table
+    from optin_gate.io.paths import check_outputs
     from optin_gate.store import EvidenceStore, StrictLoadError
 
     columns = _mapping(maps)
     if rejects_path is not None:
         output_format(rejects_path)  # a bad extension fails before the load, not after
-    store = EvidenceStore(store_path)
+    store = EvidenceStore(store_path) if create else open_store(store_path)
+    check_outputs({"--rejects": rejects_path}, {"FILE": file, **store.files()})
     try:
         with _Progress(quiet, f"loading {kind} from {file}"):
             report = store.load(

@@ -29,6 +29,7 @@ from optin_gate.engine.outputs import Run, Targets, targets
 from optin_gate.engine.progress import ProgressHook, Reporter
 from optin_gate.engine.result import summarize
 from optin_gate.io import open_source, sql_literal
+from optin_gate.io.paths import check_outputs
 from optin_gate.rules import Reason
 
 if TYPE_CHECKING:
@@ -105,6 +106,9 @@ def filter_file(
     """
     at = to_utc(as_of, name="as_of")
     outputs = targets(out, decisions)
+    check_outputs(
+        {"--out": out, "--decisions": decisions}, {"the call list": source, **gate.store.files()}
+    )
     options = _Options(at, phone_column, call_type, progress, dict(settings or {}))
     try:
         # DuckDB checks UTF-8 as it reads; the io stage's own pass over every byte is only

@@ -93,6 +93,17 @@ class EvidenceStore:
     def __repr__(self) -> str:
         return f"EvidenceStore({str(self.path) if self.path else None!r})"
 
+    def files(self) -> dict[str, Path]:
+        """The files this store keeps, by what they are (none for an in-memory store).
+
+        Outputs must never name one of them (`optin_gate.io.paths.check_outputs`).
+        """
+        if self.path is None:
+            return {}
+        journal = self._journal
+        assert isinstance(journal, Journal)
+        return {"the evidence store": self.path, "the store's objection journal": journal.path}
+
     # ---- schema --------------------------------------------------------------------------
     def _prepare(self) -> None:
         file = self._db.path

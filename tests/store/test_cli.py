@@ -30,7 +30,9 @@ def test_load_prints_the_report_and_writes_rejects(tmp_path: Path) -> None:
     )
     store = str(tmp_path / "ev.duckdb")
     rejects = tmp_path / "rejects.parquet"
-    code, out, err = run("load", "consents", str(path), "--store", store, "--rejects", str(rejects))
+    code, out, err = run(
+        "load", "consents", str(path), "--store", store, "--create", "--rejects", str(rejects)
+    )
     assert code == 0, err
     assert "rows read" in out
     assert "rows loaded" in out
@@ -49,7 +51,7 @@ def test_load_prints_the_report_and_writes_rejects(tmp_path: Path) -> None:
 def test_input_errors_are_one_line_and_exit_2(tmp_path: Path) -> None:
     path = write_csv(tmp_path / "c.csv", ["id", "kontakt", "datum"], [["S1", "601234567", "x"]])
     store = str(tmp_path / "ev.duckdb")
-    code, out, err = run("load", "consents", str(path), "--store", store)
+    code, out, err = run("load", "consents", str(path), "--store", store, "--create")
     assert code == 2
     assert out == ""
     assert err == (
@@ -74,7 +76,7 @@ def test_map_and_strict(tmp_path: Path) -> None:
     store = str(tmp_path / "ev.duckdb")
     rejects = tmp_path / "rejects.csv"
     code, _, err = run(
-        "load", "consents", str(path), "--store", store, "--map", "kontakt=phone",
+        "load", "consents", str(path), "--store", store, "--map", "kontakt=phone", "--create",
         "--strict", "--rejects", str(rejects),
     )  # fmt: skip
     assert code == 2
@@ -96,6 +98,7 @@ def test_map_and_strict(tmp_path: Path) -> None:
 def test_subject_prints_everything_as_json(tmp_path: Path) -> None:
     store = str(tmp_path / "ev.duckdb")
     consents = write_csv(tmp_path / "c.csv", HEADER, [["S1", "601234567", "2025-11-28"]])
+    run("init", "--store", store)
     run("load", "consents", str(consents), "--store", store, "--controller", "acme")
     directory = write_csv(tmp_path / "d.csv", ["phone", "marketing"], [["601234567", "opt_in"]])
     run("load", "directory", str(directory), "--store", store, "--snapshot-date", "1.12.2025")
