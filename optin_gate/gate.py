@@ -65,7 +65,9 @@ class Gate:
                 hint='pass the calling company\'s name, e.g. controller="acme"',
             )
         self.store = store
-        self.controller = controller
+        from optin_gate.store.controllers import controller_key
+
+        self.controller = controller_key(controller)
         self.policy = policy if policy is not None else Policy()
         if refresh_interval is not None and not refresh_interval > 0:
             raise InputError(

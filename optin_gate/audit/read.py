@@ -32,6 +32,7 @@ from optin_gate.audit.source import CallLog
 from optin_gate.engine.query import DECISION_COLUMNS, quote
 from optin_gate.errors import InputError
 from optin_gate.io import Parse, parse_query, sql_literal, text_sql
+from optin_gate.store.controllers import controller_key_sql
 
 if TYPE_CHECKING:
     from optin_gate.gate import Gate
@@ -79,10 +80,10 @@ class Cols:
 
     def controller(self) -> str:
         """SQL: the call's controller, the gate's when the log names none."""
-        default = "'" + self.default.replace("'", "''") + "'"
-        return (
-            f"coalesce({self.text('controller')}, {default})" if "controller" in self else default
-        )
+        default = sql_literal(self.default)
+        if "controller" not in self:
+            return default
+        return f"coalesce({controller_key_sql(self.text('controller'))}, {default})"
 
 
 def _problem_sql(c: Cols, t: str, layout: Layout) -> str | None:

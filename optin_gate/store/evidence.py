@@ -22,6 +22,7 @@ from optin_gate import __name__ as _package
 from optin_gate._time import TimeLike, now_utc, to_utc
 from optin_gate.errors import InputError, StoreError, StoreVersionError
 from optin_gate.numbers import normalize_one
+from optin_gate.store.controllers import FOLDED_FLAG, fold_stored_sql
 from optin_gate.store.database import Database, FileDatabase, MemoryDatabase, StoreBusyError, first
 from optin_gate.store.journal import Journal
 from optin_gate.store.kinds import generated_objection_id
@@ -40,6 +41,8 @@ from optin_gate.store.schema import DDL, SCHEMA_VERSION, UPGRADE
 from optin_gate.store.subject import subject_export
 
 __all__ = ["EvidenceStore"]
+
+_SET_FOLDED = f"INSERT INTO meta VALUES ('{FOLDED_FLAG}', '1') ON CONFLICT DO NOTHING"
 
 
 def _version(con: duckdb.DuckDBPyConnection) -> int | None:
@@ -116,11 +119,20 @@ class EvidenceStore:
                     "SELECT count(*) FROM duckdb_columns() WHERE table_name = 'loads' "
                     "AND column_name = 'file_size'",
                 )
+                folded = version is not None and first(
+                    con, f"SELECT 1 FROM meta WHERE key = '{FOLDED_FLAG}'"
+                )
             if version is not None:
                 self._check_version(version)
                 if current and not current[0]:  # a store from before UPGRADE's columns
                     with self._db.write_lock(None), self._db.connect(read_only=False) as con:
                         con.execute(UPGRADE)
+                if not folded:  # names stored before they were folded to keys
+                    with self._db.write_lock(None), self._db.connect(read_only=False) as con:
+                        con.execute("BEGIN TRANSACTION")
+                        con.execute(fold_stored_sql())
+                        con.execute(_SET_FOLDED)
+                        con.execute("COMMIT")
                 return
             if tables and tables[0]:
                 raise StoreError(
@@ -136,6 +148,7 @@ class EvidenceStore:
                 "('created_by', ?) ON CONFLICT DO NOTHING",
                 [str(SCHEMA_VERSION), now_utc().isoformat(), _package],
             )
+            con.execute(_SET_FOLDED)
             con.execute("COMMIT")
             self._check_version(_version(con) or SCHEMA_VERSION)
 

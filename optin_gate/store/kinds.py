@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 from optin_gate.errors import InputError
 from optin_gate.io import TableSchema, load_schema, sql_literal
+from optin_gate.store.controllers import controller_key_sql
 
 __all__ = ["KINDS", "Kind", "generated_objection_id", "get_kind", "objection_id_sql"]
 
@@ -32,12 +33,16 @@ class Kind:
         key: The columns identifying a record (within a file and across loads).
         store_columns: The staged columns handed to the merge, in table order.
         few_values: Time columns with a handful of distinct values (parsed once each).
+        sticky: Columns whose earliest value among all rows and versions of a record is
+            kept: a consent withdrawn once stays withdrawn, whatever a later row or load says
+            (a renewed consent is a new record with its own id).
     """
 
     name: str
     key: tuple[str, ...]
     store_columns: tuple[str, ...]
     few_values: tuple[str, ...] = ()
+    sticky: tuple[str, ...] = ()
 
     @property
     def schema(self) -> TableSchema:
@@ -55,7 +60,8 @@ class Kind:
         cols = {c: values[c] for c in self.store_columns}
         if "controller" in cols:
             default = "NULL" if self.name == "objections" else "'default'"
-            cols["controller"] = f"coalesce({values['controller']}, {ctrl}, {default})"
+            given = controller_key_sql(values["controller"])
+            cols["controller"] = f"coalesce({given}, {ctrl}, {default})"
         if self.name == "consents":
             channel = values["channel"]
             folded = f"strip_accents(lower({channel}))"
@@ -94,6 +100,7 @@ KINDS: dict[str, Kind] = {
             "channel",
             "source",
         ),
+        sticky=("withdrawn_at",),
     ),
     "contracts": Kind(
         "contracts",
@@ -113,9 +120,11 @@ KINDS: dict[str, Kind] = {
         store_columns=("phone", "marketing", "snapshot_date", "source"),
         few_values=("snapshot_date",),
     ),
+    # An objection is never lost: two systems that both number from 1 keep both objections,
+    # since a record is its id together with its number, controller and time.
     "objections": Kind(
         "objections",
-        key=("objection_id",),
+        key=("objection_id", "phone", "controller", "objected_at"),
         store_columns=("objection_id", "phone", "controller", "objected_at", "source"),
     ),
 }

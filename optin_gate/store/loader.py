@@ -24,6 +24,7 @@ import pyarrow as pa
 from optin_gate.errors import InputError
 from optin_gate.io import open_source
 from optin_gate.io.source import Source
+from optin_gate.store.controllers import controller_key
 from optin_gate.store.database import first
 from optin_gate.store.directory import merge_directory
 from optin_gate.store.kinds import Kind, get_kind
@@ -37,7 +38,7 @@ Connect = Callable[[], Any]  # a context manager yielding a writable store conne
 
 
 def check_controller(controller: object) -> str | None:
-    """A `controller=` argument: None or a non-empty name."""
+    """A `controller=` argument: None or a non-empty name, as its key (`controller_key`)."""
     if controller is None:
         return None
     if not isinstance(controller, str) or not controller.strip():
@@ -45,7 +46,7 @@ def check_controller(controller: object) -> str | None:
             f"controller={controller!r} is not a controller name",
             hint='pass the company\'s name, e.g. controller="acme", or leave it out',
         )
-    return controller.strip()
+    return controller_key(controller)
 
 
 def check_columns(columns: object) -> dict[str, str] | None:
@@ -100,10 +101,8 @@ class LoadArgs:
         )
 
 
-def _rejects_table(src: Source, staged: Staged, extra: pa.Table | None) -> pa.Table:
+def _rejects_table(src: Source, staged: Staged) -> pa.Table:
     table = staged.rejects
-    if extra is not None and extra.num_rows:
-        table = pa.concat_tables([table, extra], promote_options="default")
     rows = table.column("__row").to_pylist()
     lines = src.line_numbers(rows, row_count=staged.rows_read)
     out = {
@@ -114,10 +113,7 @@ def _rejects_table(src: Source, staged: Staged, extra: pa.Table | None) -> pa.Ta
     for i in range(3, table.num_columns):
         name = table.column_names[i]
         out[f"input_{name}" if name in out else name] = table.column(i)
-    result = pa.table(out)
-    if extra is not None and extra.num_rows:  # merge rejects were appended: file order again
-        result = result.take(_int64(sorted(range(len(lines)), key=lines.__getitem__)))
-    return result
+    return pa.table(out)
 
 
 def _int64(values: list[int]) -> pa.Array:
@@ -171,18 +167,48 @@ def _strict_error(src: Source, rejects: pa.Table) -> StrictLoadError:
     )
 
 
+def _nothing_loadable(src: Source, args: LoadArgs, staged: Staged, rejects: pa.Table) -> None:
+    """Refuse a load that would keep no row: it is a wrong file, not an empty truth.
+
+    A directory snapshot with no rows would say that nobody is listed, which under the
+    opt-out regime permits every call; any other kind would record a load that did nothing
+    while its rejects hide why.
+
+    Raises:
+        StrictLoadError: Every row was rejected (or a directory file has none); nothing written.
+    """
+    if staged.rows_read and rejects.num_rows >= staged.rows_read:
+        top = rejects.slice(0, 1).to_pylist()[0]
+        raise StrictLoadError(
+            f"all {staged.rows_read:,} row(s) were rejected, so nothing was loaded; the first: "
+            f"{top['reason']}",
+            rejects=rejects,
+            file=src.name,
+            line=top["line"],
+            column=top["column"],
+            hint="check that this is the right file and its columns (--map), fix the rows, "
+            "and load it again",
+        )
+    if not staged.rows_read and args.kind.name == "directory":
+        raise StrictLoadError(
+            "the directory file has no rows; an empty snapshot would mark every number unlisted",
+            rejects=rejects,
+            file=src.name,
+            hint="load the full directory export for that date",
+        )
+
+
 def _merge(
     con: duckdb.DuckDBPyConnection, args: LoadArgs, staged: Staged, load_id: int, file: str
-) -> tuple[int, pa.Table | None]:
+) -> int:
     con.register("og_incoming", staged.rows)
     try:
         if args.kind.name == "directory":
             assert staged.snapshot_date is not None
-            return merge_directory(con, load_id, staged.snapshot_date, file=file), None
+            return merge_directory(con, load_id, staged.snapshot_date, file=file)
         if args.kind.name == "objections":
-            header = staged.mapping.get("objection_id", "objection_id")
-            return merge_objections(con, load_id, header)
-        return merge_versioned(con, args.kind, load_id), None
+            return merge_objections(con, args.kind, load_id)
+        return merge_versioned(con, args.kind, load_id)
     finally:
         con.unregister("og_incoming")
 
@@ -232,9 +258,10 @@ def run_load(source: Any, args: LoadArgs, connect: Connect, read: Connect) -> Lo
             columns=args.columns,
             region=args.region,
         )
-        rejects = _rejects_table(src, staged, None)
+        rejects = _rejects_table(src, staged)
         if args.strict and rejects.num_rows:
             raise _strict_error(src, rejects)
+        _nothing_loadable(src, args, staged, rejects)
         sha = digest()
         with connect() as con:
             con.execute("BEGIN TRANSACTION")
@@ -245,11 +272,7 @@ def run_load(source: Any, args: LoadArgs, connect: Connect, read: Connect) -> Lo
                     return _unchanged(con, prior, args, src)
                 row = first(con, "SELECT coalesce(max(load_id), 0) + 1 FROM loads")
                 load_id = int(row[0]) if row else 1
-                changed, extra = _merge(con, args, staged, load_id, src.name)
-                if extra is not None and extra.num_rows:
-                    rejects = _rejects_table(src, staged, extra)
-                    if args.strict:
-                        raise _strict_error(src, rejects)
+                changed = _merge(con, args, staged, load_id, src.name)
                 rejected = rejects.num_rows
                 report = LoadReport(
                     kind=args.kind.name,

@@ -3,17 +3,14 @@
 Runs inside the load's transaction, on the store connection, with the staged rows registered
 as `og_incoming`. A consent or contract whose fields differ from its current version becomes
 a new version; the old one gets `superseded_by` = this load. A row equal to the current
-version changes nothing. A reload never forgets a withdrawal: if the stored version was
-withdrawn, the new version keeps the earlier of the two withdrawal times (a consent, once
-withdrawn, needs a new grant with its own id). Objections are append-only by id.
+version changes nothing. A reload never forgets a withdrawal (`Kind.sticky`). Objections are
+append-only and never rejected.
 """
 
 from __future__ import annotations
 
 import duckdb
-import pyarrow as pa
 
-from optin_gate.io import sql_literal
 from optin_gate.store.database import first
 from optin_gate.store.kinds import Kind
 
@@ -31,12 +28,8 @@ def merge_versioned(con: duckdb.DuckDBPyConnection, kind: Kind, load_id: int) ->
     key = kind.key
     cols = list(kind.store_columns)
     values = {c: f"i.{c}" for c in cols}
-    if table == "consents":
-        values["withdrawn_at"] = (
-            "CASE WHEN c.withdrawn_at IS NULL THEN i.withdrawn_at "
-            "WHEN i.withdrawn_at IS NULL THEN c.withdrawn_at "
-            "ELSE least(i.withdrawn_at, c.withdrawn_at) END"
-        )
+    for c in kind.sticky:
+        values[c] = f"least(i.{c}, c.{c})"  # DuckDB's least skips NULLs
     if first(con, f"SELECT 1 FROM {table} LIMIT 1") is None:  # a first load: all new
         con.execute(
             f"INSERT INTO {table} BY NAME SELECT {', '.join(cols)}, {load_id} AS load_id, "
@@ -68,38 +61,18 @@ def merge_versioned(con: duckdb.DuckDBPyConnection, kind: Kind, load_id: int) ->
     return changed
 
 
-def merge_objections(
-    con: duckdb.DuckDBPyConnection, load_id: int, id_header: str
-) -> tuple[int, pa.Table]:
-    """Append new objections.
+def merge_objections(con: duckdb.DuckDBPyConnection, kind: Kind, load_id: int) -> int:
+    """Append the objections the store does not hold yet; returns how many.
 
-    Returns:
-        (objections added, rejects as a table of __row, column, reason): a row whose id the
-        store already holds with other details is rejected, never overwritten.
+    An objection is never changed and never lost: one equal in every part of its identity
+    (`kind.key`) is already there; any other is added, even under an id the store holds for
+    another number, controller or time (two systems that both number from 1).
     """
-    same = (
-        "(i.phone, i.controller, i.objected_at) IS NOT DISTINCT FROM "
-        "(o.phone, o.controller, o.objected_at)"
-    )
-    reason = (
-        "the store already holds this objection_id with other details; objections are never "
-        "changed, give the new one its own id"
-    )
-    rejects = con.sql(
-        f'SELECT i.__row, {sql_literal(id_header)} AS "column", {sql_literal(reason)} AS reason '
-        "FROM og_incoming i "
-        "WHERE EXISTS (SELECT 1 FROM objections o WHERE o.objection_id = i.objection_id) "
-        f"AND NOT EXISTS (SELECT 1 FROM objections o WHERE o.objection_id = i.objection_id "
-        f"AND {same}) ORDER BY 1"
-    ).to_arrow_table()
-    added = _count(
-        con,
-        "SELECT count(*) FROM og_incoming i WHERE NOT EXISTS "
-        "(SELECT 1 FROM objections o WHERE o.objection_id = i.objection_id)",
-    )
+    same = " AND ".join(f"o.{k} IS NOT DISTINCT FROM i.{k}" for k in kind.key)
+    new = f"FROM og_incoming i WHERE NOT EXISTS (SELECT 1 FROM objections o WHERE {same})"
+    added = _count(con, f"SELECT count(*) {new}")
     con.execute(
         f"INSERT INTO objections BY NAME SELECT objection_id, phone, controller, objected_at, "
-        f"source, {load_id} AS load_id FROM og_incoming i WHERE NOT EXISTS "
-        "(SELECT 1 FROM objections o WHERE o.objection_id = i.objection_id)"
+        f"source, {load_id} AS load_id {new}"
     )
-    return added, rejects
+    return added

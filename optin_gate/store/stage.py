@@ -293,14 +293,19 @@ def _dedupe(con: duckdb.DuckDBPyConnection, kind: Kind, mapping: dict[str, str])
     if not _may_repeat(con, kind):
         con.execute("CREATE TEMP VIEW og_rows AS SELECT * FROM og_fin")
         return
+    # The kept row takes each sticky column's earliest value over the record's rows.
+    sticky = "".join(f", min({c}) OVER (PARTITION BY {key}) AS og_sticky_{c}" for c in kind.sticky)
+    kept = ", ".join(f"og_sticky_{c} AS {c}" for c in kind.sticky)
+    kept = f" REPLACE ({kept})" if kept else ""
+    dropped = "".join(f", og_sticky_{c}" for c in kind.sticky)
     con.execute(
-        f"CREATE TEMP TABLE og_ranked AS SELECT *, "
+        f"CREATE TEMP TABLE og_ranked AS SELECT *{sticky}, "
         f"row_number() OVER (PARTITION BY {key} ORDER BY {kind.priority_sql()}) AS og_rank "
         f"FROM og_fin WHERE ({key}) IN (SELECT ({key}) FROM og_fin GROUP BY {key} "
         f"HAVING count(*) > 1)"
     )
     on = " AND ".join(f"w.{k} IS NOT DISTINCT FROM l.{k}" for k in kind.key)
-    winner = ", ".join(f"w.{c}" for c in content)
+    winner = ", ".join(f"w.og_sticky_{c}" if c in kind.sticky else f"w.{c}" for c in content)
     loser = ", ".join(f"l.{c}" for c in content)
     same = f"({winner}) IS NOT DISTINCT FROM ({loser})"
     con.execute(
@@ -309,7 +314,8 @@ def _dedupe(con: duckdb.DuckDBPyConnection, kind: Kind, mapping: dict[str, str])
         f"WHERE l.og_rank > 1 AND NOT {same}"
     )
     con.execute(
-        f"CREATE TEMP VIEW og_rows AS SELECT * EXCLUDE (og_rank) FROM og_ranked WHERE og_rank = 1 "
+        f"CREATE TEMP VIEW og_rows AS SELECT * EXCLUDE (og_rank{dropped}){kept} "
+        "FROM og_ranked WHERE og_rank = 1 "
         f"UNION ALL BY NAME SELECT * FROM og_fin WHERE ({key}) NOT IN "
         f"(SELECT ({key}) FROM og_ranked)"
     )

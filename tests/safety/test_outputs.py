@@ -34,7 +34,7 @@ def test_case_09_filter_refuses_to_overwrite_its_list(tmp_path: Path, store: str
     calls = write_csv(tmp_path / "list.csv", LIST, [["Eva", "601234567"]])
     before = calls.read_bytes()
     for option in ("--out", "--decisions"):
-        code, out, err = run("filter", str(calls), "--store", store, option, str(calls))
+        code, _, err = run("filter", str(calls), "--store", store, option, str(calls))
         assert code == 2
         assert f"{option} {calls} names the same file as the call list" in err
         assert calls.read_bytes() == before

@@ -34,7 +34,9 @@ def intervals(store: EvidenceStore) -> list[tuple[object, ...]]:
 
 snapshots = st.dictionaries(
     st.integers(0, 20).map(lambda i: date(2026, 1, 1) + timedelta(days=7 * i)),
-    st.dictionaries(st.sampled_from(PHONES), st.sampled_from(MARKS), max_size=len(PHONES)),
+    st.dictionaries(
+        st.sampled_from(PHONES), st.sampled_from(MARKS), min_size=1, max_size=len(PHONES)
+    ),
     min_size=1,
     max_size=6,
 )

@@ -142,7 +142,7 @@ def test_objections_get_stable_ids_and_are_never_changed(tmp_path: Path) -> None
     b = write_csv(
         tmp_path / "b.csv",
         header,
-        [
+        b_rows := [
             ["601234567", "5.1.2026 10:00", "", ""],  # the same objection, written otherwise
             ["601234568", "2026-01-06", "N-1", "acme"],
         ],
@@ -153,10 +153,8 @@ def test_objections_get_stable_ids_and_are_never_changed(tmp_path: Path) -> None
     assert ids[0][0].startswith("gen-")
     assert ids[0][1] is None  # no controller: every controller
     assert ids[1] == ("N-1", "acme")
-    clash = write_csv(tmp_path / "c.csv", header, [["601234569", "2026-01-07", "N-1", "acme"]])
-    report = store.load("objections", clash)
-    assert report.rows_rejected == 1
-    assert report.rejects.to_pylist()[0]["column"] == "objection_id"
+    again = store.load("objections", write_csv(tmp_path / "b2.csv", header, [b_rows[1]]))
+    assert (again.rows_loaded, again.rows_changed) == (1, 0)  # held already: nothing new
     assert rows(store, "SELECT count(*) FROM objections") == [(2,)]
 
 

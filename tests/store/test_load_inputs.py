@@ -83,8 +83,9 @@ def test_missing_column_names_found_columns_and_the_map(
         "columns 'souhlas_id', 'kontakt', 'udeleno'. Hint: name the column(s) with "
         "--map kontakt=phone (Python: columns={'kontakt': 'phone'})"
     )
-    report = store.load("consents", path, columns={"kontakt": "phone"})
-    assert report.rejects.column("reason").to_pylist() == ["not a valid phone number"]
+    with pytest.raises(StrictLoadError) as rejected:
+        store.load("consents", path, columns={"kontakt": "phone"})
+    assert rejected.value.rejects.column("reason").to_pylist() == ["not a valid phone number"]
 
 
 @pytest.mark.parametrize(

@@ -6,12 +6,13 @@ import tempfile
 from datetime import datetime
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from optin_gate._time import to_utc
 from optin_gate.numbers import normalize_one
-from optin_gate.store import EvidenceStore
+from optin_gate.store import EvidenceStore, StrictLoadError
 from tests.store._helpers import rows, write_csv
 from tests.strategies import czech_text, iso_text, local_times
 
@@ -60,13 +61,19 @@ def test_every_row_is_loaded_or_rejected_on_its_own_line(
             line += sum(str(v).count("\n") for v in row) + 1
         assert text.count("\n") == line - 1
         store = EvidenceStore()
+        bad = {
+            starts[i]
+            for i, (_, moment, phone) in enumerate(data)
+            if moment is None or not normalize_one(phone).valid
+        }
+        if len(bad) == len(data):  # nothing loadable: refused whole, every row named
+            with pytest.raises(StrictLoadError) as info:
+                store.load("consents", path)
+            assert set(info.value.rejects.column("line").to_pylist()) == bad
+            assert rows(store, "SELECT count(*) FROM consents") == [(0,)]
+            return
         report = store.load("consents", path)
     assert report.rows_read == len(data) == report.rows_loaded + report.rows_rejected
-    bad = {
-        starts[i]
-        for i, (_, moment, phone) in enumerate(data)
-        if moment is None or not normalize_one(phone).valid
-    }
     assert set(report.rejects.column("line").to_pylist()) == bad
     expected = sorted(
         (f"C{i}", to_utc(moment))

@@ -20,12 +20,12 @@ OFFICE = (
     "S-002;601 234 568;1.12.2025 9:05;15. 1. 2026 8:00;;;Webový formulář\r\n"
     "S-003;00420 601 234 569;2.12.2025;;;Energie Plus;Šťastný zákazník\r\n"
 )
-EXPECTED = [
-    ("S-001", 420601234567, "Energie Plus", datetime(2025, 11, 28, 13, 30, tzinfo=UTC), None,
+EXPECTED = [  # controller names are stored folded (case and spaces ignored)
+    ("S-001", 420601234567, "energie plus", datetime(2025, 11, 28, 13, 30, tzinfo=UTC), None,
      datetime(2027, 11, 27, 23, tzinfo=UTC)),
     ("S-002", 420601234568, "default", datetime(2025, 12, 1, 8, 5, tzinfo=UTC),
      datetime(2026, 1, 15, 7, tzinfo=UTC), None),
-    ("S-003", 420601234569, "Energie Plus", datetime(2025, 12, 1, 23, tzinfo=UTC), None, None),
+    ("S-003", 420601234569, "energie plus", datetime(2025, 12, 1, 23, tzinfo=UTC), None, None),
 ]  # fmt: skip
 QUERY = (
     "SELECT consent_id, phone, controller, granted_at, withdrawn_at, expires_at "
