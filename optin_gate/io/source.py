@@ -134,6 +134,16 @@ class Source:
                 self._sha = scan_file(self.path, check_utf8=False).sha256
         return self._sha
 
+    def fingerprint(self) -> tuple[int, int, int] | None:
+        """(inode, size, modification time) of the file; None for an in-memory table.
+
+        Equal before and after a read means the bytes read are the bytes hashed.
+        """
+        if self.path is None:
+            return None
+        st = self.path.stat()
+        return st.st_ino, st.st_size, st.st_mtime_ns
+
     @property
     def size(self) -> int | None:
         """The file's size in bytes (None for in-memory tables)."""

@@ -246,6 +246,7 @@ def _early_check(
 def run_load(source: Any, args: LoadArgs, connect: Connect, read: Connect) -> LoadReport:
     """Load one source as `args` says; see the module docstring for the steps."""
     with open_source(source) as src:
+        before = src.fingerprint()
         options = args.options()
         unchanged, digest = _early_check(src, args, options, read)
         if unchanged is not None:
@@ -263,6 +264,12 @@ def run_load(source: Any, args: LoadArgs, connect: Connect, read: Connect) -> Lo
             raise _strict_error(src, rejects)
         _nothing_loadable(src, args, staged, rejects)
         sha = digest()
+        if src.fingerprint() != before:
+            raise InputError(
+                "the file changed while it was being loaded; nothing was written",
+                file=src.name,
+                hint="load it again once whatever writes it has finished",
+            )
         with connect() as con:
             con.execute("BEGIN TRANSACTION")
             try:

@@ -126,3 +126,26 @@ def test_case_08_an_empty_directory_snapshot_is_refused(tmp_path: Path) -> None:
     with pytest.raises(StrictLoadError, match="an empty snapshot would mark every number"):
         store.load("directory", empty, snapshot_date="2026-02-01")
     assert rows(store, "SELECT count(*) FROM directory_snapshots") == [(0,)]
+
+
+def test_a_file_changed_during_its_load_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The recorded hash must describe the bytes staged, or a later load is wrongly skipped."""
+    from optin_gate.store import loader
+
+    store = EvidenceStore()
+    path = write_csv(tmp_path / "c.csv", CONSENTS, [["C1", "601234567", "2026-01-05", None, ""]])
+    real_stage = loader.stage
+
+    def stage_then_edit(*args: object, **kwargs: object) -> object:
+        staged = real_stage(*args, **kwargs)  # type: ignore[arg-type]
+        write_csv(path, CONSENTS, [["C1", "601234567", "2026-01-05", "2026-01-06", ""]])
+        return staged
+
+    monkeypatch.setattr(loader, "stage", stage_then_edit)
+    with pytest.raises(og.InputError, match="the file changed while it was being loaded"):
+        store.load("consents", path)
+    monkeypatch.undo()
+    assert store.load("consents", path).rows_changed == 1
+    assert rows(store, "SELECT withdrawn_at IS NOT NULL FROM consents_current") == [(True,)]
