@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from optin_gate.errors import InputError
 from optin_gate.io.lines import csv_lines
+from optin_gate.io.scratch import sweep
 from optin_gate.io.sniff import CsvFormat, csv_format, file_kind
 from optin_gate.io.transcode import Scan, scan_file, transcode
 
@@ -315,6 +316,7 @@ def open_source(
     import pyarrow as pa
 
     if isinstance(source, str | os.PathLike):
+        sweep()  # copies a killed run left behind
         path = Path(source)
         return _from_path(path, name or str(source), hash_bytes=hash_bytes, verify_utf8=verify_utf8)
     if isinstance(source, pa.Table):

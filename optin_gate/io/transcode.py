@@ -11,10 +11,10 @@ import codecs
 import dataclasses
 import hashlib
 import os
-import tempfile
 from pathlib import Path
 
 from optin_gate.errors import InputError
+from optin_gate.io.scratch import scratch_file
 
 __all__ = ["Scan", "scan_file", "transcode"]
 
@@ -83,8 +83,7 @@ def transcode(path: Path, encoding: str, *, name: str) -> tuple[Path, Scan]:
     """
     decoder = codecs.getincrementaldecoder(encoding)()
     digest = hashlib.sha256()
-    fd, tmp = tempfile.mkstemp(prefix="optin-gate-", suffix=".csv")
-    out_path = Path(tmp)
+    fd, out_path = scratch_file(".csv")
     newlines, last, offset = 0, "", 0
     try:
         with path.open("rb") as src, os.fdopen(fd, "w", encoding="utf-8", newline="") as out:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,6 +14,7 @@ from click.testing import CliRunner
 from optin_gate.cli import main
 from optin_gate.errors import InputError
 from optin_gate.io.paths import check_outputs
+from optin_gate.io.scratch import scratch_folder
 from tests.store._helpers import write_csv
 
 LIST = ["jmeno", "telefon"]
@@ -105,3 +109,28 @@ def test_init_refuses_an_existing_file(store: str) -> None:
     code, _, err = run("init", "--store", store)
     assert code == 2
     assert "exists already" in err
+
+
+def test_a_killed_runs_transcoded_copy_is_removed_by_the_next_run(
+    tmp_path: Path, store: str
+) -> None:
+    """A Windows-1250 list is copied as UTF-8; a SIGKILL must not leave that copy for long."""
+    rows = [["Šárka", "601234567"]] * 200_000
+    calls = write_csv(tmp_path / "l.csv", LIST, rows, encoding="cp1250")
+    before = set(scratch_folder().iterdir())
+    code = (
+        "import sys, time, optin_gate.io.source as s\n"
+        "src = s.open_source(sys.argv[1])\nprint('copied', flush=True)\ntime.sleep(60)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code, str(calls)], stdout=subprocess.PIPE)
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == b"copied"
+    left = set(scratch_folder().iterdir()) - before
+    assert len(left) == 1  # the copy exists while the run lives
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=10)
+    assert all(p.exists() for p in left)
+    small = write_csv(tmp_path / "s.csv", LIST, [["Eva", "601234567"]])
+    code, _, err = run("filter", str(small), "--store", store)
+    assert code == 0, err
+    assert not any(p.exists() for p in left)
