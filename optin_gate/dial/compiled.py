@@ -18,11 +18,12 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from numba import njit, types
+from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 from numba.np.numpy_support import carray
 
+from optin_gate._jit import njit
 from optin_gate.dial.index import KINDS, DialIndex, Kind
 from optin_gate.numbers.spec import MAX_DIGITS, MIN_DIGITS, CountrySpec
 

@@ -23,8 +23,8 @@ from typing import Any
 import duckdb
 import numpy as np
 import pyarrow as pa
-from numba import njit
 
+from optin_gate._jit import njit
 from optin_gate.engine.rows import twice_answered
 from optin_gate.engine.shapes import Outcomes
 from optin_gate.errors import StoreError

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from numba import njit
 
+from optin_gate._jit import njit
 from optin_gate.numbers.spec import (
     CC_BY_PREFIX,
     CC_LEN_BY_PREFIX,
