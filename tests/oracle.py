@@ -156,7 +156,7 @@ def write_evidence(con: duckdb.DuckDBPyConnection, ev: Evidence) -> None:
     )
     _insert(
         con,
-        "INSERT INTO objections VALUES (?, ?, ?, ?, NULL, 1)",
+        "INSERT INTO objections VALUES (?, ?, ?, ?, NULL, 1, NULL)",
         [(o.objection_id, o.phone, o.controller, o.objected_at) for o in ev.objections],
     )
     _insert(

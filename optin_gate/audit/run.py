@@ -43,7 +43,7 @@ def _read_beside_evidence(audit: Audit, own: pa.Table | None, step: Step | None)
 
     The timeline query keeps about one core busy for a few seconds; the read leaves room.
     """
-    cursor = audit.con.cursor()
+    cursor = audit.gate.store.cursor(audit.con)
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="optin-gate-evidence")
     try:
         built = pool.submit(prepare_evidence, cursor, audit.gate.policy)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,15 @@ from optin_gate._time import TimeLike, now_utc, to_utc
 from optin_gate.errors import InputError, StoreError, StoreVersionError
 from optin_gate.numbers import normalize_one
 from optin_gate.store.controllers import FOLDED_FLAG, fold_stored_sql
-from optin_gate.store.database import Database, FileDatabase, MemoryDatabase, StoreBusyError, first
+from optin_gate.store.database import (
+    Database,
+    FileDatabase,
+    MemoryDatabase,
+    StoreBusyError,
+    configure,
+    first,
+)
+from optin_gate.store.feed import JournalFeed
 from optin_gate.store.journal import Journal
 from optin_gate.store.kinds import generated_objection_id
 from optin_gate.store.loader import LoadArgs, check_controller, run_load
@@ -86,7 +95,22 @@ class EvidenceStore:
         self._listeners = Listeners()
         self._counter = itertools.count(1)
         self._changes = 0
-        self._prepare()
+        self._merged: object = None  # the journal's identity when this object last merged it
+        self._prepared = False
+        self._prepare_lock = threading.Lock()
+        try:
+            self._prepare(0.0)
+        except StoreBusyError:
+            # Another process holds the file (a load): recording objections needs only the
+            # journal, so the schema is checked at this object's first open instead.
+            if self._db.path is None or not self._db.path.exists():
+                raise
+
+    def _ensure_prepared(self, timeout: float | None) -> None:
+        if not self._prepared:
+            with self._prepare_lock:
+                if not self._prepared:
+                    self._prepare(timeout)
 
     @property
     def path(self) -> Path | None:
@@ -108,23 +132,23 @@ class EvidenceStore:
         return {"the evidence store": self.path, "the store's objection journal": journal.path}
 
     # ---- schema --------------------------------------------------------------------------
-    def _prepare(self) -> None:
+    def _prepare(self, timeout: float | None) -> None:
         file = self._db.path
         if file is not None and file.exists() and file.stat().st_size > 0:
-            with self._db.connect(read_only=True) as con:
+            with self._db.connect(read_only=True, timeout=timeout) as con:
                 version = _version(con)
                 tables = first(con, "SELECT count(*) FROM duckdb_tables()")
                 current = first(
                     con,
-                    "SELECT count(*) FROM duckdb_columns() WHERE table_name = 'loads' "
-                    "AND column_name = 'file_size'",
+                    "SELECT count(*) FROM duckdb_columns() WHERE table_name = 'objections' "
+                    "AND column_name = 'recorded_at'",
                 )
                 folded = version is not None and first(
                     con, f"SELECT 1 FROM meta WHERE key = '{FOLDED_FLAG}'"
                 )
             if version is not None:
                 self._check_version(version)
-                if current and not current[0]:  # a store from before UPGRADE's columns
+                if version < SCHEMA_VERSION or (current and not current[0]):
                     with self._db.write_lock(None), self._db.connect(read_only=False) as con:
                         con.execute(UPGRADE)
                 if not folded:  # names stored before they were folded to keys
@@ -133,6 +157,7 @@ class EvidenceStore:
                         con.execute(fold_stored_sql())
                         con.execute(_SET_FOLDED)
                         con.execute("COMMIT")
+                self._prepared = True
                 return
             if tables and tables[0]:
                 raise StoreError(
@@ -151,6 +176,7 @@ class EvidenceStore:
             con.execute(_SET_FOLDED)
             con.execute("COMMIT")
             self._check_version(_version(con) or SCHEMA_VERSION)
+        self._prepared = True
 
     def _check_version(self, version: int) -> None:
         if version > SCHEMA_VERSION:
@@ -162,29 +188,47 @@ class EvidenceStore:
             )
 
     # ---- connections ---------------------------------------------------------------------
-    def _merge_pending(self, timeout: float = 0.0) -> None:
+    def _merge(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Merge the journal on a write connection, unless it is as this object last merged it."""
+        seen = self._journal.identity()
+        if seen[1] and seen != self._merged:
+            merge_journal(con, self._journal)
+            self._merged = self._journal.identity()
+
+    def _merge_pending(self) -> None:
         """Move journaled objections into the table if the store can be written right now."""
-        if not self._journal.size():
+        seen = self._journal.identity()
+        if not seen[1] or seen == self._merged:
             return
-        with self._db.write_lock(timeout) as got:
-            if not got:
-                return
-            with (
-                contextlib.suppress(StoreBusyError),
-                self._db.connect(read_only=False, timeout=timeout) as con,
-            ):
-                merge_journal(con, self._journal)
+        with contextlib.suppress(StoreBusyError):
+            self._ensure_prepared(0.0)
+            with self._db.write_lock(0.0) as got:
+                if got:
+                    with self._db.connect(read_only=False, timeout=0.0) as con:
+                        self._merge(con)
 
     @contextlib.contextmanager
     def _open(self, read_only: bool, timeout: float | None) -> Iterator[duckdb.DuckDBPyConnection]:
+        self._ensure_prepared(timeout)
         if read_only:
             self._merge_pending()
         with self._db.connect(read_only=read_only, timeout=timeout) as con:
             if read_only:
                 overlay_journal(con, self._journal.read())
             else:
-                merge_journal(con, self._journal)
+                self._merge(con)
             yield con
+
+    def cursor(self, con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+        """A second cursor on a connection from `connect`, seeing the same objections.
+
+        DuckDB's cursors do not share temporary tables, and the objections not yet merged are
+        one (`connect`); a query on a bare cursor would miss them.
+        """
+        cursor = con.cursor()
+        configure(cursor)
+        overlay_journal(cursor, self._journal.read())
+        return cursor
 
     @contextlib.contextmanager
     def connect(
@@ -295,22 +339,24 @@ class EvidenceStore:
             at: When the person objected (default now; naive = Prague time).
             source: Free text, e.g. "call 2026-11-28 agent 17".
 
+        It never waits for the store file: only for the journal's lock, which other writers
+        hold for one append.
+
         Raises:
             InputError: Not a valid number, or a bad argument.
+            StoreError: The journal could not be written (locked for longer than its timeout,
+                or a disk error); the objection is not recorded.
         """
+        key = self._key(phone)
+        controller = check_controller(controller)
+        objected_at = to_utc(at, name="at")
         objection = Objection(
-            phone=self._key(phone),
-            controller=check_controller(controller),
-            objected_at=to_utc(at, name="at"),
-            objection_id="",
+            phone=key,
+            controller=controller,
+            objected_at=objected_at,
+            objection_id=generated_objection_id(key, controller, objected_at),
             source=None if source is None else str(source),
-        )
-        objection = Objection(
-            objection.phone,
-            objection.controller,
-            objection.objected_at,
-            generated_objection_id(objection.phone, objection.controller, objection.objected_at),
-            objection.source,
+            recorded_at=now_utc(),
         )
         self._journal.append(objection_entry(objection))
         self._changes += 1
@@ -325,6 +371,10 @@ class EvidenceStore:
         objection_id) after the objection is durable. Returns a function that unsubscribes.
         """
         return self._listeners.subscribe(callback)
+
+    def objection_feed(self) -> JournalFeed | None:
+        """A reader of the objections other processes record (None for an in-memory store)."""
+        return JournalFeed(self._journal) if isinstance(self._journal, Journal) else None
 
     def change_token(self) -> tuple[int, ...]:
         """A cheap value that changes whenever the evidence may have changed.

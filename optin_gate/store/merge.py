@@ -72,7 +72,7 @@ def merge_objections(con: duckdb.DuckDBPyConnection, kind: Kind, load_id: int) -
     new = f"FROM og_incoming i WHERE NOT EXISTS (SELECT 1 FROM objections o WHERE {same})"
     added = _count(con, f"SELECT count(*) {new}")
     con.execute(
-        f"INSERT INTO objections BY NAME SELECT objection_id, phone, controller, objected_at, "
-        f"source, {load_id} AS load_id {new}"
+        "INSERT INTO objections BY NAME SELECT objection_id, phone, controller, objected_at, "
+        f"source, {load_id} AS load_id, current_timestamp AS recorded_at {new}"
     )
     return added

@@ -25,6 +25,7 @@ __all__ = [
     "Listeners",
     "MemoryJournal",
     "Objection",
+    "entry_objection",
     "merge_journal",
     "objection_entry",
     "overlay_journal",
@@ -43,6 +44,8 @@ class Objection:
         objected_at: When, as an aware UTC datetime.
         objection_id: Its id (generated from phone, controller and time).
         source: Where it came from (free text), if given.
+        recorded_at: When the store heard of it; it blocks from the earlier of this and
+            `objected_at` (None: from `objected_at`).
     """
 
     phone: int
@@ -50,6 +53,14 @@ class Objection:
     objected_at: datetime
     objection_id: str
     source: str | None = None
+    recorded_at: datetime | None = None
+
+    @property
+    def blocks_from(self) -> datetime:
+        """The instant from which it blocks calls: stated time, or earlier if recorded earlier."""
+        if self.recorded_at is None:
+            return self.objected_at
+        return min(self.objected_at, self.recorded_at)
 
 
 class JournalLike(Protocol):
@@ -57,6 +68,9 @@ class JournalLike(Protocol):
 
     def size(self) -> int:
         """Bytes (or entries) pending."""
+
+    def identity(self) -> tuple[int, int, int]:
+        """Changes whenever the entries may have changed; (x, 0, y) when there are none."""
 
     def append(self, entry: dict[str, Any]) -> None:
         """Add one entry durably."""
@@ -73,16 +87,22 @@ class MemoryJournal:
 
     def __init__(self) -> None:
         self._entries: list[dict[str, Any]] = []
+        self._appends = 0
         self._lock = threading.Lock()
 
     def size(self) -> int:
         """Pending entries."""
         return len(self._entries)
 
+    def identity(self) -> tuple[int, int, int]:
+        """(0, pending entries, appends so far)."""
+        return (0, len(self._entries), self._appends)
+
     def append(self, entry: dict[str, Any]) -> None:
         """Add one entry."""
         with self._lock:
             self._entries.append(entry)
+            self._appends += 1
 
     def read(self) -> list[dict[str, Any]]:
         """The pending entries."""
@@ -106,26 +126,35 @@ def objection_entry(objection: Objection) -> dict[str, Any]:
         "controller": objection.controller,
         "objected_at": objection.objected_at.isoformat(),
         "source": objection.source,
+        "recorded_at": None if objection.recorded_at is None else objection.recorded_at.isoformat(),
     }
+
+
+def entry_objection(entry: dict[str, Any]) -> Objection:
+    """The `Objection` of a journal entry (the inverse of `objection_entry`)."""
+    recorded = entry.get("recorded_at")
+    return Objection(
+        phone=int(entry["phone"]),
+        controller=entry.get("controller"),
+        objected_at=datetime.fromisoformat(entry["objected_at"]),
+        objection_id=str(entry["objection_id"]),
+        source=entry.get("source"),
+        recorded_at=datetime.fromisoformat(recorded) if recorded else None,
+    )
 
 
 def _journal_table(con: duckdb.DuckDBPyConnection, entries: list[dict[str, Any]]) -> None:
     """Temp table og_journal with the entries (plain parameters: no pandas, no Arrow)."""
     con.execute(
         "CREATE OR REPLACE TEMP TABLE og_journal (objection_id VARCHAR, phone BIGINT, "
-        "controller VARCHAR, objected_at TIMESTAMPTZ, source VARCHAR)"
+        "controller VARCHAR, objected_at TIMESTAMPTZ, source VARCHAR, recorded_at TIMESTAMPTZ)"
     )
+    objections = [entry_objection(e) for e in entries]
     con.executemany(
-        "INSERT INTO og_journal VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO og_journal VALUES (?, ?, ?, ?, ?, ?)",
         [
-            (
-                e["objection_id"],
-                int(e["phone"]),
-                e.get("controller"),
-                datetime.fromisoformat(e["objected_at"]),
-                e.get("source"),
-            )
-            for e in entries
+            (o.objection_id, o.phone, o.controller, o.objected_at, o.source, o.recorded_at)
+            for o in objections
         ],
     )
 

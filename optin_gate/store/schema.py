@@ -17,7 +17,10 @@ Times are TIMESTAMPTZ (instants); contract dates and snapshot dates are DATE (wh
 * `consents` / `contracts`: every version ever loaded; a record is identified by
   (controller, consent_id) or (controller, contract_id). The views `consents_current` and
   `contracts_current` hold the newest version of each, which is what decisions use.
-* `objections`: append-only. controller NULL means every controller.
+* `objections`: append-only. controller NULL means every controller. `objected_at` is the
+  time the person objected (it orders the objection against consents); `recorded_at` is when
+  the store heard of it. An objection blocks from the earlier of the two, so one stamped ahead
+  of the clock counts from the moment it is recorded (NULL: from `objected_at`).
 * `directory`: full snapshots stored as validity intervals. A row says: on every snapshot date
   in [valid_from, valid_to) the directory listed `phone` with `marketing`. valid_to NULL means
   still listed in the newest snapshot. `directory_snapshots` lists the snapshot dates.
@@ -29,7 +32,7 @@ from __future__ import annotations
 
 __all__ = ["DDL", "SCHEMA_VERSION", "UPGRADE", "key_e164", "phone_key"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 DDL = """
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -84,7 +87,8 @@ CREATE TABLE IF NOT EXISTS objections (
     controller VARCHAR,              -- NULL = all controllers
     objected_at TIMESTAMPTZ NOT NULL,
     source VARCHAR,
-    load_id INTEGER
+    load_id INTEGER,
+    recorded_at TIMESTAMPTZ          -- when the store heard of it (version 2)
 );
 CREATE TABLE IF NOT EXISTS directory (
     phone BIGINT NOT NULL,
@@ -102,9 +106,10 @@ CREATE OR REPLACE VIEW contracts_current AS SELECT * FROM contracts WHERE supers
 """
 
 
-# Columns and tables added to version 1 during its development: stores made before them get
-# them on their first write (idempotent).
+# Columns and tables added since version 1: stores made before them get them when first
+# opened by this version (idempotent), which then records the version it brought them to.
 UPGRADE = """
+ALTER TABLE objections ADD COLUMN IF NOT EXISTS recorded_at TIMESTAMPTZ;
 ALTER TABLE loads ADD COLUMN IF NOT EXISTS rows_changed BIGINT;
 ALTER TABLE loads ADD COLUMN IF NOT EXISTS options VARCHAR;
 ALTER TABLE loads ADD COLUMN IF NOT EXISTS source VARCHAR;
@@ -112,6 +117,7 @@ ALTER TABLE loads ADD COLUMN IF NOT EXISTS file_size BIGINT;
 CREATE TABLE IF NOT EXISTS load_rejects (
     load_id INTEGER NOT NULL, line BIGINT, column_name VARCHAR, reason VARCHAR NOT NULL
 );
+UPDATE meta SET value = '2' WHERE key = 'schema_version' AND CAST(value AS INTEGER) < 2;
 """
 
 

@@ -56,12 +56,15 @@ class OracleStore:
         finally:
             cur.close()
 
+    def cursor(self, con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+        return con.cursor()  # nothing journaled here: a bare cursor sees everything
+
 
 def oracle_store(ev: Evidence) -> EvidenceStore:
     """An `OracleStore` holding `ev`, typed as the store a `Gate` takes.
 
-    It offers what the audit reads of a store (`connect`, `path`); the dial checker's parts
-    (`subscribe`, `change_token`) it lacks, and the audit never asks for them.
+    It offers what the audit reads of a store (`connect`, `cursor`, `path`); the dial
+    checker's parts (`subscribe`, `change_token`) it lacks, and the audit never asks for them.
     """
     return cast("EvidenceStore", OracleStore(ev))
 
