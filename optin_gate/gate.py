@@ -49,6 +49,9 @@ class Gate:
         refresh_interval: Seconds between the dial index's background checks for evidence
             loaded by other processes (`check`); None turns the automatic refresh off
             (call `refresh()` yourself).
+        max_index_age: Seconds the dial index may go without a successful refresh (e.g. while
+            a load in another process holds the store) before `check` fails closed with
+            `StoreError`; None for no bound.
     """
 
     def __init__(
@@ -58,6 +61,7 @@ class Gate:
         policy: Policy | None = None,
         *,
         refresh_interval: float | None = 60.0,
+        max_index_age: float | None = 600.0,
     ) -> None:
         if not isinstance(controller, str) or not controller.strip():
             raise InputError(
@@ -74,7 +78,13 @@ class Gate:
                 f"refresh_interval={refresh_interval!r} is not a number of seconds > 0",
                 hint="pass e.g. refresh_interval=60, or None to refresh only by calling refresh()",
             )
+        if max_index_age is not None and not max_index_age > 0:
+            raise InputError(
+                f"max_index_age={max_index_age!r} is not a number of seconds > 0",
+                hint="pass e.g. max_index_age=600, or None to answer from any index age",
+            )
         self.refresh_interval = refresh_interval
+        self.max_index_age = max_index_age
         self._checker: Checker | None = None
         self._checker_lock = threading.Lock()
 
@@ -145,7 +155,10 @@ class Gate:
             checker.refresh()
 
     def close(self) -> None:
-        """Stop the dial index's background refresh (checks still work, refresh by hand)."""
+        """Stop the dial index's background refresh (checks still work, refresh by hand).
+
+        Objections recorded through the store still block the next check.
+        """
         with self._checker_lock:
             if self._checker is not None:
                 self._checker.close()

@@ -4,9 +4,12 @@
   (`optin_gate.dial.probe`), evaluates every time-dependent fact at the check's own instant,
   and lets the compiled rules decide. No SQL, no pandas.
 * **Current.** Objections recorded through the same store object arrive by `subscribe` into a
-  small overlay read by every check, so the very next check is blocked. Evidence loaded by
-  other processes arrives by `refresh()`, which rebuilds the index when the store's change
-  token moved, or by a background thread doing the same every `refresh_interval` seconds.
+  small overlay read by every check, so the very next check is blocked; those recorded by
+  other processes are read from the store's journal into the same overlay within a fraction of
+  a second (`optin_gate.dial.watch`). Evidence loaded by other processes arrives by
+  `refresh()`, which rebuilds the index when the store's change token moved, or by a
+  background thread doing the same every `refresh_interval` seconds. An index that could not
+  be refreshed for `max_index_age` seconds fails closed.
 * **Atomic.** The index and the overlay live in one immutable `_State`; a check reads the
   attribute once, a refresh or an objection replaces it whole. A check never sees half a load.
 * **Polite.** The store file is open only while a rebuild scans it; between refreshes the
@@ -38,6 +41,7 @@ from optin_gate.dial.compiled import NOT_VALID, OUTSIDE, home_rows, rows
 from optin_gate.dial.index import DialIndex
 from optin_gate.dial.probe import Extra, Probe, make_probe
 from optin_gate.dial.vector import decide_many, evidence_many
+from optin_gate.dial.watch import POLL_US, Watch, now_us
 from optin_gate.dial.worker import start_worker, stop
 from optin_gate.errors import OptinGateError, StoreError
 from optin_gate.numbers import home_plan, normalize, normalize_one, scalar_normalizer
@@ -48,11 +52,12 @@ if TYPE_CHECKING:
     from optin_gate.gate import Gate
     from optin_gate.store.objections import Objection
 
-__all__ = ["DEFAULT_REFRESH_INTERVAL", "Checker"]
+__all__ = ["DEFAULT_MAX_INDEX_AGE", "DEFAULT_REFRESH_INTERVAL", "Checker"]
 
 log = logging.getLogger("optin_gate.dial")
 
 DEFAULT_REFRESH_INTERVAL = 60.0
+DEFAULT_MAX_INDEX_AGE = 600.0
 RETRY_SECONDS = 5.0  # after a failed automatic refresh (store locked by a load), try again
 _CACHE_LIMIT = 4096
 # "+" and at most 17 digits (spec.MAX_DIGITS): read as an int64 by the compiled home lane.
@@ -139,6 +144,8 @@ class Checker:
             gate's `refresh_interval`.
         keys: Index only these phone keys (a one-off check such as `optin-gate check`:
             filtered scans instead of the whole store). Other numbers then look unknown.
+        max_index_age: Seconds the index may go without a successful refresh before checks
+            fail closed; None for no bound. Default: the gate's `max_index_age`.
 
     Raises:
         StoreError: The store cannot be read to build the first index.
@@ -150,6 +157,7 @@ class Checker:
         *,
         refresh_interval: float | object | None = _FROM_GATE,
         keys: Sequence[int] | None = None,
+        max_index_age: float | object | None = _FROM_GATE,
     ) -> None:
         self._store = gate.store
         self._controller = gate.controller
@@ -160,6 +168,9 @@ class Checker:
         if refresh_interval is _FROM_GATE:
             refresh_interval = getattr(gate, "refresh_interval", DEFAULT_REFRESH_INTERVAL)
         self._interval = None if refresh_interval is None else float(refresh_interval)  # type: ignore[arg-type]
+        if max_index_age is _FROM_GATE:
+            max_index_age = getattr(gate, "max_index_age", DEFAULT_MAX_INDEX_AGE)
+        max_age = None if max_index_age is None else float(max_index_age)  # type: ignore[arg-type]
         self._keys = None if keys is None else [int(k) for k in keys]
         self._lock = threading.Lock()  # guards _state replacement and _seq
         self._build_lock = threading.Lock()  # one rebuild at a time
@@ -175,6 +186,12 @@ class Checker:
         # When the background refresh is overdue, in wall-clock microseconds: a check "now"
         # compares its own instant with it instead of reading a second clock.
         self._due = _NEVER
+        # When the journal is next polled (wall-clock us); `now` when the index is too old.
+        self._watch_due = 0
+        self._watcher = Watch(self._store.objection_feed(), max_age)
+        self._stale_logged = False
+        # Objections heard before the first index exists (recorded while it is built).
+        self._early: dict[int, Extra] = {}
         me = weakref.ref(self)
 
         def on_objection(objection: Objection) -> None:
@@ -187,7 +204,10 @@ class Checker:
         self._finalizer = weakref.finalize(self, stop, self._unsubscribe, self._wake)
         token = self._token()
         index = self._build(token, None)
-        self._state = _State(index, make_probe(index, self._home), {})
+        with self._lock:
+            self._state = _State(index, make_probe(index, self._home), self._early)
+        self._watcher.refreshed(now_us())
+        self._watch(now_us())
         if self._interval is not None:
             self._due = _due_in(self._interval)
             self._start_worker()
@@ -205,7 +225,10 @@ class Checker:
             automated = True
         else:
             automated = _call_type(call_type)
-        t_us = time.time_ns() // 1000 if at is None else instant_us(at)
+        now = time.time_ns() // 1000
+        t_us = now if at is None else instant_us(at)
+        if now >= self._watch_due:
+            self._watch(now)
         state = self._state
         start, stop, built, day, snap, serial, t_day, snap_date = self._moment
         if not (start <= t_us < stop and built is state.index):
@@ -237,7 +260,7 @@ class Checker:
             if e164 is not None:
                 key = int(e164)  # "+420..." parses as the digits: no slice needed
                 o, c, k, m = rows(probe.table, key, t_us, day, snap)  # -1: none
-        if t_us >= self._due and at is None:
+        if now >= self._due:
             self._kick()
         if e164 is None:
             shape: tuple[Any, ...] = (automated, serial)
@@ -293,6 +316,9 @@ class Checker:
         automated = _call_type(call_type)
         t_us = instant_us(at)
         window = day_window(t_us)
+        now = now_us()
+        if now >= self._watch_due:
+            self._watch(now)
         state = self._state
         pos, snap_date = state.snapshot_of(window.day)
         numbers = normalize(phones, region=self._region)
@@ -334,6 +360,7 @@ class Checker:
         with self._build_lock:
             token = self._token()
             if token is not None and token == self._state.index.token:
+                self._watcher.refreshed(now_us())
                 return False
             with self._lock:
                 seq = self._seq
@@ -347,13 +374,14 @@ class Checker:
                     if recent:
                         kept[key] = recent
                 self._state = _State(index, probe, kept)
+            self._watcher.refreshed(now_us())
             return True
 
     def close(self) -> None:
-        """Stop the background refresh and the objection subscription."""
+        """Stop the background refresh; objections recorded through the store still block."""
         self._closed = True
         self._due = _NEVER
-        self._finalizer()
+        self._wake.set()
 
     def _token(self) -> object:
         try:
@@ -383,16 +411,61 @@ class Checker:
         if objection.controller is not None and objection.controller != self._controller:
             return
         key = int(objection.phone)
-        entry = (us_of(objection.objected_at), str(objection.objection_id), 0)
+        oid = str(objection.objection_id)
         with self._lock:
+            state: _State | None = getattr(self, "_state", None)
+            overlay = self._early if state is None else state.overlay
+            if any(e[1] == oid for e in overlay.get(key, ())):
+                return  # heard twice: from this process's store and from the journal
             self._seq += 1
-            entry = (entry[0], entry[1], self._seq)
-            state = self._state
-            overlay = dict(state.overlay)
+            entry = (us_of(objection.objected_at), oid, self._seq)
+            overlay = dict(overlay)
             overlay[key] = (*overlay.get(key, ()), entry)
+            if state is None:
+                self._early = overlay
+                return
             new = _State(state.index, state.probe, overlay)
             new.snaps = state.snaps
             self._state = new
+
+    def _watch(self, now: int) -> None:
+        """Read objections other processes journaled; fail closed if the index is too old."""
+        self._watch_due = now + POLL_US
+        objections, lapsed = self._watcher.poll(now)
+        for objection in objections:
+            self._objection_recorded(objection)
+        if lapsed:
+            # Objections merged and dropped from the journal meanwhile are only in the store.
+            self._refresh_or_fail(now)
+        if self._watcher.stale(now):
+            if self._interval is None:  # no background refresh to wait for: try it here
+                self._refresh_or_fail(now)
+            if self._watcher.stale(now):
+                self._watch_due = now  # every check comes back here until a refresh works
+                raise self._too_old(now)
+        self._stale_logged = False
+
+    def _refresh_or_fail(self, now: int) -> None:
+        try:
+            self.refresh(timeout=0)
+        except StoreError:
+            self._watch_due = now
+            raise
+
+    def _too_old(self, now: int) -> StoreError:
+        age = (now - self._watcher.fresh_us) / 1e6
+        if not self._stale_logged:
+            self._stale_logged = True
+            log.warning(
+                "dial index could not be refreshed for %.0f s (max_index_age): checks fail "
+                "closed until the store can be read",
+                age,
+            )
+        return StoreError(
+            f"the dial index could not be refreshed for {age:.0f} s, longer than max_index_age",
+            hint="another process may hold the store (a load): checks answer again once it "
+            "can be read; raise max_index_age to wait longer",
+        )
 
     # ---- the background refresh -----------------------------------------------------------
 
@@ -411,13 +484,16 @@ class Checker:
         """One automatic refresh; the seconds to wait before the next."""
         interval = self._interval or DEFAULT_REFRESH_INTERVAL
         try:
+            for objection in self._watcher.poll(now_us())[0]:
+                self._objection_recorded(objection)
             # Try the lock once: a load in another process goes first, we come back later.
             self.refresh(timeout=0)
         except StoreError as exc:
-            log.debug("dial index refresh failed, keeping the current index: %s", exc)
+            self._watcher.failed(now_us(), exc)
             interval = min(interval, RETRY_SECONDS)
         except Exception as exc:  # never let the worker die; a check must keep working
-            log.debug("dial index refresh failed (%s), keeping the current index", type(exc))
+            self._watcher.failed(now_us(), StoreError(type(exc).__name__, hint="see the log"))
+            log.debug("dial index refresh failed", exc_info=True)
             interval = min(interval, RETRY_SECONDS)
         self._due = _due_in(interval + 1.0)
         return interval
