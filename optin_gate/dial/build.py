@@ -54,7 +54,9 @@ def _queries(phones: Sequence[int] | None) -> dict[str, str]:
             f"FROM contracts_current WHERE controller = $c{only}"
         ),
         "objections": (
-            "SELECT phone, epoch_us(objected_at) AS objected, objection_id AS id FROM objections "
+            "SELECT phone, epoch_us(objected_at) AS objected, objection_id AS id, "
+            "epoch_us(least(objected_at, coalesce(recorded_at, objected_at))) AS since "
+            "FROM objections "
             f"WHERE (controller IS NULL OR controller = $c){only}"
         ),
         "directory": (
@@ -227,9 +229,11 @@ def build_index(
     contract_ids = _ids(t, order)
 
     t = raw.pop("objections")
-    objected = _column(t, "objected", np.int64)
-    order, phones["objections"] = _order(_column(t, "phone", np.int64), objected, whole(t["id"]))
-    objection_cols = {"at": objected[order]}
+    # In force from `since` (recorded_at when the stated time lies ahead of it); the stated
+    # time orders it against consents.
+    objected, since = _column(t, "objected", np.int64), _column(t, "since", np.int64)
+    order, phones["objections"] = _order(_column(t, "phone", np.int64), since, whole(t["id"]))
+    objection_cols = {"at": since[order], "stated": objected[order]}
     objection_ids = _ids(t, order)
 
     snap_days = _column(raw.pop("snapshots"), "snapshot_date", np.int32)

@@ -418,7 +418,8 @@ class Checker:
             if any(e[1] == oid for e in overlay.get(key, ())):
                 return  # heard twice: from this process's store and from the journal
             self._seq += 1
-            entry = (us_of(objection.objected_at), oid, self._seq)
+            since, stated = us_of(objection.blocks_from), us_of(objection.objected_at)
+            entry = (since, oid, self._seq, stated)
             overlay = dict(overlay)
             overlay[key] = (*overlay.get(key, ()), entry)
             if state is None:

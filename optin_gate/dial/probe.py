@@ -15,8 +15,9 @@ from optin_gate.numbers.spec import CountrySpec
 
 __all__ = ["NOTHING", "Evidence", "Extra", "Probe", "make_probe"]
 
-# Objections recorded since the index was built: (objected_at in us, objection_id, sequence).
-Extra = tuple[tuple[int, str, int], ...]
+# Objections recorded since the index was built: (in force from, in us; objection_id;
+# sequence; objected_at in us). In force from the earlier of the stated and recorded times.
+Extra = tuple[tuple[int, str, int, int], ...]
 # (objection_id, consent_id, contract_id, directory_marketing) at the instant asked about.
 Evidence = tuple[str | None, str | None, str | None, str | None]
 
@@ -53,17 +54,19 @@ class Probe(Lookup):
     def objection(self, row: int, consent: int, extra: Extra | None, t_us: int) -> str | None:
         """The objection in force at T, given the lookup's objection and consent rows.
 
-        The last objection made at or before T, in the index or recorded since, by (time, id)
-        as the store orders them; none if the valid consent was granted after it.
+        The last objection in force at T, in the index or recorded since, by (time, id) as
+        the store orders them; none if the valid consent was granted after its stated time.
         """
-        at = self.index.objections.cols["at"]
-        best = (int(at[row]), self.objection_ids[row]) if row != NONE else None
-        for when, oid, _ in extra or ():
-            if when <= t_us and (best is None or (when, oid) > best):
-                best = (when, oid)
+        cols = self.index.objections.cols
+        best = None
+        if row != NONE:
+            best = (int(cols["at"][row]), self.objection_ids[row], int(cols["stated"][row]))
+        for when, oid, _, stated in extra or ():
+            if when <= t_us and (best is None or (when, oid) > best[:2]):
+                best = (when, oid, stated)
         if best is None:
             return None
-        if consent != NONE and int(self.index.consents.cols["granted"][consent]) > best[0]:
+        if consent != NONE and int(self.index.consents.cols["granted"][consent]) > best[2]:
             return None
         return best[1]
 

@@ -70,26 +70,26 @@ def _with_overlay(
     """Fold objections recorded since the build into `objection` (updated in place).
 
     Rows whose newest objection comes from the overlay point past the index's rows, into the
-    returned (times, ids) which append the overlay's entries. Overlays are small: a loop.
+    returned (stated times, ids) which append the overlay's entries. Overlays are small: a loop.
     """
-    at = ix.objections.cols["at"]
+    at, stated = ix.objections.cols["at"], ix.objections.cols["stated"]
     ids = ix.objections.id_column
     if not overlay:
-        return at, ids.array
+        return stated, ids.array
     extra_at: list[int] = []
     extra_ids: list[str] = []
     touched = np.flatnonzero(np.isin(keys, np.fromiter(overlay, dtype=np.int64)))
     for row in touched.tolist():
         best_row = int(objection[row])
         best = (int(at[best_row]), ids[best_row]) if best_row >= 0 else None
-        for when, oid, _ in overlay[int(keys[row])]:
+        for when, oid, _, said in overlay[int(keys[row])]:
             if when <= t_us and (best is None or (when, oid) > best):
                 best = (when, oid)
                 best_row = len(at) + len(extra_ids)
-                extra_at.append(when)
+                extra_at.append(said)
                 extra_ids.append(oid)
         objection[row] = best_row
-    times = np.concatenate([at, np.asarray(extra_at, dtype=np.int64)])
+    times = np.concatenate([stated, np.asarray(extra_at, dtype=np.int64)])
     return times, pa.concat_arrays([ids.array, string_array(extra_ids)])
 
 

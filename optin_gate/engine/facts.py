@@ -134,7 +134,8 @@ def narrowed_sql(
         "last_objection": f"""
     SELECT phone, objection_id, objected_at
     FROM objections
-    WHERE (controller IS NULL OR controller = {controller}) AND objected_at <= {t}
+    WHERE (controller IS NULL OR controller = {controller})
+      AND least(objected_at, coalesce(recorded_at, objected_at)) <= {t}
     {newest_of("objected_at", "objection_id")}
 """,
         "active_contract": f"""

@@ -166,11 +166,14 @@ kiv AS (  -- each contract holds from its first day's midnight to the midnight a
         WHERE k.end_date IS NULL OR k.end_date + {after_last} > k.start_date
     )
 ),
-oev AS (  -- objections, those for all controllers once per controller
-    SELECT o.phone, c.ckey AS controller, o.objection_id, o.objected_at
+oev AS (  -- objections, those for all controllers once per controller; in force from the
+          -- earlier of their stated and recorded times, ordered by the stated one
+    SELECT o.phone, c.ckey AS controller, o.objection_id, o.objected_at,
+           least(o.objected_at, coalesce(o.recorded_at, o.objected_at)) AS blocks_from
     FROM objections o JOIN ctl c ON o.controller = c.controller
     UNION ALL
-    SELECT o.phone, c.ckey, o.objection_id, o.objected_at
+    SELECT o.phone, c.ckey, o.objection_id, o.objected_at,
+           least(o.objected_at, coalesce(o.recorded_at, o.objected_at))
     FROM objections o CROSS JOIN ({all_keys}) c WHERE o.controller IS NULL
 ),
 records AS (  -- every record as an interval of its (phone, controller); objections never end
@@ -183,7 +186,7 @@ records AS (  -- every record as an interval of its (phone, controller); objecti
            NULL, NULL
     FROM kiv
     UNION ALL
-    SELECT phone, controller, objected_at, {_FOREVER}, NULL, NULL, NULL, NULL,
+    SELECT phone, controller, blocks_from, {_FOREVER}, NULL, NULL, NULL, NULL,
            objection_id, objected_at
     FROM oev
 ),
