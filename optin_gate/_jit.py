@@ -38,7 +38,7 @@ def _choose_cache() -> bool:
         return True
     if _writable(Path(__file__).parent / "__pycache__"):
         return True
-    if _writable(Path(user_cache_dir(appname="numba", appauthor=False))):
+    if _writable(Path(user_cache_dir(appname="numba", appauthor=False))):  # type: ignore[no-untyped-call]
         return True
     try:
         private = scratch_folder() / "numba"
@@ -46,7 +46,7 @@ def _choose_cache() -> bool:
         return False
     if not _writable(private):
         return False
-    numba.config.CACHE_DIR = str(private)
+    numba.config.CACHE_DIR = str(private)  # type: ignore[attr-defined]
     return True
 
 

@@ -23,10 +23,14 @@ print(gate.filter(pa.table({"phone": ["601234567"]}), as_of="2026-01-05").summar
 
 def _mount_read_only(source: Path, target: Path) -> bool:
     target.mkdir()
-    bind = subprocess.run(["mount", "--bind", str(source), str(target)], capture_output=True)
+    bind = subprocess.run(
+        ["mount", "--bind", str(source), str(target)], capture_output=True, check=False
+    )
     if bind.returncode != 0:
         return False
-    ro = subprocess.run(["mount", "-o", "remount,ro,bind", str(target)], capture_output=True)
+    ro = subprocess.run(
+        ["mount", "-o", "remount,ro,bind", str(target)], capture_output=True, check=False
+    )
     return ro.returncode == 0
 
 

@@ -136,7 +136,7 @@ def test_a_file_changed_during_its_load_is_refused(
 
     store = EvidenceStore()
     path = write_csv(tmp_path / "c.csv", CONSENTS, [["C1", "601234567", "2026-01-05", None, ""]])
-    real_stage = loader.stage
+    real_stage = loader.stage  # type: ignore[attr-defined]
 
     def stage_then_edit(*args: object, **kwargs: object) -> object:
         staged = real_stage(*args, **kwargs)  # type: ignore[arg-type]

@@ -118,11 +118,11 @@ def test_a_killed_runs_transcoded_copy_is_removed_by_the_next_run(
     rows = [["Šárka", "601234567"]] * 200_000
     calls = write_csv(tmp_path / "l.csv", LIST, rows, encoding="cp1250")
     before = set(scratch_folder().iterdir())
-    code = (
+    script = (
         "import sys, time, optin_gate.io.source as s\n"
         "src = s.open_source(sys.argv[1])\nprint('copied', flush=True)\ntime.sleep(60)\n"
     )
-    proc = subprocess.Popen([sys.executable, "-c", code, str(calls)], stdout=subprocess.PIPE)
+    proc = subprocess.Popen([sys.executable, "-c", script, str(calls)], stdout=subprocess.PIPE)
     assert proc.stdout is not None
     assert proc.stdout.readline().strip() == b"copied"
     left = set(scratch_folder().iterdir()) - before
@@ -131,6 +131,6 @@ def test_a_killed_runs_transcoded_copy_is_removed_by_the_next_run(
     proc.wait(timeout=10)
     assert all(p.exists() for p in left)
     small = write_csv(tmp_path / "s.csv", LIST, [["Eva", "601234567"]])
-    code, _, err = run("filter", str(small), "--store", store)
-    assert code == 0, err
+    status, _, err = run("filter", str(small), "--store", store)
+    assert status == 0, err
     assert not any(p.exists() for p in left)
