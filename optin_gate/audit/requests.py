@@ -13,7 +13,6 @@ dictionary-encoded: memory holds a code per row, not a string.
 from __future__ import annotations
 
 import dataclasses
-import os
 from collections import deque
 from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -22,6 +21,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from optin_gate._runtime import threads
 from optin_gate.numbers.table import normalize_keys
 
 __all__ = [
@@ -51,7 +51,7 @@ TIME_UNREADABLE = (
 )
 CALL_TYPE_UNKNOWN = "call_type: neither live nor automated"
 _NO_TEXT = pa.scalar(None, pa.string())
-_WORKERS = max(1, min(4, os.cpu_count() or 1))
+_MAX_WORKERS = 4  # batches in flight beyond these only hold memory
 
 
 @dataclasses.dataclass
@@ -245,12 +245,13 @@ def read_requests(
     start = 0
     # Batches are normalized on worker threads while DuckDB reads the next ones (both let go
     # of the GIL for most of their work); a few in flight at most, to bound memory.
-    with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
+    workers = min(_MAX_WORKERS, threads())
+    with ThreadPoolExecutor(max_workers=workers) as pool:
         pending: deque[Future[tuple[pa.RecordBatch, pa.RecordBatch | None]]] = deque()
         for batch in reader:
             pending.append(pool.submit(_coded, batch, start, layout, region, problems))
             start += batch.num_rows
-            if len(pending) > _WORKERS:
+            if len(pending) > workers:
                 done.append(pending.popleft().result())
         done.extend(f.result() for f in pending)
     if not done:

@@ -8,13 +8,13 @@ bit-for-bit, and the order is the input's by construction: no sort.
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from optin_gate._runtime import threads
 from optin_gate._time import TimeLike, to_utc
 from optin_gate.engine.inputs import check_output_names, find_phone_column, phone_text
 from optin_gate.engine.query import DECISION_COLUMNS, prepare_decisions
@@ -29,8 +29,8 @@ __all__ = ["DECISION_SCHEMA", "decide_phones", "run_filter", "tune"]
 
 
 def tune(con: duckdb.DuckDBPyConnection) -> None:
-    """Use every core of the machine for this connection's database."""
-    con.execute(f"SET threads = {os.cpu_count() or 1}")
+    """Use every usable core (`optin_gate._runtime.threads`) for this connection's database."""
+    con.execute(f"SET threads = {threads()}")
 
 
 def decide_phones(gate: Gate, phones: pa.ChunkedArray, *, at: Any, call_type: str) -> pa.Table:

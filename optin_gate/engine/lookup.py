@@ -16,7 +16,6 @@ decide through `facts.facts_at_sql` instead; tests hold the ways equal.
 from __future__ import annotations
 
 import dataclasses
-import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -25,6 +24,7 @@ import numpy as np
 import pyarrow as pa
 
 from optin_gate._jit import njit
+from optin_gate._runtime import threads
 from optin_gate.engine.rows import twice_answered
 from optin_gate.engine.shapes import Outcomes
 from optin_gate.errors import StoreError
@@ -40,7 +40,6 @@ _PART_SHIFT = 31  # a 32-bit hash's top bit picks the part
 _SLOT_BITS = (1 << _PART_SHIFT) - 1  # the rest picks the slot: (bits * size) >> 31
 _BLOCK = 64  # rows whose first slots are read together
 _TWICE = 1 << 31  # in a stored value: the number has two records of that kind
-_THREADS = min(2, os.cpu_count() or 1)
 _MIN_SPLIT = 1 << 16  # fewer rows than this are probed on one thread
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing's multiplier
 
@@ -196,9 +195,8 @@ def decide_by_lookup(
         keys, np.ascontiguousarray(num, dtype=np.int64), slots, mark_count + 1, by_code,
         field_by_code, bases, outcome, at,
     )  # fmt: skip
-    bounds = [0, len(keys)]
-    if _THREADS > 1 and len(keys) >= _MIN_SPLIT:
-        bounds = [len(keys) * i // _THREADS for i in range(_THREADS + 1)]
+    workers = threads() if len(keys) >= _MIN_SPLIT else 1
+    bounds = [len(keys) * i // workers for i in range(workers + 1)]
     with ThreadPoolExecutor(len(bounds) - 1) as pool:
         spans = range(len(bounds) - 1)
         if sum(pool.map(lambda i: _probe(bounds[i], bounds[i + 1], *args), spans)):
@@ -236,7 +234,7 @@ def _hash_table(evidence: Evidence) -> np.ndarray[Any, Any]:
         times, objected = evidence.times, evidence.phones[objection]
         _settle(table, part, objected, consent, objection, times[consent], times[objection])
 
-    with ThreadPoolExecutor(_PARTS) as pool:
+    with ThreadPoolExecutor(min(_PARTS, threads())) as pool:
         list(pool.map(build, range(_PARTS)))
     return slots
 

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from optin_gate._runtime import duckdb_config
 from optin_gate.errors import InputError
 from optin_gate.io.lines import csv_lines
 from optin_gate.io.scratch import sweep
@@ -199,7 +200,7 @@ class Source:
                 ) from None
         import duckdb
 
-        con = duckdb.connect()
+        con = duckdb.connect(config=duckdb_config())
         try:
             con.execute("SET enable_progress_bar = false")
             return con.sql(f"SELECT * FROM {self.relation_sql()}").to_arrow_table()

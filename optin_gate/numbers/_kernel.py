@@ -5,7 +5,8 @@ parse as a numpy operation over a chunk: about 0.8 us of CPU per string, most of
 temporaries. This module runs the very same steps (`optin_gate.numbers.scalar.fast_one`, line
 by line: safe shape, plus or international prefix or the default country's code, national
 prefix, lengths, one DFA walk) as a loop over the string's bytes, compiled once by numba and
-cached beside this file: about 0.1 us per string, on two threads (the loop releases the GIL).
+cached beside this file: about 0.1 us per string, on every usable core (`optin_gate._runtime`;
+the loop releases the GIL).
 It reads the same `CountrySpec` / `RegionSpec` tables, flattened into arrays; the tests hold
 it to the numpy path and to phonenumbers on every value.
 
@@ -16,7 +17,6 @@ loads those plans (`country_spec`) and runs the kernel again on those rows only.
 from __future__ import annotations
 
 import functools
-import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from optin_gate._jit import njit
+from optin_gate._runtime import threads
 from optin_gate.numbers.spec import (
     CC_BY_PREFIX,
     CC_LEN_BY_PREFIX,
@@ -49,7 +50,6 @@ for _char in " -./()":
 _CLASS[0xC2] = _NBSP_LEAD
 _UNKNOWN, _NO_PLAN = -1, -2  # cc_slot values: plan not loaded yet / no fast plan exists
 _KEY_DIGITS = 18  # calling code + national number as one int64: at most 18 digits
-THREADS = min(2, os.cpu_count() or 1)
 _MIN_SPLIT = 1 << 16  # fewer strings than this run on one thread
 
 
@@ -189,11 +189,12 @@ def _run_threads(  # noqa: PLR0917 - the kernel's inputs
         out.status, out.type_code, out.region, out.key, _CLASS,
         np.array([int(c) for c in str(home_cc)] if home_cc else [], dtype=np.int64),
     )  # fmt: skip
-    if THREADS < 2 or len(rows) < _MIN_SPLIT:
+    workers = threads() if len(rows) >= _MIN_SPLIT else 1
+    if workers < 2:
         _kernel(rows, *args)
         return
-    parts = np.array_split(rows, THREADS)
-    with ThreadPoolExecutor(THREADS) as pool:
+    parts = np.array_split(rows, workers)
+    with ThreadPoolExecutor(workers) as pool:
         list(pool.map(lambda part: _kernel(part, *args), parts))
 
 

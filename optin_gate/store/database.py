@@ -20,6 +20,7 @@ from typing import Any
 
 import duckdb
 
+from optin_gate._runtime import duckdb_config
 from optin_gate.errors import StoreError
 
 __all__ = [
@@ -81,7 +82,7 @@ class MemoryDatabase(Database):
     """An in-memory store: one DuckDB database, a cursor per operation."""
 
     def __init__(self) -> None:
-        self._base = duckdb.connect(":memory:")
+        self._base = duckdb.connect(":memory:", config=duckdb_config())
         self._writer = threading.Lock()
         self._guard = threading.Lock()
 
@@ -148,7 +149,7 @@ class FileDatabase(Database):
 
     def _open(self, read_only: bool) -> duckdb.DuckDBPyConnection | None:
         try:
-            return duckdb.connect(str(self.path), read_only=read_only)
+            return duckdb.connect(str(self.path), read_only=read_only, config=duckdb_config())
         except duckdb.IOException as exc:
             if _is_lock_conflict(exc):
                 return None

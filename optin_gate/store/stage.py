@@ -22,6 +22,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from optin_gate._runtime import duckdb_config
 from optin_gate.errors import InputError
 from optin_gate.io import (
     FieldSpec,
@@ -356,7 +357,7 @@ def stage(
     mapping = resolve_columns(
         src.columns, kind.schema, columns=columns, file=src.name, require=required
     )
-    con = configure(duckdb.connect())
+    con = configure(duckdb.connect(config=duckdb_config()))
     try:
         rows_read, types = _load_raw(con, src, mapping)
         _phone_keys(con, region)
