@@ -71,16 +71,14 @@ def normalized_table(array: pa.Array, spec: RegionSpec, region: str) -> tuple[pa
         spec: The fast-path spec of `region`.
         region: The default region (for the phonenumbers fallback).
     """
-    work, indices, fast, decided = _answers(array, spec, region)
-    if fast.key is not None:  # the compiled kernel gives digits; spell them out once
-        from optin_gate.numbers._kernel import e164_strings  # numba, loaded when batching
+    from optin_gate.numbers._kernel import e164_strings  # numba, loaded when batching
 
-        offsets, text = e164_strings(fast.valid, fast.key)
-        mask = pa.py_buffer(np.packbits(fast.valid, bitorder="little"))
-        fast.e164 = [
-            pa.StringArray.from_buffers(len(work), pa.py_buffer(offsets), pa.py_buffer(text), mask)
-        ]
-    e164: pa.ChunkedArray = pa.chunked_array(fast.e164, type=pa.string())
+    work, indices, fast, decided = _answers(array, spec, region)
+    offsets, text = e164_strings(fast.valid, fast.key)  # the digits spelled out once
+    mask = pa.py_buffer(np.packbits(fast.valid, bitorder="little"))
+    e164: pa.Array = pa.StringArray.from_buffers(
+        len(work), pa.py_buffer(offsets), pa.py_buffer(text), mask
+    )
     valid, type_code, region_code = fast.valid, fast.type_code, fast.region
     if indices is not None:  # back from distinct values to rows; entry n is a null row
         row = _rows(indices, len(work))
@@ -124,13 +122,7 @@ def key_codes(
     of `array` says (`dedupe_pays`). The answers are the same either way.
     """
     work, indices, fast, _ = _answers(array, spec, region, dedupe)
-    if fast.key is not None:
-        key = fast.key
-    else:  # the numpy steps give strings
-        e164 = pa.chunked_array(fast.e164, type=pa.string())
-        digits = pc.cast(pc.utf8_slice_codeunits(e164, 1), pa.int64()).combine_chunks()
-        key = np.where(fast.valid, np.nan_to_num(int_values(digits)), 0).astype(np.int64)
-    valid, type_code, region_code = fast.valid, fast.type_code, fast.region
+    key, valid, type_code, region_code = fast.key, fast.valid, fast.type_code, fast.region
     if indices is not None:
         row = _rows(indices, len(work))
         valid, type_code, region_code, key = _take(row, valid, type_code, region_code, key)
@@ -280,16 +272,5 @@ def _fallback(work: pa.Array, pending: np.ndarray[Any, Any], region: str, fast: 
     fast.type_code[pending] = kinds[which]
     fast.region[pending] = places[which]
     hits, hit_answer = pending[valid[which]], which[valid[which]]
-    if fast.key is not None:  # the kernel's digits: add phonenumbers' as digits too
-        digits = np.array([int(a.e164[1:]) if a.e164 else 0 for a in answers], dtype=np.int64)
-        fast.key[hits] = digits[hit_answer]
-        return
-    # Patch the valid answers into the chunks of E.164 strings that hold their rows.
-    texts = string_array([a.e164 for a in answers])
-    bounds = np.cumsum([0] + [len(chunk) for chunk in fast.e164])
-    for number in np.unique(np.searchsorted(bounds, hits, side="right") - 1).tolist():
-        inside = (hits >= bounds[number]) & (hits < bounds[number + 1])
-        chunk = fast.e164[number]
-        pick = np.arange(len(chunk))
-        pick[hits[inside] - bounds[number]] = len(chunk) + hit_answer[inside]
-        fast.e164[number] = pa.concat_arrays([chunk, texts]).take(int_array(pick))
+    digits = np.array([int(a.e164[1:]) if a.e164 else 0 for a in answers], dtype=np.int64)
+    fast.key[hits] = digits[hit_answer]

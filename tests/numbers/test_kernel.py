@@ -1,13 +1,10 @@
-"""The compiled kernel and the engine's key form give the numpy path's and phonenumbers' answers.
+"""The compiled kernel and the engine's key form give the numpy steps' and phonenumbers' answers.
 
-`normalize` runs the numba kernel by default (`batch.USE_KERNEL`); the numpy steps it replaced
+`normalize` runs the numba kernel; the numpy steps it replaced (tests/numbers/numpy_steps.py)
 stay as the second implementation the kernel is held to, value by value, on the same inputs.
 """
 
 from __future__ import annotations
-
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pyarrow as pa
 import pytest
@@ -15,24 +12,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from optin_gate.errors import InputError
-from optin_gate.numbers import _kernel, batch, fast_path_mask, normalize, table
+from optin_gate.numbers import _kernel, fast_path_mask, normalize, table
 from optin_gate.numbers.reference import reference_one
 from optin_gate.numbers.spec import TYPE_CODES
 from optin_gate.numbers.table import normalize_keys
 from tests.numbers._policy import work_policy
+from tests.numbers.numpy_steps import numpy_steps
 from tests.strategies import PHONE_REGIONS, phone_strings, phone_texts
 
 regions = st.sampled_from((*PHONE_REGIONS, "FR", "IT", "RU", "AR", "HU", "CH"))
-
-
-@contextmanager
-def numpy_steps() -> Iterator[None]:
-    """Run the numpy implementation instead of the kernel."""
-    batch.USE_KERNEL = False
-    try:
-        yield
-    finally:
-        batch.USE_KERNEL = True
 
 
 def _keys_as_rows(keys: pa.Table) -> list[tuple[object, ...]]:
