@@ -19,7 +19,7 @@ import os
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from optin_gate._time import TimeLike, to_utc
 from optin_gate.engine import held, spilled
@@ -28,6 +28,7 @@ from optin_gate.engine.inputs import NotUtf8, check_output_names, find_phone_col
 from optin_gate.engine.outputs import Run, Targets, targets
 from optin_gate.engine.progress import ProgressHook, Reporter
 from optin_gate.engine.result import summarize
+from optin_gate.errors import InputError
 from optin_gate.io import open_source, sql_literal
 from optin_gate.io.paths import check_outputs
 from optin_gate.rules import Reason
@@ -35,7 +36,9 @@ from optin_gate.rules import Reason
 if TYPE_CHECKING:
     from optin_gate.gate import Gate
 
-__all__ = ["FileSummary", "ProgressHook", "filter_file"]
+__all__ = ["FileSummary", "ProgressHook", "Way", "filter_file"]
+
+Way = Literal["held", "spilled"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,6 +84,7 @@ def filter_file(
     decisions: str | os.PathLike[str] | None = None,
     progress: ProgressHook | None = None,
     settings: Mapping[str, str] | None = None,
+    way: Way | None = None,
 ) -> FileSummary:
     """Filter a call list to files: the permitted rows (`out`) and/or every row (`decisions`).
 
@@ -99,6 +103,8 @@ def filter_file(
         settings: DuckDB settings for this run, e.g. {"memory_limit": "1GB",
             "temp_directory": "/big/disk/tmp"}. A list estimated to take more than a
             quarter of memory_limit is held by DuckDB, which spills, instead of in memory.
+        way: "held" (in Arrow) or "spilled" (by DuckDB) to choose the way through
+            whatever the list's size; None chooses by size. Both write the same files.
 
     Raises:
         InputError: Unreadable list, no phone column, a taken output column name, a bad
@@ -109,7 +115,11 @@ def filter_file(
     check_outputs(
         {"--out": out, "--decisions": decisions}, {"the call list": source, **gate.store.files()}
     )
-    options = _Options(at, phone_column, call_type, progress, dict(settings or {}))
+    if way not in (None, "held", "spilled"):
+        raise InputError(
+            f"unknown way {way!r}", hint="pass 'held', 'spilled' or None (chosen by size)"
+        )
+    options = _Options(at, phone_column, call_type, progress, dict(settings or {}), way)
     try:
         # DuckDB checks UTF-8 as it reads; the io stage's own pass over every byte is only
         # needed when it complains (a Windows-1250 file whose first megabyte looks like UTF-8).
@@ -125,6 +135,7 @@ class _Options:
     call_type: str
     progress: ProgressHook | None
     settings: dict[str, str]
+    way: Way | None
 
 
 def _filter_once(
@@ -142,7 +153,8 @@ def _filter_once(
             tune(con)
             for key, value in options.settings.items():
                 con.execute(f"SET {key} = {sql_literal(str(value))}")
-            way = held.filter_held if held.fits(con, src) else spilled.filter_spilled
+            hold = held.fits(con, src) if options.way is None else options.way == "held"
+            way = held.filter_held if hold else spilled.filter_spilled
             report = Reporter(con, options.progress)
             run = Run(gate, src, phone, options.at, options.call_type, outputs, report)
             counts, written = way(con, run)

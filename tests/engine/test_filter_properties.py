@@ -132,7 +132,7 @@ def test_both_ways_of_filtering_a_file_match_the_oracle_row_by_row(run: Run) -> 
 
     import pyarrow.parquet as pq
 
-    from optin_gate.engine import filter_file, held
+    from optin_gate.engine import filter_file
 
     (ev, t), phones, controller, call_type, policy = run
     gate = og.Gate(TableStore(ev), controller=controller, policy=policy)  # type: ignore[arg-type]
@@ -143,14 +143,12 @@ def test_both_ways_of_filtering_a_file_match_the_oracle_row_by_row(run: Run) -> 
     with tempfile.TemporaryDirectory() as tmp:
         listing = Path(tmp) / "list.parquet"
         pq.write_table(pa.table({"telefon": pa.array(phones, pa.string())}), listing)
-        for share in (held.HOLD_SHARE, 0.0):  # the default, then none: DuckDB holds it
-            keep, held.HOLD_SHARE = held.HOLD_SHARE, share
-            try:
-                out = Path(tmp) / f"all-{share}.parquet"
-                summary = filter_file(gate, listing, as_of=t, call_type=call_type, decisions=out)
-            finally:
-                held.HOLD_SHARE = keep
+        for way in ("held", "spilled"):
+            out = Path(tmp) / f"all-{way}.parquet"
+            summary = filter_file(
+                gate, listing, as_of=t, call_type=call_type, decisions=out, way=way
+            )
             columns = ("e164", "allowed", "reason", "evidence", "rule_set")
             got = [tuple(r[c] for c in columns) for r in pq.read_table(out).to_pylist()]
-            assert got == want, f"HOLD_SHARE={share}"
+            assert got == want, way
             assert summary.permitted == sum(row[1] for row in want)

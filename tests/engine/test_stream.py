@@ -26,9 +26,12 @@ ODD = ["", "n/a", "+421 901 234 567", "800 123 456", "+420 601-000-001", "004206
 
 @pytest.fixture(autouse=True, params=["held", "spilled"])
 def way(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Which way the list goes: held in Arrow, or (no share of memory to hold it) by DuckDB."""
+    """Which way the list goes: held in Arrow, or by DuckDB as if it did not fit in memory.
+
+    Through `fits`, not `filter_file(way=...)`, so that the CLI's runs go that way too.
+    """
     if request.param == "spilled":
-        monkeypatch.setattr(held, "HOLD_SHARE", 0.0)
+        monkeypatch.setattr(held, "fits", lambda con, src: False)
     return str(request.param)
 
 
