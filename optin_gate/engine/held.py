@@ -14,7 +14,6 @@ A larger list goes to `engine.spilled`, held by DuckDB, which spills to disk.
 from __future__ import annotations
 
 import functools
-import os
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,6 +22,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from optin_gate._runtime import memory_bytes
 from optin_gate.engine.facts import narrowed_sql
 from optin_gate.engine.inputs import phone_text, read_list
 from optin_gate.engine.lookup import Evidence, RowDecisions, decide_by_lookup, fetch_evidence
@@ -34,27 +34,23 @@ from optin_gate.numbers._arrow import bool_array, int_values
 if TYPE_CHECKING:
     from optin_gate.io import Source
 
-__all__ = ["HOLD_SHARE", "estimated_bytes", "filter_held", "fits", "memory_limit"]
+__all__ = ["estimated_bytes", "filter_held", "fits", "memory_limit"]
 
 # A list is held in Arrow when its estimated size is at most this share of DuckDB's
-# memory_limit (by default 80 % of the machine's memory): the decision's own tables and
-# DuckDB's hash tables need the rest.
-HOLD_SHARE = 0.25
+# memory_limit (`_runtime.duckdb_memory_limit`): the decision's own tables and DuckDB's hash
+# tables need the rest.
+_HOLD_SHARE = 0.25
 _UNITS = {"bytes": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40, "PiB": 2**50}
 _DECIDED = ("phone", "outcome", "evidence")  # the decision's columns beside the list's
 _PER_ROW = 64  # bytes a row: its key, number code, outcome, evidence index, masks, picks
 
 
 def memory_limit(con: duckdb.DuckDBPyConnection) -> int:
-    """DuckDB's memory_limit on `con` in bytes, at most the machine's memory."""
+    """DuckDB's memory_limit on `con` in bytes, at most the memory this process may use."""
     ((text,),) = con.execute("SELECT current_setting('memory_limit')").fetchall()
     match = re.fullmatch(r"([0-9.]+)\s*(\w+)", str(text).strip())
     limit = float(match.group(1)) * _UNITS.get(match.group(2), 1) if match else 0.0
-    try:
-        machine = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):  # pragma: no cover - not POSIX
-        machine = int(limit)
-    return int(min(limit, machine))
+    return int(min(limit, memory_bytes()))
 
 
 def estimated_bytes(src: Source) -> int:
@@ -105,8 +101,8 @@ def _parquet_bytes(path: Path) -> int:
 
 
 def fits(con: duckdb.DuckDBPyConnection, src: Source) -> bool:
-    """The list is small enough to hold in Arrow beside the decision (see `HOLD_SHARE`)."""
-    return estimated_bytes(src) <= HOLD_SHARE * memory_limit(con)
+    """The list is small enough to hold in Arrow beside the decision (see `_HOLD_SHARE`)."""
+    return estimated_bytes(src) <= _HOLD_SHARE * memory_limit(con)
 
 
 def filter_held(con: duckdb.DuckDBPyConnection, run: Run) -> tuple[dict[str, int], dict[str, Path]]:

@@ -21,6 +21,18 @@ def test_memory_limit_reads_duckdb_setting_in_bytes() -> None:
     assert 0 < held.memory_limit(con) < 2**50
 
 
+def test_memory_limit_is_at_most_what_the_process_may_use(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # In a container the cgroup's limit, not the host's RAM, bounds what may be held.
+    monkeypatch.setattr(held, "memory_bytes", lambda: 64 << 20)
+    con = duckdb.connect()
+    con.execute("SET memory_limit = '-1'")
+    assert held.memory_limit(con) == 64 << 20
+    con.execute("SET memory_limit = '16MB'")
+    assert held.memory_limit(con) == pytest.approx(16 * 10**6, rel=1e-2)  # shown as 15.2 MiB
+
+
 def test_a_list_is_held_only_when_it_takes_a_small_share_of_the_limit(tmp_path: Path) -> None:
     listing = tmp_path / "list.csv"
     listing.write_text("tel\n" + "601000001\n" * 100_000)  # 1 MB, 100,001 lines
