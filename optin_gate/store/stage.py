@@ -2,9 +2,9 @@
 
 Runs in a private in-memory DuckDB, before the store is opened: a 10M-row file is parsed,
 normalized and checked without holding the store's lock. Set-based throughout: DuckDB reads
-the file, the phone column goes through `optin_gate.numbers.normalize` in one call (which
-parses each distinct text once) and the keys are joined back by position, dates are parsed in
-SQL (`optin_gate.io.parse_query`), duplicate records are ruled out by sorting key hashes.
+the file, the phone column goes through the numbers stage in batches straight to keys and the
+keys are joined back by position, dates are parsed in SQL (`optin_gate.io.parse_query`),
+duplicate records are ruled out by sorting key hashes.
 
 A row is rejected, with its file line, column and reason, when a required field is empty, the
 phone is not a valid number, a date does not parse or a value is not one the schema allows,
@@ -20,7 +20,6 @@ from typing import Any
 import duckdb
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from optin_gate._runtime import duckdb_config
 from optin_gate.errors import InputError
@@ -35,11 +34,14 @@ from optin_gate.io import (
     sql_literal,
     text_sql,
 )
-from optin_gate.numbers import normalize
+from optin_gate.numbers._arrow import int_array
+from optin_gate.numbers.table import dedupe_pays, normalize_codes
 from optin_gate.store.database import configure, first
 from optin_gate.store.kinds import Kind
 
 __all__ = ["Staged", "coerce_snapshot_date", "stage"]
+
+_BATCH = 1 << 20  # phones read and normalized at a time
 
 _SQL_TYPES = {"string": "VARCHAR", "datetime": "TIMESTAMPTZ", "date": "DATE", "boolean": "BOOLEAN"}
 _TIME_HINT = {
@@ -126,13 +128,21 @@ def _field_sql(spec: FieldSpec, header: str, sql_type: str) -> tuple[str, list[t
 def _phone_keys(con: duckdb.DuckDBPyConnection, region: str) -> None:
     """og_keys: each row's phone key (NULL unless a valid number), in og_raw's row order.
 
-    `normalize` sees every value once per distinct text (it de-duplicates itself), and the
-    keys line up with og_raw by position (POSITIONAL JOIN): no string join back.
+    The phones are read and normalized `_BATCH` rows at a time, straight to int64 keys:
+    only the keys of the whole file are held, so a large file loads within a container's
+    memory. Whether de-duplicating pays is decided once, on the first batch. The keys line
+    up with og_raw by position (POSITIONAL JOIN): no string join back.
     """
-    phones = con.sql("SELECT phone FROM og_raw").to_arrow_table().column("phone")
-    e164 = normalize(phones, region=region).column("e164")
-    keys = pc.cast(pc.utf8_slice_codeunits(e164, 1), pa.int64())
-    con.register("og_keys", pa.table({"og_key": keys}))
+    count = first(con, "SELECT count(*) FROM og_raw")
+    keys, dedupe = [], None
+    for start in range(0, int(count[0]) if count else 0, _BATCH):
+        rows = f"rowid >= {start} AND rowid < {start + _BATCH}"  # og_raw's rowid is its row
+        phones = con.sql(f"SELECT phone FROM og_raw WHERE {rows}").to_arrow_table()["phone"]
+        if dedupe is None:
+            dedupe = dedupe_pays(phones)
+        codes = normalize_codes(phones, region, dedupe=dedupe)
+        keys.append(int_array(codes.key, ~codes.valid))
+    con.register("og_keys", pa.table({"og_key": pa.chunked_array(keys, pa.int64())}))
 
 
 def _load_raw(
