@@ -34,7 +34,8 @@ THREADS_ENV = "OPTIN_GATE_THREADS"
 PROC = Path("/proc/self")  # names this process's cgroups (tests point it elsewhere)
 # DuckDB's own default share of memory; the rest is the interpreter's, Arrow's and the
 # compiled kernels' buffers. Under a tight limit DuckDB gets what is left after `_RESERVE`
-# (at least a quarter), as those do not shrink with the limit.
+# (at least a quarter): the interpreter, its libraries and the compiled kernels' buffers do
+# not shrink with the limit.
 _DUCKDB_SHARE = 0.8
 _RESERVE = 512 << 20
 
@@ -87,15 +88,20 @@ def memory_bytes() -> int:
     return ram if limit is None else min(ram, limit)
 
 
-def duckdb_memory_limit() -> int:
-    """Bytes DuckDB may hold: its own default share of `memory_bytes`, less under a limit."""
+def duckdb_memory_limit(beside: int = 0) -> int:
+    """Bytes DuckDB may hold: its own default share of `memory_bytes`, less under a limit.
+
+    Args:
+        beside: Bytes the caller holds outside DuckDB while it works (Arrow tables).
+    """
     memory = memory_bytes()
-    return int(max(memory // 4, min(memory * _DUCKDB_SHARE, memory - _RESERVE)))
+    return int(max(memory // 4, min(memory * _DUCKDB_SHARE, memory - _RESERVE - beside)))
 
 
-def duckdb_config() -> dict[str, str | bool | int | float | list[str]]:
-    """DuckDB settings that size it by this process's share of the machine."""
-    return {"threads": str(threads()), "memory_limit": f"{duckdb_memory_limit() >> 20}MiB"}
+def duckdb_config(beside: int = 0) -> dict[str, str | bool | int | float | list[str]]:
+    """DuckDB settings that size it by this process's share of the machine (see `beside`)."""
+    limit = duckdb_memory_limit(beside) >> 20
+    return {"threads": str(threads()), "memory_limit": f"{limit}MiB"}
 
 
 def cgroup_memory_limit(proc: Path | None = None) -> int | None:

@@ -109,6 +109,9 @@ def test_memory_and_threads_follow_the_cgroup(
     # DuckDB is left room for the interpreter and the buffers outside it.
     assert _runtime.duckdb_memory_limit() == GB // 2
     assert _runtime.duckdb_config() == {"threads": "1", "memory_limit": "512MiB"}
+    # Less for a caller that holds Arrow beside DuckDB, but never under a quarter.
+    assert _runtime.duckdb_memory_limit(beside=100 << 20) == GB // 2 - (100 << 20)
+    assert _runtime.duckdb_memory_limit(beside=GB) == GB // 4
 
 
 def test_the_environment_setting_overrides_the_cores(monkeypatch: pytest.MonkeyPatch) -> None:

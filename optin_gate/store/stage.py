@@ -367,7 +367,9 @@ def stage(
     mapping = resolve_columns(
         src.columns, kind.schema, columns=columns, file=src.name, require=required
     )
-    con = configure(duckdb.connect(config=duckdb_config()))
+    # The accepted rows leave as an Arrow table while DuckDB still holds the staging tables.
+    beside = (src.size or 0) // 2
+    con = configure(duckdb.connect(config=duckdb_config(beside)))
     try:
         rows_read, types = _load_raw(con, src, mapping)
         _phone_keys(con, region)
