@@ -13,10 +13,9 @@ row, keyed by its position `rid`:
 3. one streamed query looks up the as-of facts of every call (`with_facts_sql`: three hash
    joins, nothing aggregated per call, only directory rows whose mark can change a decision);
    the rows are put back in the log's order and each call's facts packed into a shape code
-   (`shapes.ShapeCode`, numpy);
-4. the rule set's own SQL (`compile_rules(policy).decision_sql`, the same rules `filter`
-   applies) decides each distinct shape once (`shapes.decide_shapes`), and every call takes
-   its shape's decision.
+   (`optin_gate.rules.shapes.ShapeCodec`, numpy);
+4. the shape codec decides each distinct shape once with the rules `filter` applies, and
+   every call takes its shape's decision.
 
 The decided table keeps unusable rows too (their decision NULL), so that it lines up row for
 row with the log: the log's own columns and the decisions are put side by side as one Arrow
@@ -35,13 +34,15 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from optin_gate.audit.requests import CODED, NUMBER_CODED, Requests
+from optin_gate.audit.requests import CODED, Requests
 from optin_gate.audit.settings import streaming
-from optin_gate.audit.shapes import ID_FIELDS, ShapeCode, decide_shapes
 from optin_gate.engine.facts import decisive_marks
 from optin_gate.errors import StoreError
+from optin_gate.numbers.batch import REGION_NAMES
+from optin_gate.numbers.spec import TYPE_CODES
 from optin_gate.policy import Policy
 from optin_gate.rules.expr import sql_literal
+from optin_gate.rules.shapes import ID_FIELDS, ShapeCodec, mark_sql, number_code
 from optin_gate.store.asof import hours_sql, timeline_sql, with_facts_sql
 
 __all__ = [
@@ -67,7 +68,7 @@ DECIDED_COLUMNS: dict[str, str] = {
     "campaign": "INTEGER",  # code, likewise (NULL when the log names none)
     "agent": "INTEGER",  # code, likewise
     "phone": "BIGINT",  # the number's key: E.164 without "+"; NULL unless valid
-    "shape": "INTEGER",  # which decided shape (`shapes.decide_shapes`) the call has
+    "shape": "INTEGER",  # which decided shape (`decide_calls`' shapes) the call has
     "outcome": "INTEGER",  # which (reason, allowed) pair: few values, for grouping
     "allowed": "BOOLEAN",
     "reason": "VARCHAR",
@@ -119,58 +120,66 @@ def _temp(con: duckdb.DuckDBPyConnection, name: str, sql: str, temps: list[str])
     return name
 
 
-def _code(con: duckdb.DuckDBPyConnection, requests: Requests, policy: Policy) -> ShapeCode:
-    """How the calls' shapes are packed.
+def _marks(con: duckdb.DuckDBPyConnection, policy: Policy) -> tuple[str, ...]:
+    """The directory marks that can change a decision.
 
-    Their countries and number types, and the directory marks that can change a decision (the
-    rest decide as no entry: `engine.facts.decisive_marks`).
+    The rest decide as no entry (`engine.facts.decisive_marks`).
     """
     marks = decisive_marks(policy)
     if marks is None:
         rows = con.execute("SELECT DISTINCT marketing FROM directory ORDER BY 1").fetchall()
         marks = tuple(str(m[0]) for m in rows)
-    texts = {n: requests.dictionaries[n].column("text").to_pylist() for n in NUMBER_CODED}
-    return ShapeCode(texts["country"], texts["number_type"], list(marks))
+    return marks
 
 
-def _directory_sql(code: ShapeCode) -> str:
-    """SQL: the directory rows with a decisive mark, the mark as its code in `code`."""
-    if not code.marks:
+def _directory_sql(marks: tuple[str, ...]) -> str:
+    """SQL: the directory rows with a decisive mark, the mark as its code (`mark_sql`)."""
+    if not marks:
         return (
             "(SELECT phone, valid_from, valid_to, NULL::TINYINT AS marketing "
             "FROM directory WHERE FALSE)"
         )
-    cases = " ".join(f"WHEN {sql_literal(m)} THEN {i}" for i, m in enumerate(code.marks, 1))
-    listed = ", ".join(sql_literal(m) for m in code.marks)
+    listed = ", ".join(sql_literal(m) for m in marks)
     return (
-        f"(SELECT phone, valid_from, valid_to, CAST(CASE marketing {cases} END AS TINYINT) "
-        f"AS marketing FROM directory WHERE marketing IN ({listed}))"
+        f"(SELECT phone, valid_from, valid_to, {mark_sql('marketing', marks)} AS marketing "
+        f"FROM directory WHERE marketing IN ({listed}))"
     )
 
 
-def _packed(code: ShapeCode, calls: pa.Table, placed: pa.Table) -> pa.Array:
+def _indices(texts: pa.Table, names: tuple[str, ...]) -> np.ndarray:
+    """Per dictionary code: the index of its text in `names` (-1 past the end, for none)."""
+    index = {name: i for i, name in enumerate(names)}
+    return np.array([index[t] for t in texts.column("text").to_pylist()] + [-1], np.int16)
+
+
+def _packed(codec: ShapeCodec, requests: Requests, placed: pa.Table) -> pa.Array:
     """Each call's packed shape (NULL for a row that cannot be judged), in the log's order.
 
     The call's own facts come from the requests, the looked-up ones from `placed`.
     """
+    calls = requests.table
 
     def values(column: pa.ChunkedArray, fill: object) -> np.ndarray:
         return np.asarray(pc.fill_null(column, fill).to_numpy())
 
     flags = np.zeros(calls.num_rows, np.int8)
     for i, field in enumerate(ID_FIELDS):
-        flags |= values(pc.is_valid(placed.column(field)), False).astype(np.int8) << (2 - i)
-    facts = {
-        "country": values(calls.column("country"), -1),
-        "number_type": values(calls.column("number_type"), -1),
-        "valid": values(calls.column("valid"), False),
-        "automated": values(calls.column("automated"), True),
-        "flags": flags,
-        "mark": values(placed.column("mark"), 0),
-    }
-    day = values(placed.column("t_day").cast(pa.int32()), 0)
+        flags |= values(pc.is_valid(placed.column(field)), False).astype(np.int8) << i
+    regions = _indices(requests.dictionaries["country"], REGION_NAMES)
+    kinds = _indices(requests.dictionaries["number_type"], TYPE_CODES)
+    number = number_code(
+        values(calls.column("valid"), False),
+        regions[values(calls.column("country"), -1)],
+        kinds[values(calls.column("number_type"), -1)],
+    )
+    day = values(placed.column("t_day").cast(pa.int32()), 0).astype(np.int64)
+    automated = values(calls.column("automated"), True)
+    mark = values(placed.column("mark"), 0)
     ok = values(calls.column("ok"), False)
-    return pa.array(code.pack(day, facts), pa.int64(), mask=~ok)
+    # A row that cannot be judged packs as the first day: its code is masked anyway.
+    day = np.where(ok, day, codec.day_of(codec.first_day))
+    code = codec.pack(day, automated, number, flags, mark)
+    return pa.array(code, pa.int64(), mask=~ok)
 
 
 def _positions(rows: int) -> pa.Array:
@@ -267,8 +276,8 @@ def decide_calls(
 ) -> tuple[pa.Table, pa.Table]:
     """Decide every call: the decided rows (`DECIDED_COLUMNS`, in the log's order) and shapes.
 
-    The shapes are `shapes.decide_shapes`' table with `outcome` and `shape`, the number the
-    decided rows refer to them by.
+    The shapes are `ShapeCodec.decide_table`'s table with `outcome` and `shape`, the number
+    the decided rows refer to them by.
 
     Args:
         con: A store connection (the evidence tables visible), writable temp schema.
@@ -295,10 +304,12 @@ def decide_calls(
         usable = f"(SELECT t FROM {req} WHERE ok)"
         hours = _temp(con, f"og_audit_hours_{n}", hours_sql(usable), temps)
         say("deciding every call")
-        code = _code(con, requests, policy)
+        marks = _marks(con, policy)
+        days = con.execute(f"SELECT DISTINCT t_day, directory_date FROM {hours}").fetchall()
+        codec = ShapeCodec.for_days(marks, dict(days))
         calls = f"(SELECT rid, t, tl_key AS controller, phone FROM {req})"
         facts = with_facts_sql(
-            calls, hours=hours, timeline=evidence.timeline, directory=_directory_sql(code)
+            calls, hours=hours, timeline=evidence.timeline, directory=_directory_sql(marks)
         )
         ids = ", ".join(ID_FIELDS)
         with _probing_with_calls(con), streaming(con):
@@ -308,15 +319,15 @@ def decide_calls(
             # kept as DuckDB hands them over: every column is placed (or kept) whole
             batches, schema = list(reader), reader.schema
             del reader
-        days = con.execute(f"SELECT DISTINCT t_day, directory_date FROM {hours}").fetchall()
     finally:
         con.unregister(req)
         for temp in temps:
             with contextlib.suppress(Exception):
                 con.execute(f"DROP TABLE IF EXISTS {temp}")
     placed = _in_log_order(batches, schema, rows)
-    packed = _packed(code, requests.table, placed)
-    shapes = decide_shapes(con, pc.unique(packed).drop_null(), code, dict(days), policy)
+    packed = _packed(codec, requests, placed)
+    distinct = pc.unique(packed).drop_null().to_numpy(zero_copy_only=False)
+    shapes = codec.decide_table(np.sort(distinct).astype(np.int64), policy)
     # each row's index into `shapes` by its code (NULL stays NULL)
     index = pa.chunked_array(
         [pc.index_in(packed, value_set=shapes.column("code").combine_chunks())]

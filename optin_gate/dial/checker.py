@@ -19,7 +19,6 @@
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import logging
 import threading
 import time
@@ -47,6 +46,7 @@ from optin_gate.errors import OptinGateError, StoreError
 from optin_gate.numbers import home_plan, normalize, normalize_one, scalar_normalizer
 from optin_gate.numbers.spec import TYPE_CODES
 from optin_gate.rules import Decision, Reason, compile_rules
+from optin_gate.rules.shapes import FLAGS, NUMBERS, Decided, ShapeCodec, number_of
 
 if TYPE_CHECKING:
     from optin_gate.gate import Gate
@@ -63,12 +63,8 @@ _CACHE_LIMIT = 4096
 # "+" and at most 17 digits (spec.MAX_DIGITS): read as an int64 by the compiled home lane.
 _COMPACT_LENGTH = 19
 _NEVER = 2**63
-# Stand-ins for the objection, consent and contract ids when a shape of facts is decided; a
-# decision naming one as its evidence is `_NAMES_*` that id.
-_MARKERS = ("\x1fobjection\x1f", "\x1fconsent\x1f", "\x1fcontract\x1f")
+# The id a shape's evidence names (`Decided.ev_field`), in `rules.shapes.ID_FIELDS` order.
 _NAMES_NONE, _NAMES_OBJECTION, _NAMES_CONSENT, _NAMES_CONTRACT = range(4)
-# (allowed, reason, which id the evidence names, evidence text before and after it, rule set)
-_Shaped = tuple[bool, Reason, int, Any, str, str]
 
 
 def _due_in(seconds: float) -> int:
@@ -111,27 +107,19 @@ class _Moment(NamedTuple):
     built: DialIndex | None  # the index `snap` belongs to
     day: int  # day number
     snap: int  # newest snapshot on or before the day: position in the index, or -1
-    # Names this moment in the shape cache: (day, snapshot, index) never change under one.
-    serial: int
-    t_day: date
-    snap_date: date | None
-
-
-_serials = itertools.count(1)
+    # The day's shapes decided so far, by code (day, snapshot and index never change under
+    # one moment); a code's mark part is the index's mark code + 1.
+    decided: dict[int, Decided]
+    mark_radix: int
+    codec: ShapeCodec
 
 
 def _moment(t_us: int, state: _State) -> _Moment:
     window = day_window(t_us)
     snap, snap_date = state.snapshot_of(window.day)
+    codec = ShapeCodec(state.index.marks, window.date, (snap_date,))
     return _Moment(
-        window.start,
-        window.stop,
-        state.index,
-        window.day,
-        snap,
-        next(_serials),
-        window.date,
-        snap_date,
+        window.start, window.stop, state.index, window.day, snap, {}, codec.mark_radix, codec
     )
 
 
@@ -175,11 +163,12 @@ class Checker:
         self._lock = threading.Lock()  # guards _state replacement and _seq
         self._build_lock = threading.Lock()  # one rebuild at a time
         self._seq = 0
-        self._cache: dict[tuple[Any, ...], _Shaped] = {}
-        self._moment = _Moment(0, -1, None, 0, -1, 0, date(1970, 1, 1), None)
+        self._moment = _Moment(0, -1, None, 0, -1, {}, 1, ShapeCodec((), date(1970, 1, 1), ()))
         self._normalize = scalar_normalizer(self._region)
         self._home = home_plan(self._region)
         self._home_region = None if self._home is None else self._home.region
+        # The home lane's number code of type code 0; type code i is this + i.
+        self._home_number = number_of(True, self._home_region, TYPE_CODES[0])
         self._closed = False
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -230,10 +219,11 @@ class Checker:
         if now >= self._watch_due:
             self._watch(now)
         state = self._state
-        start, stop, built, day, snap, serial, t_day, snap_date = self._moment
+        moment = self._moment
+        start, stop, built, day, snap, decided, mark_radix, _ = moment
         if not (start <= t_us < stop and built is state.index):
-            self._moment = _moment(t_us, state)
-            start, stop, built, day, snap, serial, t_day, snap_date = self._moment
+            moment = self._moment = _moment(t_us, state)
+            start, stop, built, day, snap, decided, mark_radix, _ = moment
         probe = state.probe
         # Compact numbers of the home country ("+420601234567", a dialler's usual form) are
         # checked and looked up in one compiled call; anything else is normalized first.
@@ -249,34 +239,38 @@ class Checker:
         else:
             code = OUTSIDE
         if code >= 0:
-            e164, country, kind = phone, self._home_region, TYPE_CODES[code]
+            e164, number = phone, self._home_number + code
         elif code == NOT_VALID:
             e164 = None
         else:
-            number = (
+            normalized = (
                 self._normalize(phone) if type(phone) is str else normalize_one(phone, self._region)
             )
-            e164, kind, country = number[0], number[2], number[3]
+            e164 = normalized[0]
             if e164 is not None:
+                number = number_of(True, normalized[3], normalized[2])
                 key = int(e164)  # "+420..." parses as the digits: no slice needed
                 o, c, k, m = rows(probe.table, key, t_us, day, snap)  # -1: none
         if now >= self._due:
             self._kick()
+        # The shape's code, packed as `ShapeCodec.pack` packs it (the moment's day is day 0).
         if e164 is None:
-            shape: tuple[Any, ...] = (automated, serial)
+            shape = NUMBERS * FLAGS * mark_radix if automated else 0
             objection = None
         else:
             overlay = state.overlay
             extra = overlay.get(key) if overlay else None
             objection = probe.objection(o, c, extra, t_us) if o >= 0 or extra else None
-            has = (objection is not None, c >= 0, k >= 0)
-            shape = (country, kind, automated, serial, m, *has)
+            flags = (objection is not None) | (c >= 0) << 1 | (k >= 0) << 2
+            if automated:
+                number += NUMBERS
+            shape = (number * FLAGS + flags) * mark_radix + m + 1
         # The rules read whether there are record ids, and name at most one as the evidence:
         # each shape of facts is decided once, and the named id put into its evidence text.
-        hit = self._cache.get(shape)
+        hit = decided.get(shape)
         if hit is None:
-            hit = self._decide_shape(shape, t_day, snap_date, state.index.marks)
-        allowed, reason, named, before, after, rule_set = hit
+            hit = self._decide_shape(shape, moment)
+        allowed, reason, rule_set, named, before, after = hit
         if named == _NAMES_NONE:
             evidence = before
         elif named == _NAMES_OBJECTION:
@@ -287,28 +281,13 @@ class Checker:
             evidence = f"{before}{probe.contract_ids[k]}{after}"
         return _new_decision(allowed, reason, e164, evidence, rule_set)
 
-    def _decide_shape(
-        self, shape: tuple[Any, ...], t_day: date, snap_date: date | None, marks: tuple[str, ...]
-    ) -> _Shaped:
-        """Run the rules on a shape, a marker standing in for each record id present."""
-        if len(shape) == 2:  # not a valid number: no country, no evidence
-            facts: tuple[Any, ...] = (False, None, None, shape[0], t_day, None, None, None)
-            facts += (snap_date, None)
-        else:
-            country, kind, automated, _, m, *has = shape
-            ids = [marker if on else None for marker, on in zip(_MARKERS, has, strict=True)]
-            mark = marks[m] if m >= 0 else None
-            facts = (True, country, kind, automated, t_day, *ids, snap_date, mark)
-        reason, evidence, rule_set = self._decide(*facts)
-        named, before, after = _NAMES_NONE, evidence, ""
-        for code, marker in enumerate(_MARKERS, start=1):
-            if evidence is not None and marker in evidence:
-                named = code
-                before, _, after = evidence.partition(marker)
-        hit = (reason.allowed, reason, named, before, after, rule_set)
-        if len(self._cache) > _CACHE_LIMIT:
-            self._cache.clear()
-        self._cache[shape] = hit
+    def _decide_shape(self, shape: int, moment: _Moment) -> Decided:
+        """Decide a shape with the shape codec and keep it for the rest of the moment."""
+        decided, _ = moment.codec.decide((shape,), self._policy)
+        hit = decided[0]
+        if len(moment.decided) > _CACHE_LIMIT:
+            moment.decided.clear()
+        moment.decided[shape] = hit
         return hit
 
     def check_many(self, phones: Any, *, at: TimeLike = None, call_type: str = "live") -> pa.Table:

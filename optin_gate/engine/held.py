@@ -192,13 +192,12 @@ def decide_rows(plan: Plan, phones: pa.ChunkedArray) -> RowDecisions:
         )
         plan.step("looking up the evidence")
         outcomes = plan.shapes()
-        shapes = con.sql(f"SELECT code, outcome, ev_field FROM {outcomes.shapes}")
         return decide_by_lookup(
             norm.column("phone").combine_chunks(),
             int_values(norm.column("num").combine_chunks()),
             evidence=found[0],
             outcomes=outcomes,
-            shapes=shapes.to_arrow_table(),
+            shapes=outcomes.table,
             mark_count=len(plan.marks),
         )
     finally:

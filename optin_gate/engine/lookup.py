@@ -6,9 +6,9 @@ number (by time, then id) to the build here, which does it in one pass instead o
 sort; the rows come as arrays. One open-addressing hash table over their numbers holds, per
 number, the index of its newest consent, contract and objection and its directory mark; an
 objection a newer valid consent outweighs is dropped, as `facts.objections_in_force_sql`
-says. Each row of the list probes it once (numba, both cores, no GIL), forms its shape code
-exactly as `shapes.code_sql` does and reads its outcome and named id from the decided shapes
-(`shapes.decide_shapes`, the rules' own SQL). The result is in the list's row order: no join
+says. Each row of the list probes it once (numba, both cores, no GIL), packs its shape code
+as `rules.shapes.ShapeCodec.pack` does and reads its outcome and named id from the decided
+shapes (`outcomes.decide_shapes`). The result is in the list's row order: no join
 of millions of rows, no fetch of them, no scatter. `engine.spilled` and `Gate.filter`
 decide through `facts.facts_at_sql` instead; tests hold the ways equal.
 """
@@ -25,8 +25,8 @@ import pyarrow as pa
 
 from optin_gate._jit import njit
 from optin_gate._runtime import threads
+from optin_gate.engine.outcomes import Outcomes
 from optin_gate.engine.rows import twice_answered
-from optin_gate.engine.shapes import Outcomes
 from optin_gate.errors import StoreError
 from optin_gate.numbers._arrow import int_array, int_values, validity
 from optin_gate.rules.shapes import ID_FIELDS
@@ -57,7 +57,7 @@ class Evidence:
         ids: Per id field: the records' ids, aligned with `phones`.
         times: Per id field: the records' `_TIMES` column as int64 (microseconds or days).
         listed: The numbers the directory in force lists with a decisive mark.
-        marks: Their mark numbers (`shapes.mark_sql`: 1, 2, ...).
+        marks: Their mark numbers (`rules.shapes.mark_sql`: 1, 2, ...).
     """
 
     phones: tuple[np.ndarray[Any, np.dtype[np.int64]], ...]
@@ -163,7 +163,7 @@ def decide_by_lookup(
 
     Args:
         phone: The rows' E.164 digits (int64, null unless valid), in the list's order.
-        num: The rows' number codes (`shapes.NumberCodes`).
+        num: The rows' number codes (`outcomes.NumberCodes`).
         evidence: The evidence in force (`fetch_evidence`).
         outcomes: The run's outcomes.
         shapes: The decided shapes (`code`, `outcome`, `ev_field`), every code the run's
@@ -192,8 +192,8 @@ def decide_by_lookup(
     outcome = np.empty(len(keys), dtype=outcome_type)
     at = np.empty(len(keys), dtype=np.int64)
     args = (
-        keys, np.ascontiguousarray(num, dtype=np.int64), slots, mark_count + 1, by_code,
-        field_by_code, bases, outcome, at,
+        keys, np.ascontiguousarray(num, dtype=np.int64), outcomes.prefix, slots, mark_count + 1,
+        by_code, field_by_code, bases, outcome, at,
     )  # fmt: skip
     workers = threads() if len(keys) >= _MIN_SPLIT else 1
     bounds = [len(keys) * i // workers for i in range(workers + 1)]
@@ -344,13 +344,14 @@ def _settle(  # noqa: PLR0917 - flat arrays for the compiled code
 
 @njit(cache=True, nogil=True)
 def _probe(  # noqa: PLR0917 - flat arrays for the compiled code
-    start: int, stop: int, keys: Any, num: Any, slots: Any, marks: int, by_code: Any,
+    start: int, stop: int, keys: Any, num: Any, prefix: int, slots: Any, marks: int, by_code: Any,
     field_by_code: Any, bases: Any, outcome: Any, at: Any,
 ) -> int:  # fmt: skip
-    """Rows start..stop: the shape code as `shapes.code_sql` forms it, its outcome and id.
+    """Rows start..stop: the shape code as `ShapeCodec.pack` forms it, its outcome and id.
 
-    code = (num * 2**len(ID_FIELDS) + flags) * marks + mark, where bit i of flags says the
-    row has a record of ID_FIELDS[i] and mark is 0 for no (decisive) directory entry.
+    code = ((prefix + num) * 2**len(ID_FIELDS) + flags) * marks + mark, where prefix holds the
+    run's day and call type, bit i of flags says the row has a record of ID_FIELDS[i] and mark
+    is 0 for no (decisive) directory entry.
 
     Returns:
         How many rows found a number with two records of one kind (then nothing holds).
@@ -387,7 +388,7 @@ def _probe(  # noqa: PLR0917 - flat arrays for the compiled code
                 stored = _value(slots[part], found, _KINDS)
                 twice += stored >> 31
                 mark = stored & value_bits
-            code = (num[row] * (1 << _KINDS) + flags) * marks + mark
+            code = ((prefix + num[row]) * (1 << _KINDS) + flags) * marks + mark
             outcome[row] = by_code[code]
             field = field_by_code[code]
             at[row] = -1

@@ -9,7 +9,7 @@ hands in a relation on a DuckDB connection that holds the store's tables
 2. the evidence in force at the time is narrowed first, then joined to the numbers
    (`optin_gate.engine.facts.facts_at_sql`); row by row, the narrowing that needs no number
    runs into temp tables while the last batches are normalized (`rows.read_numbers(beside=)`);
-3. the rules decide once per possible shape of facts (`optin_gate.engine.shapes`), and each
+3. the rules decide once per possible shape of facts (`optin_gate.engine.outcomes`), and each
    key (a distinct phone string, or a row) looks its shape's outcome up;
 4. the decisions are joined back to the rows.
 """
@@ -32,6 +32,7 @@ from optin_gate.engine.facts import (
     facts_at_sql,
     narrowed_sql,
 )
+from optin_gate.engine.outcomes import NumberCodes, Outcomes, decide_shapes, decided_sql
 from optin_gate.engine.rows import (
     fetch_in_memory,
     in_row_order,
@@ -40,9 +41,9 @@ from optin_gate.engine.rows import (
     twice_answered,
     with_numbers,
 )
-from optin_gate.engine.shapes import Context, NumberCodes, Outcomes, decide_shapes, decided_sql
 from optin_gate.errors import InputError
 from optin_gate.policy import Policy
+from optin_gate.rules.shapes import ShapeCodec
 from optin_gate.store.asof import prague_day_sql
 
 __all__ = [
@@ -71,7 +72,7 @@ class Decided:
             phone text, or `row` with `number_rows`), `n` (how many rows of the relation
             have that key: sum it per outcome for a summary) and the decision, stored
             compactly (`phone`, `outcome`, `evidence`): read it with `columns_sql()`.
-        outcomes: The run's distinct decisions (`optin_gate.engine.shapes.Outcomes`).
+        outcomes: The run's distinct decisions (`optin_gate.engine.outcomes.Outcomes`).
         keys: The key columns of `decided`: `raw` or `row`.
         rows_sql: A query giving every row of the relation, its own columns first (`r.*`),
             then `DECISION_COLUMNS`. No set order: add `ORDER BY` on a row-number column of
@@ -376,14 +377,17 @@ class Plan:
             f"SELECT {day}, (SELECT max(snapshot_date) FROM directory_snapshots "
             f"WHERE snapshot_date <= {day})"
         ).fetchall()
-        context = Context(t_day, self.call_type != "live", directory_date, self.marks)
-        outcomes = decide_shapes(self.con, self.numbers, context, self.policy)
+        codec = ShapeCodec(self.marks, t_day, (directory_date,))
+        automated = self.call_type != "live"
+        outcomes = decide_shapes(
+            self.con, self.numbers, codec, automated=automated, policy=self.policy
+        )
         self.temps.append(outcomes.shapes)
         return outcomes
 
     def decide(self, base: str, outcomes: Outcomes, expected: int, *, in_order: bool) -> str:
         """3b. Each key's outcome (its shape's) and the id its evidence names, into a table."""
-        decision = decided_sql(f"({base})", tuple(self.key_sql), outcomes.shapes, self.marks)
+        decision = decided_sql(f"({base})", tuple(self.key_sql), outcomes)
         # No order is needed here (every key is joined back): let DuckDB use less memory.
         with _unordered(self.con):
             if in_order:

@@ -20,7 +20,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from optin_gate.engine.shapes import NumberCodes
+from optin_gate.engine.outcomes import NumberCodes
 from optin_gate.errors import StoreError
 from optin_gate.numbers._arrow import int_array, int_values
 from optin_gate.numbers.table import dedupe_pays, normalize_codes

@@ -1,6 +1,6 @@
-"""The filter's shapes decide every row exactly as the rules decide its facts.
+"""The filter's outcomes decide every row exactly as the rules decide its facts.
 
-The engine decides each possible shape once (`engine.shapes`) and stores per row only an
+The engine decides each possible shape once (`engine.outcomes`) and stores per row only an
 outcome and the id its evidence names; read back, each row must say what
 `compile_rules(policy).decide` says of its own facts. Directory rows whose mark the rules
 never name are not joined (`engine.facts.decisive_marks`): they must decide as no entry.
@@ -18,18 +18,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from optin_gate.engine.facts import _compared, decisive_marks
-from optin_gate.engine.shapes import Context, NumberCodes, decide_shapes, decided_sql, mark_sql
+from optin_gate.engine.outcomes import NumberCodes, decide_shapes, decided_sql
 from optin_gate.numbers.batch import REGION_NAMES
 from optin_gate.numbers.spec import TYPE_CODES
 from optin_gate.numbers.table import KeyCodes
 from optin_gate.policy import Policy
 from optin_gate.rules import Facts, Reason, compile_rules
 from optin_gate.rules.expr import And, Eq, Field, IsNull, Not
+from optin_gate.rules.shapes import ShapeCodec, mark_sql, number_of
 from tests.strategies import facts, policies
 
 
 @st.composite
-def one_run(draw: st.DrawFn) -> tuple[Context, list[Facts]]:
+def one_run(draw: st.DrawFn) -> tuple[Facts, list[Facts]]:
     """Facts of many numbers sharing what one filter run fixes: day, call type, snapshot."""
     base = draw(facts())
     rows = draw(st.lists(facts(), min_size=1, max_size=40))
@@ -45,8 +46,7 @@ def one_run(draw: st.DrawFn) -> tuple[Context, list[Facts]]:
         )
         for f in rows
     ]
-    context = Context(base.t_day, base.automated, base.directory_date, ())
-    return context, rows
+    return base, rows
 
 
 Decided = list[tuple[object, ...]]
@@ -57,12 +57,12 @@ def _index(names: tuple[str, ...], name: str | None) -> int:
 
 
 def _decide(
-    con: duckdb.DuckDBPyConnection, context: Context, rows: list[Facts], policy: Policy
+    con: duckdb.DuckDBPyConnection, base: Facts, rows: list[Facts], policy: Policy
 ) -> tuple[Decided, dict[Reason, int]]:
     """The rows through the engine's shape path: (e164, allowed, reason, evidence, rule_set)."""
     marks = decisive_marks(policy)
     assert marks is not None
-    context = dataclasses.replace(context, marks=marks)
+    codec = ShapeCodec(marks, base.t_day, (base.directory_date,))
     numbers = NumberCodes()
     num = numbers.encode(_codes([(f.valid, f.country, f.number_type) for f in rows]))
     n = len(rows)
@@ -79,9 +79,9 @@ def _decide(
         }
     )
     con.register("facts", table)
-    outcomes = decide_shapes(con, numbers, context, policy)
+    outcomes = decide_shapes(con, numbers, codec, automated=base.automated, policy=policy)
     relation = f"(SELECT *, {mark_sql('directory_marketing', marks)} AS directory_mark FROM facts)"
-    con.execute(f"CREATE TABLE d AS {decided_sql(relation, ('key',), outcomes.shapes, marks)}")
+    con.execute(f"CREATE TABLE d AS {decided_sql(relation, ('key',), outcomes)}")
     got = con.execute(f"SELECT {outcomes.columns_sql('d')} FROM d ORDER BY key").fetchall()
     counts = dict(con.execute("SELECT outcome, count(*) FROM d GROUP BY ALL").fetchall())
     return got, {outcomes.reason(o): c for o, c in counts.items()}
@@ -90,10 +90,10 @@ def _decide(
 @settings(max_examples=80, deadline=None)
 @given(run=one_run(), policy=policies)
 def test_every_row_reads_back_as_the_rules_decide_its_facts(
-    run: tuple[Context, list[Facts]], policy: Policy
+    run: tuple[Facts, list[Facts]], policy: Policy
 ) -> None:
-    context, rows = run
-    got, counts = _decide(duckdb.connect(), context, rows, policy)
+    base, rows = run
+    got, counts = _decide(duckdb.connect(), base, rows, policy)
     compiled = compile_rules(policy)
     expected: dict[Reason, int] = {}
     assert len(got) == len(rows)  # every row once: no shape missing, none twice
@@ -123,15 +123,16 @@ def test_numbers_of_one_kind_share_a_code_across_batches() -> None:
         _codes([(True, "SK", "fixed_line"), (True, "CZ", "mobile"), (False, "CZ", "mobile")])
     )
     kinds = [(True, "CZ", "mobile"), (False, None, None), (True, "SK", "fixed_line")]
-    assert [numbers.numbers[c] for c in first.to_pylist()] == kinds
-    assert [numbers.numbers[c] for c in second.to_pylist()] == [kinds[2], kinds[0], kinds[1]]
-    assert len(numbers.numbers) == 3  # not valid: one code, whatever else the row says
+    codes = [number_of(*kind) for kind in kinds]
+    assert first.to_pylist() == codes
+    assert second.to_pylist() == [codes[2], codes[0], codes[1]]
+    assert numbers.numbers == sorted(codes)  # not valid: one code, whatever else the row says
 
 
 def test_a_run_with_no_numbers_decides_nothing() -> None:
     con = duckdb.connect()
-    context = Context(date(2026, 1, 15), False, None, ("opt_in",))
-    outcomes = decide_shapes(con, NumberCodes(), context, Policy())
+    codec = ShapeCodec(("opt_in",), date(2026, 1, 15), (None,))
+    outcomes = decide_shapes(con, NumberCodes(), codec, automated=False, policy=Policy())
     assert outcomes.rows == ()
     assert con.execute(f"SELECT count(*) FROM {outcomes.shapes}").fetchall() == [(0,)]
 
