@@ -1,15 +1,15 @@
 """As-of facts for many numbers at ONE time for ONE controller: the filter's case, set-based.
 
-`optin_gate.store.asof.facts_sql` is the definition of the time-dependent facts, written for a
-time and controller per request (the audit). Its shape, every evidence table joined to every
-request, costs a hash join per table per request. With one time and one controller the
-evidence can be narrowed first instead: the consents valid at T, the objections made by T, the
-contracts active on T's day and the one directory snapshot in force, each cut to one record
-per number (millions of rows), then joined to the numbers once. The newest record per number
-is the first by (time, id) descending in a window: exact, and a third cheaper than arg_max
-over a (time, id) struct. `narrowed_sql` gives those relations on their own, so a caller
-may make them while it does other work (`NARROWED`). Same semantics, clause for clause (see
-facts_sql's docstring); tests/engine/test_facts.py holds the two equal on random evidence.
+`optin_gate.store.asof.facts_sql` gives the time-dependent facts for a time and controller per
+request (the audit); both render what the evidence means from `optin_gate.store.semantics`.
+Its shape, every evidence table joined to every request, costs a hash join per table per
+request. With one time and one controller the evidence can be narrowed first instead: the
+consents valid at T, the objections made by T, the contracts active on T's day and the one
+directory snapshot in force, each cut to one record per number (millions of rows), then
+joined to the numbers once. The newest record per number is the first by (time, id)
+descending in a window: exact, and a third cheaper than arg_max over a (time, id) struct.
+`narrowed_sql` gives those relations on their own, so a caller may make them while it does
+other work (`NARROWED`). tests/engine/test_facts.py holds the two equal on random evidence.
 """
 
 from __future__ import annotations
@@ -21,6 +21,14 @@ from optin_gate.rules import RULE_SETS, compile_rules
 from optin_gate.rules.expr import Eq, Expr, Field, In, sql_literal
 from optin_gate.rules.shapes import mark_sql
 from optin_gate.store.asof import prague_day_sql
+from optin_gate.store.semantics import (
+    NEWEST,
+    Semantics,
+    objection_for_sql,
+    objection_in_force_sql,
+    objection_made_sql,
+    same_controller_sql,
+)
 
 __all__ = ["NARROWED", "decisive_marks", "facts_at_sql", "narrowed_sql", "objections_in_force_sql"]
 
@@ -86,10 +94,10 @@ def narrowed_sql(
     Args:
         t: SQL for the decision instant, a TIMESTAMPTZ constant.
         controller: SQL for the controller, a VARCHAR constant.
-        policy: Supplies `consent_max_age_days` and `customer_grace_days`.
+        policy: Sets what the evidence means (`store.semantics.Semantics.of`).
         marks: Keep only directory rows with these marks (`decisive_marks`); None: all.
         newest: Keep only the newest consent, objection and contract per phone, by time and
-            then id (`ORDER BY time DESC, id DESC`). False leaves every candidate, for a
+            then id (`semantics.NEWEST`). False leaves every candidate, for a
             caller that picks the newest itself (`engine.lookup`).
 
     Returns:
@@ -99,10 +107,7 @@ def narrowed_sql(
         stands alone.
     """
     day = prague_day_sql(t)
-    age = ""
-    if policy.consent_max_age_days is not None:
-        age = f"AND granted_at + INTERVAL {int(policy.consent_max_age_days)} DAY > {t}"
-    grace = int(policy.customer_grace_days)
+    meaning = Semantics.of(policy)
     marked = ""
     if marks is not None:
         marked = (
@@ -111,8 +116,8 @@ def narrowed_sql(
             else ("AND FALSE")
         )
 
-    def newest_of(time: str, ident: str) -> str:
-        order = f"PARTITION BY phone ORDER BY {time} DESC, {ident} DESC"
+    def newest_of(field: str) -> str:
+        order = f"PARTITION BY phone ORDER BY {NEWEST[field].first_sql()}"
         return f"QUALIFY row_number() OVER ({order}) = 1" if newest else ""
 
     snapshot = f"""
@@ -123,27 +128,22 @@ def narrowed_sql(
         "valid_consent": f"""
     SELECT phone, consent_id, granted_at
     FROM consents_current
-    WHERE controller = {controller}
-      AND granted_at <= {t}
-      AND (withdrawn_at IS NULL OR withdrawn_at > {t})
-      AND (expires_at IS NULL OR expires_at > {t})
-      AND channel IN ('phone', 'any')
-      {age}
-    {newest_of("granted_at", "consent_id")}
+    WHERE {same_controller_sql("controller", controller)}
+      AND {meaning.consent_valid_sql(t)}
+    {newest_of("consent_id")}
 """,
         "last_objection": f"""
     SELECT phone, objection_id, objected_at
     FROM objections
-    WHERE (controller IS NULL OR controller = {controller})
-      AND least(objected_at, coalesce(recorded_at, objected_at)) <= {t}
-    {newest_of("objected_at", "objection_id")}
+    WHERE {objection_for_sql("controller", controller)} AND {objection_made_sql(t)}
+    {newest_of("objection_id")}
 """,
         "active_contract": f"""
     SELECT phone, contract_id, start_date
     FROM contracts_current
-    WHERE controller = {controller}
-      AND start_date <= {day} AND (end_date IS NULL OR {day} <= end_date + {grace})
-    {newest_of("start_date", "contract_id")}
+    WHERE {same_controller_sql("controller", controller)}
+      AND {meaning.contract_active_sql(day)}
+    {newest_of("contract_id")}
 """,
         "snapshot": snapshot,
         "listed": f"""
@@ -159,13 +159,13 @@ def narrowed_sql(
 def objections_in_force_sql(last_objection: str, valid_consent: str) -> str:
     """The objections in force: (phone, objection_id), at most one per phone.
 
-    The newest objection per phone (`last_objection`), unless a consent valid at the time
-    (`valid_consent`, one per phone) was granted after it.
+    The newest objection per phone (`last_objection`), unless the consent valid at the time
+    (`valid_consent`, one per phone) outweighs it (`semantics.objection_in_force`).
     """
     return f"""
     SELECT lo.phone, lo.objection_id
     FROM {last_objection} lo LEFT JOIN {valid_consent} vc ON vc.phone = lo.phone
-    WHERE vc.granted_at IS NULL OR vc.granted_at <= lo.objected_at
+    WHERE {objection_in_force_sql("lo.objected_at", "vc.granted_at")}
 """
 
 
@@ -185,7 +185,7 @@ def facts_at_sql(
             (NULL for invalid numbers, which get NULL facts but the directory date).
         t: SQL for the decision instant, a TIMESTAMPTZ constant.
         controller: SQL for the controller, a VARCHAR constant.
-        policy: Supplies `consent_max_age_days` and `customer_grace_days`.
+        policy: Sets what the evidence means (`store.semantics.Semantics.of`).
         marks: Join only directory rows with these marks (`decisive_marks`); None: all.
         narrowed: Tables already holding some of the `NARROWED` relations (made from
             `narrowed_sql`'s queries for the same arguments), by name.

@@ -5,12 +5,12 @@ every other path (`engine.facts.narrowed_sql`), but leaves picking the newest re
 number (by time, then id) to the build here, which does it in one pass instead of a window
 sort; the rows come as arrays. One open-addressing hash table over their numbers holds, per
 number, the index of its newest consent, contract and objection and its directory mark; an
-objection a newer valid consent outweighs is dropped, as `facts.objections_in_force_sql`
-says. Each row of the list probes it once (numba, both cores, no GIL), packs its shape code
-as `rules.shapes.ShapeCodec.pack` does and reads its outcome and named id from the decided
-shapes (`outcomes.decide_shapes`). The result is in the list's row order: no join
-of millions of rows, no fetch of them, no scatter. `engine.spilled` and `Gate.filter`
-decide through `facts.facts_at_sql` instead; tests hold the ways equal.
+objection a newer valid consent outweighs is dropped (`store.semantics` defines both steps).
+Each row of the list probes it once (numba, both cores, no GIL), packs its shape code as
+`rules.shapes.ShapeCodec.pack` does and reads its outcome and named id from the decided
+shapes (`outcomes.decide_shapes`). The result is in the list's row order: no join of
+millions of rows, no fetch of them, no scatter. `engine.spilled` and `Gate.filter` decide
+through `facts.facts_at_sql` instead; tests hold the ways equal.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from optin_gate.engine.rows import twice_answered
 from optin_gate.errors import StoreError
 from optin_gate.numbers._arrow import int_array, int_values, validity
 from optin_gate.rules.shapes import ID_FIELDS
+from optin_gate.store.semantics import NEWEST, NO_CONSENT, newer, objection_in_force_jit
 
 __all__ = ["Evidence", "RowDecisions", "decide_by_lookup", "fetch_evidence"]
 
@@ -44,8 +45,8 @@ _MIN_SPLIT = 1 << 16  # fewer rows than this are probed on one thread
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing's multiplier
 
 
-# Per id field: the column that orders its records (newest first, then the greatest id).
-_TIMES = {"objection_id": "objected_at", "consent_id": "granted_at", "contract_id": "start_date"}
+# Per id field: the column that orders its records (`semantics.NEWEST`; the id breaks ties).
+_TIMES = {field: NEWEST[field].time for field in ID_FIELDS}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -282,22 +283,6 @@ def _store(table: Any, slot: int, value: int, stored: int) -> None:
     table[slot, column] = kept | (np.int64(stored) << shift)
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _newer(times: Any, offsets: Any, text: Any, a: int, b: int) -> bool:
-    """Record a sorts after record b by (time, id): `ORDER BY time DESC, id DESC` puts it first.
-
-    Ids compare as DuckDB compares text: byte by byte, a prefix before what extends it.
-    """
-    if times[a] != times[b]:
-        return bool(times[a] > times[b])
-    start_a, start_b = offsets[a], offsets[b]
-    size_a, size_b = offsets[a + 1] - start_a, offsets[b + 1] - start_b
-    for k in range(min(size_a, size_b)):
-        if text[start_a + k] != text[start_b + k]:
-            return bool(text[start_a + k] > text[start_b + k])
-    return bool(size_a > size_b)
-
-
 @njit(cache=True, nogil=True)
 def _insert_newest(  # noqa: PLR0917 - flat arrays for the compiled code
     table: Any, part: int, value: int, phones: Any, times: Any, offsets: Any, text: Any
@@ -308,7 +293,7 @@ def _insert_newest(  # noqa: PLR0917 - flat arrays for the compiled code
         if slot < 0:
             continue
         before = _value(table, slot, value)
-        if before == 0 or _newer(times, offsets, text, i, before - 1):
+        if before == 0 or newer(times, offsets, text, i, before - 1):
             _store(table, slot, value, i + 1)
 
 
@@ -327,10 +312,9 @@ def _insert_marks(table: Any, part: int, value: int, phones: Any, marks: Any) ->
 def _settle(  # noqa: PLR0917 - flat arrays for the compiled code
     table: Any, part: int, phones: Any, consent: int, objection: int, granted: Any, objected: Any
 ) -> None:
-    """Drop each objection (of these phones) that a valid consent granted after it outweighs.
+    """Drop each newest objection (of these phones) the newest valid consent outweighs.
 
-    As `facts.objections_in_force_sql`: the newest objection stays in force unless the
-    newest valid consent was granted later.
+    The rule is `semantics.objection_in_force`, as `facts.objections_in_force_sql` renders it.
     """
     for i in range(len(phones)):
         slot = _claim(table, part, phones[i])  # present already: found, not added
@@ -338,7 +322,10 @@ def _settle(  # noqa: PLR0917 - flat arrays for the compiled code
             continue
         made = _value(table, slot, objection)
         given = _value(table, slot, consent)
-        if made != 0 and given != 0 and granted[given - 1] > objected[made - 1]:
+        if made == 0:
+            continue
+        consent_at = granted[given - 1] if given != 0 else NO_CONSENT
+        if not objection_in_force_jit(objected[made - 1], consent_at):
             _store(table, slot, objection, 0)
 
 

@@ -23,12 +23,10 @@ class Facts:
         number_type: phonenumbers' type in lower case, e.g. "mobile"; None when not valid.
         automated: The call is automated (machine-played), not live.
         t_day: The calendar day of the decision time in Prague.
-        objection_id: An objection in force at T: made at or before T for this controller or
-            all controllers, and not followed by a consent valid at T granted after it.
-        consent_id: A consent valid at T for this controller (granted at or before T, not
-            withdrawn or expired at T, within `consent_max_age_days`, channel phone or any).
-        contract_id: A contract of this controller active on T's day, `customer_grace_days`
-            after its end included.
+        objection_id: The objection in force at T for this controller (which counts and
+            which wins: `optin_gate.store.semantics`, as for the two ids below).
+        consent_id: The consent of this controller that counts and holds at T.
+        contract_id: The contract of this controller that counts on T's day.
         directory_date: Date of the newest directory snapshot on or before T's day.
         directory_marketing: What that snapshot says of the number: "opt_in", "opt_out",
             "unmarked", or None when the number is absent from it (or there is no snapshot).

@@ -1,21 +1,14 @@
 """As-of facts: what the evidence said about each (number, controller, time), in one query.
 
-This is the single definition of the time-dependent `Facts` (optin_gate.rules.facts) that the
-batch engine and the audit embed in their queries. The dial checker answers the same questions
-from its in-memory index and must follow the semantics written here exactly; a property test
-compares the two.
+The time-dependent `Facts` (optin_gate.rules.facts) the audit embeds in its queries, per
+request. What counts and which record wins is `optin_gate.store.semantics`; this module
+renders it for a time and controller per request. For a request (phone, controller C,
+instant T; day D = T's calendar day in Prague):
 
-Semantics, for a request (phone, controller C, instant T; day D = T's calendar day in Prague):
-
-* consent_id: among C's current consents for the phone with channel "phone" or "any",
-  granted_at <= T, withdrawn_at NULL or > T, expires_at NULL or > T, and (with
-  `consent_max_age_days` = N) granted_at + N days > T: the one granted last (ties: the
-  greatest consent_id).
-* objection_id: the last objection for the phone with objected_at <= T whose controller is
-  NULL (all controllers) or C (ties: greatest objection_id), unless the consent above was
-  granted strictly after it: a newer, explicit statement of will (RULES.md § 1.3).
-* contract_id: among C's current contracts for the phone, start_date <= D and (end_date NULL
-  or D <= end_date + `customer_grace_days`): the one started last (ties: greatest id).
+* consent_id: the newest of C's current consents for the phone that count and hold at T.
+* objection_id: the newest objection for the phone made by T for C or for all
+  controllers, unless outweighed by the consent above.
+* contract_id: the newest of C's current contracts for the phone that count on D.
 * directory_date: the newest snapshot date <= D, whether or not the phone is in it.
 * directory_marketing: the phone's mark in that snapshot, NULL when absent from it.
 
@@ -34,6 +27,14 @@ from __future__ import annotations
 
 from optin_gate.io import prague_sql
 from optin_gate.policy import Policy
+from optin_gate.store.semantics import (
+    NEWEST,
+    Semantics,
+    for_every_controller_sql,
+    objection_in_force_sql,
+    objection_since_sql,
+    same_controller_sql,
+)
 
 __all__ = [
     "FACTS_COLUMNS",
@@ -126,7 +127,7 @@ def timeline_sql(
     Args:
         controllers: A relation with a `controller` column: the controllers to build the
             timelines for (objections for all controllers are repeated for each).
-        policy: Supplies `consent_max_age_days` and `customer_grace_days`.
+        policy: Sets what the evidence means (`store.semantics.Semantics.of`).
         key: The column of `controllers` whose value keys the result's `controller` (e.g. a
             small integer code standing for the name, for cheaper joins).
         others: SQL for one more key, standing for every controller not in `controllers`:
@@ -137,10 +138,11 @@ def timeline_sql(
         valid_from <= T < valid_to, if any, holds its objection_id, consent_id and
         contract_id as the module docstring defines them; no row means all three are NULL.
     """
-    age = ""
-    if policy.consent_max_age_days is not None:
-        age = f", c.granted_at + INTERVAL {int(policy.consent_max_age_days)} DAY"
-    after_last = int(policy.customer_grace_days) + 1
+    meaning = Semantics.of(policy)
+    until = meaning.consent_until_sql("c.")
+    stop_day = f"{meaning.contract_last_day_sql('k.')} + 1"
+    in_force = objection_in_force_sql("objected_at", "granted_at")
+    since = objection_since_sql("o.")
     all_keys = "SELECT ckey FROM ctl" + (f" UNION ALL SELECT {others}" if others else "")
     return f"""
 WITH ctl AS (
@@ -149,9 +151,9 @@ WITH ctl AS (
 civ AS (  -- each consent holds on [valid_from, valid_to)
     SELECT * FROM (
         SELECT c.phone, ctl.ckey AS controller, c.consent_id, c.granted_at AS valid_from,
-               coalesce(least(c.withdrawn_at, c.expires_at{age}), {_FOREVER}) AS valid_to
-        FROM consents_current c JOIN ctl ON ctl.controller = c.controller
-        WHERE c.channel IN ('phone', 'any')
+               coalesce({until}, {_FOREVER}) AS valid_to
+        FROM consents_current c JOIN ctl ON {same_controller_sql("ctl.controller", "c.controller")}
+        WHERE {meaning.consent_counts_sql("c.")}
     ) WHERE valid_to > valid_from
 ),
 kiv AS (  -- each contract holds from its first day's midnight to the midnight after its last
@@ -161,20 +163,20 @@ kiv AS (  -- each contract holds from its first day's midnight to the midnight a
     FROM (
         SELECT k.phone, ctl.ckey AS controller, k.contract_id, k.start_date,
                CAST(k.start_date AS TIMESTAMP) AS first_day,
-               CAST(k.end_date + {after_last} AS TIMESTAMP) AS stop_day
-        FROM contracts_current k JOIN ctl ON ctl.controller = k.controller
-        WHERE k.end_date IS NULL OR k.end_date + {after_last} > k.start_date
+               CAST({stop_day} AS TIMESTAMP) AS stop_day
+        FROM contracts_current k JOIN ctl ON {same_controller_sql("ctl.controller", "k.controller")}
+        WHERE k.end_date IS NULL OR {stop_day} > k.start_date
     )
 ),
-oev AS (  -- objections, those for all controllers once per controller; in force from the
-          -- earlier of their stated and recorded times, ordered by the stated one
+oev AS (  -- objections, those for all controllers once per controller; in force from
+          -- `objection_since_sql`, ordered by their stated time
     SELECT o.phone, c.ckey AS controller, o.objection_id, o.objected_at,
-           least(o.objected_at, coalesce(o.recorded_at, o.objected_at)) AS blocks_from
-    FROM objections o JOIN ctl c ON o.controller = c.controller
+           {since} AS blocks_from
+    FROM objections o JOIN ctl c ON {same_controller_sql("o.controller", "c.controller")}
     UNION ALL
-    SELECT o.phone, c.ckey, o.objection_id, o.objected_at,
-           least(o.objected_at, coalesce(o.recorded_at, o.objected_at))
-    FROM objections o CROSS JOIN ({all_keys}) c WHERE o.controller IS NULL
+    SELECT o.phone, c.ckey, o.objection_id, o.objected_at, {since}
+    FROM objections o CROSS JOIN ({all_keys}) c
+    WHERE {for_every_controller_sql("o.controller")}
 ),
 records AS (  -- every record as an interval of its (phone, controller); objections never end
     SELECT phone, controller, valid_from, valid_to, consent_id, valid_from AS granted_at,
@@ -213,12 +215,12 @@ seg AS (  -- duplicate cuts give empty segments, dropped
 ),
 settled AS (  -- the records holding at each segment's start hold throughout it
     SELECT s.phone, s.controller, s.valid_from, s.valid_to,
-           arg_max(r.consent_id, (r.granted_at, r.consent_id))
+           arg_max(r.consent_id, {NEWEST["consent_id"].key_sql("r.")})
                FILTER (WHERE r.consent_id IS NOT NULL) AS consent_id,
            max(r.granted_at) AS granted_at,
-           arg_max(r.contract_id, (r.start_date, r.contract_id))
+           arg_max(r.contract_id, {NEWEST["contract_id"].key_sql("r.")})
                FILTER (WHERE r.contract_id IS NOT NULL) AS contract_id,
-           arg_max(r.objection_id, (r.objected_at, r.objection_id))
+           arg_max(r.objection_id, {NEWEST["objection_id"].key_sql("r.")})
                FILTER (WHERE r.objection_id IS NOT NULL) AS objection_id,
            max(r.objected_at) AS objected_at
     FROM seg s JOIN multi r
@@ -230,8 +232,7 @@ SELECT phone, controller, valid_from, valid_to, objection_id, consent_id, contra
 FROM recs WHERE n = 1
 UNION ALL
 SELECT phone, controller, valid_from, valid_to,
-       CASE WHEN objection_id IS NOT NULL AND (granted_at IS NULL OR granted_at <= objected_at)
-            THEN objection_id END,
+       CASE WHEN objection_id IS NOT NULL AND {in_force} THEN objection_id END,
        consent_id, contract_id
 FROM settled
 """
@@ -277,7 +278,7 @@ def facts_sql(requests: str, policy: Policy) -> str:
     Args:
         requests: A table, view or parenthesised subquery with `REQUEST_COLUMNS`; `rid`
             must be unique; `phone` NULL (an invalid number) yields NULL facts.
-        policy: Supplies `consent_max_age_days` and `customer_grace_days`.
+        policy: Sets what the evidence means (`store.semantics.Semantics.of`).
 
     Returns:
         SQL returning `FACTS_COLUMNS`, exactly one row per request row, in no set order.

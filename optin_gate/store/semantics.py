@@ -1,0 +1,276 @@
+"""The evidence semantics: which records count at an instant, and which of them wins.
+
+Every way of deciding reads the evidence through this module, so a change to what the
+evidence means is made here once: the batch SQL (`store.asof`, `engine.facts`) and the dial
+build's scans (`dial.build`) render their conditions from `Semantics`, and the compiled
+lookups (`engine.lookup`, `dial.compiled`) and the dial's Python and numpy steps
+(`dial.probe`, `dial.vector`) call the rules below. docs/rules.md gives the law behind them.
+
+The pieces, for a request (phone, controller C, instant T; day D = T's Prague day):
+
+* A consent counts if it is C's, its channel is one of `CONSENT_CHANNELS`, and it holds at
+  T: granted_at <= T < until, until being the earliest of withdrawn_at, expires_at and
+  granted_at + `Policy.consent_max_age_days` (`Semantics.consent_ends_sql`).
+* A contract counts if it is C's and D lies in start_date <= D <= end_date +
+  `Policy.customer_grace_days` (`Semantics.contract_last_day_sql`).
+* An objection counts from the earlier of its stated time (objected_at) and the moment it
+  was recorded (`objection_since_sql`: a clock ahead of the store's cannot delay it), for C
+  or for every controller.
+* Of the records of a kind that count, the newest wins: the greatest time, then the
+  greatest id in byte order (`NEWEST`, `newer`); DuckDB orders text by its bytes too.
+* The newest objection (by its stated time) is outweighed by a counting consent granted
+  strictly after its stated time (`objection_in_force`). As the rule only compares the
+  two times, and the stated time also orders the objections, dropping each outweighed
+  objection before picking the newest gives the same answer, which lets the dial fold in
+  objections recorded since its build one by one.
+
+Controller names are keys by the time they are stored or asked about
+(`optin_gate.store.controllers`), so equal keys name one controller (`same_controller_sql`,
+`objection_applies`). Rules still to come belong here too: which purposes and whose consents
+count (`Semantics.consent_counts_sql`, with its SQL users `store.asof`, `engine.facts` and
+`dial.build`).
+
+The compiled helpers are inlined into their callers, whose numba caches know only their own
+file: after changing one, clear the caches (`find optin_gate -name '*.nb[ic]' -delete`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from optin_gate._jit import njit
+from optin_gate.io import sql_literal
+from optin_gate.numbers._arrow import int_values
+from optin_gate.policy import Policy
+
+__all__ = [
+    "CONSENT_CHANNELS",
+    "NEWEST",
+    "NO_CONSENT",
+    "Newest",
+    "Semantics",
+    "consent_holds",
+    "consent_holds_jit",
+    "contract_holds",
+    "contract_holds_jit",
+    "for_every_controller_sql",
+    "is_newer",
+    "newer",
+    "newest_last",
+    "objection_applies",
+    "objection_for_sql",
+    "objection_in_force",
+    "objection_in_force_jit",
+    "objection_in_force_sql",
+    "objection_made",
+    "objection_made_jit",
+    "objection_made_sql",
+    "objection_since_sql",
+    "same_controller_sql",
+]
+
+# The consent channels that cover a marketing phone call.
+CONSENT_CHANNELS = ("phone", "any")
+
+# `objection_in_force`'s grant time when no consent counts: earlier than every objection.
+NO_CONSENT = int(np.iinfo(np.int64).min)
+
+
+@dataclasses.dataclass(frozen=True)
+class Newest:
+    """How the records of one kind are ordered: by `time`, then by `ident` (its bytes).
+
+    Attributes:
+        time: The column whose greatest value is the newest record.
+        ident: The id column that breaks ties, the greatest winning.
+    """
+
+    time: str
+    ident: str
+
+    def first_sql(self, alias: str = "") -> str:
+        """SQL ORDER BY items putting the newest record first."""
+        return f"{alias}{self.time} DESC, {alias}{self.ident} DESC"
+
+    def key_sql(self, alias: str = "") -> str:
+        """SQL for the order's key, a struct whose `arg_max` is the newest record."""
+        return f"({alias}{self.time}, {alias}{self.ident})"
+
+
+# Per id field, the order that picks its newest record.
+NEWEST: Mapping[str, Newest] = {
+    "objection_id": Newest("objected_at", "objection_id"),
+    "consent_id": Newest("granted_at", "consent_id"),
+    "contract_id": Newest("start_date", "contract_id"),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Semantics:
+    """What the evidence means under one policy, with its SQL renderers.
+
+    `alias` arguments prefix column names (e.g. "c."); instants and days are SQL
+    expressions of type TIMESTAMPTZ and DATE.
+
+    Attributes:
+        consent_max_age_days: A consent stops holding this many days after its grant.
+        customer_grace_days: A contract still counts this many days after its end date.
+        consent_channels: The channels a consent must name (`CONSENT_CHANNELS`).
+    """
+
+    consent_max_age_days: int | None = None
+    customer_grace_days: int = 0
+    consent_channels: tuple[str, ...] = CONSENT_CHANNELS
+
+    @classmethod
+    def of(cls, policy: Policy) -> Semantics:
+        """The semantics `policy` sets."""
+        age = policy.consent_max_age_days
+        return cls(
+            consent_max_age_days=None if age is None else int(age),
+            customer_grace_days=int(policy.customer_grace_days),
+        )
+
+    def consent_counts_sql(self, alias: str = "") -> str:
+        """SQL: a consent row covers a marketing call (its channel), whenever it holds."""
+        channels = ", ".join(map(sql_literal, self.consent_channels))
+        return f"{alias}channel IN ({channels})"
+
+    def consent_ends_sql(self, alias: str = "") -> tuple[tuple[str, bool], ...]:
+        """Each instant that ends a consent, as (SQL, may be NULL); it ends at the earliest."""
+        ends = [(f"{alias}withdrawn_at", True), (f"{alias}expires_at", True)]
+        if self.consent_max_age_days is not None:
+            age = f"{alias}granted_at + INTERVAL {self.consent_max_age_days} DAY"
+            ends.append((age, False))
+        return tuple(ends)
+
+    def consent_until_sql(self, alias: str = "") -> str:
+        """SQL: the first instant a consent no longer holds; NULL if it never ends."""
+        return "least(" + ", ".join(end for end, _ in self.consent_ends_sql(alias)) + ")"
+
+    def consent_valid_sql(self, t: str, alias: str = "") -> str:
+        """SQL: a consent row counts and holds at instant `t` (granted_at <= t < until)."""
+        held = [f"{alias}granted_at <= {t}"]
+        for end, nullable in self.consent_ends_sql(alias):
+            held.append(f"({end} IS NULL OR {end} > {t})" if nullable else f"{end} > {t}")
+        return " AND ".join([*held, self.consent_counts_sql(alias)])
+
+    def contract_last_day_sql(self, alias: str = "") -> str:
+        """SQL: the last day a contract counts (its end date plus the grace); NULL if open."""
+        return f"{alias}end_date + {self.customer_grace_days}"
+
+    def contract_active_sql(self, day: str, alias: str = "") -> str:
+        """SQL: a contract row counts on `day` (start_date <= day <= its last day)."""
+        last = self.contract_last_day_sql(alias)
+        return f"{alias}start_date <= {day} AND ({alias}end_date IS NULL OR {day} <= {last})"
+
+
+def same_controller_sql(a: str, b: str) -> str:
+    """SQL: two controller keys (`store.controllers.controller_key`) name one controller."""
+    return f"{a} = {b}"
+
+
+def for_every_controller_sql(column: str) -> str:
+    """SQL: an objection whose controller is `column` applies to every controller."""
+    return f"{column} IS NULL"
+
+
+def objection_for_sql(column: str, controller: str) -> str:
+    """SQL: an objection whose controller is `column` applies to `controller`."""
+    return f"({for_every_controller_sql(column)} OR {same_controller_sql(column, controller)})"
+
+
+def objection_applies(objector: str | None, controller: str) -> bool:
+    """An objection for `objector` (None: every controller) applies to `controller`."""
+    return objector is None or objector == controller
+
+
+def objection_since_sql(alias: str = "") -> str:
+    """SQL: the instant an objection row counts from (its stated or its recorded time)."""
+    return f"least({alias}objected_at, coalesce({alias}recorded_at, {alias}objected_at))"
+
+
+def objection_made_sql(t: str, alias: str = "") -> str:
+    """SQL: an objection row counts at instant `t`."""
+    return f"{objection_since_sql(alias)} <= {t}"
+
+
+def objection_in_force_sql(objected: str, granted: str) -> str:
+    """SQL form of `objection_in_force`; `granted` NULL when no consent counts."""
+    return f"({granted} IS NULL OR {granted} <= {objected})"
+
+
+def objection_in_force(objected: Any, granted: Any) -> Any:
+    """An objection stated at `objected` stays in force against the newest counting consent.
+
+    A consent granted strictly after the objection is a newer statement of will and
+    outweighs it; `granted` is `NO_CONSENT` when no consent counts. Plain comparisons, so
+    it takes Python ints and numpy arrays alike; `objection_in_force_jit` is its compiled
+    form.
+    """
+    return granted <= objected
+
+
+def consent_holds(granted: int, until: int, t: int) -> bool:
+    """A consent granted at `granted` and ending at `until` holds at instant `t`."""
+    return granted <= t < until
+
+
+def contract_holds(start: int, last: int, day: int) -> bool:
+    """A contract from day `start` whose last counting day is `last` counts on `day`."""
+    return start <= day <= last
+
+
+def objection_made(since: int, t: int) -> bool:
+    """An objection counting from `since` (`objection_since_sql`) counts at instant `t`."""
+    return since <= t
+
+
+def is_newer(time: Any, ident: str, than_time: Any, than_ident: str) -> bool:
+    """Record (time, ident) is newer than (than_time, than_ident) (`NEWEST`).
+
+    Python compares text by code points, which orders UTF-8 text as its bytes do.
+    """
+    return (time, ident) > (than_time, than_ident)
+
+
+def newest_last(times: np.ndarray[Any, Any], ids: pa.Array | None) -> list[Any]:
+    """`np.lexsort` keys (the last the primary) putting records oldest first (`NEWEST`).
+
+    Arrow ranks text by its UTF-8 bytes, as DuckDB orders it.
+    """
+    keys: list[Any] = [times]
+    if ids is not None:
+        rank = pc.rank(ids, sort_keys="ascending", tiebreaker="min")
+        keys.insert(0, int_values(rank).astype(np.int64))
+    return keys
+
+
+# The compiled forms, inlined into the compiled lookups.
+objection_in_force_jit = njit(inline="always")(objection_in_force)
+consent_holds_jit = njit(inline="always")(consent_holds)
+contract_holds_jit = njit(inline="always")(contract_holds)
+objection_made_jit = njit(inline="always")(objection_made)
+
+
+@njit(inline="always")
+def newer(times: Any, offsets: Any, text: Any, a: int, b: int) -> bool:
+    """Record `a` is newer than record `b` (`NEWEST`): a later time, then a greater id.
+
+    Ids are UTF-8 text (`offsets` into `text`, Arrow's layout) compared byte by byte, a
+    prefix before what extends it, as DuckDB and Python compare them.
+    """
+    if times[a] != times[b]:
+        return bool(times[a] > times[b])
+    start_a, start_b = offsets[a], offsets[b]
+    size_a, size_b = offsets[a + 1] - start_a, offsets[b + 1] - start_b
+    for k in range(min(size_a, size_b)):
+        if text[start_a + k] != text[start_b + k]:
+            return bool(text[start_a + k] > text[start_b + k])
+    return bool(size_a > size_b)
