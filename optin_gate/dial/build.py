@@ -16,14 +16,12 @@ from typing import Any
 import duckdb
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from optin_gate.dial.arrow import int_array, numpy_of, string_array, whole
 from optin_gate.dial.index import (
     INT32_MAX,
     INT64_MAX,
     KINDS,
-    US_PER_DAY,
     Array,
     DialIndex,
     Ids,
@@ -33,31 +31,43 @@ from optin_gate.dial.index import (
 from optin_gate.dial.keys import KeyTable
 from optin_gate.errors import StoreError
 from optin_gate.policy import Policy
+from optin_gate.store.semantics import (
+    Semantics,
+    newest_last,
+    objection_for_sql,
+    objection_since_sql,
+    same_controller_sql,
+)
 
 __all__ = ["build_index", "scan"]
 
 _MAX = str(INT64_MAX)
 
 
-def _queries(phones: Sequence[int] | None) -> dict[str, str]:
-    """The scans, one per kind; `$c` is the controller. Filtering only, no sorting here."""
+def _queries(meaning: Semantics, phones: Sequence[int] | None) -> dict[str, str]:
+    """The scans, one per kind; `$c` is the controller. Filtering only, no sorting here.
+
+    A consent's `until` is the first instant it no longer holds (`_MAX`: never) and a
+    contract's `last_day` the last day it counts (NULL: open), as `meaning` has them.
+    """
     only = "" if phones is None else " AND list_contains($phones, phone)"
+    ours = same_controller_sql("controller", "$c")
     return {
         "consents": (
             f"SELECT phone, epoch_us(granted_at) AS granted, "
-            f"least(coalesce(epoch_us(withdrawn_at), {_MAX}), "
-            f"coalesce(epoch_us(expires_at), {_MAX})) AS until, consent_id AS id "
-            f"FROM consents_current WHERE controller = $c AND channel IN ('phone', 'any'){only}"
+            f"coalesce(epoch_us({meaning.consent_until_sql()}), {_MAX}) AS until, "
+            f"consent_id AS id FROM consents_current "
+            f"WHERE {ours} AND {meaning.consent_counts_sql()}{only}"
         ),
         "contracts": (
-            "SELECT phone, start_date AS start_day, end_date AS last_day, contract_id AS id "
-            f"FROM contracts_current WHERE controller = $c{only}"
+            f"SELECT phone, start_date AS start_day, "
+            f"{meaning.contract_last_day_sql()} AS last_day, contract_id AS id "
+            f"FROM contracts_current WHERE {ours}{only}"
         ),
         "objections": (
             "SELECT phone, epoch_us(objected_at) AS objected, objection_id AS id, "
-            "epoch_us(least(objected_at, coalesce(recorded_at, objected_at))) AS since "
-            "FROM objections "
-            f"WHERE (controller IS NULL OR controller = $c){only}"
+            f"epoch_us({objection_since_sql()}) AS since FROM objections "
+            f"WHERE {objection_for_sql('controller', '$c')}{only}"
         ),
         "directory": (
             "SELECT phone, valid_from, valid_to, marketing FROM directory"
@@ -81,19 +91,24 @@ def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConn
 
 
 def scan(
-    con: duckdb.DuckDBPyConnection, controller: str, phones: Sequence[int] | None = None
+    con: duckdb.DuckDBPyConnection,
+    controller: str,
+    phones: Sequence[int] | None = None,
+    *,
+    policy: Policy,
 ) -> dict[str, pa.Table]:
     """Read the raw rows the index needs from the store's tables (unsorted, as Arrow).
 
     This is the only part of a build that needs the store open; everything after it runs on
-    the Arrow tables, so a refresh holds the store file for the scans alone.
+    the Arrow tables, so a refresh holds the store file for the scans alone. `policy` says
+    which records count and how long (pass `build_index` the same one).
     """
     params: dict[str, object] = {"c": controller}
     if phones is not None:
         params["phones"] = [int(p) for p in phones]
     out: dict[str, pa.Table] = {}
     with _transaction(con) as cur:
-        for kind, sql in _queries(phones).items():
+        for kind, sql in _queries(Semantics.of(policy), phones).items():
             used = {k: v for k, v in params.items() if f"${k}" in sql}
             out[kind] = cur.sql(sql, params=used).to_arrow_table()
         days = cur.sql("SELECT snapshot_date FROM directory_snapshots ORDER BY 1")
@@ -160,7 +175,7 @@ def _argsort(phone: Array) -> tuple[Array, Array]:
 
 
 def _order(phone: Array, then: Array, ids: pa.Array | None = None) -> tuple[Array, Array]:
-    """The row order by (phone, then, id), the store's tie-break order, and the sorted phones.
+    """The row order by phone, then oldest first (`semantics.newest_last`), and the sorted phones.
 
     numpy's fast unstable sort on the phone alone, then only the rows that share a phone with
     another row (a few percent) are sorted again by all three keys (phone first, so the
@@ -171,12 +186,8 @@ def _order(phone: Array, then: Array, ids: pa.Array | None = None) -> tuple[Arra
     shared = np.r_[same, False] | np.r_[False, same]
     if shared.any():
         sub = order[shared]
-        keys = [then[sub], phone[sub]]
-        if ids is not None:
-            # Arrow orders strings by their UTF-8 bytes, as DuckDB's arg_max and Python do.
-            rank = pc.rank(ids.take(int_array(sub)), sort_keys="ascending", tiebreaker="min")
-            keys.insert(0, numpy_of(rank, np.int64))
-        order[shared] = sub[np.lexsort(keys)]
+        tied = None if ids is None else ids.take(int_array(sub))
+        order[shared] = sub[np.lexsort([*newest_last(then[sub], tied), phone[sub]])]
     return order, ordered
 
 
@@ -214,25 +225,21 @@ def build_index(
     t = raw.pop("consents")
     granted = _column(t, "granted", np.int64)
     until = _column(t, "until", np.int64)
-    if policy.consent_max_age_days is not None:
-        until = np.minimum(until, granted + policy.consent_max_age_days * US_PER_DAY)
     order, phones["consents"] = _order(_column(t, "phone", np.int64), granted, whole(t["id"]))
     consent_cols = _pairs("granted", granted[order], "until", until[order])
     consent_ids = _ids(t, order)
 
     t = raw.pop("contracts")
     start = _column(t, "start_day", np.int32)
-    last = _days_or(t.column("last_day"), INT32_MAX) + policy.customer_grace_days
-    last = np.minimum(last, INT32_MAX).astype(np.int32)
+    last = _days_or(t.column("last_day"), INT32_MAX).astype(np.int32)
     order, phones["contracts"] = _order(_column(t, "phone", np.int64), start, whole(t["id"]))
     contract_cols = _pairs("start", start[order], "last", last[order])
     contract_ids = _ids(t, order)
 
     t = raw.pop("objections")
-    # In force from `since` (recorded_at when the stated time lies ahead of it); the stated
-    # time orders it against consents.
+    # Counts from `since`; the stated time orders it (`NEWEST`) and weighs it against consents.
     objected, since = _column(t, "objected", np.int64), _column(t, "since", np.int64)
-    order, phones["objections"] = _order(_column(t, "phone", np.int64), since, whole(t["id"]))
+    order, phones["objections"] = _order(_column(t, "phone", np.int64), objected, whole(t["id"]))
     objection_cols = {"at": since[order], "stated": objected[order]}
     objection_ids = _ids(t, order)
 

@@ -47,6 +47,7 @@ from optin_gate.numbers import home_plan, normalize, normalize_one, scalar_norma
 from optin_gate.numbers.spec import TYPE_CODES
 from optin_gate.rules import Decision, Reason, compile_rules
 from optin_gate.rules.shapes import FLAGS, NUMBERS, Decided, ShapeCodec, number_of
+from optin_gate.store.semantics import objection_applies
 
 if TYPE_CHECKING:
     from optin_gate.gate import Gate
@@ -372,7 +373,7 @@ class Checker:
         start = time.perf_counter()
         try:
             with self._store.connect(read_only=True, timeout=timeout) as con:
-                raw = scan(con, self._controller, self._keys)
+                raw = scan(con, self._controller, self._keys, policy=self._policy)
         except (OptinGateError, duckdb.Error, OSError) as exc:
             raise _unreadable(exc) from exc
         scanned = time.perf_counter()
@@ -387,7 +388,7 @@ class Checker:
         return dataclasses.replace(index, build_seconds=built - start, scan_seconds=scanned - start)
 
     def _objection_recorded(self, objection: Objection) -> None:
-        if objection.controller is not None and objection.controller != self._controller:
+        if not objection_applies(objection.controller, self._controller):
             return
         key = int(objection.phone)
         oid = str(objection.objection_id)

@@ -7,10 +7,10 @@ fraction of a second). The index's arrays reach the compiled code as one table o
 (`Lookup.table`): a numba call costs about 0.1 us per array argument, and a dozen arrays
 would cost more than the lookup.
 
-What it returns is the row of each record that holds at T, exactly the store's `arg_max`
-(see `optin_gate.store.asof`): rows within a key are sorted by (time, id), so the last row
-that holds is the one. The caller reads the ids and applies objections recorded since the
-build (`optin_gate.dial.checker`).
+What it returns is the row of each record that holds at T, by the rules of
+`optin_gate.store.semantics`: rows within a key are oldest first (`NEWEST`), so the last row
+that holds is the newest, and an objection the consent outweighs is dropped. The caller reads
+the ids and folds in objections recorded since the build (`optin_gate.dial.probe`).
 """
 
 from __future__ import annotations
@@ -26,6 +26,13 @@ from numba.np.numpy_support import carray
 from optin_gate._jit import njit
 from optin_gate.dial.index import KINDS, DialIndex, Kind
 from optin_gate.numbers.spec import MAX_DIGITS, MIN_DIGITS, CountrySpec
+from optin_gate.store.semantics import (
+    NO_CONSENT,
+    consent_holds_jit,
+    contract_holds_jit,
+    objection_in_force_jit,
+    objection_made_jit,
+)
 
 __all__ = ["NONE", "NOT_VALID", "OUTSIDE", "Lookup", "home_rows", "rows", "rows_many"]
 
@@ -37,7 +44,8 @@ _KEYS, _N, _STARTS, _BASE, _SHIFT, _BUCKETS, _OFFSETS = range(7)
 _C_ROWS, _C_LEN, _K_ROWS, _K_LEN, _O_AT, _O_LEN, _D_INTERVAL, _D_LEN, _BITS = range(7, 16)
 # The home country's plan (`home_rows`): calling code, its digits, DFA [states, 10] int32,
 # types [states, width] int8.
-_CC, _CC_DIGITS, _DFA, _DFA_STATES, _TYPES, _TYPES_WIDTH, _SLOTS = range(16, 23)
+_CC, _CC_DIGITS, _DFA, _DFA_STATES, _TYPES, _TYPES_WIDTH = range(16, 22)
+_O_STATED, _SLOTS = 22, 23  # the objections' stated times, beside `_O_AT` (counting from)
 # Columns of `DialIndex.offsets`.
 _C, _K, _O, _D = (KINDS.index(k) for k in ("consents", "contracts", "objections", "directory"))
 
@@ -56,16 +64,40 @@ _pointer: Any = intrinsic(_pointer_of)
 
 
 @njit(inline="always")
-def _last_within(pairs, first, stop, x, closed):  # type: ignore[no-untyped-def]
-    """The last row r in [first, stop) with pairs[2r] <= x < pairs[2r+1] (<= if closed), or -1.
+def _last_consent(pairs, first, stop, t_us):  # type: ignore[no-untyped-def]
+    """The last consent row in [first, stop) holding at T, or -1 (rows: granted, until).
 
-    Rows hold (from, to) interleaved and are in the store's tie-break order, so the last that
-    holds is the store's `arg_max`.
+    Rows are oldest first (`semantics.NEWEST`), so the last that holds is the newest.
     """
     r = stop - 1
     while r >= first:
-        if pairs[2 * r] <= x and (x < pairs[2 * r + 1] or (closed and x == pairs[2 * r + 1])):
+        if consent_holds_jit(pairs[2 * r], pairs[2 * r + 1], t_us):
             return r
+        r -= 1
+    return NONE
+
+
+@njit(inline="always")
+def _last_contract(pairs, first, stop, day):  # type: ignore[no-untyped-def]
+    """The last contract row in [first, stop) counting on `day`, or -1 (rows: start, last)."""
+    r = stop - 1
+    while r >= first:
+        if contract_holds_jit(pairs[2 * r], pairs[2 * r + 1], day):
+            return r
+        r -= 1
+    return NONE
+
+
+@njit(inline="always")
+def _objection(at, stated, first, stop, t_us, granted):  # type: ignore[no-untyped-def]  # noqa: PLR0917
+    """The newest objection row in [first, stop) counting at T unless outweighed, or -1.
+
+    Rows are oldest first by stated time (`semantics.NEWEST`); `at` is when each counts from.
+    """
+    r = stop - 1
+    while r >= first:
+        if objection_made_jit(at[r], t_us):
+            return r if objection_in_force_jit(stated[r], granted) else NONE
         r -= 1
     return NONE
 
@@ -88,7 +120,7 @@ def _mark_within(packed, first, stop, snap, bits):  # type: ignore[no-untyped-de
 def _rows(t, key, t_us, day, snap):  # type: ignore[no-untyped-def]  # noqa: PLR0912
     """(objection row, consent row, contract row, directory mark code) of `key` at T.
 
-    The objection is the last one at or before T, whatever the consent; -1 means none.
+    The objection is the newest made by T unless the consent outweighs it; -1 means none.
     """
     n = t[_N]
     keys = carray(_pointer(t[_KEYS]), n, np.int64)
@@ -112,26 +144,25 @@ def _rows(t, key, t_us, day, snap):  # type: ignore[no-untyped-def]  # noqa: PLR
     # This key's row ranges in every kind: two adjacent rows of the offsets table.
     off = carray(_pointer(t[_OFFSETS]), 4 * (n + 1), np.int32)
     here, there = 4 * lo, 4 * lo + 4
-    # Consent valid at T: granted <= T < until (rows: granted, until interleaved).
+    # The consent holding at T (rows: granted, until interleaved).
     consent = NONE
+    granted = NO_CONSENT
     if off[there + _C] > off[here + _C]:
         rows = carray(_pointer(t[_C_ROWS]), 2 * t[_C_LEN], np.int64)
-        consent = _last_within(rows, off[here + _C], off[there + _C], t_us, False)
-    # The last objection made at or before T.
+        consent = _last_consent(rows, off[here + _C], off[there + _C], t_us)
+        if consent != NONE:
+            granted = rows[2 * consent]
+    # The newest objection counting at T, if that consent does not outweigh it.
     objection = NONE
-    r = off[there + _O] - 1
-    if r >= off[here + _O]:
+    if off[there + _O] > off[here + _O]:
         at = carray(_pointer(t[_O_AT]), t[_O_LEN], np.int64)
-        while r >= off[here + _O]:
-            if at[r] <= t_us:
-                objection = r
-                break
-            r -= 1
-    # Contract active on T's day: start <= day <= last (interleaved int32 pairs).
+        stated = carray(_pointer(t[_O_STATED]), t[_O_LEN], np.int64)
+        objection = _objection(at, stated, off[here + _O], off[there + _O], t_us, granted)
+    # The contract counting on T's day (interleaved int32 pairs: start, last).
     contract = NONE
     if off[there + _K] > off[here + _K]:
         days = carray(_pointer(t[_K_ROWS]), 2 * t[_K_LEN], np.int32)
-        contract = _last_within(days, off[here + _K], off[there + _K], day, True)
+        contract = _last_contract(days, off[here + _K], off[there + _K], day)
     # The mark in the newest snapshot on or before T's day: first <= snap < stop.
     mark = NONE
     if snap >= 0 and off[there + _D] > off[here + _D]:
@@ -235,6 +266,7 @@ class Lookup:
         t[_C_ROWS], t[_C_LEN] = _pair(c, "granted", "until"), c.rows
         t[_K_ROWS], t[_K_LEN] = _pair(k, "start", "last"), k.rows
         t[_O_AT], t[_O_LEN] = _address(o.cols["at"]), o.rows
+        t[_O_STATED] = _address(o.cols["stated"])
         t[_D_INTERVAL], t[_D_LEN] = _address(d.cols["interval"]), d.rows
         t[_BITS] = index.packing.bits
         if home is not None and not home.npp:  # only a plan without a national prefix
@@ -250,8 +282,8 @@ class Lookup:
     def rows(self, key: int, t_us: int, day: int, snap: int) -> tuple[int, int, int, int]:
         """(objection, consent, contract, mark code) rows of `key` at T; -1 for none.
 
-        The objection is the last one at or before T, before any consent is weighed against
-        it. The checker calls the compiled function itself, with `table`, to save a frame.
+        The objection is the one in force, the consent weighed against it. The checker calls
+        the compiled function itself, with `table`, to save a frame.
         """
         return rows(self.table, key, t_us, day, snap)  # type: ignore[no-any-return]
 

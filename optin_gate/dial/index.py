@@ -8,17 +8,16 @@ phone keys with any evidence for the gate:
   so that one key's ranges in every kind share a cache line: a check reads one line to learn
   which kinds a number has and where their rows are.
 * One CSR block per evidence kind: `off` (a column of `offsets`), the rows of `keys[i]` being
-  `[off[i], off[i+1])`, plus columnar payloads. Within a key the rows are sorted by the
-  store's tie-break order (time, then id), so "the last row that holds at T" is exactly the
-  `arg_max` of `optin_gate.store.asof`:
+  `[off[i], off[i+1])`, plus columnar payloads. Within a key the rows are oldest first
+  (`optin_gate.store.semantics.NEWEST`), so "the last row that holds at T" is the newest:
 
-  - consents (the controller's, channel phone/any only): `granted` and `until` in
-    microseconds since the epoch, `until` being the first instant the consent no longer holds
-    (the earliest of withdrawal, expiry and `consent_max_age_days` after the grant);
-  - contracts (the controller's): `start` and `last` day numbers, `last` = end date +
-    `customer_grace_days` (open-ended contracts get INT32_MAX);
+  - consents (the controller's that count): `granted` and `until` in microseconds since the
+    epoch, `until` being the first instant the consent no longer holds (`Semantics`);
+  - contracts (the controller's): `start` and `last` day numbers, `last` being the last day
+    the contract counts (`Semantics`; open-ended contracts get INT32_MAX);
     (each pair interleaved in one buffer, so a row costs one memory access, not two)
-  - objections (for the controller or for all): `at` in microseconds;
+  - objections (for the controller or for all): `at`, the instant one counts from, and
+    `stated`, its stated time, in microseconds (ordered by `stated`);
   - directory intervals: `first` and `stop` as snapshot positions (listed in snapshots
     `first <= s < stop`) and `mark`, a code into `marks`, packed into one integer per
     interval (`Packing`): one memory access per interval instead of three.
@@ -48,7 +47,6 @@ KINDS = ("consents", "contracts", "objections", "directory")
 
 INT64_MAX = np.iinfo(np.int64).max
 INT32_MAX = np.iinfo(np.int32).max
-US_PER_DAY = 86_400_000_000
 EPOCH_DAY = date(1970, 1, 1)
 
 Array = np.ndarray[Any, np.dtype[Any]]
@@ -151,7 +149,7 @@ class DialIndex:
 
     Attributes:
         controller: The controller the consents and contracts belong to.
-        policy: The policy whose grace and consent age are folded into the payloads.
+        policy: The policy whose semantics the payloads were scanned under.
         keys: The sorted unique phone keys with any evidence.
         offsets: The kinds' CSR offsets, interleaved (each kind's `off` is a column of it).
         consents, contracts, objections, directory: the CSR blocks described above.

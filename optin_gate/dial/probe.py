@@ -1,10 +1,9 @@
 """The scalar path: the evidence of one phone key at one instant, as record ids.
 
 The compiled lookup (`optin_gate.dial.compiled`) finds the key and the row of each kind that
-holds at T. This adds what needs Python objects: the record ids, the objections recorded
-through the store since the index was built (the checker's overlay), and the one rule that
-weighs two records against each other: a consent granted after the last objection overrides
-it (RULES.md § 3; the store's `optin_gate.store.asof` does the same in SQL).
+holds at T, the objection already weighed against the consent. This adds what needs Python
+objects: the record ids, and the objections recorded through the store since the index was
+built (the checker's overlay), weighed by the same rules (`optin_gate.store.semantics`).
 """
 
 from __future__ import annotations
@@ -12,8 +11,9 @@ from __future__ import annotations
 from optin_gate.dial.compiled import NONE, Lookup, rows
 from optin_gate.dial.index import DialIndex
 from optin_gate.numbers.spec import CountrySpec
+from optin_gate.store.semantics import NO_CONSENT, is_newer, objection_in_force, objection_made
 
-__all__ = ["NOTHING", "Evidence", "Extra", "Probe", "make_probe"]
+__all__ = ["NOTHING", "Evidence", "Extra", "Probe", "make_probe", "weigh_recorded"]
 
 # Objections recorded since the index was built: (in force from, in us; objection_id;
 # sequence; objected_at in us). In force from the earlier of the stated and recorded times.
@@ -54,21 +54,38 @@ class Probe(Lookup):
     def objection(self, row: int, consent: int, extra: Extra | None, t_us: int) -> str | None:
         """The objection in force at T, given the lookup's objection and consent rows.
 
-        The last objection in force at T, in the index or recorded since, by (time, id) as
-        the store orders them; none if the valid consent was granted after its stated time.
+        The newest (`NEWEST`) of the index's objection in force (`row`) and those recorded
+        since that count at T and are not outweighed by the consent; the rule compares the
+        stated times, which also order objections, so weighing each before picking the
+        newest gives the same answer.
         """
-        cols = self.index.objections.cols
+        if not extra:
+            return None if row == NONE else self.objection_ids[row]
+        index = self.index
+        granted = NO_CONSENT if consent == NONE else int(index.consents.cols["granted"][consent])
         best = None
         if row != NONE:
-            best = (int(cols["at"][row]), self.objection_ids[row], int(cols["stated"][row]))
-        for when, oid, _, stated in extra or ():
-            if when <= t_us and (best is None or (when, oid) > best[:2]):
-                best = (when, oid, stated)
-        if best is None:
-            return None
-        if consent != NONE and int(self.index.consents.cols["granted"][consent]) > best[2]:
-            return None
-        return best[1]
+            best = (int(index.objections.cols["stated"][row]), self.objection_ids[row])
+        best = weigh_recorded(best, extra, granted, t_us)
+        return None if best is None else best[1]
+
+
+def weigh_recorded(
+    best: tuple[int, str] | None, extra: Extra, granted: int, t_us: int
+) -> tuple[int, str] | None:
+    """The newest of `best` and the objections of `extra` in force at T, as (stated, id).
+
+    `best` is the index's objection in force (None: none) and `granted` the grant time of
+    the consent holding at T (`NO_CONSENT`: none). Returns `best` itself if none is newer.
+    """
+    for since, oid, _, stated in extra:
+        if (
+            objection_made(since, t_us)
+            and objection_in_force(stated, granted)
+            and (best is None or is_newer(stated, oid, *best))
+        ):
+            best = (stated, oid)
+    return best
 
 
 def make_probe(index: DialIndex, home: CountrySpec | None = None) -> Probe:

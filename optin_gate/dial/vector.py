@@ -1,9 +1,10 @@
 """The many-numbers path: `check_many` over the same index, then the rules' SQL form.
 
 The compiled lookup that answers a single check (`optin_gate.dial.compiled`) runs over all
-the keys in one loop in machine code; objections recorded since the build and the consent
-that overrides an objection are applied to the resulting rows in numpy. The facts then go
-through `compile_rules(policy).decision_sql`, the same rule objects the batch engine runs.
+the keys in one loop in machine code, the objections already weighed against the consents;
+objections recorded since the build are folded into the rows they touch by the same rules
+(`optin_gate.store.semantics`). The facts then go through
+`compile_rules(policy).decision_sql`, the same rule objects the batch engine runs.
 """
 
 from __future__ import annotations
@@ -18,17 +19,11 @@ import pyarrow as pa
 from optin_gate.dial.arrow import const_bool, const_date, int_array, string_array
 from optin_gate.dial.compiled import Lookup, rows_many
 from optin_gate.dial.index import EPOCH_DAY, Array, DialIndex
-from optin_gate.dial.probe import Extra
+from optin_gate.dial.probe import Extra, weigh_recorded
 from optin_gate.rules import DECISION_SCHEMA, CompiledRules
+from optin_gate.store.semantics import NO_CONSENT
 
 __all__ = ["DECISION_SCHEMA", "decide_many", "evidence_many"]
-
-
-def _gather(values: Array, rows: Array, fill: int) -> Array:
-    """values[rows] where rows >= 0, else `fill` (works on empty `values`)."""
-    if not len(values):
-        return np.full(len(rows), fill, dtype=np.int64)
-    return np.where(rows >= 0, values[np.maximum(rows, 0)], fill)
 
 
 def _take(ids: pa.Array, rows: Array) -> pa.Array:
@@ -52,10 +47,7 @@ def evidence_many(
     objection, consent, contract, mark = rows_many(
         Lookup(ix).table, np.ascontiguousarray(keys, dtype=np.int64), t_us, day, snap
     )
-    objection_at, objection_ids = _with_overlay(ix, keys, objection, t_us=t_us, overlay=overlay)
-    granted = _gather(ix.consents.cols["granted"], consent, 0)
-    overridden = (consent >= 0) & (objection >= 0) & (granted > _gather(objection_at, objection, 0))
-    objection = np.where(overridden, -1, objection)
+    objection_ids = _with_overlay(ix, keys, objection, consent, t_us=t_us, overlay=overlay)
     return {
         "objection_id": _take(objection_ids, objection),
         "consent_id": _take(ix.consents.id_column.array, consent),
@@ -65,32 +57,35 @@ def evidence_many(
 
 
 def _with_overlay(
-    ix: DialIndex, keys: Array, objection: Array, *, t_us: int, overlay: dict[int, Extra]
-) -> tuple[Array, pa.Array]:
+    ix: DialIndex,
+    keys: Array,
+    objection: Array,
+    consent: Array,
+    *,
+    t_us: int,
+    overlay: dict[int, Extra],
+) -> pa.Array:
     """Fold objections recorded since the build into `objection` (updated in place).
 
-    Rows whose newest objection comes from the overlay point past the index's rows, into the
-    returned (stated times, ids) which append the overlay's entries. Overlays are small: a loop.
+    As `probe.Probe.objection` does, per row it touches. Rows whose objection comes from the
+    overlay point past the index's rows, into the returned ids, which append the overlay's.
+    Overlays are small: a loop.
     """
-    at, stated = ix.objections.cols["at"], ix.objections.cols["stated"]
     ids = ix.objections.id_column
     if not overlay:
-        return stated, ids.array
-    extra_at: list[int] = []
+        return ids.array
+    stated, granted_at = ix.objections.cols["stated"], ix.consents.cols["granted"]
     extra_ids: list[str] = []
     touched = np.flatnonzero(np.isin(keys, np.fromiter(overlay, dtype=np.int64)))
     for row in touched.tolist():
-        best_row = int(objection[row])
-        best = (int(at[best_row]), ids[best_row]) if best_row >= 0 else None
-        for when, oid, _, said in overlay[int(keys[row])]:
-            if when <= t_us and (best is None or (when, oid) > best):
-                best = (when, oid)
-                best_row = len(at) + len(extra_ids)
-                extra_at.append(said)
-                extra_ids.append(oid)
-        objection[row] = best_row
-    times = np.concatenate([stated, np.asarray(extra_at, dtype=np.int64)])
-    return times, pa.concat_arrays([ids.array, string_array(extra_ids)])
+        best_row, given = int(objection[row]), int(consent[row])
+        granted = NO_CONSENT if given < 0 else int(granted_at[given])
+        best = (int(stated[best_row]), ids[best_row]) if best_row >= 0 else None
+        newest = weigh_recorded(best, overlay[int(keys[row])], granted, t_us)
+        if newest is not best and newest is not None:
+            objection[row] = len(stated) + len(extra_ids)
+            extra_ids.append(newest[1])
+    return pa.concat_arrays([ids.array, string_array(extra_ids)])
 
 
 def _day_number(day: date) -> int:

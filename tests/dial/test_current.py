@@ -16,7 +16,7 @@ import pytest
 from optin_gate import EvidenceStore, Gate, Reason
 from optin_gate.errors import StoreError
 from tests.dial._helpers import gate_for, store_with
-from tests.oracle import Evidence
+from tests.oracle import Consent, Evidence
 
 P1, P2 = 420601000001, 420601000002
 N1, N2 = "+420601000001", "+420601000002"
@@ -242,3 +242,17 @@ def test_a_long_running_checkers_now_moves_on(monkeypatch: pytest.MonkeyPatch) -
     assert gate.check(N2).reason == Reason.DIRECTORY_OPT_IN
     clock["now"] = start + timedelta(days=4, hours=2)
     assert gate.check(N2).reason == Reason.STALE_DIRECTORY
+
+
+def test_a_consent_granted_after_a_recorded_objection_outweighs_it() -> None:
+    later = NOW + timedelta(hours=1)
+    consent = Consent("C-1", P1, "acme", granted_at=later)
+    gate = gate_for(Evidence(consents=[consent], snapshots=listed(P1, P2).snapshots))
+    gate.store.record_objection(N1)
+    gate.store.record_objection(N2)
+    assert gate.check(N1).reason == Reason.OBJECTION  # the consent is not granted yet
+    after = later + timedelta(microseconds=1)
+    assert gate.check(N1, at=after).reason == Reason.CONSENT
+    assert gate.check(N2, at=after).reason == Reason.OBJECTION  # no consent for that one
+    many = gate.check_many([N1, N2], at=after).column("reason").to_pylist()
+    assert many == ["CONSENT", "OBJECTION"]

@@ -18,7 +18,8 @@ from tests.dial._helpers import gate_for, store_with
 from tests.oracle import Consent, Evidence
 
 with store_with(Evidence()).connect() as _con:
-    _PROBE = make_probe(build_index(scan(_con, "acme"), "acme", Policy()), home_plan("CZ"))
+    _RAW = scan(_con, "acme", policy=Policy())
+    _PROBE = make_probe(build_index(_RAW, "acme", Policy()), home_plan("CZ"))
 
 # "+" then digits: mostly Czech-looking (every length around the national nine), some others.
 compact = st.one_of(

@@ -90,7 +90,7 @@ def test_probe_gives_the_oracles_evidence_on_any_key_spread(
     probes = {}
     for controller in CONTROLLERS:
         with store.connect() as con:
-            index = build_index(scan(con, controller), controller, policy)
+            index = build_index(scan(con, controller, policy=policy), controller, policy)
         probes[controller] = (index, make_probe(index))
     for phone, controller, t in requests:
         index, probe = probes[controller]
@@ -133,7 +133,7 @@ def test_index_is_arrays_only_and_counts_its_bytes() -> None:
         snapshots={date(2026, 3, 1): {p1: "opt_in", p3: "unmarked"}},
     )
     with store_with(ev).connect() as con:
-        index = build_index(scan(con, "acme"), "acme", Policy())
+        index = build_index(scan(con, "acme", policy=Policy()), "acme", Policy())
     assert index.keys.keys.tolist() == [p1, p2, p3]
     assert index.consents.rows == 1  # only the gate's controller's consent
     assert index.objections.rows == 0  # an objection to another controller is left out
@@ -199,7 +199,7 @@ def test_wide_packing_finds_the_same_marks() -> None:
         }
     )
     with store_with(ev).connect() as con:
-        narrow = build_index(scan(con, "acme"), "acme", Policy())
+        narrow = build_index(scan(con, "acme", policy=Policy()), "acme", Policy())
     assert narrow.packing == Packing(12)
     d = narrow.directory
     intervals = Packing(24).pack(*narrow.packing.unpack(d.cols["interval"]))
