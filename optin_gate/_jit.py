@@ -1,14 +1,16 @@
-"""numba's `njit`, with a compile cache that works wherever the package is installed.
+"""numba's `njit`, with a compile cache that is never stale and works wherever installed.
 
-numba caches compiled code in `__pycache__` beside the source, or else in the user's cache
-folder; on a read-only install run by a user without a writable home (a service account,
-a read-only container) it finds neither and raises at import. Then the cache goes to the
-private scratch folder, and where even that cannot be written, caching is off (the
-kernels compile once per process instead).
+numba keys a cached function by its own file's time stamp, but the kernels inline rules from
+other modules (`store.semantics`): an edited rule would run as the old machine code. So the
+cache lives in a folder named after a digest of the package's sources, in the user's cache
+folder, else in the private scratch folder (a read-only install run by a user without a
+writable home, such as a service account); where nothing can be written, caching is off and
+the kernels compile once per process.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from collections.abc import Callable
@@ -20,7 +22,7 @@ from numba.misc.appdirs import user_cache_dir
 
 from optin_gate.io.scratch import scratch_folder
 
-__all__ = ["CACHING", "njit"]
+__all__ = ["CACHING", "njit", "sources_digest"]
 
 
 def _writable(folder: Path) -> bool:
@@ -32,22 +34,30 @@ def _writable(folder: Path) -> bool:
         return False
 
 
+def sources_digest(package: Path = Path(__file__).parent) -> str:
+    """A digest of every module of the package: any edit gives a new cache folder."""
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def _choose_cache() -> bool:
     """Point numba at a cache folder it can write; False when there is none."""
     if os.environ.get("NUMBA_CACHE_DIR"):
         return True
-    if _writable(Path(__file__).parent / "__pycache__"):
-        return True
-    if _writable(Path(user_cache_dir(appname="numba", appauthor=False))):  # type: ignore[no-untyped-call]
-        return True
-    try:
-        private = scratch_folder() / "numba"
-    except OSError:
-        return False
-    if not _writable(private):
-        return False
-    numba.config.CACHE_DIR = str(private)  # type: ignore[attr-defined]
-    return True
+    name = f"optin-gate-{sources_digest()}"
+    user = Path(user_cache_dir(appname="numba", appauthor=False))  # type: ignore[no-untyped-call]
+    for folder in (lambda: user / name, lambda: scratch_folder() / "numba" / name):
+        try:
+            chosen = folder()
+        except OSError:
+            continue
+        if _writable(chosen):
+            numba.config.CACHE_DIR = str(chosen)  # type: ignore[attr-defined]
+            return True
+    return False
 
 
 CACHING = _choose_cache()

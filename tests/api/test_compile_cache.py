@@ -1,4 +1,4 @@
-"""The package works installed read-only, run by a user whose home cannot be written."""
+"""The compile cache: never stale, and working on a read-only install."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numba
 import pytest
 
 import optin_gate
+from optin_gate._jit import sources_digest
 from optin_gate._resources import data_dir
 
 SCRIPT = """
@@ -64,3 +66,17 @@ def test_checks_work_from_a_read_only_install_without_a_writable_home(tmp_path: 
         assert out.stdout.splitlines()[0] == "STALE_DIRECTORY"
     finally:
         subprocess.run(["umount", str(ro)], check=False)
+
+
+def test_an_edited_rule_gets_a_new_compile_cache(tmp_path: Path) -> None:
+    """The kernels inline `store.semantics`; numba alone would keep the old machine code."""
+    copy = tmp_path / "optin_gate"
+    shutil.copytree(
+        Path(optin_gate.__file__).parent, copy, ignore=shutil.ignore_patterns("__pycache__")
+    )
+    before = sources_digest(copy)
+    assert sources_digest(copy) == before
+    rules = copy / "store" / "semantics.py"
+    rules.write_text(rules.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    assert sources_digest(copy) != before
+    assert numba.config.CACHE_DIR.endswith(f"optin-gate-{sources_digest()}")  # type: ignore[attr-defined]
