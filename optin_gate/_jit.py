@@ -49,9 +49,13 @@ def _choose_cache() -> bool:
         return True
     name = f"optin-gate-{sources_digest()}"
     user = Path(user_cache_dir(appname="numba", appauthor=False))  # type: ignore[no-untyped-call]
-    for folder in (lambda: user / name, lambda: scratch_folder() / "numba" / name):
+    places: tuple[Callable[[], Path], ...] = (
+        lambda: user / name,
+        lambda: scratch_folder() / "numba" / name,
+    )
+    for place in places:
         try:
-            chosen = folder()
+            chosen = place()
         except OSError:
             continue
         if _writable(chosen):
