@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from optin_gate._sql import sql_name
 from optin_gate.audit.exposure import exposure
 from optin_gate.audit.method import evidence_loads, json_value, method_section
 from optin_gate.audit.query import Evidence, decide_calls, evidence_sql
@@ -29,7 +30,6 @@ from optin_gate.audit.report import JSON_VIOLATIONS
 from optin_gate.audit.requests import CODED, Requests
 from optin_gate.audit.source import CallLog
 from optin_gate.audit.summary import summarize
-from optin_gate.engine.query import quote
 
 if TYPE_CHECKING:
     import duckdb
@@ -191,7 +191,7 @@ class Audit:
     def own_sql(self) -> str:
         """SQL: the log's own columns of a row `a` of `out`, in order."""
         assert self._own is not None, "read first"
-        return ", ".join(f"a.{quote(name)}" for name in self._own.column_names)
+        return ", ".join(f"a.{sql_name(name)}" for name in self._own.column_names)
 
     def calls(self) -> pa.Table:
         """Every decided call: the log's own columns, then `ADDED_COLUMNS`, in the log's order."""

@@ -34,6 +34,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from optin_gate._sql import sql_literal
 from optin_gate.audit.requests import CODED, Requests
 from optin_gate.audit.settings import streaming
 from optin_gate.engine.facts import decisive_marks
@@ -41,7 +42,6 @@ from optin_gate.errors import StoreError
 from optin_gate.numbers.batch import REGION_NAMES
 from optin_gate.numbers.spec import TYPE_CODES
 from optin_gate.policy import Policy
-from optin_gate.rules.expr import sql_literal
 from optin_gate.rules.shapes import ID_FIELDS, ShapeCodec, mark_sql, number_code
 from optin_gate.store.asof import hours_sql, timeline_sql, with_facts_sql
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import duckdb
 import pyarrow as pa
 
+from optin_gate._sql import sql_literal, sql_name
 from optin_gate.audit.requests import (
     CALL_TYPE_UNKNOWN,
     CALL_TYPES,
@@ -29,9 +30,9 @@ from optin_gate.audit.requests import (
 )
 from optin_gate.audit.settings import streaming
 from optin_gate.audit.source import CallLog
-from optin_gate.engine.query import DECISION_COLUMNS, quote
+from optin_gate.engine.query import DECISION_COLUMNS
 from optin_gate.errors import InputError
-from optin_gate.io import Parse, parse_query, sql_literal, text_sql
+from optin_gate.io import Parse, parse_query, text_sql
 from optin_gate.store.controllers import controller_key_sql
 
 if TYPE_CHECKING:
@@ -65,7 +66,7 @@ class Cols:
     def text(self, name: str) -> str:
         """SQL: the call-log column `name` as trimmed text, NULL when empty."""
         col = self.log.columns[name]
-        ref = f"{self.alias}.{quote(col)}" if self.alias else quote(col)
+        ref = f"{self.alias}.{sql_name(col)}" if self.alias else sql_name(col)
         return text_sql(ref, self.types[col])
 
     def maybe(self, name: str) -> str:
@@ -144,7 +145,7 @@ def _read_sql(relation: str, c: Cols, layout: Layout) -> str:
     """SQL: per row, in order, the log's own columns (`layout`), then the computed ones."""
     time_col = c.log.columns["called_at"]
     parsed = parse_query(relation, [Parse(time_col, c.types[time_col], "datetime", "__og_t")])
-    own = [quote(col) for col in c.log.user_columns[: layout.own]]
+    own = [sql_name(col) for col in c.log.user_columns[: layout.own]]
     computed = {"t": "__og_t"}
     problem = _problem_sql(c, "__og_t", layout)
     if problem is not None:

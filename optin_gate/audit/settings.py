@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import duckdb
 
-from optin_gate.io import sql_literal
+from optin_gate._sql import sql_literal
 
 __all__ = ["STREAM_BUFFER", "purging", "setting", "streaming"]
 

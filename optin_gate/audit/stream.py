@@ -20,13 +20,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from optin_gate._sql import sql_literal
 from optin_gate.audit._files import check_target
 from optin_gate.audit.exposure import check_turnover
 from optin_gate.audit.pipeline import Audit, P
 from optin_gate.audit.report import AuditReport
 from optin_gate.audit.run import Judged, judge, with_log
 from optin_gate.audit.source import CallLog
-from optin_gate.io import output_format, sql_literal
+from optin_gate.io import output_format
 from optin_gate.io.paths import check_outputs
 
 if TYPE_CHECKING:

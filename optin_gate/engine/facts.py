@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import dataclasses
 
+from optin_gate._sql import sql_literal
 from optin_gate.policy import Policy
 from optin_gate.rules import RULE_SETS, compile_rules
-from optin_gate.rules.expr import Eq, Expr, Field, In, sql_literal
+from optin_gate.rules.expr import Eq, Expr, Field, In
 from optin_gate.rules.shapes import mark_sql
 from optin_gate.store.asof import prague_day_sql
 from optin_gate.store.semantics import (

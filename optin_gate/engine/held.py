@@ -23,11 +23,12 @@ import numpy as np
 import pyarrow as pa
 
 from optin_gate._runtime import memory_bytes
+from optin_gate._sql import sql_name
 from optin_gate.engine.facts import narrowed_sql
 from optin_gate.engine.inputs import phone_text, read_list
 from optin_gate.engine.lookup import Evidence, RowDecisions, decide_by_lookup, fetch_evidence
 from optin_gate.engine.outputs import Run, write_outputs
-from optin_gate.engine.query import Plan, fetch_in_memory, quote
+from optin_gate.engine.query import Plan, fetch_in_memory
 from optin_gate.engine.rows import normalize_column
 from optin_gate.numbers._arrow import bool_array, int_values
 
@@ -143,7 +144,7 @@ def filter_held(con: duckdb.DuckDBPyConnection, run: Run) -> tuple[dict[str, int
             view = f"og_out_{key}"
             con.register(view, rows)
             views.append(view)
-            own = ", ".join(quote(prefix + name) for name in _DECIDED)
+            own = ", ".join(sql_name(prefix + name) for name in _DECIDED)
             spelled = decisions.outcomes.columns_sql("v", prefix)
             queries[key] = f"SELECT v.* EXCLUDE ({own}), {spelled} FROM {view} v"
         expected = {"permitted": int(allowed.sum()), "decisions": table.num_rows}

@@ -25,11 +25,11 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from optin_gate._sql import sql_literal
 from optin_gate.numbers._arrow import fixed_array
 from optin_gate.numbers.table import KeyCodes
 from optin_gate.policy import Policy
 from optin_gate.rules import Reason
-from optin_gate.rules.expr import sql_literal
 from optin_gate.rules.shapes import FLAGS, ID_FIELDS, ShapeCodec, number_code
 
 __all__ = ["NumberCodes", "Outcomes", "decide_shapes", "decided_sql"]

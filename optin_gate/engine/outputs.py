@@ -18,11 +18,12 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
+from optin_gate._sql import sql_literal
 from optin_gate.engine.inputs import read_list
 from optin_gate.engine.progress import Reporter
 from optin_gate.engine.rows import run_in_memory
 from optin_gate.errors import InputError
-from optin_gate.io import Source, output_format, sql_literal
+from optin_gate.io import Source, output_format
 
 if TYPE_CHECKING:
     from optin_gate.gate import Gate

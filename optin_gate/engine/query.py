@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 import duckdb
 import pyarrow as pa
 
+from optin_gate._sql import sql_literal, sql_name
 from optin_gate.engine.facts import (
     NARROWED,
     decisive_marks,
@@ -52,7 +53,6 @@ __all__ = [
     "Plan",
     "fetch_in_memory",
     "prepare_decisions",
-    "quote",
     "run_in_memory",
 ]
 
@@ -111,15 +111,6 @@ class Decided:
             con.execute(f"DROP TABLE IF EXISTS {name}")
 
 
-def quote(name: str) -> str:
-    """A SQL identifier, quoted (column names come from users' files)."""
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def _value_sql(value: object, sql_type: str) -> str:
     if isinstance(value, datetime):
         if value.tzinfo is None:
@@ -127,9 +118,9 @@ def _value_sql(value: object, sql_type: str) -> str:
                 "the decision time must carry a time zone", hint="pass optin_gate._time.to_utc(t)"
             )
         stamp = value.astimezone(UTC).isoformat()
-        return f"CAST({_literal(stamp)} AS TIMESTAMPTZ)"
+        return f"CAST({sql_literal(stamp)} AS TIMESTAMPTZ)"
     if isinstance(value, str):
-        return _literal(value)
+        return sql_literal(value)
     raise TypeError(f"expected a datetime or a str, got {type(value).__name__}")
 
 
@@ -179,10 +170,10 @@ def prepare_decisions(
         `Decided`; `rows_sql` yields `r.*` plus `DECISION_COLUMNS` for every row.
     """
     plan = Plan(con, policy, on_step, at=at, controller=controller, call_type=call_type)
-    text = f"CAST(r.{quote(phone)} AS VARCHAR)"
+    text = f"CAST(r.{sql_name(phone)} AS VARCHAR)"
     plan.key_sql = {"row": f"r.{_POSITION}"} if number_rows else {"raw": text}
     try:
-        read_as = f"r.{quote(phone)}" if number_rows and phone_text else text
+        read_as = f"r.{sql_name(phone)}" if number_rows and phone_text else text
         keyed, expected = plan.normalized(relation, read_as, by_row=number_rows, convert=phone_text)
         base = plan.facts(keyed)
         outcomes = plan.shapes()

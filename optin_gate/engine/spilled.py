@@ -27,9 +27,10 @@ from typing import TYPE_CHECKING
 import duckdb
 import pyarrow as pa
 
+from optin_gate._sql import sql_name
 from optin_gate.engine.inputs import phone_text, read_list, whole_sql
 from optin_gate.engine.outputs import Run, Targets, write_outputs
-from optin_gate.engine.query import Decided, prepare_decisions, quote, run_in_memory
+from optin_gate.engine.query import Decided, prepare_decisions, run_in_memory
 from optin_gate.rules import Reason
 
 if TYPE_CHECKING:
@@ -113,7 +114,7 @@ def _phone_text(
 
     A float column is read as whole numbers only if every value of it is one: asked once.
     """
-    column = quote(run.phone)
+    column = sql_name(run.phone)
     whole = None
     if str(con.sql(f"SELECT {column} FROM {source}").types[0]) in {"FLOAT", "DOUBLE"}:
         ((whole,),) = con.execute(whole_sql(source, column)).fetchall()

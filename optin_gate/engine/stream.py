@@ -21,6 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from optin_gate._sql import sql_literal
 from optin_gate._time import TimeLike, to_utc
 from optin_gate.engine import held, spilled
 from optin_gate.engine.filter import tune
@@ -29,7 +30,7 @@ from optin_gate.engine.outputs import Run, Targets, targets
 from optin_gate.engine.progress import ProgressHook, Reporter
 from optin_gate.engine.result import summarize
 from optin_gate.errors import InputError
-from optin_gate.io import open_source, sql_literal
+from optin_gate.io import open_source
 from optin_gate.io.paths import check_outputs
 from optin_gate.rules import Reason
 

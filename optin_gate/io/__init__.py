@@ -28,7 +28,7 @@ from optin_gate.io.dates import (
 )
 from optin_gate.io.schemas import SCHEMA_NAMES, FieldSpec, TableSchema, load_schema
 from optin_gate.io.sniff import CsvFormat, csv_format, file_kind
-from optin_gate.io.source import Source, open_source, read_table, relation_sql, sql_literal
+from optin_gate.io.source import Source, open_source, read_table, relation_sql
 from optin_gate.io.write import output_format, write_table
 
 __all__ = [
@@ -54,7 +54,6 @@ __all__ = [
     "read_table",
     "relation_sql",
     "resolve_columns",
-    "sql_literal",
     "text_sql",
     "write_table",
 ]

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from optin_gate._sql import sql_name
 from optin_gate._time import PRAGUE
 from optin_gate.errors import InputError
 
@@ -115,10 +116,6 @@ def _icu_prague(ts: str) -> str:
     )
 
 
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def prague_sql(ts: str) -> str:
     """SQL: a naive TIMESTAMP read as Prague wall-clock time, as a TIMESTAMPTZ instant.
 
@@ -177,7 +174,7 @@ def parse_query(relation: str, parses: Sequence[Parse]) -> str:
     layers: list[list[str]] = [[], [], [], [], []]
     scratch: list[str] = []
     for i, p in enumerate(parses):
-        col = _ident(p.column)
+        col = sql_name(p.column)
         family = _type_family(p.sql_type)
         s, c, e, n, z, x = (f"__og_{k}{i}" for k in "scenzx")
         scratch.append(x)
@@ -213,7 +210,7 @@ def parse_query(relation: str, parses: Sequence[Parse]) -> str:
     if not parses:
         return f"SELECT * FROM {query}"
     checks = ", ".join(
-        f"{_bounded(f'__og_x{i}', p.kind)} AS {_ident(p.out)}" for i, p in enumerate(parses)
+        f"{_bounded(f'__og_x{i}', p.kind)} AS {sql_name(p.out)}" for i, p in enumerate(parses)
     )
     excluded = ", ".join(scratch)
     return f"SELECT * EXCLUDE ({excluded}) FROM (SELECT *, {checks} FROM {query})"

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from optin_gate._runtime import duckdb_config
+from optin_gate._sql import sql_literal, sql_name
 from optin_gate.errors import InputError
 from optin_gate.io.lines import csv_lines
 from optin_gate.io.scratch import sweep
@@ -27,12 +28,7 @@ if TYPE_CHECKING:
     import duckdb
     import pyarrow as pa
 
-__all__ = ["Source", "open_source", "read_table", "relation_sql", "sql_literal"]
-
-
-def sql_literal(text: str) -> str:
-    """A SQL string literal."""
-    return "'" + text.replace("'", "''") + "'"
+__all__ = ["Source", "open_source", "read_table", "relation_sql"]
 
 
 def _is_dataframe(obj: object) -> bool:
@@ -179,7 +175,7 @@ class Source:
         """SQL naming this source on `con`: the file function, or a registered Arrow view."""
         if self._table is not None:
             con.register(alias, self._table)
-            return '"' + alias.replace('"', '""') + '"'
+            return sql_name(alias)
         return self.relation_sql()
 
     def to_arrow(self) -> pa.Table:

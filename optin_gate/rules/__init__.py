@@ -13,11 +13,12 @@ import functools
 from collections.abc import Callable
 from datetime import date
 
+from optin_gate._sql import sql_literal
 from optin_gate.policy import Policy
 from optin_gate.rules.base import EVIDENCE_FIELDS, Rule, RuleSet
 from optin_gate.rules.cz import CZ
 from optin_gate.rules.decision import DECISION_SCHEMA, Decision
-from optin_gate.rules.expr import Expr, Field, In, IsTrue, Not, py_ref, sql_literal
+from optin_gate.rules.expr import Expr, Field, In, IsTrue, Not, py_ref
 from optin_gate.rules.facts import FACT_COLUMNS, Facts
 from optin_gate.rules.reasons import Reason
 
@@ -143,7 +144,7 @@ class CompiledRules:
         Args:
             relation: A table, view or parenthesised subquery with the `Facts` columns.
         """
-        reason = " ".join(f"WHEN {r.number} THEN '{r.reason.value}'" for r in self.rows)
+        reason = " ".join(f"WHEN {r.number} THEN {sql_literal(r.reason.value)}" for r in self.rows)
         allowing = ", ".join(str(r.number) for r in self.rows if r.reason.allowed)
         evidence = " ".join(f"WHEN {r.number} THEN {_evidence_sql(r.evidence)}" for r in self.rows)
         default_rs = rule_set_for(self.policy.default_region)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import date
 
+from optin_gate._sql import sql_literal
 from optin_gate.rules.facts import FACT_COLUMNS
 
 __all__ = [
@@ -28,21 +29,9 @@ __all__ = [
     "OnOrAfter",
     "Or",
     "py_ref",
-    "sql_literal",
 ]
 
 Literal = str | int | date
-
-
-def sql_literal(value: Literal) -> str:
-    """A value as a DuckDB SQL literal."""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, date):
-        return f"DATE '{value.isoformat()}'"
-    return "'" + value.replace("'", "''") + "'"
 
 
 def py_ref(var: str, name: str) -> str:

@@ -30,12 +30,13 @@ from typing import Any, NamedTuple
 import numpy as np
 import pyarrow as pa
 
+from optin_gate._sql import sql_literal
 from optin_gate.numbers._arrow import bool_array, fixed_array, string_array
 from optin_gate.numbers.batch import REGION_NAMES
 from optin_gate.numbers.spec import TYPE_CODES
 from optin_gate.policy import Policy
 from optin_gate.rules import RULE_SETS, Reason, compile_rules
-from optin_gate.rules.expr import Expr, Field, IsNull, NotNull, sql_literal
+from optin_gate.rules.expr import Expr, Field, IsNull, NotNull
 
 __all__ = [
     "FLAGS",

@@ -8,7 +8,7 @@ two forms of the one rule.
 
 from __future__ import annotations
 
-from optin_gate.io import sql_literal
+from optin_gate._sql import sql_literal
 
 __all__ = ["FOLDED_FLAG", "controller_key", "controller_key_sql", "fold_stored_sql"]
 

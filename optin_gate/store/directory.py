@@ -20,6 +20,7 @@ from datetime import date
 
 import duckdb
 
+from optin_gate._sql import sql_literal
 from optin_gate.errors import InputError
 from optin_gate.store.database import first
 
@@ -57,7 +58,7 @@ def merge_directory(
     Raises:
         InputError: A different snapshot with this date is already held.
     """
-    day = f"DATE '{snapshot.isoformat()}'"
+    day = sql_literal(snapshot)
     held = _one(con, f"SELECT load_id FROM directory_snapshots WHERE snapshot_date = {day}")
     if held is not None:
         if _same_as_held(con, day):
@@ -77,7 +78,7 @@ def merge_directory(
     following = _one(
         con, f"SELECT min(snapshot_date) FROM directory_snapshots WHERE snapshot_date > {day}"
     )
-    nxt = "NULL" if following is None else f"DATE '{following}'"
+    nxt = sql_literal(following) if isinstance(following, date) else "NULL"
     spans = f"d.valid_from < {day} AND (d.valid_to IS NULL OR d.valid_to > {day})"
     con.execute(
         "CREATE TEMP TABLE og_cut AS SELECT d.phone, d.marketing, d.valid_from, d.valid_to "

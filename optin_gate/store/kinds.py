@@ -13,8 +13,9 @@ import difflib
 import hashlib
 from datetime import UTC, datetime
 
+from optin_gate._sql import sql_literal
 from optin_gate.errors import InputError
-from optin_gate.io import TableSchema, load_schema, sql_literal
+from optin_gate.io import TableSchema, load_schema
 from optin_gate.store.controllers import controller_key_sql
 
 __all__ = ["KINDS", "Kind", "generated_objection_id", "get_kind", "objection_id_sql"]

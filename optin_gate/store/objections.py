@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 import duckdb
 
+from optin_gate._sql import sql_name
 from optin_gate._time import now_utc
 from optin_gate.store.database import first
 
@@ -204,7 +205,7 @@ def overlay_journal(con: duckdb.DuckDBPyConnection, entries: list[dict[str, Any]
     if not entries:
         return
     row = first(con, "SELECT current_database()")
-    catalog = '"' + str(row[0] if row else "memory").replace('"', '""') + '"'
+    catalog = sql_name(str(row[0] if row else "memory"))
     _journal_table(con, entries)
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE objections AS SELECT * FROM {catalog}.main.objections "

@@ -45,7 +45,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from optin_gate._jit import njit
-from optin_gate.io import sql_literal
+from optin_gate._sql import sql_literal
 from optin_gate.numbers._arrow import int_values
 from optin_gate.policy import Policy
 

@@ -22,6 +22,7 @@ import numpy as np
 import pyarrow as pa
 
 from optin_gate._runtime import duckdb_config
+from optin_gate._sql import sql_literal, sql_name
 from optin_gate.errors import InputError
 from optin_gate.io import (
     FieldSpec,
@@ -31,7 +32,6 @@ from optin_gate.io import (
     parse_date,
     parse_query,
     resolve_columns,
-    sql_literal,
     text_sql,
 )
 from optin_gate.numbers._arrow import int_array
@@ -74,10 +74,6 @@ class Staged:
     source: str | None = None
 
 
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _enum_sql(col: str, spec: FieldSpec) -> str:
     """SQL: the value as one of the schema's enum values (NULL if none), folded like headers."""
     assert spec.enum is not None
@@ -99,7 +95,7 @@ def _field_sql(spec: FieldSpec, header: str, sql_type: str) -> tuple[str, list[t
     Over the relation `p`: string fields already trimmed, phone and time fields raw, the
     parsed time in `og_v_<name>` and the phone's key in `og_key`.
     """
-    col = f"p.{_ident(spec.name)}"
+    col = f"p.{sql_name(spec.name)}"
     checks: list[tuple[str, str]] = []
     if spec.name == "phone":
         value = "p.og_key"
@@ -151,9 +147,9 @@ def _load_raw(
     """og_raw: the mapped columns under their canonical names, in file order (rowid = row)."""
     relation = src.relation(con, "og_input")
     select = ", ".join(
-        f"CAST({_ident(header)} AS VARCHAR) AS phone"
+        f"CAST({sql_name(header)} AS VARCHAR) AS phone"
         if name == "phone"
-        else f"{_ident(header)} AS {_ident(name)}"
+        else f"{sql_name(header)} AS {sql_name(name)}"
         for name, header in mapping.items()
     )
     try:
@@ -179,9 +175,9 @@ def _typed(
     for name in mapping:
         spec = kind.schema.field(name)
         if name == "phone" or spec.type in _TIME_HINT:
-            cols.append(_ident(name))
+            cols.append(sql_name(name))
         else:
-            cols.append(f"{text_sql(_ident(name), types[name])} AS {_ident(name)}")
+            cols.append(f"{text_sql(sql_name(name), types[name])} AS {sql_name(name)}")
         if spec.type in _TIME_HINT:
             parse = Parse(name, types[name], spec.type, f"og_v_{name}")
             (small if name in kind.few_values else parses).append(parse)
@@ -208,7 +204,7 @@ def _typed(
         checks += more
     error = " ".join(f"WHEN {cond} THEN {sql_literal(reason)}" for cond, reason in checks)
     finished = kind.finish(values, controller)
-    select = ", ".join(f"{expr} AS {_ident(name)}" for name, expr in finished.items())
+    select = ", ".join(f"{expr} AS {sql_name(name)}" for name, expr in finished.items())
     con.execute(
         f"CREATE TEMP TABLE og_typed AS SELECT p.__row, {select}, "
         f"CASE {error} END AS og_error FROM ({parse_query(relation, parses)}) p"
@@ -221,7 +217,7 @@ def _few_values(con: duckdb.DuckDBPyConnection, parse: Parse, limit: int = 64) -
     A directory file repeats one snapshot date on 10M rows: parse it once and map the text
     with a CASE (no join). None when the column has more than `limit` distinct values.
     """
-    col = _ident(parse.column)
+    col = sql_name(parse.column)
     distinct = f"(SELECT DISTINCT {col} FROM og_raw LIMIT {limit + 1})"
     found = con.execute(f"SELECT {col}, {parse.out} FROM ({parse_query(distinct, [parse])})")
     pairs = found.fetchall()
@@ -334,7 +330,8 @@ def _dedupe(con: duckdb.DuckDBPyConnection, kind: Kind, mapping: dict[str, str])
 
 def _rejects(con: duckdb.DuckDBPyConnection, mapping: dict[str, str]) -> pa.Table:
     fields = ", ".join(
-        f"CAST(r.{_ident(name)} AS VARCHAR) AS {_ident(header)}" for name, header in mapping.items()
+        f"CAST(r.{sql_name(name)} AS VARCHAR) AS {sql_name(header)}"
+        for name, header in mapping.items()
     )
     sql = (
         'WITH e AS (SELECT __row, split_part(og_error, chr(31), 1) AS "column", '
