@@ -15,11 +15,11 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from optin_gate.audit._files import write_text
 from optin_gate.audit.exposure import exposure
 from optin_gate.errors import OptinGateError
+from optin_gate.io import write_table, write_text
 
-__all__ = ["JSON_VIOLATIONS", "SCHEMA_ID", "AuditReport"]
+__all__ = ["JSON_VIOLATIONS", "SCHEMA_ID", "AuditReport", "html_text", "json_text"]
 
 SCHEMA_ID = "https://optin-gate.example/schemas/audit_report.schema.json"
 JSON_VIOLATIONS = 1000  # violations listed in the JSON report (all are in the violations file)
@@ -124,17 +124,24 @@ class AuditReport:
 
     def to_json(self, path: str | os.PathLike[str]) -> Path:
         """Write the JSON report (valid against the bundled schema) atomically."""
-        text = json.dumps(self.document(), ensure_ascii=False, indent=1)
-        return write_text(path, text + "\n")
+        return write_text(path, json_text(self))
 
     def to_html(self, path: str | os.PathLike[str]) -> Path:
         """Write the self-contained HTML report (opens offline, charts inline) atomically."""
-        from optin_gate.audit.html import render_html
-
-        return write_text(path, render_html(self.document()))
+        return write_text(path, html_text(self))
 
     def write_violations(self, path: str | os.PathLike[str]) -> Path:
         """Write every violating call, with reason and evidence, as CSV or Parquet (atomic)."""
-        from optin_gate.io import write_table
-
         return write_table(self.violations, path)
+
+
+def json_text(report: AuditReport) -> str:
+    """The JSON report's text (`AuditReport.to_json` writes it)."""
+    return json.dumps(report.document(), ensure_ascii=False, indent=1) + "\n"
+
+
+def html_text(report: AuditReport) -> str:
+    """The HTML report's text (`AuditReport.to_html` writes it)."""
+    from optin_gate.audit.html import render_html
+
+    return render_html(report.document())

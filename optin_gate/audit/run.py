@@ -62,13 +62,12 @@ def _read_beside_evidence(audit: Audit, own: pa.Table | None, step: Step | None)
 
 @dataclasses.dataclass(frozen=True)
 class Judged:
-    """What `judge` found: the figures, the listings, the calls asked for, what was written."""
+    """What `judge` found: the figures, the listings and the calls asked for."""
 
     summary: dict[str, Any]
     violation_rows: list[dict[str, Any]]
     unusable: pa.Table
     calls: pa.Table | None  # the log's own columns, then ADDED_COLUMNS, in the log's order
-    written: Any = None
 
     def report(self) -> AuditReport:
         """The `AuditReport` (with the calls if they were kept)."""
@@ -90,7 +89,7 @@ def judge(
     *,
     turnover: float | None,
     keep_calls: bool = False,
-    write: Callable[[Audit], Any] | None = None,
+    write: Callable[[Audit], None] | None = None,
     limit: Limit | None = None,
     step: Step | None = None,
 ) -> Judged:
@@ -101,8 +100,7 @@ def judge(
         log: The opened call log (kept open by the caller: its lines may be read).
         turnover: Net turnover in CZK, checked.
         keep_calls: Return every decided call with the log's columns.
-        write: Called with the decided audit before the connection closes (its result is
-            `Judged.written`).
+        write: Called with the decided audit before the connection closes.
         limit: Settings for the connection while the audit runs (a context manager).
         step: Progress labels.
 
@@ -129,10 +127,11 @@ def judge(
             listed = audit.violation_rows()
             calls = audit.calls() if keep_calls else None
             audit.counted()
-            written = write(audit) if write is not None else None
+            if write is not None:
+                write(audit)
         finally:
             audit.drop()
-    return Judged(summary, listed, unusable, calls, written)
+    return Judged(summary, listed, unusable, calls)
 
 
 def with_log(

@@ -5,8 +5,9 @@ the decisions need) and decides every call; the decisions sit beside the log's c
 position in one Arrow table, and `COPY` writes the violating rows from it on every core, in
 file order (DuckDB preserves insertion order), with their file lines. DuckDB's memory limit is
 lowered for the run (`MEMORY_LIMIT`), so its joins spill to disk instead of filling memory.
-The report keeps the figures, not the calls. Output paths are checked before any work; each
-file is written to a temp file beside it and renamed when complete.
+The report keeps the figures, not the calls. Output paths are checked before any work; the
+files are written to temp files beside them and renamed into place together once all are
+complete (`optin_gate.io.staged_files`).
 """
 
 from __future__ import annotations
@@ -15,19 +16,17 @@ import contextlib
 import functools
 import os
 import re
-import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from optin_gate._sql import sql_literal
-from optin_gate.audit._files import check_target
 from optin_gate.audit.exposure import check_turnover
 from optin_gate.audit.pipeline import Audit, P
-from optin_gate.audit.report import AuditReport
+from optin_gate.audit.report import AuditReport, html_text, json_text
 from optin_gate.audit.run import Judged, judge, with_log
 from optin_gate.audit.source import CallLog
-from optin_gate.io import output_format
+from optin_gate.io import Staged, check_target, output_format, staged_files
 from optin_gate.io.paths import check_outputs
 
 if TYPE_CHECKING:
@@ -117,51 +116,34 @@ def audit_file(
         {"the call log": calls, **gate.store.files()},
     )
     fmt = output_format(violations) if violations is not None else ""
+    with staged_files() as files:
 
-    def write(audit: Audit) -> str | None:
-        if violations is None:
-            return None
-        step(f"writing {Path(violations).name}")
-        return _copy_violations(audit, Path(violations), fmt)
+        def write(audit: Audit) -> None:
+            if violations is not None:
+                step(f"writing {Path(violations).name}")
+                _copy_violations(audit, files, Path(violations), fmt)
 
-    def run(log: CallLog) -> Judged:
-        limit = functools.partial(_memory_limit, limit=MEMORY_LIMIT)
-        return judge(gate, log, turnover=turnover, write=write, limit=limit, step=step)
+        def run(log: CallLog) -> Judged:
+            limit = functools.partial(_memory_limit, limit=MEMORY_LIMIT)
+            return judge(gate, log, turnover=turnover, write=write, limit=limit, step=step)
 
-    judged = with_log(calls, run, phone_column=phone_column, time_column=time_column)
-    tmp: str | None = judged.written
-    try:
-        report = judged.report()
+        report = with_log(calls, run, phone_column=phone_column, time_column=time_column).report()
         if json_path is not None:
-            report.to_json(json_path)
+            files.temp(json_path).write_text(json_text(report), encoding="utf-8")
         if html_path is not None:
             step(f"writing {Path(html_path).name}")
-            report.to_html(html_path)
-        if tmp is not None and violations is not None:
-            os.replace(tmp, violations)
-            tmp = None
-        return report
-    finally:
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
+            files.temp(html_path).write_text(html_text(report), encoding="utf-8")
+    return report
 
 
-def _copy_violations(audit: Audit, target: Path, fmt: str) -> str:
-    """COPY the violating calls (the log's columns, then the audit's) beside `target`.
+def _copy_violations(audit: Audit, files: Staged, target: Path, fmt: str) -> None:
+    """COPY the violating calls (the log's columns, then the audit's) to a temp beside `target`.
 
     The log's columns and the decisions are one Arrow table in the log's order: DuckDB scans
     it on every core and keeps the order (insertion order is preserved), no join, no sort.
     """
-    # Not pre-created: DuckDB creates it, so it gets the usual permissions (umask).
-    tmp = str(target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"))
+    tmp = str(files.temp(target))
     query = (
         f"SELECT {audit.own_sql()}, {audit.added_sql()} FROM {audit.out} a WHERE NOT a.{P}allowed"
     )
-    try:
-        audit.con.execute(f"COPY ({query}) TO {sql_literal(tmp)} ({_copy_options(fmt)})")
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return tmp
+    audit.con.execute(f"COPY ({query}) TO {sql_literal(tmp)} ({_copy_options(fmt)})")

@@ -1,8 +1,9 @@
 """A filter's output files: where they go, and written so that none is ever seen half done.
 
-Each output is a `COPY` to a temporary file in its target's folder. The files are renamed into
-place only when every output is complete, synced to disk and holds the rows the decisions
-count, so a dialler never picks up half a list and a failed run leaves yesterday's files.
+Each output is a `COPY` to a temp file beside its target (`optin_gate.io.staged_files`). The
+files are renamed into place only when every output is complete and holds the rows the
+decisions count, so a dialler never picks up half a list and a failed run leaves yesterday's
+files.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import os
-import tempfile
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
@@ -23,7 +23,7 @@ from optin_gate.engine.inputs import read_list
 from optin_gate.engine.progress import Reporter
 from optin_gate.engine.rows import run_in_memory
 from optin_gate.errors import InputError
-from optin_gate.io import Source, output_format
+from optin_gate.io import Source, check_target, output_format, staged_files
 
 if TYPE_CHECKING:
     from optin_gate.gate import Gate
@@ -58,12 +58,8 @@ class Run:
 
 
 def _target(path: str | os.PathLike[str]) -> tuple[Path, str]:
-    target = Path(path)
-    fmt = output_format(target)
-    folder = target.parent if str(target.parent) else Path(".")
-    if not folder.is_dir():
-        raise InputError("the folder does not exist", file=str(path), hint="create it first")
-    return target, fmt
+    fmt = output_format(path)
+    return check_target(path), fmt
 
 
 def targets(
@@ -118,12 +114,9 @@ def write_outputs(
     Returns:
         Per output: the file written.
     """
-    temps: dict[str, str] = {}
-    try:
+    with staged_files() as files:
         for key, (target, fmt) in targets.items():
-            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-            os.close(fd)
-            temps[key] = tmp
+            tmp = str(files.temp(target))
             sql = f"COPY ({queries[key]}) TO {sql_literal(tmp)} ({_copy_options(fmt)})"
             report.step(f"writing the {key} rows to {target.name}")
             with report.watching():
@@ -135,11 +128,4 @@ def write_outputs(
                     file=src.name,
                     hint="filter a copy that nothing else writes to",
                 )
-            with open(tmp, "rb+") as fh:
-                os.fsync(fh.fileno())
-        for key, (target, _) in targets.items():
-            os.replace(temps.pop(key), target)
-    finally:
-        for tmp in temps.values():
-            Path(tmp).unlink(missing_ok=True)
     return {key: target for key, (target, _) in targets.items()}

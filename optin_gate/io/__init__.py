@@ -10,7 +10,8 @@
 * `load_schema(name)`: the Frictionless Table Schemas in `data/schemas/`.
 * `parse_query(relation, [Parse(...)])`: user dates and times parsed in DuckDB (ISO 8601 or
   Czech; no zone = Europe/Prague).
-* `write_table(table, path)`: CSV or Parquet by extension, atomically.
+* `write_table(table, path)`: CSV or Parquet by extension, atomically; `write_text` for text;
+  `staged_files()` for the several files of one run, renamed into place together.
 """
 
 from __future__ import annotations
@@ -29,7 +30,15 @@ from optin_gate.io.dates import (
 from optin_gate.io.schemas import SCHEMA_NAMES, FieldSpec, TableSchema, load_schema
 from optin_gate.io.sniff import CsvFormat, csv_format, file_kind
 from optin_gate.io.source import Source, open_source, read_table, relation_sql
-from optin_gate.io.write import output_format, write_table
+from optin_gate.io.write import (
+    Staged,
+    check_target,
+    output_format,
+    staged_files,
+    sync_folder,
+    write_table,
+    write_text,
+)
 
 __all__ = [
     "ALIASES",
@@ -38,8 +47,10 @@ __all__ = [
     "FieldSpec",
     "Parse",
     "Source",
+    "Staged",
     "TableSchema",
     "blank_sql",
+    "check_target",
     "csv_format",
     "file_kind",
     "fold",
@@ -54,6 +65,9 @@ __all__ = [
     "read_table",
     "relation_sql",
     "resolve_columns",
+    "staged_files",
+    "sync_folder",
     "text_sql",
     "write_table",
+    "write_text",
 ]

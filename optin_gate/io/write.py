@@ -1,12 +1,20 @@
-"""Writing tables to files atomically: a temporary file in the same folder, then a rename.
+"""Writing output files atomically: one file, or the several files of one run together.
 
-A crash or an error never leaves half a file where a dialler or a colleague could pick it up.
+Each file is written to a temp file beside its target (the same folder, so that the rename is
+atomic), synced to disk and renamed over the target; then the folder is synced, so that the
+rename survives a crash too. A dialler or a colleague never picks up half a file, and a run
+that fails leaves the previous files in place.
+
+Temp files are named `TEMP_PREFIX` + the target's name + ".<pid>.<random>.tmp". Only a crash
+leaves one behind (holding part of a list); the prefix lets a later run find and remove it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
-import tempfile
+import secrets
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,8 +23,18 @@ from optin_gate.errors import InputError
 if TYPE_CHECKING:
     import pyarrow as pa
 
-__all__ = ["output_format", "write_table"]
+__all__ = [
+    "TEMP_PREFIX",
+    "Staged",
+    "check_target",
+    "output_format",
+    "staged_files",
+    "sync_folder",
+    "write_table",
+    "write_text",
+]
 
+TEMP_PREFIX = ".optin-gate."
 _FORMATS = {".csv": "csv", ".txt": "csv", ".tsv": "tsv", ".parquet": "parquet", ".pq": "parquet"}
 
 
@@ -36,6 +54,113 @@ def output_format(path: str | os.PathLike[str]) -> str:
     return _FORMATS[suffix]
 
 
+def check_target(path: str | os.PathLike[str]) -> Path:
+    """The path, if a file can be written there; checked before any work is done.
+
+    Raises:
+        InputError: Its folder does not exist, or it is a folder itself.
+    """
+    target = Path(path)
+    if not _folder(target).is_dir():
+        raise InputError(
+            "the folder does not exist",
+            file=str(target),
+            hint="create the folder first or choose another path",
+        )
+    if target.is_dir():
+        raise InputError(
+            "this is a folder, not a file", file=str(target), hint="give a file name too"
+        )
+    return target
+
+
+def _folder(target: Path) -> Path:
+    return target.parent if str(target.parent) else Path(".")
+
+
+def sync_folder(folder: Path) -> None:
+    """Make a file created or renamed in `folder` survive a crash (where the OS allows it)."""
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+class Staged:
+    """The files of one run: written to temp files beside their targets, then renamed.
+
+    Use it through `staged_files()`. An error before `commit` leaves every target as it was
+    and removes every temp file. `commit` syncs every temp file first, then renames them one
+    after another and syncs their folders. The renames are not one atomic step: a crash (power
+    cut, kill -9) between the first and the last leaves some targets new and the others old,
+    and an error from a rename leaves the files renamed before it in place. `commit` is the
+    one place to change to make a run's files visible all together or not at all.
+    """
+
+    def __init__(self) -> None:
+        self._pending: list[tuple[Path, Path]] = []  # (temp file, target), in commit order
+
+    def temp(self, target: str | os.PathLike[str]) -> Path:
+        """A new, empty temp file beside `target` for a writer to fill.
+
+        It has the permissions a new file gets (0o666 less the umask), like the target will.
+        """
+        target = Path(target)
+        name = f"{TEMP_PREFIX}{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+        tmp = target.with_name(name)
+        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        self._pending.append((tmp, target))
+        return tmp
+
+    def commit(self) -> None:
+        """Sync every temp file, rename each over its target, then sync the folders."""
+        for tmp, _ in self._pending:
+            fd = os.open(tmp, os.O_RDWR)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        folders: dict[Path, None] = {}
+        while self._pending:
+            tmp, target = self._pending[0]
+            os.replace(tmp, target)
+            del self._pending[0]
+            folders[_folder(target)] = None
+        for folder in folders:
+            sync_folder(folder)
+
+    def discard(self) -> None:
+        """Remove the temp files not renamed yet."""
+        for tmp, _ in self._pending:
+            tmp.unlink(missing_ok=True)
+        self._pending.clear()
+
+
+@contextlib.contextmanager
+def staged_files() -> Iterator[Staged]:
+    """Files written in the block become visible when it ends without an error (`Staged`)."""
+    staged = Staged()
+    try:
+        yield staged
+        staged.commit()
+    finally:
+        staged.discard()
+
+
+def write_text(path: str | os.PathLike[str], text: str) -> Path:
+    """Write UTF-8 text atomically.
+
+    Raises:
+        InputError: The folder does not exist, or the path is a folder.
+    """
+    target = check_target(path)
+    with staged_files() as files:
+        files.temp(target).write_text(text, encoding="utf-8")
+    return target
+
+
 def write_table(table: pa.Table, path: str | os.PathLike[str]) -> Path:
     """Write `table` to `path` as CSV (UTF-8, header, comma) or Parquet, by extension; atomic.
 
@@ -48,23 +173,13 @@ def write_table(table: pa.Table, path: str | os.PathLike[str]) -> Path:
     import pyarrow.csv as pcsv
     import pyarrow.parquet as pq
 
-    target = Path(path)
-    fmt = output_format(target)
-    folder = target.parent if str(target.parent) else Path(".")
-    if not folder.is_dir():
-        raise InputError("the folder does not exist", file=str(path), hint="create it first")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-    os.close(fd)
-    try:
+    fmt = output_format(path)
+    target = check_target(path)
+    with staged_files() as files:
+        tmp = str(files.temp(target))
         if fmt == "parquet":
             pq.write_table(table, tmp)
         else:
             options = pcsv.WriteOptions(delimiter="\t" if fmt == "tsv" else ",")
             pcsv.write_csv(table, tmp, write_options=options)
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return target

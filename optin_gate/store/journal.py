@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from optin_gate.errors import StoreError
+from optin_gate.io import sync_folder
 
 try:
     import fcntl
@@ -94,7 +95,7 @@ class Journal:
                 fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
                 try:
                     if not existed:
-                        _fsync_dir(self.path.parent)
+                        sync_folder(self.path.parent)
                     _flock(fd, deadline, self._busy)
                     # A rewrite may have renamed a new file over the one we opened: use that.
                     if _same_file(fd, self.path):
@@ -148,7 +149,7 @@ class Journal:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, self.path)
-        _fsync_dir(self.path.parent)
+        sync_folder(self.path.parent)
 
 
 def parse_lines(data: bytes, path: Path | None = None) -> tuple[list[dict[str, Any]], int]:
@@ -213,12 +214,3 @@ def _json_default(value: object) -> str:
     if isinstance(value, datetime):
         return value.isoformat()
     raise TypeError(type(value).__name__)
-
-
-def _fsync_dir(folder: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)

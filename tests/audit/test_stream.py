@@ -73,3 +73,27 @@ def test_nothing_is_written_when_the_log_is_bad(history: tuple[Gate, Path], tmp_
     with pytest.raises(OptinGateError, match="called_at"):
         audit_file(gate, log, violations=tmp_path / "v.csv", json_path=tmp_path / "a.json")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["calls.csv"]
+
+
+def test_the_files_of_a_failed_run_appear_not_at_all(
+    history: tuple[Gate, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The violations and the JSON are complete when the HTML fails: none of the three may
+    # replace yesterday's files, and no temp file may stay behind.
+    gate, log = history
+    (tmp_path / "v.csv").write_text("yesterday\n")
+
+    def broken(report: object) -> str:
+        raise RuntimeError("render failed")
+
+    monkeypatch.setattr("optin_gate.audit.stream.html_text", broken)
+    with pytest.raises(RuntimeError, match="render failed"):
+        audit_file(
+            gate,
+            log,
+            violations=tmp_path / "v.csv",
+            json_path=tmp_path / "a.json",
+            html_path=tmp_path / "a.html",
+        )
+    assert (tmp_path / "v.csv").read_text() == "yesterday\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["v.csv"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 
 import pyarrow as pa
@@ -9,7 +10,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from optin_gate.errors import InputError
-from optin_gate.io import read_table, write_table
+from optin_gate.io import read_table, staged_files, write_table, write_text
+from optin_gate.io.write import TEMP_PREFIX
 
 TABLE = pa.table({"phone": ["+420601234567", None], "reason": ["CONSENT", "OBJECTION"]})
 
@@ -43,3 +45,54 @@ def test_a_failed_write_leaves_the_old_file_and_no_temp(
         write_table(TABLE, target)
     assert target.read_text() == "old\n"
     assert [p.name for p in tmp_path.iterdir()] == ["permitted.csv"]
+
+
+def test_a_runs_files_appear_together_once_all_are_written(tmp_path: Path) -> None:
+    a, b = tmp_path / "permitted.csv", tmp_path / "sub" / "decisions.parquet"
+    b.parent.mkdir()
+    with staged_files() as files:
+        files.temp(a).write_text("new a\n")
+        files.temp(b).write_bytes(b"new b")
+        assert not a.exists()
+        assert not b.exists()
+        temps = [p.name for p in tmp_path.rglob("*") if p.is_file()]
+        assert len(temps) == 2
+        assert all(name.startswith(TEMP_PREFIX) for name in temps)
+    assert a.read_text() == "new a\n"
+    assert b.read_bytes() == b"new b"
+    names = sorted(p.name for p in tmp_path.rglob("*"))
+    assert names == ["decisions.parquet", "permitted.csv", "sub"]
+
+
+def test_one_failed_write_leaves_every_old_file_and_no_temp(tmp_path: Path) -> None:
+    a, b = tmp_path / "permitted.csv", tmp_path / "decisions.csv"
+    a.write_text("yesterday a\n")
+
+    def run() -> None:
+        with staged_files() as files:
+            files.temp(a).write_text("new a\n")
+            files.temp(b).write_text("half of b")
+            raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        run()
+    assert a.read_text() == "yesterday a\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["permitted.csv"]
+
+
+def test_temp_files_carry_the_prefix_and_the_usual_permissions(tmp_path: Path) -> None:
+    made = tmp_path / "made.txt"
+    made.touch()
+    with staged_files() as files:
+        tmp = files.temp(tmp_path / "out.csv")
+        assert tmp.parent == tmp_path
+        assert tmp.name.startswith(TEMP_PREFIX + "out.csv.")
+        assert tmp.suffix == ".tmp"
+        assert stat.S_IMODE(tmp.stat().st_mode) == stat.S_IMODE(made.stat().st_mode)
+
+
+def test_text_is_written_whole_and_a_folder_is_refused(tmp_path: Path) -> None:
+    write_text(tmp_path / "r.json", "{}\n")
+    assert (tmp_path / "r.json").read_text() == "{}\n"
+    with pytest.raises(InputError, match="a folder, not a file"):
+        write_text(tmp_path, "{}")
