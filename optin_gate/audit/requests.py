@@ -13,15 +13,14 @@ dictionary-encoded: memory holds a code per row, not a string.
 from __future__ import annotations
 
 import dataclasses
-from collections import deque
-from collections.abc import Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Iterator, Mapping
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from optin_gate._runtime import threads
+from optin_gate.io.pipeline import Pipeline
 from optin_gate.numbers.table import normalize_keys
 
 __all__ = [
@@ -223,6 +222,14 @@ def _coded(
     return pa.record_batch(list(columns.values()), names=list(columns)), kept
 
 
+def _placed(reader: pa.RecordBatchReader) -> Iterator[tuple[pa.RecordBatch, int]]:
+    """Each batch with the number of rows before it."""
+    start = 0
+    for batch in reader:
+        yield batch, start
+        start += batch.num_rows
+
+
 def read_requests(
     reader: pa.RecordBatchReader, *, region: str, layout: Layout
 ) -> tuple[Requests, pa.Table | None]:
@@ -241,19 +248,16 @@ def read_requests(
         from them dictionary-encoded.
     """
     problems: list[pa.RecordBatch] = []
-    done: list[tuple[pa.RecordBatch, pa.RecordBatch | None]] = []
-    start = 0
+
+    def code(placed: tuple[pa.RecordBatch, int]) -> tuple[pa.RecordBatch, pa.RecordBatch | None]:
+        return _coded(*placed, layout, region, problems)
+
     # Batches are normalized on worker threads while DuckDB reads the next ones (both let go
     # of the GIL for most of their work); a few in flight at most, to bound memory.
     workers = min(_MAX_WORKERS, threads())
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        pending: deque[Future[tuple[pa.RecordBatch, pa.RecordBatch | None]]] = deque()
-        for batch in reader:
-            pending.append(pool.submit(_coded, batch, start, layout, region, problems))
-            start += batch.num_rows
-            if len(pending) > workers:
-                done.append(pending.popleft().result())
-        done.extend(f.result() for f in pending)
+    with Pipeline(code, name="optin-gate-requests", workers=workers, ahead=workers) as line:
+        line.feed(_placed(reader))
+        done = line.results()
     if not done:
         done.append(
             _coded(pa.RecordBatch.from_pylist([], schema=reader.schema), 0, layout, region, [])

@@ -12,8 +12,8 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import duckdb
@@ -22,6 +22,7 @@ import pyarrow as pa
 
 from optin_gate.engine.outcomes import NumberCodes
 from optin_gate.errors import StoreError
+from optin_gate.io.pipeline import Pipeline
 from optin_gate.numbers._arrow import int_array, int_values
 from optin_gate.numbers.table import dedupe_pays, normalize_codes
 
@@ -129,17 +130,17 @@ def read_numbers(
     `text` turns each batch's `raw` column into text first (`inputs.phone_text`).
     """
     ((keep,),) = con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()
-    with ThreadPoolExecutor(1, thread_name_prefix="optin-gate-normalize") as pool:
+    with _normalizing(region, numbers) as line:
         con.execute("SET preserve_insertion_order = true")  # the rows' order is their key
         try:
             reader = con.sql(query).to_arrow_reader(BATCH_ROWS)
             batches = _grouped(reader)
             if text is not None:
                 batches = (_as_text(batch, text) for batch in batches)
-            parts = _normalize_batches(pool, batches, region, numbers, numbered=numbered)
+            line.feed(_prepared(batches, numbered=numbered))
         finally:
             con.execute(f"SET preserve_insertion_order = {bool(keep)}")
-        tables = _gathered(parts, beside)
+        tables = _gathered(line, beside)
     if not tables:  # an empty list
         empty = pa.Table.from_batches([], schema=reader.schema)
         empty = _as_text(empty, text) if text is not None else empty
@@ -165,9 +166,9 @@ def normalize_column(
     )
     # One list: whether its repeats are worth hashing is asked once, of its first slice.
     dedupe = dedupe_pays(phones.slice(0, BATCH_ROWS))
-    with ThreadPoolExecutor(1, thread_name_prefix="optin-gate-normalize") as pool:
-        parts = _normalize_batches(pool, slices, region, numbers, numbered=True, dedupe=dedupe)
-        tables = _gathered(parts, beside)
+    with _normalizing(region, numbers, dedupe=dedupe) as line:
+        line.feed(_prepared(slices, numbered=True))
+        tables = _gathered(line, beside)
     if not tables:
         empty = _numbered(pa.table({"raw": pa.array([], pa.string())}), 0)
         return with_numbers(empty, region, numbers, keep_raw=False)
@@ -179,16 +180,23 @@ def _as_text(table: pa.Table, text: Callable[[pa.ChunkedArray], pa.ChunkedArray]
     return table.set_column(at, "raw", text(table.column(at)))
 
 
-def _gathered(parts: list[Future[pa.Table]], beside: Callable[[], object] | None) -> list[pa.Table]:
-    """Run `beside` while the parts are normalized; then their tables, in order."""
-    try:
-        if beside is not None:
-            beside()
-    except BaseException:
-        for part in parts:
-            part.cancel()
-        raise
-    return [part.result() for part in parts]
+def _normalizing(
+    region: str, numbers: NumberCodes, *, dedupe: bool | None = None
+) -> Pipeline[pa.Table, pa.Table]:
+    """Batches normalized (`with_numbers`) on a worker thread while the next one is read."""
+    work = functools.partial(
+        with_numbers, region=region, numbers=numbers, keep_raw=False, dedupe=dedupe
+    )
+    return Pipeline(work, name="optin-gate-normalize")
+
+
+def _gathered(
+    line: Pipeline[pa.Table, pa.Table], beside: Callable[[], object] | None
+) -> list[pa.Table]:
+    """Run `beside` while the last batches are normalized; then every table, in order."""
+    if beside is not None:
+        beside()
+    return line.results()
 
 
 def _grouped(reader: pa.RecordBatchReader) -> Iterator[pa.Table]:
@@ -213,32 +221,15 @@ def _grouped(reader: pa.RecordBatchReader) -> Iterator[pa.Table]:
         yield pa.Table.from_batches(group)
 
 
-def _normalize_batches(
-    pool: ThreadPoolExecutor,
-    batches: Iterable[pa.Table],
-    region: str,
-    numbers: NumberCodes,
-    *,
-    numbered: bool,
-    dedupe: bool | None = None,
-) -> list[Future[pa.Table]]:
-    """Each batch handed to `pool` to normalize while the next one is read."""
-    parts: list[Future[pa.Table]] = []
+def _prepared(batches: Iterable[pa.Table], *, numbered: bool) -> Iterator[pa.Table]:
+    """Each batch in one chunk, with its rows' `row` numbers in the whole list if `numbered`."""
     done = 0
-    try:
-        for batch in batches:
-            table = batch.combine_chunks()
-            if numbered:
-                table = _numbered(table, done)
-            done += table.num_rows
-            parts.append(
-                pool.submit(with_numbers, table, region, numbers, keep_raw=False, dedupe=dedupe)
-            )
-    except BaseException:
-        for part in parts:
-            part.cancel()
-        raise
-    return parts
+    for batch in batches:
+        table = batch.combine_chunks()
+        if numbered:
+            table = _numbered(table, done)
+        done += table.num_rows
+        yield table
 
 
 def _numbered(table: pa.Table, before: int) -> pa.Table:
