@@ -12,7 +12,7 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["scratch_file", "scratch_folder", "sweep"]
+__all__ = ["alive", "scratch_file", "scratch_folder", "sweep"]
 
 
 def scratch_folder() -> Path:
@@ -23,7 +23,8 @@ def scratch_folder() -> Path:
     return folder
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
+    """Whether process `pid` runs on this machine (another user's counts as running)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -39,7 +40,7 @@ def sweep(folder: Path | None = None) -> int:
     removed = 0
     for entry in os.scandir(folder):
         owner = entry.name.split("-", 1)[0]
-        if owner.isdigit() and int(owner) != os.getpid() and not _alive(int(owner)):
+        if owner.isdigit() and int(owner) != os.getpid() and not alive(int(owner)):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(entry.path)
                 removed += 1

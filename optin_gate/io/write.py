@@ -6,7 +6,8 @@ rename survives a crash too. A dialler or a colleague never picks up half a file
 that fails leaves the previous files in place.
 
 Temp files are named `TEMP_PREFIX` + the target's name + ".<pid>.<random>.tmp". Only a crash
-leaves one behind (holding part of a list); the prefix lets a later run find and remove it.
+leaves one behind (holding part of a list): the next run that writes into that folder removes
+the temp files of processes that no longer run (`sweep_temps`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from optin_gate.errors import InputError
+from optin_gate.io.scratch import alive
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -29,6 +31,7 @@ __all__ = [
     "check_target",
     "output_format",
     "staged_files",
+    "sweep_temps",
     "sync_folder",
     "write_table",
     "write_text",
@@ -88,6 +91,31 @@ def sync_folder(folder: Path) -> None:
             os.close(fd)
 
 
+def sweep_temps(folder: Path) -> int:
+    """Remove the temp files that processes no longer running left in `folder`; how many.
+
+    Processes are looked up on this machine: a folder shared with another machine could lose
+    a temp file of a run there, which then fails at its rename and leaves the old file.
+    """
+    removed = 0
+    with contextlib.suppress(OSError), os.scandir(folder) as entries:
+        for entry in entries:
+            owner = _temp_owner(entry.name)
+            if owner is not None and owner != os.getpid() and not alive(owner):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(entry.path)
+                    removed += 1
+    return removed
+
+
+def _temp_owner(name: str) -> int | None:
+    """The process id in a temp file's name; None for any other file."""
+    if not (name.startswith(TEMP_PREFIX) and name.endswith(".tmp")):
+        return None
+    parts = name.rsplit(".", 3)  # [prefix + target, pid, random, "tmp"]
+    return int(parts[1]) if parts[1].isdigit() else None
+
+
 class Staged:
     """The files of one run: written to temp files beside their targets, then renamed.
 
@@ -101,13 +129,18 @@ class Staged:
 
     def __init__(self) -> None:
         self._pending: list[tuple[Path, Path]] = []  # (temp file, target), in commit order
+        self._swept: set[Path] = set()
 
     def temp(self, target: str | os.PathLike[str]) -> Path:
         """A new, empty temp file beside `target` for a writer to fill.
 
         It has the permissions a new file gets (0o666 less the umask), like the target will.
+        A crashed run's temp files in the folder are removed first (`sweep_temps`).
         """
         target = Path(target)
+        if _folder(target) not in self._swept:
+            self._swept.add(_folder(target))
+            sweep_temps(_folder(target))
         name = f"{TEMP_PREFIX}{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
         tmp = target.with_name(name)
         os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))

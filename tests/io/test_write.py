@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pyarrow as pa
@@ -96,3 +99,15 @@ def test_text_is_written_whole_and_a_folder_is_refused(tmp_path: Path) -> None:
     assert (tmp_path / "r.json").read_text() == "{}\n"
     with pytest.raises(InputError, match="a folder, not a file"):
         write_text(tmp_path, "{}")
+
+
+def test_a_crashed_runs_temp_files_go_with_the_next_write(tmp_path: Path) -> None:
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()
+    dead = tmp_path / f"{TEMP_PREFIX}out.csv.{ended.pid}.00ff00ff.tmp"
+    live = tmp_path / f"{TEMP_PREFIX}out.csv.{os.getppid()}.00ff00ff.tmp"  # a run still going
+    other = tmp_path / ".out.csv.abc.tmp"  # not ours
+    for path in (dead, live, other):
+        path.write_text("601234567\n")
+    write_text(tmp_path / "r.json", "{}\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([live.name, other.name, "r.json"])
