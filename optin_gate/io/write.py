@@ -132,10 +132,12 @@ class Staged:
         self._swept: set[Path] = set()
 
     def temp(self, target: str | os.PathLike[str]) -> Path:
-        """A new, empty temp file beside `target` for a writer to fill.
+        """A new temp file's name beside `target`, for a writer to create and fill.
 
-        It has the permissions a new file gets (0o666 less the umask), like the target will.
-        A crashed run's temp files in the folder are removed first (`sweep_temps`).
+        Not created here: a writer that finds the file there may stage its own copy first
+        (DuckDB's COPY writes `tmp_<name>` and renames it), which a kill would leave behind.
+        The writer's new file gets the usual permissions (0o666 less the umask). A crashed
+        run's temp files in the folder are removed first (`sweep_temps`).
         """
         target = Path(target)
         if _folder(target) not in self._swept:
@@ -143,7 +145,6 @@ class Staged:
             sweep_temps(_folder(target))
         name = f"{TEMP_PREFIX}{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
         tmp = target.with_name(name)
-        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
         self._pending.append((tmp, target))
         return tmp
 

@@ -83,7 +83,7 @@ def test_one_failed_write_leaves_every_old_file_and_no_temp(tmp_path: Path) -> N
     assert sorted(p.name for p in tmp_path.iterdir()) == ["permitted.csv"]
 
 
-def test_temp_files_carry_the_prefix_and_the_usual_permissions(tmp_path: Path) -> None:
+def test_temps_carry_the_prefix_and_outputs_the_usual_permissions(tmp_path: Path) -> None:
     made = tmp_path / "made.txt"
     made.touch()
     with staged_files() as files:
@@ -91,7 +91,11 @@ def test_temp_files_carry_the_prefix_and_the_usual_permissions(tmp_path: Path) -
         assert tmp.parent == tmp_path
         assert tmp.name.startswith(TEMP_PREFIX + "out.csv.")
         assert tmp.suffix == ".tmp"
-        assert stat.S_IMODE(tmp.stat().st_mode) == stat.S_IMODE(made.stat().st_mode)
+        assert not tmp.exists()  # the writer creates it
+        tmp.write_text("x\n")
+    write_table(TABLE, tmp_path / "t.parquet")
+    mode = stat.S_IMODE((tmp_path / "t.parquet").stat().st_mode)
+    assert mode == stat.S_IMODE(made.stat().st_mode)
 
 
 def test_text_is_written_whole_and_a_folder_is_refused(tmp_path: Path) -> None:
