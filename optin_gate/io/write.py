@@ -13,6 +13,7 @@ the temp files of processes that no longer run (`sweep_temps`).
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import secrets
 from collections.abc import Iterator
@@ -26,10 +27,12 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 __all__ = [
+    "COMMIT_PREFIX",
     "TEMP_PREFIX",
     "Staged",
     "check_target",
     "output_format",
+    "recover_commits",
     "staged_files",
     "sweep_temps",
     "sync_folder",
@@ -38,6 +41,7 @@ __all__ = [
 ]
 
 TEMP_PREFIX = ".optin-gate."
+COMMIT_PREFIX = ".optin-gate.commit."
 _FORMATS = {".csv": "csv", ".txt": "csv", ".tsv": "tsv", ".parquet": "parquet", ".pq": "parquet"}
 
 
@@ -97,6 +101,7 @@ def sweep_temps(folder: Path) -> int:
     Processes are looked up on this machine: a folder shared with another machine could lose
     a temp file of a run there, which then fails at its rename and leaves the old file.
     """
+    recover_commits(folder)
     removed = 0
     with contextlib.suppress(OSError), os.scandir(folder) as entries:
         for entry in entries:
@@ -106,6 +111,45 @@ def sweep_temps(folder: Path) -> int:
                     os.unlink(entry.path)
                     removed += 1
     return removed
+
+
+def _write_intent(pending: list[tuple[Path, Path]]) -> Path:
+    """Record, synced, the renames about to be made, in the first target's folder."""
+    folder = _folder(pending[0][1])
+    record = folder / f"{COMMIT_PREFIX}{os.getpid()}.{secrets.token_hex(4)}.json"
+    pairs = [[str(tmp.resolve()), str(target.resolve())] for tmp, target in pending]
+    with record.open("w", encoding="utf-8") as fh:
+        json.dump(pairs, fh)
+        fh.flush()
+        os.fsync(fh.fileno())
+    sync_folder(folder)
+    return record
+
+
+def recover_commits(folder: Path) -> int:
+    """Finish the renames of runs that died while making their files visible; how many.
+
+    A record is written only once every temp file it names is whole and synced, so its
+    renames can be made by anyone: the run's files then appear together.
+    """
+    finished = 0
+    with contextlib.suppress(OSError), os.scandir(folder) as entries:
+        records = [Path(e.path) for e in entries if e.name.startswith(COMMIT_PREFIX)]
+    for record in records:
+        owner = record.name[len(COMMIT_PREFIX) :].split(".", 1)[0]
+        if not owner.isdigit() or int(owner) == os.getpid() or alive(int(owner)):
+            continue
+        try:
+            pairs = json.loads(record.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            pairs = []  # torn before it was synced: no rename had started
+        for tmp, target in pairs:
+            if Path(tmp).exists():
+                os.replace(tmp, target)
+                sync_folder(_folder(Path(target)))
+        record.unlink(missing_ok=True)
+        finished += 1
+    return finished
 
 
 def _temp_owner(name: str) -> int | None:
@@ -120,11 +164,13 @@ class Staged:
     """The files of one run: written to temp files beside their targets, then renamed.
 
     Use it through `staged_files()`. An error before `commit` leaves every target as it was
-    and removes every temp file. `commit` syncs every temp file first, then renames them one
-    after another and syncs their folders. The renames are not one atomic step: a crash (power
-    cut, kill -9) between the first and the last leaves some targets new and the others old,
-    and an error from a rename leaves the files renamed before it in place. `commit` is the
-    one place to change to make a run's files visible all together or not at all.
+    and removes every temp file. `commit` syncs every temp file first; for several files it
+    then writes an intent record (`.optin-gate.commit.<pid>.<random>.json`, synced) naming
+    every (temp, target) pair, renames them one after another, syncs their folders and
+    removes the record. POSIX renames several files in no single step, so a crash (power cut,
+    kill -9) between the first rename and the last leaves some targets new and the others
+    old, with the record beside them: the next run that writes into that folder finishes the
+    renames before anything else (`recover_commits`), so the run's files end up together.
     """
 
     def __init__(self) -> None:
@@ -156,6 +202,7 @@ class Staged:
                 os.fsync(fd)
             finally:
                 os.close(fd)
+        record = _write_intent(self._pending) if len(self._pending) > 1 else None
         folders: dict[Path, None] = {}
         while self._pending:
             tmp, target = self._pending[0]
@@ -164,6 +211,9 @@ class Staged:
             folders[_folder(target)] = None
         for folder in folders:
             sync_folder(folder)
+        if record is not None:
+            record.unlink()
+            sync_folder(record.parent)
 
     def discard(self) -> None:
         """Remove the temp files not renamed yet."""

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from optin_gate.io.scratch import scratch_folder
+from optin_gate.io.write import recover_commits
 from optin_gate.store import EvidenceStore
 from tests.store._helpers import rows, write_csv
 
@@ -213,6 +214,7 @@ def test_a_killed_filter_leaves_whole_outputs_in_step(
     seconds = finish(run_filter("2026-01-10"))  # an earlier run's outputs to overwrite
     proc = run_filter("2026-03-10")  # a later run, with other decisions
     kill_after(proc, somewhere_in(seconds, seed))
+    recover_commits(tmp_path)  # what the next run writing there does first
     problem = _outputs_in_step(permitted, decisions, LIST_ROWS)
     assert problem is None, f"seed {seed}: {problem}"
     finish(run_filter("2026-03-10"))  # the next run
@@ -234,6 +236,7 @@ def test_a_killed_audit_leaves_no_half_written_report(
     report.unlink()
     proc = start(*args)
     killed = kill_after(proc, somewhere_in(seconds, seed))
+    recover_commits(tmp_path)  # what the next run writing there does first
     if violations.exists() or report.exists():
         assert violations.exists(), f"seed {seed}: a report without its violations"
         assert report.exists(), f"seed {seed}: violations without their report"

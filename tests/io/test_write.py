@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import stat
 import subprocess
 import sys
@@ -14,7 +15,7 @@ import pytest
 
 from optin_gate.errors import InputError
 from optin_gate.io import read_table, staged_files, write_table, write_text
-from optin_gate.io.write import TEMP_PREFIX
+from optin_gate.io.write import COMMIT_PREFIX, TEMP_PREFIX, recover_commits
 
 TABLE = pa.table({"phone": ["+420601234567", None], "reason": ["CONSENT", "OBJECTION"]})
 
@@ -115,3 +116,40 @@ def test_a_crashed_runs_temp_files_go_with_the_next_write(tmp_path: Path) -> Non
         path.write_text("601234567\n")
     write_text(tmp_path / "r.json", "{}\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([live.name, other.name, "r.json"])
+
+
+KILLED_BETWEEN_RENAMES = """
+import os, signal, sys
+from pathlib import Path
+from optin_gate.io import write
+
+folder = Path(sys.argv[1])
+real = os.replace
+renamed = []
+
+def replace_then_die(src, dst):
+    real(src, dst)
+    renamed.append(dst)
+    if len(renamed) == 1:  # the first file is visible, the second is not
+        os.kill(os.getpid(), signal.SIGKILL)
+
+write.os.replace = replace_then_die
+with write.staged_files() as files:
+    for name in ("permitted.csv", "decisions.csv"):
+        files.temp(folder / name).write_text("new\\n", encoding="utf-8")
+"""
+
+
+def test_a_run_killed_between_its_renames_is_finished_by_the_next(tmp_path: Path) -> None:
+    for name in ("permitted.csv", "decisions.csv"):
+        (tmp_path / name).write_text("old\n", encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, "-c", KILLED_BETWEEN_RENAMES, str(tmp_path)], check=False, timeout=120
+    )
+    assert proc.returncode == -signal.SIGKILL
+    contents = {p.name: p.read_text() for p in tmp_path.glob("*.csv")}
+    assert contents == {"permitted.csv": "new\n", "decisions.csv": "old\n"}  # out of step
+    assert len(list(tmp_path.glob(COMMIT_PREFIX + "*"))) == 1  # the record of the renames
+    assert recover_commits(tmp_path) == 1  # what the next run in the folder does first
+    contents = {p.name: p.read_text() for p in tmp_path.iterdir()}
+    assert contents == {"permitted.csv": "new\n", "decisions.csv": "new\n"}
