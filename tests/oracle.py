@@ -1,8 +1,10 @@
-"""A brute-force, obviously-correct reading of the evidence, straight from RULES.md.
+"""A brute-force, obviously-correct reading of the evidence, straight from docs/rules.md.
 
-Slow on purpose: loops over every record. The SQL of optin_gate.store.asof, the dial index and
-the engine are all compared against it. Evidence here is plain Python records, written into
-a store's tables by `write_evidence` (bypassing the loaders, which have their own tests).
+Slow on purpose: loops over every record. `decide` is the whole decision order (docs/rules.md
+§ 3) in plain Python: it shares no code with the library's rules, SQL or compiled lookups, so
+every way of deciding (tests/ways) is held to it. Evidence here is plain Python records,
+loaded through the public API by tests/ways, or written into a store's tables by
+`write_evidence` (bypassing the loaders, which have their own tests).
 """
 
 from __future__ import annotations
@@ -10,10 +12,11 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import duckdb
+import phonenumbers
 
-from optin_gate._time import prague_day
 from optin_gate.policy import Policy
 from optin_gate.store.schema import DDL
 
@@ -53,6 +56,16 @@ class Evidence:
     contracts: list[Contract] = dataclasses.field(default_factory=list)
     # snapshot date -> {phone: marketing}
     snapshots: dict[date, dict[int, str]] = dataclasses.field(default_factory=dict)
+
+
+PRAGUE = ZoneInfo("Europe/Prague")
+ALLOWING = frozenset({"CONSENT", "EXISTING_CUSTOMER", "DIRECTORY_OPT_IN", "NO_OPT_OUT"})
+OPT_IN, OPT_OUT = "CZ-2022-opt-in", "CZ-opt-out"
+
+
+def prague_day(instant: datetime) -> date:
+    """The calendar day in Prague of an aware instant."""
+    return instant.astimezone(PRAGUE).date()
 
 
 def oracle_facts(
@@ -113,6 +126,82 @@ def oracle_facts(
     if contract is not None:
         out["contract_id"] = contract.contract_id
     return out
+
+
+@dataclasses.dataclass(frozen=True)
+class Decided:
+    """What every way of deciding must answer for one number, controller, time and call type."""
+
+    e164: str | None
+    allowed: bool
+    reason: str
+    evidence: str | None
+    rule_set: str
+
+
+def _number(text: str | None, region: str) -> tuple[str | None, str | None, str | None]:
+    """(e164, country, number type) as phonenumbers reads `text`; all None unless valid."""
+    if text is None:
+        return None, None, None
+    try:
+        parsed = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return None, None, None
+    if not phonenumbers.is_valid_number(parsed):
+        return None, None, None
+    kind = phonenumbers.number_type(parsed)
+    names = {v: k.lower() for k, v in vars(phonenumbers.PhoneNumberType).items() if k.isupper()}
+    return (
+        phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164),
+        phonenumbers.region_code_for_number(parsed),
+        names[kind],
+    )
+
+
+def decide(  # noqa: PLR0911 - one return per row of the decision order
+    ev: Evidence,
+    text: str | None,
+    *,
+    controller: str,
+    t: datetime,
+    call_type: str,
+    policy: Policy,
+) -> Decided:
+    """The decision of docs/rules.md § 3 for one request, the first matching row deciding."""
+    e164, country, number_type = _number(text, policy.default_region)
+    day = prague_day(t)
+    rule_set = OPT_IN if day >= policy.opt_in_from else OPT_OUT
+
+    def answer(reason: str, evidence: str | None = None) -> Decided:
+        return Decided(e164, reason in ALLOWING, reason, evidence, rule_set)
+
+    if e164 is None:
+        return answer("INVALID_NUMBER")
+    if country != "CZ":
+        return answer("UNSUPPORTED_REGION")
+    if number_type in policy.blocked_number_types:
+        return answer("BLOCKED_NUMBER_TYPE")
+    facts = oracle_facts(ev, int(e164[1:]), controller, t, policy)
+    if facts["objection_id"] is not None:
+        return answer("OBJECTION", f"objection:{facts['objection_id']}")
+    if facts["consent_id"] is not None:
+        return answer("CONSENT", f"consent:{facts['consent_id']}")
+    if call_type == "automated":
+        return answer("AUTOMATED_NEEDS_CONSENT")
+    if facts["contract_id"] is not None:
+        return answer("EXISTING_CUSTOMER", f"contract:{facts['contract_id']}")
+    snapshot = facts["directory_date"]
+    if not isinstance(snapshot, date):
+        return answer("STALE_DIRECTORY")
+    directory = f"directory:{snapshot.isoformat()}"
+    if (day - snapshot).days > policy.directory_max_age_days:
+        return answer("STALE_DIRECTORY", directory)
+    mark = facts["directory_marketing"]
+    if rule_set == OPT_OUT:
+        return answer("DIRECTORY_OPT_OUT" if mark == "opt_out" else "NO_OPT_OUT", directory)
+    if mark == "opt_in":
+        return answer("DIRECTORY_OPT_IN", directory)
+    return answer("NO_LEGAL_BASIS", directory)
 
 
 def directory_intervals(

@@ -1,0 +1,163 @@
+"""Every way the library decides, behind one signature: a store, a policy, requests -> rows.
+
+Adding a way (the HTTP service, say) is one entry in `WAYS`. Each way answers every request
+with (e164, allowed, reason, evidence, rule_set), in the requests' order.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+import optin_gate as og
+from tests.oracle import Decided
+from tests.ways.worlds import Ask
+
+COLUMNS = ("e164", "allowed", "reason", "evidence", "rule_set")
+Decide = Callable[[og.EvidenceStore, og.Policy, Sequence[Ask]], list[Decided]]
+
+
+@dataclasses.dataclass(frozen=True)
+class Way:
+    """One way of deciding, named for test ids.
+
+    `reads_blank`: whether a blank number is a request it answers (a log line without a
+    number is no call to judge).
+    """
+
+    name: str
+    decide: Decide
+    reads_blank: bool = True
+
+
+def _rows(table: pa.Table) -> list[Decided]:
+    return [Decided(**{c: row[c] for c in COLUMNS}) for row in table.select(COLUMNS).to_pylist()]
+
+
+def _gate(store: og.EvidenceStore, controller: str, policy: og.Policy) -> og.Gate:
+    return og.Gate(store, controller, policy, refresh_interval=None)
+
+
+def _batched(run: Callable[[og.Gate, list[str | None], Ask], list[Decided]]) -> Decide:
+    """A way that decides one list per (controller, time, call type), as a campaign runs."""
+
+    def decide(store: og.EvidenceStore, policy: og.Policy, asks: Sequence[Ask]) -> list[Decided]:
+        groups: dict[tuple[str, object, str], list[int]] = {}
+        for i, ask in enumerate(asks):
+            groups.setdefault((ask.controller, ask.t, ask.call_type), []).append(i)
+        out: list[Decided | None] = [None] * len(asks)
+        for places in groups.values():
+            first = asks[places[0]]
+            texts = [asks[i].text for i in places]
+            rows = run(_gate(store, first.controller, policy), texts, first)
+            for i, row in zip(places, rows, strict=True):
+                out[i] = row
+        assert None not in out, "a request came back without a decision"
+        return [row for row in out if row is not None]
+
+    return decide
+
+
+@_batched
+def _filter(gate: og.Gate, texts: list[str | None], ask: Ask) -> list[Decided]:
+    table = pa.table({"phone": pa.array(texts, pa.string())})
+    result = gate.filter(table, as_of=ask.t, call_type=ask.call_type).table
+    assert result.column("phone").equals(table.column("phone")), "rows out of order"
+    return _rows(result)
+
+
+@contextlib.contextmanager
+def _held_or_spilled(spill: bool) -> Iterator[None]:
+    """Send `filter_file` the held or the spilled way, and prove it went that way.
+
+    The one hook that picks the way is the size test `engine.held.fits`; a tiny list always
+    fits, so the spilled way is forced by saying it does not.
+    """
+    from optin_gate.engine import held, spilled
+
+    ran: list[str] = []
+    saved = held.fits, held.filter_held, spilled.filter_spilled
+
+    def recorded(name: str, way: Callable[..., Any]) -> Callable[..., Any]:
+        def run(*args: Any, **kwargs: Any) -> Any:
+            ran.append(name)
+            return way(*args, **kwargs)
+
+        return run
+
+    held.fits = lambda *args, **kwargs: not spill
+    held.filter_held = recorded("held", saved[1])
+    spilled.filter_spilled = recorded("spilled", saved[2])
+    try:
+        yield
+    finally:
+        held.fits, held.filter_held, spilled.filter_spilled = saved
+    assert ran == ["spilled" if spill else "held"], f"filter_file went the {ran} way"
+
+
+def _filter_file(spill: bool) -> Decide:
+    @_batched
+    def run(gate: og.Gate, texts: list[str | None], ask: Ask) -> list[Decided]:
+        from optin_gate.engine import filter_file
+
+        with tempfile.TemporaryDirectory() as tmp:
+            listing, out = Path(tmp) / "list.parquet", Path(tmp) / "decisions.parquet"
+            pq.write_table(pa.table({"phone": pa.array(texts, pa.string())}), listing)
+            with _held_or_spilled(spill):
+                filter_file(gate, listing, as_of=ask.t, call_type=ask.call_type, decisions=out)
+            table = pq.read_table(out)
+        assert table.column("phone").to_pylist() == texts, "rows out of order"
+        return _rows(table)
+
+    return run
+
+
+def _check(store: og.EvidenceStore, policy: og.Policy, asks: Sequence[Ask]) -> list[Decided]:
+    gates: dict[str, og.Gate] = {}
+    out = []
+    for ask in asks:
+        gate = gates.get(ask.controller) or gates.setdefault(
+            ask.controller, _gate(store, ask.controller, policy)
+        )
+        # A dialler may hand over None for a missing number: an answer, not an error.
+        d = gate.check(ask.text, at=ask.t, call_type=ask.call_type)  # type: ignore[arg-type]
+        out.append(Decided(d.e164, d.allowed, d.reason.value, d.evidence, d.rule_set))
+    return out
+
+
+@_batched
+def _check_many(gate: og.Gate, texts: list[str | None], ask: Ask) -> list[Decided]:
+    return _rows(gate.check_many(texts, at=ask.t, call_type=ask.call_type))
+
+
+def _audit(store: og.EvidenceStore, policy: og.Policy, asks: Sequence[Ask]) -> list[Decided]:
+    """Every request as one call of one log: its own time, controller and call type."""
+    log = pa.table(
+        {
+            "call_id": [f"H{i}" for i in range(len(asks))],
+            "phone": [a.text for a in asks],
+            "called_at": [a.t.isoformat() for a in asks],
+            "controller": [a.controller for a in asks],
+            "call_type": [a.call_type for a in asks],
+        }
+    )
+    calls = _gate(store, "acme", policy).audit(log).calls
+    assert calls.column("call_id").to_pylist() == log.column("call_id").to_pylist()
+    return _rows(calls)
+
+
+WAYS = (
+    Way("filter", _filter),
+    Way("filter_held", _filter_file(spill=False)),
+    Way("filter_spilled", _filter_file(spill=True)),
+    Way("check", _check),
+    Way("check_many", _check_many),
+    Way("audit", _audit, reads_blank=False),
+)
