@@ -12,10 +12,10 @@ import pyarrow.parquet as pq
 import pytest
 
 import optin_gate as og
-from tests.law.world import T_IN, world
+from tests.ways.law_world import T_IN, world
 
 COLUMNS = ["e164", "allowed", "reason", "evidence", "rule_set"]
-# (as written, reason at T_IN for controller acme; see tests/law/world.py)
+# (as written, reason at T_IN for controller acme; see tests/ways/law_world.py)
 LIST = [
     ("+420 601 000 001", "CONSENT"),
     ("601000030", "EXISTING_CUSTOMER"),

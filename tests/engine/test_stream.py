@@ -17,7 +17,7 @@ from click.testing import CliRunner
 import optin_gate as og
 from optin_gate.cli import main
 from optin_gate.engine import filter_file, held
-from tests.law.world import T_IN, load_world
+from tests.ways.law_world import T_IN, load_world
 
 COLUMNS = ["e164", "allowed", "reason", "evidence", "rule_set"]
 SCENARIOS = [f"601 000 {n:03d}" for n in range(1, 100)]

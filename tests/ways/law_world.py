@@ -1,21 +1,22 @@
-"""A small, hand-written world of evidence for the law tests, loaded through the public API.
+"""A small, hand-written world of evidence for the law table, loaded through the public API.
 
-Every scenario gets its own phone number, so one store holds them all; decisions are computed
-with `Gate.filter` once per (time, controller, call type, policy) for every number at once and
-cached, so a hundred table rows cost a handful of filter runs.
+Every scenario gets its own phone number, so one store holds them all; each way decides every
+case of one policy in one call (`decisions`, cached), so a hundred table rows cost a handful
+of runs per way. The same evidence as oracle records (`oracle_evidence`) holds the oracle to
+the hand-written answers.
 
 Times are Prague wall-clock strings, as a user would write them in a file.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import functools
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pyarrow as pa
 
 import optin_gate as og
+from tests.oracle import PRAGUE, Consent, Contract, Evidence, Objection
 
 # Decision times: one in each regime, and the directory snapshots before them.
 T_IN = "2026-03-10T12:00"  # opt-in regime (policy default opt_in_from = 2022-07-01)
@@ -188,47 +189,41 @@ def world(directory: bool = True) -> og.EvidenceStore:
     return load_world(og.EvidenceStore(), directory=directory)
 
 
-@dataclasses.dataclass(frozen=True)
-class Row:
-    """One row of the decision as the filter returned it."""
-
-    e164: str | None
-    allowed: bool
-    reason: str
-    evidence: str | None
-    rule_set: str
+def _key(n: int) -> int:
+    return int("420" + phone(n).replace(" ", ""))
 
 
-EXTRA_NUMBERS = (
-    "12345",
-    "n/a",
-    "",
-    None,
-    "+420 123",
-    "+421 901 234 567",
-    "+49 151 12345678",
-    "800 123 456",
-    "900 123 456",
-)
+def _at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=PRAGUE)
+
+
+def _maybe(text: str | None) -> datetime | None:
+    return None if text is None else _at(text)
 
 
 @functools.cache
-def decisions(
-    at: str,
-    controller: str = "acme",
-    call_type: str = "live",
-    policy: og.Policy | None = None,
-    directory: bool = True,
-) -> dict[str | None, Row]:
-    """Every scenario number (and `EXTRA_NUMBERS`) decided at `at`, keyed by the text."""
-    numbers = [phone(n) for n in range(1, 100)] + list(EXTRA_NUMBERS)
-    gate = og.Gate(world(directory), controller=controller, policy=policy)
-    result = gate.filter(
-        pa.table({"phone": pa.array(numbers, pa.string())}), as_of=at, call_type=call_type
+def oracle_evidence(directory: bool = True) -> Evidence:
+    """The evidence above as the oracle's records."""
+    return Evidence(
+        consents=[
+            Consent(c[0], _key(c[1]), c[2], _at(c[3]), _maybe(c[4]), _maybe(c[5]), c[6])
+            for c in CONSENTS
+        ],
+        objections=[Objection(o[0], _key(o[1]), o[2], _at(o[3])) for o in OBJECTIONS],
+        contracts=[
+            Contract(k[0], _key(k[1]), k[2], date.fromisoformat(k[3]), _day(k[4]))
+            for k in CONTRACTS
+        ],
+        snapshots={
+            day: {_key(n): mark for n, mark in marks.items()} for day, marks in DIRECTORY.items()
+        }
+        if directory
+        else {},
     )
-    rows = result.table.to_pylist()
-    names = ("e164", "allowed", "reason", "evidence", "rule_set")
-    return {r["phone"]: Row(*(r[c] for c in names)) for r in rows}
+
+
+def _day(text: str | None) -> date | None:
+    return None if text is None else date.fromisoformat(text)
 
 
 def day_plus(day: date, days: int) -> str:

@@ -1,27 +1,34 @@
-"""RULES.md § 3, row by row, in both regimes: each case names the row it proves.
+"""docs/rules.md § 3, row by row, in both regimes: each case names the row it proves.
 
-Evidence is loaded through `EvidenceStore.load`, decisions come from `Gate.filter`: the public
-path a campaign operator uses. See tests/law/world.py for the scenarios behind each number.
+The answers are written by hand. They hold the oracle (tests/oracle.py) and every way of
+deciding, on evidence loaded through `EvidenceStore.load`. See tests/ways/law_world.py for
+the scenarios behind each number.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 from datetime import date
 
 import pytest
 
 import optin_gate as og
-from tests.law.world import (
+from optin_gate._time import to_utc
+from tests.oracle import Decided, decide
+from tests.ways.law_world import (
     SNAP_BOUNDARY,
     SNAP_IN,
     SNAP_OUT,
     T_IN,
     T_OUT,
     day_plus,
-    decisions,
+    oracle_evidence,
     phone,
+    world,
 )
+from tests.ways.ways import Way
+from tests.ways.worlds import Ask
 
 IN, OUT = "CZ-2022-opt-in", "CZ-opt-out"
 JAN_1 = date(2022, 1, 1)
@@ -30,9 +37,9 @@ DIR_IN, DIR_OUT = f"directory:{SNAP_IN}", f"directory:{SNAP_OUT}"
 
 @dataclasses.dataclass(frozen=True)
 class Case:
-    row: str  # the row of RULES.md § 3 this case proves
+    row: str  # the row of docs/rules.md § 3 this case proves
     what: str
-    number: int | str | None  # scenario number (see world.py) or the text as written
+    number: int | str | None  # scenario number (see law_world.py) or the text as written
     at: str
     reason: og.Reason
     evidence: str | None
@@ -250,18 +257,50 @@ def test_every_row_of_the_table_has_cases() -> None:
     assert rows == {"1", "2", "3", "4", "5", "6", "7", "8", "9a", "9b", "9c", "10"}
 
 
-@pytest.mark.parametrize("case", CASES, ids=_id)
-def test_decision_order(case: Case) -> None:
-    got = decisions(case.at, case.controller, case.call_type, case.policy, case.directory)
-    row = got[case.text]
-    assert (row.reason, row.evidence, row.rule_set) == (
+def _ask(case: Case) -> Ask:
+    return Ask(case.text, case.controller, to_utc(case.at), case.call_type)
+
+
+@functools.cache
+def decisions(way: Way, policy: og.Policy | None, directory: bool) -> dict[Case, Decided]:
+    """Every case of one policy and store, decided by `way` in one call."""
+    cases = [c for c in CASES if (c.policy, c.directory) == (policy, directory)]
+    if not way.reads_blank:
+        cases = [c for c in cases if c.text]
+    rows = way.decide(world(directory), policy or og.Policy(), [_ask(c) for c in cases])
+    return dict(zip(cases, rows, strict=True))
+
+
+def _expect(case: Case, got: Decided) -> None:
+    assert (got.reason, got.evidence, got.rule_set) == (
         case.reason.value,
         case.evidence,
         case.rule_set,
     ), case.what
-    assert row.allowed is case.reason.allowed
+    assert got.allowed is case.reason.allowed
     if case.reason is og.Reason.INVALID_NUMBER:
-        assert row.e164 is None
+        assert got.e164 is None
     else:
-        assert row.e164 is not None
-        assert row.e164.startswith("+420") == (row.reason != "UNSUPPORTED_REGION")
+        assert got.e164 is not None
+        assert got.e164.startswith("+420") == (got.reason != "UNSUPPORTED_REGION")
+
+
+@pytest.mark.parametrize("case", CASES, ids=_id)
+def test_the_oracle_gives_the_written_answer(case: Case) -> None:
+    ask = _ask(case)
+    got = decide(
+        oracle_evidence(case.directory),
+        ask.text,
+        controller=ask.controller,
+        t=ask.t,
+        call_type=ask.call_type,
+        policy=case.policy or og.Policy(),
+    )
+    _expect(case, got)
+
+
+@pytest.mark.parametrize("case", CASES, ids=_id)
+def test_every_way_gives_the_written_answer(way: Way, case: Case) -> None:
+    if not (way.reads_blank or case.text):
+        pytest.skip(f"{way.name} reads no blank number: a blank log line is unusable")
+    _expect(case, decisions(way, case.policy, case.directory)[case])
