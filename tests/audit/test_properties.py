@@ -1,5 +1,7 @@
-"""For any evidence and any call log: every row comes back once, each call is decided exactly as
-the brute-force oracle decides it at that call's own time, and the figures add up."""
+"""For any evidence and any call log, its times and numbers written the ways logs write them:
+every row comes back once, each call is decided as the oracle (tests/oracle.py) decides it at
+that call's own time, and the figures add up. The parity matrix (tests/ways) holds the
+audit's decisions on edge-placed worlds; this holds its reading of a log."""
 
 from __future__ import annotations
 
@@ -13,11 +15,9 @@ from hypothesis import strategies as st
 from optin_gate import Gate
 from optin_gate._time import PRAGUE
 from optin_gate.audit import AuditReport, run_audit
-from optin_gate.numbers import normalize_one
 from optin_gate.policy import Policy
-from optin_gate.rules import Facts, compile_rules
 from tests.audit._data import oracle_store
-from tests.oracle import Evidence, oracle_facts
+from tests.oracle import Evidence, decide
 from tests.strategies import CONTROLLERS, PHONES, evidence, instants
 
 GATE_CONTROLLER = CONTROLLERS[0]
@@ -66,21 +66,17 @@ def call_logs(draw: st.DrawFn) -> list[dict[str, object]]:
 
 
 def _expected(ev: Evidence, row: dict[str, object], policy: Policy) -> tuple[str, str | None, str]:
-    number = normalize_one(str(row["phone"]), "CZ")
-    controller = row["controller"] or GATE_CONTROLLER
     t = row["_t"]
     assert isinstance(t, datetime)
-    assert isinstance(controller, str)
-    key = int(number.e164[1:]) if number.e164 else None
-    facts = Facts(
-        valid=number.valid,
-        country=number.country,
-        number_type=number.number_type,
-        automated=row["call_type"] == "automated",
-        **oracle_facts(ev, key, controller, t, policy),  # type: ignore[arg-type]
+    d = decide(
+        ev,
+        str(row["phone"]),
+        controller=str(row["controller"] or GATE_CONTROLLER),
+        t=t,
+        call_type="automated" if row["call_type"] == "automated" else "live",
+        policy=policy,
     )
-    reason, evidence_, rule_set = compile_rules(policy).decide(facts)
-    return reason.value, evidence_, rule_set
+    return d.reason, d.evidence, d.rule_set
 
 
 def _usable(row: dict[str, object]) -> bool:

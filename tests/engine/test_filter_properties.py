@@ -1,9 +1,9 @@
 """For any evidence and any call list, the filter returns every row once, in order, untouched,
-and each decision is the one a brute-force reading of RULES.md gives (tests/oracle.py).
+and its permitted, denied and summary views agree with its rows.
 
-DuckDB is the engine, the oracle is the judge. The evidence goes straight into the store's
-tables (`tests.oracle.write_evidence`), so hypothesis can try hundreds of worlds quickly; the
-loaders have their own tests.
+Whether each decision is the law's is the parity matrix's job (tests/ways). The evidence goes
+straight into the store's tables (`tests.oracle.write_evidence`); the loaders have their own
+tests.
 """
 
 from __future__ import annotations
@@ -18,9 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import optin_gate as og
-from optin_gate.numbers.reference import reference_one
-from optin_gate.rules import Facts, compile_rules
-from tests.oracle import Evidence, oracle_facts, write_evidence
+from tests.oracle import Evidence, write_evidence
 from tests.strategies import CONTROLLERS, evidence_and_time, fact_policies, list_phones
 
 ALLOWING = {"CONSENT", "EXISTING_CUSTOMER", "DIRECTORY_OPT_IN", "NO_OPT_OUT"}
@@ -42,28 +40,6 @@ class TableStore:
             cursor.close()
 
 
-def oracle_row(
-    ev: Evidence,
-    text: str | None,
-    *,
-    controller: str,
-    t: datetime,
-    call_type: str,
-    policy: og.Policy,
-) -> tuple[str | None, bool, str, str | None, str]:
-    n = reference_one(text, policy.default_region)
-    key = int(n.e164[1:]) if n.e164 else None
-    facts = Facts(
-        valid=n.valid,
-        country=n.country,
-        number_type=n.number_type,
-        automated=call_type == "automated",
-        **oracle_facts(ev, key, controller, t, policy),  # type: ignore[arg-type]
-    )
-    reason, evidence_id, rule_set = compile_rules(policy).decide(facts)
-    return (n.e164, reason.allowed, reason.value, evidence_id, rule_set)
-
-
 # One filter run: (evidence, time), the list's phones, controller, call type, policy.
 Run = tuple[tuple[Evidence, datetime], list[str | None], str, str, og.Policy]
 runs = st.tuples(
@@ -75,9 +51,9 @@ runs = st.tuples(
 )
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=20, deadline=None)
 @given(run=runs)
-def test_filter_matches_the_oracle_row_by_row(run: Run) -> None:
+def test_filter_keeps_every_row_and_agrees_with_itself(run: Run) -> None:
     (ev, t), phones, controller, call_type, policy = run
     gate = og.Gate(TableStore(ev), controller=controller, policy=policy)  # type: ignore[arg-type]
     listing = pa.table(
@@ -99,17 +75,6 @@ def test_filter_matches_the_oracle_row_by_row(run: Run) -> None:
     for row in table.to_pylist():
         assert row["allowed"] is (row["reason"] in ALLOWING)
 
-    # each row's decision is the oracle's
-    got = [
-        tuple(r[c] for c in ("e164", "allowed", "reason", "evidence", "rule_set"))
-        for r in table.to_pylist()
-    ]
-    want = [
-        oracle_row(ev, p, controller=controller, t=t, call_type=call_type, policy=policy)
-        for p in phones
-    ]
-    assert got == want
-
     # the same list filtered twice gives the same result
     assert gate.filter(listing, as_of=t, call_type=call_type).table.equals(table)
 
@@ -119,36 +84,3 @@ def test_filter_matches_the_oracle_row_by_row(run: Run) -> None:
     ]
     assert result.permitted.num_rows + result.denied.num_rows == table.num_rows
     assert sum(result.summary.values()) == table.num_rows
-
-
-@settings(max_examples=25, deadline=None)
-@given(run=runs)
-def test_both_ways_of_filtering_a_file_match_the_oracle_row_by_row(run: Run) -> None:
-    # A file goes one of two ways: held in Arrow, its evidence looked up by number in
-    # compiled code (`engine.lookup`), or held by DuckDB and joined (`engine.spilled`).
-    # Both must write what the oracle decides, row for row, in order.
-    import tempfile
-    from pathlib import Path
-
-    import pyarrow.parquet as pq
-
-    from optin_gate.engine import filter_file
-
-    (ev, t), phones, controller, call_type, policy = run
-    gate = og.Gate(TableStore(ev), controller=controller, policy=policy)  # type: ignore[arg-type]
-    want = [
-        oracle_row(ev, p, controller=controller, t=t, call_type=call_type, policy=policy)
-        for p in phones
-    ]
-    with tempfile.TemporaryDirectory() as tmp:
-        listing = Path(tmp) / "list.parquet"
-        pq.write_table(pa.table({"telefon": pa.array(phones, pa.string())}), listing)
-        for way in ("held", "spilled"):
-            out = Path(tmp) / f"all-{way}.parquet"
-            summary = filter_file(
-                gate, listing, as_of=t, call_type=call_type, decisions=out, way=way
-            )
-            columns = ("e164", "allowed", "reason", "evidence", "rule_set")
-            got = [tuple(r[c] for c in columns) for r in pq.read_table(out).to_pylist()]
-            assert got == want, way
-            assert summary.permitted == sum(row[1] for row in want)
