@@ -7,11 +7,15 @@ the library's rules, SQL or compiled lookups.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+import pyarrow as pa
 from hypothesis import HealthCheck, given, settings
 
+import optin_gate as og
 from tests.oracle import decide
 from tests.ways.ways import Way
-from tests.ways.worlds import World, load, worlds
+from tests.ways.worlds import Ask, World, load, worlds
 
 
 @settings(
@@ -40,3 +44,36 @@ def test_every_way_decides_as_the_law(way: Way, world: World) -> None:
         if g != w
     ]
     assert not wrong, "\n".join(wrong)
+
+
+def test_controller_names_ignore_case_and_surrounding_spaces(way: Way) -> None:
+    # docs/design.md: one rule for every way; the store folds names as it loads them.
+    store = og.EvidenceStore()
+    store.load(
+        "consents",
+        pa.table(
+            {
+                "consent_id": ["C1"],
+                "phone": ["+420601000001"],
+                "controller": ["acme"],
+                "granted_at": ["2023-01-01T09:00"],
+            }
+        ),
+        strict=True,
+    )
+    store.load(
+        "contracts",
+        pa.table(
+            {
+                "contract_id": ["K1"],
+                "phone": ["+420601000002"],
+                "controller": [" Beta"],
+                "start_date": ["2023-01-01"],
+            }
+        ),
+        strict=True,
+    )
+    t = datetime(2023, 2, 1, 12, tzinfo=UTC)
+    asks = [Ask("601000001", " ACME ", t, "live"), Ask("601000002", "beta", t, "live")]
+    got = way.decide(store, og.Policy(), asks)
+    assert [g.evidence for g in got] == ["consent:C1", "contract:K1"]
