@@ -29,12 +29,13 @@ class Way:
     """One way of deciding, named for test ids.
 
     `reads_blank`: whether a blank number is a request it answers (a log line without a
-    number is no call to judge).
+    number is no call to judge). `examples`: how many worlds the matrix tries on it.
     """
 
     name: str
     decide: Decide
     reads_blank: bool = True
+    examples: int = 80
 
 
 def _rows(table: pa.Table) -> list[Decided]:
@@ -157,7 +158,7 @@ WAYS = (
     Way("filter", _filter),
     Way("filter_held", _filter_file(spill=False)),
     Way("filter_spilled", _filter_file(spill=True)),
-    Way("check", _check),
+    Way("check", _check, examples=240),
     Way("check_many", _check_many),
     Way("audit", _audit, reads_blank=False),
 )
