@@ -1,9 +1,9 @@
 """A brute-force, obviously-correct reading of the evidence, straight from docs/rules.md.
 
-Slow on purpose: loops over every record. `decide` is the whole decision order (docs/rules.md
-§ 3) in plain Python: it shares no code with the library's rules, SQL or compiled lookups, so
-every way of deciding (tests/ways) is held to it. Evidence here is plain Python records,
-loaded through the public API by tests/ways, or written into a store's tables by
+Slow on purpose: loops over every record. `decide` is the whole decision order
+(docs/rules.md § 1.4, the evidence read as § 3 says) in plain Python: it shares no code with
+the library's rules, SQL or compiled lookups, so every way of deciding (tests/ways) is held
+to it. Evidence here is plain Python records, written into a store's tables by
 `write_evidence` (bypassing the loaders, which have their own tests).
 """
 
@@ -167,7 +167,7 @@ def decide(  # noqa: PLR0911 - one return per row of the decision order
     call_type: str,
     policy: Policy,
 ) -> Decided:
-    """The decision of docs/rules.md § 3 for one request, the first matching row deciding."""
+    """The decision of docs/rules.md § 1.4 (evidence read as § 3 says), first row deciding."""
     e164, country, number_type = _number(text, policy.default_region)
     day = prague_day(t)
     rule_set = OPT_IN if day >= policy.opt_in_from else OPT_OUT

@@ -1,4 +1,4 @@
-"""docs/rules.md § 3, row by row, in both regimes: each case names the row it proves.
+"""docs/rules.md § 1.4, row by row, in both regimes: each case names the row it proves.
 
 The answers are written by hand. They hold the oracle (tests/oracle.py) and every way of
 deciding, on evidence loaded through `EvidenceStore.load`. See tests/ways/law_world.py for
@@ -37,7 +37,7 @@ DIR_IN, DIR_OUT = f"directory:{SNAP_IN}", f"directory:{SNAP_OUT}"
 
 @dataclasses.dataclass(frozen=True)
 class Case:
-    row: str  # the row of docs/rules.md § 3 this case proves
+    row: str  # the row of docs/rules.md § 1.4 this case proves
     what: str
     number: int | str | None  # scenario number (see law_world.py) or the text as written
     at: str

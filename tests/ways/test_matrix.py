@@ -1,8 +1,8 @@
 """Every way of deciding gives, for every request, the decision of the plain-Python oracle.
 
 The worlds (tests/ways/worlds.py) put evidence exactly on the decision times and a second
-(or a day) either side; the oracle (tests/oracle.py `decide`) reads docs/rules.md § 3 without
-the library's rules, SQL or compiled lookups.
+(or a day) either side; the oracle (tests/oracle.py `decide`) reads docs/rules.md § 1.4 and
+§ 3 without the library's rules, SQL or compiled lookups.
 """
 
 from __future__ import annotations
