@@ -1,7 +1,7 @@
 """Decision times: what `as_of=` / `at=` accept, and the Czech calendar day of an instant.
 
 Every instant inside the library is an aware datetime in UTC. Input without a zone is Czech
-local time (RULES.md § 1.6). A bare date means the start of that day in Prague.
+local time (docs/rules.md § 2). A bare date means the start of that day in Prague.
 """
 
 from __future__ import annotations

@@ -45,7 +45,7 @@ class Gate:
         store: The evidence the decisions rest on.
         controller: The company (GDPR controller) calling; consents and contracts of other
             controllers do not count for it, objections to all controllers do.
-        policy: How to read the law where it leaves room; defaults follow RULES.md.
+        policy: How to read the law where it leaves room; defaults follow docs/rules.md.
         refresh_interval: Seconds between the dial index's background checks for evidence
             loaded by other processes (`check`); None turns the automatic refresh off
             (call `refresh()` yourself).

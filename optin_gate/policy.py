@@ -1,4 +1,4 @@
-"""`Policy`: the settings where RULES.md records an interpretation rather than statute text.
+"""`Policy`: the settings where docs/rules.md records an interpretation rather than statute text.
 
 A plain value shared by every stage (the store uses the grace and age settings for its as-of
 answers, the rules use the rest), so it lives below them all and imports nothing of ours but
@@ -44,7 +44,7 @@ KNOWN_NUMBER_TYPES: frozenset[str] = frozenset(
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Policy:
-    """How the gate reads the law where the law leaves room (RULES.md § 1).
+    """How the gate reads the law where the law leaves room (docs/rules.md § 1).
 
     Attributes:
         opt_in_from: First day of the opt-in regime; decisions before it use opt-out rules.

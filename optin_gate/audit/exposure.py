@@ -1,4 +1,4 @@
-"""The statutory exposure: the most ČTÚ may fine under § 96 ZEK (RULES.md § 1.5).
+"""The statutory exposure: the most ČTÚ may fine under § 96 ZEK (docs/rules.md § 1.5).
 
 This is the ceiling the law sets, never a forecast: ČTÚ sets each fine case by case, and its
 first one (December 2022) was CZK 420,000 for 21 calls.

@@ -54,7 +54,7 @@ def policy_dict(policy: Policy) -> dict[str, Any]:
 
 
 def decision_order() -> list[dict[str, Any]]:
-    """The decision table in order (RULES.md § 3), with where each rule comes from."""
+    """The decision table in order (docs/rules.md § 1.4), with where each rule comes from."""
     rows: list[dict[str, Any]] = []
     for rule_set, rules in (("all", PRELUDE), *((rs.name, rs.rules) for rs in RULE_SETS)):
         for rule in rules:

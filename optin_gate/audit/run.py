@@ -169,7 +169,7 @@ def run_audit(
     Args:
         gate: Supplies the store, the policy and the controller for calls whose log names none.
         calls: A CSV or Parquet path, a pandas DataFrame or a pyarrow Table with the columns
-            of DESIGN.md (phone, called_at; call_id, controller, campaign, agent, call_type).
+            of docs/design.md (phone, called_at; call_id, controller, campaign, agent, call_type).
         phone_column: The phone column's name when it is not recognised by name.
         time_column: The call time column's name.
         turnover: Net turnover in CZK for the statutory exposure (None: the fixed cap only).

@@ -68,7 +68,7 @@ def controller_option(func: F) -> F:
 
 
 def call_type_option(func: F) -> F:
-    """--call-type live|automated: automated calls need prior consent (RULES.md § 1.3)."""
+    """--call-type live|automated: automated calls need prior consent (docs/rules.md § 1.3)."""
     return click.option(
         "--call-type",
         type=click.Choice(["live", "automated"]),

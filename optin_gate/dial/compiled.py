@@ -2,9 +2,9 @@
 
 A check spends most of its time in the interpreter, not in the index: finding a key and
 scanning a few rows per kind is a hundred bytecodes over memoryviews. Here the same steps are
-compiled once by numba (cached on disk beside this file, so later processes load it in a
-fraction of a second). The index's arrays reach the compiled code as one table of addresses
-(`Lookup.table`): a numba call costs about 0.1 us per array argument, and a dozen arrays
+compiled once by numba (cached on disk, `optin_gate._jit`, so later processes load it
+instead of compiling). The index's arrays reach the compiled code as one table of addresses
+(`Lookup.table`): every array argument adds to the cost of a numba call, and a dozen arrays
 would cost more than the lookup.
 
 What it returns is the row of each record that holds at T, by the rules of

@@ -7,9 +7,9 @@ request. With one time and one controller the evidence can be narrowed first ins
 consents valid at T, the objections made by T, the contracts active on T's day and the one
 directory snapshot in force, each cut to one record per number (millions of rows), then
 joined to the numbers once. The newest record per number is the first by (time, id)
-descending in a window: exact, and a third cheaper than arg_max over a (time, id) struct.
+descending in a window: exact, and cheaper than arg_max over a (time, id) struct.
 `narrowed_sql` gives those relations on their own, so a caller may make them while it does
-other work (`NARROWED`). tests/engine/test_facts.py holds the two equal on random evidence.
+other work (`NARROWED`). The parity matrix (tests/ways/) holds both to one oracle.
 """
 
 from __future__ import annotations

@@ -56,7 +56,7 @@ __all__ = [
     "run_in_memory",
 ]
 
-# The columns the decision adds after the input's own, in this order (DESIGN.md).
+# The columns the decision adds after the input's own, in this order (docs/design.md).
 DECISION_COLUMNS: tuple[str, ...] = ("e164", "allowed", "reason", "evidence", "rule_set")
 
 

@@ -21,7 +21,7 @@ __all__ = ["FilterResult", "summarize"]
 
 
 def summarize(counts: Mapping[str, int]) -> dict[Reason, int]:
-    """Counts per reason in the decision order of RULES.md § 3, reasons with no rows left out."""
+    """Counts per reason in the decision order (docs/rules.md § 1.4); reasons with none left out."""
     return {r: int(counts[r.value]) for r in Reason if counts.get(r.value)}
 
 

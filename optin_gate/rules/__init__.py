@@ -1,6 +1,6 @@
 """The law as data: ordered rules, compiled once per policy to SQL and to Python.
 
-`RULE_SETS` is the registry of countries; `PRELUDE` holds RULES.md § 3 rows 1 and 2, which
+`RULE_SETS` is the registry of countries; `PRELUDE` holds docs/rules.md § 1.4 rows 1 and 2, which
 come before any country's rules. `compile_rules(policy)` binds the policy and produces both
 forms from the same rule objects: `decision_sql()` for the batch engine and `decide()` for the
 dial checker, so the two cannot drift. Adding a country is one module and one entry below.

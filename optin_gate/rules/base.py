@@ -39,7 +39,7 @@ class Rule:
         reason: The decision's reason; whether it allows the call follows from it.
         when: The condition, or a function building it from the policy.
         evidence: The fact whose value names the record behind the decision, if any.
-        note: Where the rule comes from (statute or RULES.md section), for readers.
+        note: Where the rule comes from (statute or docs/rules.md section), for readers.
     """
 
     reason: Reason

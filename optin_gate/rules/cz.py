@@ -1,4 +1,4 @@
-"""The Czech rule set: Act 127/2005 Sb. § 96 with GDPR Art. 21 (RULES.md § 3, rows 3 to 10).
+"""The Czech rule set: Act 127/2005 Sb. § 96 with GDPR Art. 21 (docs/rules.md § 1.4, rows 3 to 10).
 
 Rows 1 and 2 (invalid number, unsupported region) are shared by every country and live in
 `optin_gate.rules.PRELUDE`. The regime is chosen per decision day: opt-out before
@@ -34,7 +34,7 @@ MARKETING = Field("directory_marketing")
 
 
 def opt_out_regime(policy: Policy) -> Expr:
-    """Before the opt-in date the old opt-out rules apply (RULES.md § 1.4)."""
+    """Before the opt-in date the old opt-out rules apply (docs/rules.md § 1.1)."""
     return Not(OnOrAfter(T_DAY, policy.opt_in_from))
 
 

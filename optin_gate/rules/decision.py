@@ -27,7 +27,7 @@ class Decision:
     """Whether a number may be called, why, and on what evidence.
 
     Attributes:
-        allowed: True only when a ground in RULES.md permits the call.
+        allowed: True only when a ground in docs/rules.md permits the call.
         reason: The first rule of the decision order that matched.
         e164: The number in E.164 form, or None when it is not a valid number.
         evidence: The record the decision rests on, e.g. `consent:C-1001`,

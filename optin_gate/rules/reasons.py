@@ -1,4 +1,4 @@
-"""`Reason`: why a number may or may not be called, one value per row of RULES.md § 3."""
+"""`Reason`: why a number may or may not be called, one value per row of docs/rules.md § 1.4."""
 
 from __future__ import annotations
 

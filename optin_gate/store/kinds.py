@@ -1,7 +1,7 @@
 """The four evidence kinds: what identifies a record, defaults, and how duplicates are settled.
 
 Column names, types and required flags come from `data/schemas/<kind>.json`; this module only
-adds what a schema cannot say: a record's identity, the defaults DESIGN.md gives (controller
+adds what a schema cannot say: a record's identity, the defaults docs/design.md gives (controller
 from the load, channel "phone", a generated objection id) and which of two rows for the same
 record a file means.
 """
@@ -51,7 +51,7 @@ class Kind:
         return load_schema(self.name)
 
     def finish(self, values: dict[str, str], controller: str | None) -> dict[str, str]:
-        """SQL of each store column from the typed values, with DESIGN.md's defaults applied.
+        """SQL of each store column from the typed values, with docs/design.md's defaults applied.
 
         Args:
             values: canonical column -> SQL of its typed value (NULL when not in the file).

@@ -218,7 +218,7 @@ def _early_check(
 ) -> tuple[LoadReport | None, Callable[[], str]]:
     """The unchanged report if these bytes were loaded alike; else how to get their hash.
 
-    Hashing a 10M-row file takes a second. Unless the store holds a load of the same kind,
+    Hashing a large file takes a while. Unless the store holds a load of the same kind,
     arguments and file size, the hash is computed in a thread while the staging runs (the
     check that counts is repeated inside the load's transaction).
     """

@@ -1,4 +1,4 @@
-"""The public surface is a contract (DESIGN.md): these names, and nothing heavy on import."""
+"""The public surface is a contract (docs/design.md): these names, and nothing heavy on import."""
 
 from __future__ import annotations
 

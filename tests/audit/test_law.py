@@ -1,4 +1,4 @@
-"""Each call is judged as of the moment it was made (RULES.md § 1-3), on both sides of every edge.
+"""Each call is judged as of the moment it was made (docs/rules.md § 1), either side of each edge.
 
 Times in the call log below are Prague wall-clock time unless they carry a zone, exactly as a
 dialler writes them; the evidence is in UTC. Summer time: Prague = UTC + 2; winter: UTC + 1.

@@ -1,4 +1,4 @@
-"""The benchmark data generator: deterministic, the columns of DESIGN.md, realistic shares,
+"""The benchmark data generator: deterministic, the columns of docs/design.md, realistic shares,
 valid numbers, and evidence that overlaps call lists the way real files do."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import pytest
 from benchmarks import generate as g
 
 PRAGUE = ZoneInfo("Europe/Prague")
-EVIDENCE = {  # kind: (required, optional) columns, DESIGN.md "Evidence columns"
+EVIDENCE = {  # kind: (required, optional) columns, docs/design.md "Evidence columns"
     "consents": (
         {"consent_id", "phone", "granted_at"},
         {"controller", "withdrawn_at", "expires_at", "channel", "source"},

@@ -1,4 +1,4 @@
-"""`Gate.filter` and `FilterResult` as DESIGN.md promises them: any source in, every row out
+"""`Gate.filter` and `FilterResult` as docs/design.md promises them: any source in, every row out
 once in input order with its input columns untouched, input errors stop before any output."""
 
 from __future__ import annotations

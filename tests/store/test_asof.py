@@ -1,4 +1,4 @@
-"""The as-of facts query says what the evidence said at each moment, per RULES.md § 1.2-1.3."""
+"""The as-of facts query says what the evidence said at each moment, per docs/rules.md § 1.2-1.3."""
 
 from __future__ import annotations
 
