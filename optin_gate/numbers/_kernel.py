@@ -1,10 +1,11 @@
 """The batch fast path compiled: one pass per string in machine code (numba), same answers.
 
 `optin_gate.numbers.batch` lays digits out as matrices and runs each step of phonenumbers'
-parse as a numpy operation over a chunk, most of its CPU spent moving temporaries. This module runs the very same steps (`optin_gate.numbers.scalar.fast_one`, line
-by line: safe shape, plus or international prefix or the default country's code, national
-prefix, lengths, one DFA walk) as a loop over the string's bytes, compiled once by numba and
-cached (`optin_gate._jit`): several times less CPU per string, on every usable core
+parse as a numpy operation over a chunk, most of its CPU spent moving temporaries. This
+module runs the very same steps (`optin_gate.numbers.scalar.fast_one`, line by line: safe
+shape, plus or international prefix or the default country's code, national prefix, lengths,
+one DFA walk) as a loop over the string's bytes, compiled once by numba and cached
+(`optin_gate._jit`): several times less CPU per string, on every usable core
 (`optin_gate._runtime`; the loop releases the GIL).
 It reads the same `CountrySpec` / `RegionSpec` tables, flattened into arrays; the tests hold
 it to the numpy path and to phonenumbers on every value.
