@@ -97,7 +97,7 @@ def audit(store_path: str, calls: str, out: str) -> dict[str, int]:
 
     gate = og.Gate(og.EvidenceStore(store_path), controller="default")
     report = audit_file(
-        gate,
+        gate.context,
         calls,
         violations=f"{out}/violations.csv",
         json_path=f"{out}/audit.json",

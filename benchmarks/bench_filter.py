@@ -96,7 +96,7 @@ def gate_filter(
     from optin_gate.engine import filter_file
 
     gate = og.Gate(og.EvidenceStore(store))
-    summary = filter_file(gate, campaign, as_of=AS_OF, out=out, settings=settings)
+    summary = filter_file(gate.context, campaign, as_of=AS_OF, out=out, settings=settings)
     return {r.value: n for r, n in summary.summary.items()}
 
 

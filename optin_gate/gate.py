@@ -6,11 +6,19 @@ It holds no logic of its own: `filter` runs the batch engine, `check` the dial i
 
 from __future__ import annotations
 
+import dataclasses
 import threading
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from optin_gate._time import TimeLike
-from optin_gate.errors import InputError
+from optin_gate.context import (
+    CALL_TYPES,
+    DEFAULT_MAX_INDEX_AGE,
+    DEFAULT_REFRESH_INTERVAL,
+    CallType,
+    Context,
+    check_call_type,
+)
 from optin_gate.policy import Policy
 
 if TYPE_CHECKING:
@@ -22,20 +30,9 @@ if TYPE_CHECKING:
     from optin_gate.rules import Decision
     from optin_gate.store import EvidenceStore
 
+# CALL_TYPES, CallType and check_call_type live in `optin_gate.context`; kept here for callers
+# that imported them from this module.
 __all__ = ["CALL_TYPES", "CallType", "Gate", "check_call_type"]
-
-CallType = Literal["live", "automated"]
-CALL_TYPES: tuple[str, ...] = ("live", "automated")
-
-
-def check_call_type(call_type: str) -> CallType:
-    """Validate a call type argument."""
-    if call_type not in CALL_TYPES:
-        raise InputError(
-            f"call_type={call_type!r} is not a call type",
-            hint='use "live" (a person speaks) or "automated" (a machine plays the message)',
-        )
-    return call_type  # type: ignore[return-value]
 
 
 class Gate:
@@ -52,6 +49,9 @@ class Gate:
         max_index_age: Seconds the dial index may go without a successful refresh (e.g. while
             a load in another process holds the store) before `check` fails closed with
             `StoreError`; None for no bound.
+
+    Attributes:
+        context: These settings as the frozen value the engine, the dial and the audit take.
     """
 
     def __init__(
@@ -60,33 +60,43 @@ class Gate:
         controller: str = "default",
         policy: Policy | None = None,
         *,
-        refresh_interval: float | None = 60.0,
-        max_index_age: float | None = 600.0,
+        refresh_interval: float | None = DEFAULT_REFRESH_INTERVAL,
+        max_index_age: float | None = DEFAULT_MAX_INDEX_AGE,
     ) -> None:
-        if not isinstance(controller, str) or not controller.strip():
-            raise InputError(
-                f"controller={controller!r} is not a controller name",
-                hint='pass the calling company\'s name, e.g. controller="acme"',
-            )
-        self.store = store
-        from optin_gate.store.controllers import controller_key
-
-        self.controller = controller_key(controller)
-        self.policy = policy if policy is not None else Policy()
-        if refresh_interval is not None and not refresh_interval > 0:
-            raise InputError(
-                f"refresh_interval={refresh_interval!r} is not a number of seconds > 0",
-                hint="pass e.g. refresh_interval=60, or None to refresh only by calling refresh()",
-            )
-        if max_index_age is not None and not max_index_age > 0:
-            raise InputError(
-                f"max_index_age={max_index_age!r} is not a number of seconds > 0",
-                hint="pass e.g. max_index_age=600, or None to answer from any index age",
-            )
-        self.refresh_interval = refresh_interval
-        self.max_index_age = max_index_age
+        self.context = Context(
+            store,
+            controller,
+            policy if policy is not None else Policy(),
+            refresh_interval=refresh_interval,
+            max_index_age=max_index_age,
+        )
         self._checker: Checker | None = None
         self._checker_lock = threading.Lock()
+
+    @property
+    def store(self) -> EvidenceStore:
+        """The evidence the decisions rest on."""
+        return self.context.store
+
+    @property
+    def controller(self) -> str:
+        """The company calling."""
+        return self.context.controller
+
+    @property
+    def policy(self) -> Policy:
+        """How the law is read where it leaves room."""
+        return self.context.policy
+
+    @property
+    def refresh_interval(self) -> float | None:
+        """Seconds between the dial index's background refreshes; None for none."""
+        return self.context.refresh_interval
+
+    @property
+    def max_index_age(self) -> float | None:
+        """Seconds the dial index may go without a refresh before checks fail closed."""
+        return self.context.max_index_age
 
     def __repr__(self) -> str:
         return f"Gate(controller={self.controller!r}, policy={self.policy!r})"
@@ -102,13 +112,8 @@ class Gate:
         """Decide every row of a call list (CSV/Parquet path, DataFrame or Arrow table)."""
         from optin_gate.engine import run_filter
 
-        return run_filter(
-            self,
-            source,
-            as_of=as_of,
-            phone_column=phone_column,
-            call_type=check_call_type(call_type),
-        )
+        context = dataclasses.replace(self.context, call_type=check_call_type(call_type))
+        return run_filter(context, source, as_of=as_of, phone_column=phone_column)
 
     def _dial(self) -> Checker:
         checker = self._checker
@@ -117,7 +122,7 @@ class Gate:
                 if self._checker is None:
                     from optin_gate.dial import Checker
 
-                    self._checker = Checker(self)
+                    self._checker = Checker(self.context)
                     # From now on `gate.check` is the checker's own method, the same signature
                     # and answers: the dialler's call skips this class's frame (a fifteenth of
                     # a check). The class attribute still documents it.
@@ -182,5 +187,9 @@ class Gate:
         from optin_gate.audit import run_audit
 
         return run_audit(
-            self, calls, phone_column=phone_column, time_column=time_column, turnover=turnover
+            self.context,
+            calls,
+            phone_column=phone_column,
+            time_column=time_column,
+            turnover=turnover,
         )

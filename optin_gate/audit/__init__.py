@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING, Any
 from optin_gate.audit.report import AuditReport
 
 if TYPE_CHECKING:
-    from optin_gate.gate import Gate
+    from optin_gate.context import Context
 
 __all__ = ["AuditReport", "run_audit"]
 
 
 def run_audit(
-    gate: Gate,
+    context: Context,
     calls: Any,
     *,
     phone_column: str | None = None,
@@ -28,4 +28,6 @@ def run_audit(
     """Judge every call of a call log as of its own time (see `optin_gate.audit.run`)."""
     from optin_gate.audit.run import run_audit as run
 
-    return run(gate, calls, phone_column=phone_column, time_column=time_column, turnover=turnover)
+    return run(
+        context, calls, phone_column=phone_column, time_column=time_column, turnover=turnover
+    )

@@ -34,7 +34,7 @@ from optin_gate.audit.summary import summarize
 if TYPE_CHECKING:
     import duckdb
 
-    from optin_gate.gate import Gate
+    from optin_gate.context import Context
 
 __all__ = ["Audit", "P"]
 
@@ -61,7 +61,7 @@ class Audit:
 
     Attributes:
         con: The store connection.
-        gate: Supplies the policy and the controller for calls whose log names none.
+        context: Supplies the policy and the controller for calls whose log names none.
         log: The call log.
         evidence: The store's evidence timelines (`query.prepare_evidence`), registered on
             `con`; set while `read` runs.
@@ -72,7 +72,7 @@ class Audit:
     """
 
     con: duckdb.DuckDBPyConnection
-    gate: Gate
+    context: Context
     log: CallLog
     evidence: Evidence | None = None
     rows: int = 0
@@ -112,7 +112,7 @@ class Audit:
         else:
             relation = self._register(f"og_audit_log_{self._n}", own)
         self._cols, requests, kept = read_log(
-            self.con, self.log, relation, self.gate, keep=own is None
+            self.con, self.log, relation, self.context, keep=own is None
         )
         self._own, self._given = (own if own is not None else kept), own
         self._requests = requests
@@ -144,7 +144,7 @@ class Audit:
         assert self.evidence is not None, "evidence first"
         requests, self._requests = self._requests, None
         decided, shapes = decide_calls(
-            self.con, requests, self.evidence, policy=self.gate.policy, step=step
+            self.con, requests, self.evidence, policy=self.context.policy, step=step
         )
         self.table = self._register(f"og_audit_decided_{self._n}", decided)
         self._register(f"{self.table}_shapes", shapes)
@@ -170,11 +170,11 @@ class Audit:
         summary["rows_read"] = self.rows
         summary["exposure"] = exposure(summary["violations"], turnover)
         summary["method"] = method_section(
-            policy=self.gate.policy,
-            controller=self.gate.controller,
+            policy=self.context.policy,
+            controller=self.context.controller,
             rule_sets=[r[0] for r in rule_sets],
             evidence=evidence_loads(con),
-            store=_store_name(self.gate),
+            store=_store_name(self.context),
             call_log=self.log.describe(self.rows),
             ran_at=ran_at,
         )
@@ -258,6 +258,6 @@ class Audit:
                 self.con.unregister(name)
 
 
-def _store_name(gate: Gate) -> str:
-    path = getattr(gate.store, "path", None)
+def _store_name(context: Context) -> str:
+    path = getattr(context.store, "path", None)
     return str(path) if path else ":memory:"

@@ -36,7 +36,7 @@ from optin_gate.io import Parse, parse_query, text_sql
 from optin_gate.store.controllers import controller_key_sql
 
 if TYPE_CHECKING:
-    from optin_gate.gate import Gate
+    from optin_gate.context import Context
 
 __all__ = ["ADDED_COLUMNS", "Cols", "NotUtf8", "check_names", "read_log"]
 
@@ -80,7 +80,7 @@ class Cols:
         return f"coalesce(lower({self.text('call_type')}), 'live')"
 
     def controller(self) -> str:
-        """SQL: the call's controller, the gate's when the log names none."""
+        """SQL: the call's controller, the run's when the log names none."""
         default = sql_literal(self.default)
         if "controller" not in self:
             return default
@@ -162,7 +162,7 @@ def _read_sql(relation: str, c: Cols, layout: Layout) -> str:
 
 
 def read_log(
-    con: duckdb.DuckDBPyConnection, log: CallLog, relation: str, gate: Gate, *, keep: bool
+    con: duckdb.DuckDBPyConnection, log: CallLog, relation: str, context: Context, *, keep: bool
 ) -> tuple[Cols, Requests, pa.Table | None]:
     """Read the log once: its requests and (with `keep`) its own columns, in the log's order.
 
@@ -170,7 +170,7 @@ def read_log(
         con: A DuckDB connection on which `relation` can be read.
         log: The opened call log.
         relation: SQL naming the log's rows (a table function or a registered table).
-        gate: Supplies the default region and controller.
+        context: Supplies the default region and controller.
         keep: Also return the log's own columns as read (for a file: all VARCHAR).
 
     Raises:
@@ -178,12 +178,12 @@ def read_log(
         NotUtf8: The file is not UTF-8 after all (`Source.is_encoding_error`): the caller
             opens it again, checked.
     """
-    c = Cols(log, column_types(con, relation), gate.controller)
+    c = Cols(log, column_types(con, relation), context.controller)
     layout = _layout(c, keep=keep)
     try:
         with streaming(con):
             reader = con.sql(_read_sql(relation, c, layout)).to_arrow_reader(batch_size=BATCH)
-            region = gate.policy.default_region
+            region = context.policy.default_region
             requests, kept = read_requests(reader, region=region, layout=layout)
     except (duckdb.Error, pa.ArrowException, OSError) as exc:
         if not _reading_error(exc):

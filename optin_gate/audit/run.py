@@ -30,7 +30,7 @@ from optin_gate.audit.source import CallLog, open_calls
 if TYPE_CHECKING:
     import duckdb
 
-    from optin_gate.gate import Gate
+    from optin_gate.context import Context
 
 __all__ = ["ADDED_COLUMNS", "Audit", "Judged", "P", "judge", "run_audit", "with_log"]
 
@@ -43,10 +43,10 @@ def _read_beside_evidence(audit: Audit, own: pa.Table | None, step: Step | None)
 
     The timeline query keeps about one core busy for a few seconds; the read leaves room.
     """
-    cursor = audit.gate.store.cursor(audit.con)
+    cursor = audit.context.store.cursor(audit.con)
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="optin-gate-evidence")
     try:
-        built = pool.submit(prepare_evidence, cursor, audit.gate.policy)
+        built = pool.submit(prepare_evidence, cursor, audit.context.policy)
         try:
             unusable = audit.read(own, step)
         except BaseException:
@@ -84,7 +84,7 @@ Limit = Callable[["duckdb.DuckDBPyConnection"], contextlib.AbstractContextManage
 
 
 def judge(
-    gate: Gate,
+    context: Context,
     log: CallLog,
     *,
     turnover: float | None,
@@ -96,7 +96,7 @@ def judge(
     """Audit the log on the store: the figures, the listings, and the calls or a file.
 
     Args:
-        gate: Supplies the store, the policy and the default controller.
+        context: Supplies the store, the policy and the default controller.
         log: The opened call log (kept open by the caller: its lines may be read).
         turnover: Net turnover in CZK, checked.
         keep_calls: Return every decided call with the log's columns.
@@ -113,12 +113,12 @@ def judge(
     check_names(log)
     own = None if log.source.kind == "csv" else log.source.to_arrow()
     with (
-        gate.store.connect(read_only=True) as con,
+        context.store.connect(read_only=True) as con,
         (limit or (lambda c: contextlib.nullcontext()))(con),
         purging(con),
     ):
         tune(con)
-        audit = Audit(con, gate, log)
+        audit = Audit(con, context, log)
         try:
             unusable = _read_beside_evidence(audit, own, step)
             audit.decide(step)
@@ -157,7 +157,7 @@ def with_log(
 
 
 def run_audit(
-    gate: Gate,
+    context: Context,
     calls: Any,
     *,
     phone_column: str | None = None,
@@ -167,7 +167,7 @@ def run_audit(
     """Judge every call of a call log as of the moment it was made; keep the calls in memory.
 
     Args:
-        gate: Supplies the store, the policy and the controller for calls whose log names none.
+        context: Supplies the store, the policy and the controller for calls whose log names none.
         calls: A CSV or Parquet path, a pandas DataFrame or a pyarrow Table with the columns
             of docs/design.md (phone, called_at; call_id, controller, campaign, agent, call_type).
         phone_column: The phone column's name when it is not recognised by name.
@@ -180,7 +180,7 @@ def run_audit(
     turnover = check_turnover(turnover)
     judged = with_log(
         calls,
-        lambda log: judge(gate, log, turnover=turnover, keep_calls=True),
+        lambda log: judge(context, log, turnover=turnover, keep_calls=True),
         phone_column=phone_column,
         time_column=time_column,
     )

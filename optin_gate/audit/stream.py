@@ -32,7 +32,7 @@ from optin_gate.io.paths import check_outputs
 if TYPE_CHECKING:
     import duckdb
 
-    from optin_gate.gate import Gate
+    from optin_gate.context import Context
 
 __all__ = ["MEMORY_LIMIT", "audit_file"]
 
@@ -76,7 +76,7 @@ def _copy_options(fmt: str) -> str:
 
 
 def audit_file(
-    gate: Gate,
+    context: Context,
     calls: Any,
     *,
     phone_column: str | None = None,
@@ -90,7 +90,7 @@ def audit_file(
     """Audit a call log and write the requested files; the report keeps no calls in memory.
 
     Args:
-        gate: Supplies the store, the policy and the controller for calls whose log names none.
+        context: Supplies the store, the policy and the controller for calls whose log names none.
         calls: A CSV or Parquet path (or a DataFrame / Arrow table).
         phone_column: The phone column's name when it is not recognised by name.
         time_column: The call time column's name.
@@ -113,7 +113,7 @@ def audit_file(
             check_target(path)
     check_outputs(
         {"--violations": violations, "--json": json_path, "--html": html_path},
-        {"the call log": calls, **gate.store.files()},
+        {"the call log": calls, **context.store.files()},
     )
     fmt = output_format(violations) if violations is not None else ""
     with staged_files() as files:
@@ -125,7 +125,7 @@ def audit_file(
 
         def run(log: CallLog) -> Judged:
             limit = functools.partial(_memory_limit, limit=MEMORY_LIMIT)
-            return judge(gate, log, turnover=turnover, write=write, limit=limit, step=step)
+            return judge(context, log, turnover=turnover, write=write, limit=limit, step=step)
 
         report = with_log(calls, run, phone_column=phone_column, time_column=time_column).report()
         if json_path is not None:

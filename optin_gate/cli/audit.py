@@ -133,14 +133,14 @@ def audit(
     controller are judged for --controller.
     """
     from optin_gate.audit.stream import audit_file
-    from optin_gate.gate import Gate
+    from optin_gate.context import Context
 
     store = open_store(store_path)
-    gate = Gate(store, controller=controller)
+    context = Context(store, controller)
     show = not quiet and os.isatty(2)
     with _progress(show, f"Auditing {Path(calls).name} ...") as step:
         report = audit_file(
-            gate,
+            context,
             calls,
             phone_column=phone_column,
             time_column=time_column,

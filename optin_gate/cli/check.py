@@ -32,15 +32,15 @@ __all__ = ["check"]
 def check(number: str, store_path: str, controller: str, at: str | None, call_type: str) -> None:
     """May NUMBER be called for marketing now? Exit 0 allowed, 1 denied, 2 error."""
     from optin_gate._time import PRAGUE, to_utc
+    from optin_gate.context import Context, check_call_type
     from optin_gate.dial import Checker
-    from optin_gate.gate import Gate, check_call_type
     from optin_gate.numbers import normalize_one
 
     when = to_utc(at, name="--at")
-    gate = Gate(open_store(store_path), controller=controller, refresh_interval=None)
-    number_ = normalize_one(number, gate.policy.default_region)
+    context = Context(open_store(store_path), controller, refresh_interval=None)
+    number_ = normalize_one(number, context.policy.default_region)
     keys = [] if number_.e164 is None else [int(number_.e164[1:])]
-    checker = Checker(gate, refresh_interval=None, keys=keys)
+    checker = Checker(context, keys=keys)
     try:
         decision = checker.check(number, at=when, call_type=check_call_type(call_type))
     finally:

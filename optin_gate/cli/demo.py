@@ -12,6 +12,7 @@ calls, the same campaign six weeks on without a new directory, and 20 June 2022.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import re
 import tempfile
@@ -129,8 +130,8 @@ def demo(folder: str | None, quiet: bool) -> None:
     """
     from optin_gate._time import now_utc, prague_day
     from optin_gate.cli.filter import print_summary, progress_bar
+    from optin_gate.context import Context
     from optin_gate.engine import filter_file
-    from optin_gate.gate import Gate
     from optin_gate.rules import Reason
     from optin_gate.store import EvidenceStore
 
@@ -143,12 +144,12 @@ def demo(folder: str | None, quiet: bool) -> None:
     store = EvidenceStore(store_path)
     click.echo(f"optin-gate demo in {work}\n\nEvidence (sample files dated to today):")
     _load(store, manifest, click.echo)
-    gate = Gate(store, controller=manifest["controller"])
+    context = Context(store, manifest["controller"])
     campaign = manifest["campaign"]["path"]
     click.echo()
     with progress_bar(stderr_is_terminal() and not quiet) as hook:
         main_run = filter_file(
-            gate,
+            context,
             campaign,
             as_of=now,
             out=work / "permitted.csv",
@@ -157,15 +158,17 @@ def demo(folder: str | None, quiet: bool) -> None:
         )
     print_summary(main_run)
     seen = set(main_run.summary)
-    for title, kwargs in (
-        ("The same list as automated (machine-played) calls", {"call_type": "automated"}),
+    automated = dataclasses.replace(context, call_type="automated")
+    for title, variant, as_of in (
+        ("The same list as automated (machine-played) calls", automated, now),
         (
             "The same list six weeks from now, without loading a newer directory",
-            {"as_of": now + timedelta(days=42)},
+            context,
+            now + timedelta(days=42),
         ),
-        ("The same list on 20 June 2022, under the old opt-out rules", {"as_of": "2022-06-20"}),
+        ("The same list on 20 June 2022, under the old opt-out rules", context, "2022-06-20"),
     ):
-        run = filter_file(gate, campaign, **kwargs)
+        run = filter_file(variant, campaign, as_of=as_of)
         _compact(title, run)
         seen |= set(run.summary)
     missing = [r.value for r in Reason if r not in seen]

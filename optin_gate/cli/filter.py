@@ -136,18 +136,17 @@ def filter_list(
     the list's order. Without --out or --decisions only the summary is printed.
     """
     from optin_gate._time import to_utc
+    from optin_gate.context import Context, check_call_type
     from optin_gate.engine import filter_file
-    from optin_gate.gate import Gate, check_call_type
 
     at = to_utc(as_of, name="--as-of")
-    gate = Gate(open_store(store_path), controller=controller)
+    context = Context(open_store(store_path), controller, call_type=check_call_type(call_type))
     with progress_bar(stderr_is_terminal() and not quiet) as hook:
         summary = filter_file(
-            gate,
+            context,
             list_path,
             as_of=at,
             phone_column=phone_column,
-            call_type=check_call_type(call_type),
             out=out,
             decisions=decisions,
             progress=hook,

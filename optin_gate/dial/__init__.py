@@ -7,13 +7,15 @@ lookup over it and `evidence_many` the vectorized one.
 
 from __future__ import annotations
 
+from optin_gate.context import DEFAULT_MAX_INDEX_AGE, DEFAULT_REFRESH_INTERVAL
 from optin_gate.dial.build import build_index, scan
-from optin_gate.dial.checker import DEFAULT_REFRESH_INTERVAL, Checker
+from optin_gate.dial.checker import Checker
 from optin_gate.dial.index import DialIndex
 from optin_gate.dial.probe import make_probe
 from optin_gate.dial.vector import evidence_many
 
 __all__ = [
+    "DEFAULT_MAX_INDEX_AGE",
     "DEFAULT_REFRESH_INTERVAL",
     "Checker",
     "DialIndex",

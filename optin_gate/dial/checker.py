@@ -33,6 +33,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from optin_gate._time import TimeLike
+from optin_gate.context import DEFAULT_REFRESH_INTERVAL, check_call_type
 from optin_gate.dial.arrow import numpy_of
 from optin_gate.dial.build import build_index, scan
 from optin_gate.dial.clock import day_window, instant_us, us_of
@@ -50,15 +51,13 @@ from optin_gate.rules.shapes import FLAGS, NUMBERS, Decided, ShapeCodec, number_
 from optin_gate.store.semantics import objection_applies
 
 if TYPE_CHECKING:
-    from optin_gate.gate import Gate
+    from optin_gate.context import Context
     from optin_gate.store.objections import Objection
 
-__all__ = ["DEFAULT_MAX_INDEX_AGE", "DEFAULT_REFRESH_INTERVAL", "Checker"]
+__all__ = ["Checker"]
 
 log = logging.getLogger("optin_gate.dial")
 
-DEFAULT_REFRESH_INTERVAL = 60.0
-DEFAULT_MAX_INDEX_AGE = 600.0
 RETRY_SECONDS = 5.0  # after a failed automatic refresh (store locked by a load), try again
 _CACHE_LIMIT = 4096
 # "+" and at most 17 digits (spec.MAX_DIGITS): read as an int64 by the compiled home lane.
@@ -71,9 +70,6 @@ _NAMES_NONE, _NAMES_OBJECTION, _NAMES_CONSENT, _NAMES_CONTRACT = range(4)
 def _due_in(seconds: float) -> int:
     """The wall-clock instant (us) `seconds` from now."""
     return time.time_ns() // 1000 + int(seconds * 1_000_000)
-
-
-_FROM_GATE = object()
 
 
 class _State:
@@ -128,13 +124,12 @@ class Checker:
     """The dial-time checker of one `Gate`: thread-safe, always current.
 
     Args:
-        gate: Supplies the store, the controller and the policy.
-        refresh_interval: Seconds between background refreshes; None for none. Default: the
-            gate's `refresh_interval`.
+        context: Supplies the store, the controller, the policy, the seconds between
+            background refreshes (`refresh_interval`; None for none) and the seconds the
+            index may go without a successful refresh before checks fail closed
+            (`max_index_age`; None for no bound). Each check names its own call type.
         keys: Index only these phone keys (a one-off check such as `optin-gate check`:
             filtered scans instead of the whole store). Other numbers then look unknown.
-        max_index_age: Seconds the index may go without a successful refresh before checks
-            fail closed; None for no bound. Default: the gate's `max_index_age`.
 
     Raises:
         StoreError: The store cannot be read to build the first index.
@@ -142,24 +137,19 @@ class Checker:
 
     def __init__(
         self,
-        gate: Gate,
+        context: Context,
         *,
-        refresh_interval: float | object | None = _FROM_GATE,
         keys: Sequence[int] | None = None,
-        max_index_age: float | object | None = _FROM_GATE,
     ) -> None:
-        self._store = gate.store
-        self._controller = gate.controller
-        self._policy = gate.policy
-        self._region = gate.policy.default_region
-        self._rules = compile_rules(gate.policy)
+        self._store = context.store
+        self._controller = context.controller
+        self._policy = context.policy
+        self._region = context.policy.default_region
+        self._rules = compile_rules(context.policy)
         self._decide = self._rules.decide_values
-        if refresh_interval is _FROM_GATE:
-            refresh_interval = getattr(gate, "refresh_interval", DEFAULT_REFRESH_INTERVAL)
-        self._interval = None if refresh_interval is None else float(refresh_interval)  # type: ignore[arg-type]
-        if max_index_age is _FROM_GATE:
-            max_index_age = getattr(gate, "max_index_age", DEFAULT_MAX_INDEX_AGE)
-        max_age = None if max_index_age is None else float(max_index_age)  # type: ignore[arg-type]
+        interval, max_index_age = context.refresh_interval, context.max_index_age
+        self._interval = None if interval is None else float(interval)
+        max_age = None if max_index_age is None else float(max_index_age)
         self._keys = None if keys is None else [int(k) for k in keys]
         self._lock = threading.Lock()  # guards _state replacement and _seq
         self._build_lock = threading.Lock()  # one rebuild at a time
@@ -514,8 +504,6 @@ _new_decision = _decision_maker()
 
 
 def _call_type(call_type: str) -> bool:
-    from optin_gate.gate import check_call_type
-
     return check_call_type(call_type) == "automated"
 
 

@@ -17,21 +17,21 @@ from typing import TYPE_CHECKING, Any
 from optin_gate.engine.result import FilterResult
 
 if TYPE_CHECKING:
+    from optin_gate.context import Context
     from optin_gate.engine.stream import FileSummary
-    from optin_gate.gate import Gate
 
 __all__ = ["FilterResult", "filter_file", "run_filter"]
 
 
-def run_filter(gate: Gate, source: Any, **kwargs: Any) -> FilterResult:
+def run_filter(context: Context, source: Any, **kwargs: Any) -> FilterResult:
     """Decide every row of a call list in memory (see `optin_gate.engine.filter.run_filter`)."""
     from optin_gate.engine.filter import run_filter as run
 
-    return run(gate, source, **kwargs)
+    return run(context, source, **kwargs)
 
 
-def filter_file(gate: Gate, source: Any, **kwargs: Any) -> FileSummary:
+def filter_file(context: Context, source: Any, **kwargs: Any) -> FileSummary:
     """Filter a list file to output files (see `optin_gate.engine.stream.filter_file`)."""
     from optin_gate.engine.stream import filter_file as run
 
-    return run(gate, source, **kwargs)
+    return run(context, source, **kwargs)

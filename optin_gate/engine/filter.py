@@ -23,7 +23,7 @@ from optin_gate.io import open_source
 from optin_gate.rules import DECISION_SCHEMA
 
 if TYPE_CHECKING:
-    from optin_gate.gate import Gate
+    from optin_gate.context import Context
 
 __all__ = ["DECISION_SCHEMA", "decide_phones", "run_filter", "tune"]
 
@@ -33,16 +33,15 @@ def tune(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"SET threads = {threads()}")
 
 
-def decide_phones(gate: Gate, phones: pa.ChunkedArray, *, at: Any, call_type: str) -> pa.Table:
+def decide_phones(context: Context, phones: pa.ChunkedArray, *, at: Any) -> pa.Table:
     """The decision columns for each phone string, aligned with `phones` (same length, order).
 
     Args:
-        gate: Supplies the store, controller and policy.
+        context: Supplies the store, controller, policy and call type.
         phones: Phone numbers as written (strings; nulls allowed).
         at: The decision instant, aware.
-        call_type: "live" or "automated".
     """
-    with gate.store.connect(read_only=True) as con:
+    with context.store.connect(read_only=True) as con:
         tune(con)
         con.register("og_phones", pa.table({"phone": phones}))
         decided = prepare_decisions(
@@ -50,9 +49,9 @@ def decide_phones(gate: Gate, phones: pa.ChunkedArray, *, at: Any, call_type: st
             "og_phones",
             phone="phone",
             at=at,
-            controller=gate.controller,
-            call_type=call_type,
-            policy=gate.policy,
+            controller=context.controller,
+            call_type=context.call_type,
+            policy=context.policy,
         )
         lookup = con.sql(
             f"SELECT d.raw, {decided.columns_sql('d')} FROM {decided.decided} d"
@@ -66,12 +65,11 @@ def decide_phones(gate: Gate, phones: pa.ChunkedArray, *, at: Any, call_type: st
 
 
 def run_filter(
-    gate: Gate,
+    context: Context,
     source: Any,
     *,
     as_of: TimeLike = None,
     phone_column: str | None = None,
-    call_type: str = "live",
 ) -> FilterResult:
     """Decide every row of a call list (CSV/Parquet path, pandas DataFrame, Arrow table).
 
@@ -86,7 +84,7 @@ def run_filter(
         table = src.to_arrow()
         name = src.name
     phones = phone_text(table.column(phone), file=name, name=phone)
-    decisions = decide_phones(gate, phones, at=at, call_type=call_type)
+    decisions = decide_phones(context, phones, at=at)
     for field, column in zip(decisions.schema, decisions.columns, strict=True):
         table = table.append_column(field, column)
-    return FilterResult(table, name, phone, at, gate.controller, call_type)
+    return FilterResult(table, name, phone, at, context.controller, context.call_type)

@@ -112,7 +112,7 @@ def filter_held(con: duckdb.DuckDBPyConnection, run: Run) -> tuple[dict[str, int
     Returns:
         (rows per reason value, the files written per output).
     """
-    src, gate, phone, targets, report = run.src, run.gate, run.phone, run.targets, run.report
+    src, context, phone, targets, report = run.src, run.context, run.phone, run.targets, run.report
     report.step("reading the list")
     if src.path is None:
         table = src.to_arrow()
@@ -123,11 +123,11 @@ def filter_held(con: duckdb.DuckDBPyConnection, run: Run) -> tuple[dict[str, int
     phones = phone_text(table.column(phone), file=src.name, name=phone)
     plan = Plan(
         con,
-        gate.policy,
+        context.policy,
         report.step,
         at=run.at,
-        controller=gate.controller,
-        call_type=run.call_type,
+        controller=context.controller,
+        call_type=context.call_type,
     )
     decisions = decide_rows(plan, phones)
     allowed = decisions.allowed()

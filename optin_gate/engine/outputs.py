@@ -26,7 +26,7 @@ from optin_gate.errors import InputError
 from optin_gate.io import Source, check_target, output_format, staged_files
 
 if TYPE_CHECKING:
-    from optin_gate.gate import Gate
+    from optin_gate.context import Context
 
 __all__ = ["Run", "Targets", "targets", "write_outputs"]
 
@@ -39,20 +39,18 @@ class Run:
     """One file filter run, as both ways through take it (`engine.held`, `engine.spilled`).
 
     Attributes:
-        gate: Supplies the store's connection's tables, the controller and the policy.
+        context: Supplies the controller, the policy and the call type.
         src: The list.
         phone: Its phone column.
         at: The decision instant (UTC).
-        call_type: "live" or "automated".
         targets: The outputs to write.
         report: Told what runs.
     """
 
-    gate: Gate
+    context: Context
     src: Source
     phone: str
     at: datetime
-    call_type: str
     targets: Targets
     report: Reporter
 

@@ -49,7 +49,7 @@ def filter_spilled(
     Returns:
         (rows per reason value, the files written per output).
     """
-    src, gate, phone, targets, report = run.src, run.gate, run.phone, run.targets, run.report
+    src, context, phone, targets, report = run.src, run.context, run.phone, run.targets, run.report
     source = src.relation(con, alias="og_list")
     permitted_only = "decisions" not in targets
     try:
@@ -73,9 +73,9 @@ def filter_spilled(
                     source,
                     phone=phone,
                     at=run.at,
-                    controller=gate.controller,
-                    call_type=run.call_type,
-                    policy=gate.policy,
+                    controller=context.controller,
+                    call_type=context.call_type,
+                    policy=context.policy,
                     on_step=report.step,
                     number_rows=True,
                     allowed_only=permitted_only,

@@ -35,7 +35,7 @@ from optin_gate.io.paths import check_outputs
 from optin_gate.rules import Reason
 
 if TYPE_CHECKING:
-    from optin_gate.gate import Gate
+    from optin_gate.context import Context
 
 __all__ = ["FileSummary", "ProgressHook", "Way", "filter_file"]
 
@@ -75,12 +75,11 @@ class FileSummary:
 
 
 def filter_file(
-    gate: Gate,
+    context: Context,
     source: Any,
     *,
     as_of: TimeLike = None,
     phone_column: str | None = None,
-    call_type: str = "live",
     out: str | os.PathLike[str] | None = None,
     decisions: str | os.PathLike[str] | None = None,
     progress: ProgressHook | None = None,
@@ -93,11 +92,10 @@ def filter_file(
     rule_set`, rows in the list's order; CSV (UTF-8, comma) or Parquet by the extension.
 
     Args:
-        gate: Supplies the store, controller and policy.
+        context: Supplies the store, controller, policy and call type.
         source: A CSV or Parquet path (a DataFrame or Arrow table works too).
         as_of: Decision time (default now; no zone means Prague time).
         phone_column: The header of the phone column; found by name when None.
-        call_type: "live" or "automated".
         out: Where to write the permitted rows, or None.
         decisions: Where to write every row with its decision, or None.
         progress: Told what runs and how far it got (for a progress bar).
@@ -114,33 +112,32 @@ def filter_file(
     at = to_utc(as_of, name="as_of")
     outputs = targets(out, decisions)
     check_outputs(
-        {"--out": out, "--decisions": decisions}, {"the call list": source, **gate.store.files()}
+        {"--out": out, "--decisions": decisions}, {"the call list": source, **context.store.files()}
     )
     if way not in (None, "held", "spilled"):
         raise InputError(
             f"unknown way {way!r}", hint="pass 'held', 'spilled' or None (chosen by size)"
         )
-    options = _Options(at, phone_column, call_type, progress, dict(settings or {}), way)
+    options = _Options(at, phone_column, progress, dict(settings or {}), way)
     try:
         # DuckDB checks UTF-8 as it reads; the io stage's own pass over every byte is only
         # needed when it complains (a Windows-1250 file whose first megabyte looks like UTF-8).
-        return _filter_once(gate, source, options, outputs, verify_utf8=False)
+        return _filter_once(context, source, options, outputs, verify_utf8=False)
     except NotUtf8:
-        return _filter_once(gate, source, options, outputs, verify_utf8=True)
+        return _filter_once(context, source, options, outputs, verify_utf8=True)
 
 
 @dataclasses.dataclass(frozen=True)
 class _Options:
     at: datetime
     phone_column: str | None
-    call_type: str
     progress: ProgressHook | None
     settings: dict[str, str]
     way: Way | None
 
 
 def _filter_once(
-    gate: Gate,
+    context: Context,
     source: Any,
     options: _Options,
     outputs: Targets,
@@ -150,22 +147,22 @@ def _filter_once(
     with open_source(source, verify_utf8=verify_utf8) as src:
         phone = find_phone_column(src.columns, options.phone_column, file=src.name)
         check_output_names(src.columns, file=src.name)
-        with gate.store.connect(read_only=True) as con:
+        with context.store.connect(read_only=True) as con:
             tune(con)
             for key, value in options.settings.items():
                 con.execute(f"SET {key} = {sql_literal(str(value))}")
             hold = held.fits(con, src) if options.way is None else options.way == "held"
             way = held.filter_held if hold else spilled.filter_spilled
             report = Reporter(con, options.progress)
-            run = Run(gate, src, phone, options.at, options.call_type, outputs, report)
+            run = Run(context, src, phone, options.at, outputs, report)
             counts, written = way(con, run)
     summary = summarize(counts)
     return FileSummary(
         src.name,
         phone,
         options.at,
-        gate.controller,
-        options.call_type,
+        context.controller,
+        context.call_type,
         sum(summary.values()),
         sum(n for r, n in summary.items() if r.allowed),
         summary,

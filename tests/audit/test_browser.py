@@ -91,7 +91,7 @@ def _run(args: list[str], profile: Path) -> subprocess.CompletedProcess[str]:
 @pytest.fixture(scope="module")
 def page(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ev, calls = campaign_history()
-    report: AuditReport = run_audit(Gate(oracle_store(ev), controller="acme"), calls)
+    report: AuditReport = run_audit(Gate(oracle_store(ev), controller="acme").context, calls)
     return report.to_html(tmp_path_factory.mktemp("html") / "audit.html")
 
 

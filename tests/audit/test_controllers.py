@@ -39,7 +39,7 @@ def _audit(rows: list[tuple[int, str, str]]) -> list[tuple[str, str | None]]:
             "controller": [c for _, _, c in rows],
         }
     )
-    report = run_audit(Gate(oracle_store(_evidence()), controller="acme"), calls)
+    report = run_audit(Gate(oracle_store(_evidence()), controller="acme").context, calls)
     table = report.calls
     assert table is not None
     return list(zip(table["reason"].to_pylist(), table["evidence"].to_pylist(), strict=True))

@@ -255,7 +255,7 @@ def report() -> AuditReport:
             "call_type": list(columns[4]),
         }
     )
-    return run_audit(Gate(oracle_store(evidence()), controller="acme"), calls)
+    return run_audit(Gate(oracle_store(evidence()), controller="acme").context, calls)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])

@@ -127,7 +127,9 @@ def test_every_call_is_decided_as_the_oracle_decides_at_its_time(
         table = pa.table(
             {"phone": pa.array([], pa.string()), "called_at": pa.array([], pa.string())}
         )
-    report = run_audit(Gate(oracle_store(ev), controller=GATE_CONTROLLER, policy=policy), table)
+    report = run_audit(
+        Gate(oracle_store(ev), controller=GATE_CONTROLLER, policy=policy).context, table
+    )
 
     usable = [r for r in log if _usable(r)]
     assert report.calls.num_rows == len(usable)

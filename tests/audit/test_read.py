@@ -83,8 +83,8 @@ def test_a_csv_and_a_table_of_the_same_log_are_read_alike(
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "calls.csv"
         pcsv.write_csv(table, path)
-        from_file = run_audit(gate, path)
-    from_table = run_audit(gate, table)
+        from_file = run_audit(gate.context, path)
+    from_table = run_audit(gate.context, table)
     # A file's first row is on line 2 (after the header), a table's is row 1.
     assert _comparable(from_file, 1) == _comparable(from_table, 0)
     assert from_file.calls.schema.field("campaign").type == pa.string()
@@ -101,7 +101,7 @@ def test_a_log_that_is_not_utf8_after_its_first_megabyte_is_read_as_windows_1250
     last = "H-last,601000002,2026-01-02 10:00,Jarní\n"
     path.write_bytes((head + "".join(rows) + last).encode("cp1250"))
     assert path.stat().st_size > 1 << 20  # past the sample the encoding is guessed from
-    report = audit_file(gate, path, violations=tmp_path / "v.csv")
+    report = audit_file(gate.context, path, violations=tmp_path / "v.csv")
     assert report.summary["calls"] == 40_001
     campaigns = {g["name"] for g in report.summary["by_campaign"]}
     assert campaigns == {"jaro", "Jarní"}
@@ -118,7 +118,7 @@ def test_a_malformed_row_is_reported_with_its_line(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     try:
-        audit_file(Gate(store, controller="acme"), path, violations=tmp_path / "v.csv")
+        audit_file(Gate(store, controller="acme").context, path, violations=tmp_path / "v.csv")
     except InputError as exc:
         message = str(exc)
     else:

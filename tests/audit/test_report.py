@@ -35,7 +35,7 @@ def history() -> tuple[EvidenceStore, pa.Table]:
 @pytest.fixture(scope="module")
 def report(history: tuple[EvidenceStore, pa.Table]) -> AuditReport:
     store, calls = history
-    return run_audit(Gate(store, controller="acme"), calls)
+    return run_audit(Gate(store, controller="acme").context, calls)
 
 
 def validate(doc: object) -> None:
@@ -92,7 +92,7 @@ def test_call_log_file_is_fingerprinted_by_its_bytes(
     store, calls = history
     path = tmp_path / "calls.csv"
     pcsv.write_csv(calls.slice(0, 50), path)
-    report = run_audit(Gate(store, controller="acme"), path)
+    report = run_audit(Gate(store, controller="acme").context, path)
     log = report.summary["method"]["call_log"]
     assert log["source"] == "calls.csv"
     assert log["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
@@ -112,7 +112,7 @@ def test_unusable_rows_carry_their_file_line_even_after_a_multiline_field(
         "12345;2023-01-05 10:00;jaro\n",  # an invalid number is a decided call, line 6
         encoding="utf-8",
     )
-    report = run_audit(Gate(store, controller="acme"), path)
+    report = run_audit(Gate(store, controller="acme").context, path)
     assert report.unusable.to_pylist() == [
         {"line": 4, "column": "cas_hovoru", "problem": report.unusable["problem"][0].as_py()},
         {"line": 5, "column": "telefon", "problem": report.unusable["problem"][1].as_py()},
@@ -134,7 +134,7 @@ def test_html_is_self_contained_escaped_and_masked(
         "campaign",
         pa.array([hostile if i % 2 else 'a&b "q"' for i in range(calls.num_rows)]),
     )
-    report = run_audit(Gate(store, controller="acme <ctl>"), calls)
+    report = run_audit(Gate(store, controller="acme <ctl>").context, calls)
     page = report.to_html(tmp_path / "report.html").read_text(encoding="utf-8")
     assert "<script" not in page.lower()
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in page
@@ -199,7 +199,7 @@ def test_no_violations_means_no_exposure() -> None:
     granted = datetime(2022, 1, 1, tzinfo=UTC)
     store = oracle_store(Evidence(consents=[Consent("C-9", 420601000009, "acme", granted)]))
     calls = pa.table({"phone": ["+420 601 000 009"], "called_at": ["2022-07-10 10:00"]})
-    report = run_audit(Gate(store, controller="acme"), calls, turnover=1e9)
+    report = run_audit(Gate(store, controller="acme").context, calls, turnover=1e9)
     assert report.calls["reason"].to_pylist() == ["CONSENT"]
     exp = report.summary["exposure"]
     assert (exp["applies"], exp["statutory_maximum_czk"]) == (False, 0)
@@ -211,7 +211,7 @@ def test_empty_call_log_gives_an_empty_report(
     store, _ = history
     path = tmp_path / "calls.csv"
     path.write_text("phone,called_at\n", encoding="utf-8")
-    report = run_audit(Gate(store, controller="acme"), path)
+    report = run_audit(Gate(store, controller="acme").context, path)
     assert (report.summary["calls"], report.summary["rows_read"]) == (0, 0)
     validate(report.document())
     assert "No calls could be audited" in report.to_html(tmp_path / "r.html").read_text()
@@ -221,7 +221,7 @@ def test_log_columns_the_audit_adds_are_refused(history: tuple[EvidenceStore, pa
     store, _ = history
     calls = pa.table({"phone": ["601000001"], "called_at": ["2023-01-01"], "reason": ["x"]})
     with pytest.raises(InputError, match="'reason'") as err:
-        run_audit(Gate(store, controller="acme"), calls)
+        run_audit(Gate(store, controller="acme").context, calls)
     assert err.value.column == "reason"
 
 
@@ -229,9 +229,9 @@ def test_missing_time_column_names_the_fix(history: tuple[EvidenceStore, pa.Tabl
     store, _ = history
     calls = pa.table({"phone": ["601000001"], "kdy": ["2023-01-01"]})
     with pytest.raises(InputError, match="called_at") as err:
-        run_audit(Gate(store, controller="acme"), calls)
+        run_audit(Gate(store, controller="acme").context, calls)
     assert "--map" in err.value.hint or "kdy" in str(err.value)
-    report = run_audit(Gate(store, controller="acme"), calls, time_column="kdy")
+    report = run_audit(Gate(store, controller="acme").context, calls, time_column="kdy")
     assert report.summary["calls"] == 1
 
 
@@ -240,7 +240,9 @@ def test_several_calling_companies_get_their_own_chart(
 ) -> None:
     store, calls = history
     owners = pa.array(["acme" if i % 3 else "beta" for i in range(calls.num_rows)])
-    report = run_audit(Gate(store, controller="acme"), calls.append_column("controller", owners))
+    report = run_audit(
+        Gate(store, controller="acme").context, calls.append_column("controller", owners)
+    )
     names = {g["name"] for g in report.summary["by_controller"]}
     assert names == {"acme", "beta"}
     page = report.to_html(tmp_path / "r.html").read_text(encoding="utf-8")

@@ -65,5 +65,5 @@ def test_the_filter_the_check_and_the_audit_decide_calls_alike(
             "call_type": [call_type] * len(phones),
         }
     )
-    audited = run_audit(gate, log).calls.sort_by("line")
+    audited = run_audit(gate.context, log).calls.sort_by("line")
     assert audited.select(list(FIELDS)).to_pylist() == checked

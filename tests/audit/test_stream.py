@@ -32,8 +32,8 @@ def _without_run_time(doc: dict[str, Any]) -> dict[str, Any]:
 
 def test_stream_and_memory_audits_agree(history: tuple[Gate, Path], tmp_path: Path) -> None:
     gate, path = history
-    streamed = audit_file(gate, path, violations=tmp_path / "v.parquet")
-    kept = run_audit(gate, path)
+    streamed = audit_file(gate.context, path, violations=tmp_path / "v.parquet")
+    kept = run_audit(gate.context, path)
     assert _without_run_time(streamed.document()) == _without_run_time(kept.document())
     written = pq.read_table(tmp_path / "v.parquet")
     assert written.equals(kept.violations.cast(written.schema))
@@ -54,7 +54,7 @@ def test_violations_keep_file_order_and_lines_across_multiline_fields(
         "D,bad,2023-05-01 10:00,x\n",
         encoding="utf-8",
     )
-    report = audit_file(gate, log, violations=tmp_path / "v.csv")
+    report = audit_file(gate.context, log, violations=tmp_path / "v.csv")
     table = pcsv.read_csv(
         tmp_path / "v.csv", convert_options=pcsv.ConvertOptions(column_types={"line": pa.int64()})
     )
@@ -71,7 +71,7 @@ def test_nothing_is_written_when_the_log_is_bad(history: tuple[Gate, Path], tmp_
     log = tmp_path / "calls.csv"
     log.write_text("telefon,kdy\n601000001,2023-01-01\n", encoding="utf-8")
     with pytest.raises(OptinGateError, match="called_at"):
-        audit_file(gate, log, violations=tmp_path / "v.csv", json_path=tmp_path / "a.json")
+        audit_file(gate.context, log, violations=tmp_path / "v.csv", json_path=tmp_path / "a.json")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["calls.csv"]
 
 
@@ -89,7 +89,7 @@ def test_the_files_of_a_failed_run_appear_not_at_all(
     monkeypatch.setattr("optin_gate.audit.stream.html_text", broken)
     with pytest.raises(RuntimeError, match="render failed"):
         audit_file(
-            gate,
+            gate.context,
             log,
             violations=tmp_path / "v.csv",
             json_path=tmp_path / "a.json",

@@ -66,7 +66,7 @@ def test_files_match_gate_filter_row_by_row(store_path: Path, tmp_path: Path) ->
     phones = _write_list(listing, 3000)
     gate = og.Gate(og.EvidenceStore(store_path), controller="acme")
     summary = filter_file(
-        gate,
+        gate.context,
         listing,
         as_of=T_IN,
         out=tmp_path / "ok.csv",
@@ -96,7 +96,9 @@ def test_order_holds_on_a_list_big_enough_to_run_in_parallel(
     listing = tmp_path / "big.csv"
     _write_list(listing, 60_000, seed=2)
     gate = og.Gate(og.EvidenceStore(store_path), controller="acme")
-    filter_file(gate, listing, as_of=T_IN, out=tmp_path / "ok.csv", decisions=tmp_path / "a.csv")
+    filter_file(
+        gate.context, listing, as_of=T_IN, out=tmp_path / "ok.csv", decisions=tmp_path / "a.csv"
+    )
     every = [int(str(r[0])) for r in _rows(tmp_path / "a.csv")]
     assert every == list(range(60_000))
     permitted = [int(str(r[0])) for r in _rows(tmp_path / "ok.csv")]
@@ -230,7 +232,7 @@ def test_late_windows_1250_bytes_are_read_as_windows_1250(
     listing.write_bytes(text.encode("cp1250"))
     assert text.rindex("601 000 0") > (1 << 20)
     gate = og.Gate(og.EvidenceStore(store_path), controller="acme")
-    summary = filter_file(gate, listing, as_of=T_IN, decisions=tmp_path / "all.parquet")
+    summary = filter_file(gate.context, listing, as_of=T_IN, decisions=tmp_path / "all.parquet")
     every = pq.read_table(tmp_path / "all.parquet")
     assert summary.rows == every.num_rows == 60_001
     assert every.column("Poradi").to_pylist() == [str(i) for i in range(60_001)]
@@ -255,7 +257,7 @@ def test_bytes_that_are_no_known_encoding_fail_on_their_line(
     out = tmp_path / "ok.csv"
     gate = og.Gate(og.EvidenceStore(store_path), controller="acme")
     with pytest.raises(og.OptinGateError, match=r"bad\.csv"):
-        filter_file(gate, listing, as_of=T_IN, out=out)
+        filter_file(gate.context, listing, as_of=T_IN, out=out)
     assert not out.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.csv"]
 
@@ -278,7 +280,7 @@ def test_an_output_short_of_its_decisions_is_not_written(
     monkeypatch.setattr(spilled, "_rows_sql", lambda *a, **k: real(*a, **k) + " LIMIT 10")
     gate = og.Gate(og.EvidenceStore(store_path), controller="acme")
     with pytest.raises(og.OptinGateError, match="changed while it was read"):
-        filter_file(gate, listing, as_of=T_IN, out=out, decisions=tmp_path / "all.csv")
+        filter_file(gate.context, listing, as_of=T_IN, out=out, decisions=tmp_path / "all.csv")
     assert out.read_text() == "yesterday's list\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["l.csv", "ok.csv"]
 
@@ -292,9 +294,9 @@ def test_permitted_alone_matches_permitted_beside_every_row(
     _write_list(listing, 30_000, seed=3)
     gate = og.Gate(og.EvidenceStore(store_path), controller="acme")
     both = filter_file(
-        gate, listing, as_of=T_IN, out=tmp_path / "a.csv", decisions=tmp_path / "all.csv"
+        gate.context, listing, as_of=T_IN, out=tmp_path / "a.csv", decisions=tmp_path / "all.csv"
     )
-    alone = filter_file(gate, listing, as_of=T_IN, out=tmp_path / "b.csv")
+    alone = filter_file(gate.context, listing, as_of=T_IN, out=tmp_path / "b.csv")
     assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
     assert alone.summary == both.summary
     order = [int(str(r[0])) for r in _rows(tmp_path / "b.csv")]
@@ -320,10 +322,10 @@ def test_a_number_the_store_lists_twice_fails_the_run_only_if_asked_about(
     listing.write_text(f"tel\n601000001\n+{phone}\n")
     out = tmp_path / "ok.csv"
     with pytest.raises(og.StoreError, match="answers twice"):
-        filter_file(gate, listing, as_of=T_IN, out=out)
+        filter_file(gate.context, listing, as_of=T_IN, out=out)
     assert not out.exists()
     listing.write_text("tel\n601000001\n")
-    assert filter_file(gate, listing, as_of=T_IN, out=out).rows == 1
+    assert filter_file(gate.context, listing, as_of=T_IN, out=out).rows == 1
 
 
 def test_a_column_named_like_the_internal_ones_in_other_case_stays_the_users(
@@ -334,7 +336,7 @@ def test_a_column_named_like_the_internal_ones_in_other_case_stays_the_users(
     listing = tmp_path / "l.csv"
     listing.write_text("telefon,__OG_phone,__OG_EVIDENCE\n601000001,a,x\n601000030,b,y\n")
     gate = og.Gate(og.EvidenceStore(store_path), controller="acme")
-    filter_file(gate, listing, as_of=T_IN, decisions=tmp_path / "all.parquet")
+    filter_file(gate.context, listing, as_of=T_IN, decisions=tmp_path / "all.parquet")
     back = pq.read_table(tmp_path / "all.parquet")
     assert back.column_names == ["telefon", "__OG_phone", "__OG_EVIDENCE", *COLUMNS]
     assert back.column("__OG_phone").to_pylist() == ["a", "b"]
@@ -363,7 +365,7 @@ def test_a_parquet_phone_column_of_any_type_reads_alike_both_ways(
     listing = tmp_path / "l.parquet"
     pq.write_table(pa.table({"msisdn": pa.array(values, getattr(pa, kind)())}), listing)
     gate = og.Gate(og.EvidenceStore(store_path), controller="acme")
-    filter_file(gate, listing, as_of=T_IN, decisions=tmp_path / "d.parquet")
+    filter_file(gate.context, listing, as_of=T_IN, decisions=tmp_path / "d.parquet")
     back = pq.read_table(tmp_path / "d.parquet")
     assert back.column("e164").to_pylist() == ["+420601000001", "+420601000030", None]
     assert (
@@ -381,5 +383,5 @@ def test_a_phone_column_of_dates_is_refused_both_ways(store_path: Path, tmp_path
     pq.write_table(pa.table({"telefon": pa.array([datetime.date(2026, 1, 1)])}), listing)
     gate = og.Gate(og.EvidenceStore(store_path), controller="acme")
     with pytest.raises(og.InputError, match="date32"):
-        filter_file(gate, listing, as_of=T_IN, out=tmp_path / "ok.csv")
+        filter_file(gate.context, listing, as_of=T_IN, out=tmp_path / "ok.csv")
     assert not (tmp_path / "ok.csv").exists()

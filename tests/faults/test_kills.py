@@ -33,7 +33,7 @@ from optin_gate.engine import filter_file
 store, source, out, decisions, as_of, limit = sys.argv[1:]
 settings = {"memory_limit": limit} if limit != "-" else None
 gate = og.Gate(og.EvidenceStore(store), "acme")
-filter_file(gate, source, as_of=as_of, out=out, decisions=decisions, settings=settings)
+filter_file(gate.context, source, as_of=as_of, out=out, decisions=decisions, settings=settings)
 """
 LIST_ROWS = 60_000
 

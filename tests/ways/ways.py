@@ -103,15 +103,15 @@ def _filter_file(way: Literal["held", "spilled"]) -> Decide:
 
     @_batched
     def run(gate: og.Gate, texts: list[str | None], ask: Ask) -> list[Decided]:
+        from optin_gate.context import check_call_type
         from optin_gate.engine import filter_file
 
+        context = dataclasses.replace(gate.context, call_type=check_call_type(ask.call_type))
         with tempfile.TemporaryDirectory() as tmp:
             listing, out = Path(tmp) / "list.parquet", Path(tmp) / "decisions.parquet"
             pq.write_table(pa.table({"phone": pa.array(texts, pa.string())}), listing)
             with _proved(way):
-                filter_file(
-                    gate, listing, as_of=ask.t, call_type=ask.call_type, decisions=out, way=way
-                )
+                filter_file(context, listing, as_of=ask.t, decisions=out, way=way)
             table = pq.read_table(out)
         assert table.column("phone").to_pylist() == texts, "rows out of order"
         return _rows(table)
