@@ -37,7 +37,7 @@ import pyarrow.compute as pc
 from optin_gate._sql import sql_literal
 from optin_gate.audit.requests import CODED, Requests
 from optin_gate.audit.settings import streaming
-from optin_gate.engine.facts import decisive_marks
+from optin_gate.engine import decisive_marks
 from optin_gate.errors import StoreError
 from optin_gate.numbers.batch import REGION_NAMES
 from optin_gate.numbers.spec import TYPE_CODES

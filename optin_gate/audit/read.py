@@ -30,9 +30,9 @@ from optin_gate.audit.requests import (
 )
 from optin_gate.audit.settings import streaming
 from optin_gate.audit.source import CallLog
-from optin_gate.engine.query import DECISION_COLUMNS
 from optin_gate.errors import InputError
 from optin_gate.io import Parse, parse_query, text_sql
+from optin_gate.rules import DECISION_COLUMNS
 from optin_gate.store.controllers import controller_key_sql
 
 if TYPE_CHECKING:

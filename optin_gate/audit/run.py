@@ -107,7 +107,7 @@ def judge(
     Raises:
         NotUtf8: The file turned out not to be UTF-8 (open it again, checked).
     """
-    from optin_gate.engine.filter import tune
+    from optin_gate.engine import tune
 
     ran_at = now_utc()
     check_names(log)

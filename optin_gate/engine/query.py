@@ -44,6 +44,7 @@ from optin_gate.engine.rows import (
 )
 from optin_gate.errors import InputError
 from optin_gate.policy import Policy
+from optin_gate.rules import DECISION_COLUMNS
 from optin_gate.rules.shapes import ShapeCodec
 from optin_gate.store.asof import prague_day_sql
 
@@ -55,9 +56,6 @@ __all__ = [
     "prepare_decisions",
     "run_in_memory",
 ]
-
-# The columns the decision adds after the input's own, in this order (docs/design.md).
-DECISION_COLUMNS: tuple[str, ...] = ("e164", "allowed", "reason", "evidence", "rule_set")
 
 
 _names = itertools.count()

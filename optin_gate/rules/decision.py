@@ -8,7 +8,7 @@ import pyarrow as pa
 
 from optin_gate.rules.reasons import Reason
 
-__all__ = ["DECISION_SCHEMA", "Decision"]
+__all__ = ["DECISION_COLUMNS", "DECISION_SCHEMA", "Decision"]
 
 # A `Decision` as Arrow columns: what filter, check_many and the audit add to every row.
 DECISION_SCHEMA = pa.schema(
@@ -20,6 +20,8 @@ DECISION_SCHEMA = pa.schema(
         pa.field("rule_set", pa.string(), nullable=False),
     ]
 )
+# The columns a decision adds after a list's or a log's own, in this order.
+DECISION_COLUMNS: tuple[str, ...] = tuple(DECISION_SCHEMA.names)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
