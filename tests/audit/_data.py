@@ -20,6 +20,8 @@ import pyarrow as pa
 from tests.oracle import Consent, Contract, Evidence, Objection, write_evidence
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from optin_gate import EvidenceStore
 
 
@@ -59,12 +61,17 @@ class OracleStore:
     def cursor(self, con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
         return con.cursor()  # nothing journaled here: a bare cursor sees everything
 
+    def files(self) -> dict[str, Path]:
+        """No files: the evidence lives in memory, so no output can name it."""
+        return {}
+
 
 def oracle_store(ev: Evidence) -> EvidenceStore:
     """An `OracleStore` holding `ev`, typed as the store a `Gate` takes.
 
-    It offers what the audit reads of a store (`connect`, `cursor`, `path`); the dial
-    checker's parts (`subscribe`, `change_token`) it lacks, and the audit never asks for them.
+    It offers what the audit reads of a store (`connect`, `cursor`, `path`, `files`); the
+    dial checker's parts (`subscribe`, `change_token`) it lacks, and the audit never asks for
+    them.
     """
     return cast("EvidenceStore", OracleStore(ev))
 
