@@ -23,10 +23,12 @@ from typing import TYPE_CHECKING, Any
 from optin_gate._sql import sql_literal
 from optin_gate.audit.exposure import check_turnover
 from optin_gate.audit.pipeline import Audit, P
+from optin_gate.audit.read import ADDED_COLUMNS
 from optin_gate.audit.report import AuditReport, html_text, json_text
 from optin_gate.audit.run import Judged, judge, with_log
 from optin_gate.audit.source import CallLog
 from optin_gate.io import Staged, check_target, output_format, staged_files
+from optin_gate.io.copy import copy_sql
 from optin_gate.io.paths import check_outputs
 
 if TYPE_CHECKING:
@@ -69,12 +71,6 @@ def _memory_limit(con: duckdb.DuckDBPyConnection, limit: str) -> Iterator[None]:
         con.execute(f"SET memory_limit = {sql_literal(before)}")
 
 
-def _copy_options(fmt: str) -> str:
-    if fmt == "parquet":
-        return "FORMAT parquet"
-    return "FORMAT csv, HEADER" + (", DELIMITER '\t'" if fmt == "tsv" else "")
-
-
 def audit_file(
     context: Context,
     calls: Any,
@@ -86,6 +82,7 @@ def audit_file(
     json_path: str | os.PathLike[str] | None = None,
     html_path: str | os.PathLike[str] | None = None,
     on_step: Step | None = None,
+    excel_safe: bool = False,
 ) -> AuditReport:
     """Audit a call log and write the requested files; the report keeps no calls in memory.
 
@@ -99,6 +96,8 @@ def audit_file(
         json_path: Where to write the JSON report, if anywhere.
         html_path: Where to write the HTML report, if anywhere.
         on_step: Called with a short label as each phase starts (progress displays).
+        excel_safe: In a CSV of violations, make text cells that a spreadsheet would run as
+            formulas plain text (`optin_gate.io.copy`); the phone and decision columns stay.
 
     Returns:
         The report: figures, unusable rows and the first violations (`calls` is not kept).
@@ -121,7 +120,7 @@ def audit_file(
         def write(audit: Audit) -> None:
             if violations is not None:
                 step(f"writing {Path(violations).name}")
-                _copy_violations(audit, files, Path(violations), fmt)
+                _copy_violations(audit, files, Path(violations), fmt, excel_safe=excel_safe)
 
         def run(log: CallLog) -> Judged:
             limit = functools.partial(_memory_limit, limit=MEMORY_LIMIT)
@@ -136,7 +135,9 @@ def audit_file(
     return report
 
 
-def _copy_violations(audit: Audit, files: Staged, target: Path, fmt: str) -> None:
+def _copy_violations(
+    audit: Audit, files: Staged, target: Path, fmt: str, *, excel_safe: bool
+) -> None:
     """COPY the violating calls (the log's columns, then the audit's) to a temp beside `target`.
 
     The log's columns and the decisions are one Arrow table in the log's order: DuckDB scans
@@ -146,4 +147,5 @@ def _copy_violations(audit: Audit, files: Staged, target: Path, fmt: str) -> Non
     query = (
         f"SELECT {audit.own_sql()}, {audit.added_sql()} FROM {audit.out} a WHERE NOT a.{P}allowed"
     )
-    audit.con.execute(f"COPY ({query}) TO {sql_literal(tmp)} ({_copy_options(fmt)})")
+    keep = None if not excel_safe else (*ADDED_COLUMNS, audit.log.columns.get("phone", ""))
+    audit.con.execute(copy_sql(audit.con, query, tmp, fmt, excel_safe=keep))

@@ -21,6 +21,7 @@ __all__ = [
     "EXIT_INPUT",
     "call_type_option",
     "controller_option",
+    "excel_safe_option",
     "main",
     "open_store",
     "quiet_option",
@@ -75,6 +76,16 @@ def call_type_option(func: F) -> F:
         default="live",
         show_default=True,
         help="live: a person speaks; automated: a machine plays the message.",
+    )(func)
+
+
+def excel_safe_option(func: F) -> F:
+    """--excel-safe: CSV cells a spreadsheet would run as formulas are written as text."""
+    return click.option(
+        "--excel-safe",
+        is_flag=True,
+        help="In CSV outputs, cells starting with = + - @ get a leading ' so that a "
+        "spreadsheet shows them as text, not formulas (phone and decision columns stay).",
     )(func)
 
 

@@ -17,6 +17,7 @@ import click
 
 from optin_gate.cli._app import (
     controller_option,
+    excel_safe_option,
     main,
     open_store,
     quiet_option,
@@ -113,6 +114,7 @@ def _print_summary(report: Any, written: list[Path]) -> None:
     metavar="COL",
     help="The column with the time of each call.",
 )
+@excel_safe_option
 @quiet_option
 def audit(
     *,
@@ -125,6 +127,7 @@ def audit(
     turnover: float | None,
     phone_column: str | None,
     time_column: str,
+    excel_safe: bool,
     quiet: bool,
 ) -> None:
     """Judge every call of the call log CALLS as of the moment it was made.
@@ -149,6 +152,7 @@ def audit(
             json_path=json_path,
             html_path=html_path,
             on_step=step,
+            excel_safe=excel_safe,
         )
     written = [Path(p) for p in (violations_path, json_path, html_path) if p is not None]
     _print_summary(report, written)

@@ -16,6 +16,7 @@ import click
 from optin_gate.cli._app import (
     call_type_option,
     controller_option,
+    excel_safe_option,
     main,
     open_store,
     quiet_option,
@@ -117,6 +118,7 @@ def print_summary(summary: FileSummary) -> None:
     "--decisions", metavar="ALL_ROWS", help="Write every row with its decision (.csv/.parquet)."
 )
 @call_type_option
+@excel_safe_option
 @quiet_option
 def filter_list(
     *,
@@ -128,6 +130,7 @@ def filter_list(
     out: str | None,
     decisions: str | None,
     call_type: str,
+    excel_safe: bool,
     quiet: bool,
 ) -> None:
     """Decide every row of the call list LIST: who may be called, and why.
@@ -150,5 +153,6 @@ def filter_list(
             out=out,
             decisions=decisions,
             progress=hook,
+            excel_safe=excel_safe,
         )
     print_summary(summary)

@@ -149,7 +149,13 @@ def filter_held(con: duckdb.DuckDBPyConnection, run: Run) -> tuple[dict[str, int
             queries[key] = f"SELECT v.* EXCLUDE ({own}), {spelled} FROM {view} v"
         expected = {"permitted": int(allowed.sum()), "decisions": table.num_rows}
         written = write_outputs(
-            con, src, queries, targets=targets, report=report, expected=expected
+            con,
+            src,
+            queries,
+            targets=targets,
+            report=report,
+            expected=expected,
+            excel_safe=run.kept_as_written(),
         )
         return decisions.counts(), written
     finally:

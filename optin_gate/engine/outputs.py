@@ -11,19 +11,20 @@ from __future__ import annotations
 import dataclasses
 import functools
 import os
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import duckdb
 
-from optin_gate._sql import sql_literal
 from optin_gate.engine.inputs import read_list
 from optin_gate.engine.progress import Reporter
 from optin_gate.engine.rows import run_in_memory
 from optin_gate.errors import InputError
 from optin_gate.io import Source, check_target, output_format, staged_files
+from optin_gate.io.copy import copy_sql
+from optin_gate.rules import DECISION_COLUMNS
 
 if TYPE_CHECKING:
     from optin_gate.context import Context
@@ -45,6 +46,8 @@ class Run:
         at: The decision instant (UTC).
         targets: The outputs to write.
         report: Told what runs.
+        excel_safe: Make text cells that a spreadsheet would run as formulas plain text in
+            CSV outputs, all but the phone and decision columns (`optin_gate.io.copy`).
     """
 
     context: Context
@@ -53,6 +56,11 @@ class Run:
     at: datetime
     targets: Targets
     report: Reporter
+    excel_safe: bool = False
+
+    def kept_as_written(self) -> tuple[str, ...] | None:
+        """The columns `excel_safe` leaves alone; None when it is off."""
+        return (self.phone, *DECISION_COLUMNS) if self.excel_safe else None
 
 
 def _target(path: str | os.PathLike[str]) -> tuple[Path, str]:
@@ -82,13 +90,6 @@ def targets(
     return found
 
 
-def _copy_options(fmt: str) -> str:
-    if fmt == "parquet":
-        return "FORMAT parquet"
-    delimiter = "\t" if fmt == "tsv" else ","
-    return f"FORMAT csv, HEADER true, DELIMITER {sql_literal(delimiter)}"
-
-
 def write_outputs(
     con: duckdb.DuckDBPyConnection,
     src: Source,
@@ -97,6 +98,7 @@ def write_outputs(
     targets: Targets,
     report: Reporter,
     expected: Mapping[str, int],
+    excel_safe: Collection[str] | None = None,
 ) -> dict[str, Path]:
     """COPY each output's query to a temp file beside it; rename them all once all are done.
 
@@ -108,6 +110,8 @@ def write_outputs(
         report: Told which output is written.
         expected: Per output: the rows it must hold (the decisions' counts). A list that
             grew or shrank between two reads fails the run, and nothing is renamed.
+        excel_safe: None, or the columns a CSV output keeps as they are while other text
+            cells that start like a formula are made text (`optin_gate.io.copy`).
 
     Returns:
         Per output: the file written.
@@ -115,7 +119,7 @@ def write_outputs(
     with staged_files() as files:
         for key, (target, fmt) in targets.items():
             tmp = str(files.temp(target))
-            sql = f"COPY ({queries[key]}) TO {sql_literal(tmp)} ({_copy_options(fmt)})"
+            sql = copy_sql(con, queries[key], tmp, fmt, excel_safe=excel_safe)
             report.step(f"writing the {key} rows to {target.name}")
             with report.watching():
                 ((rows,),) = read_list(src, functools.partial(run_in_memory, con, sql))

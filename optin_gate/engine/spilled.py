@@ -99,6 +99,7 @@ def filter_spilled(
                 targets=targets,
                 report=report,
                 expected={"permitted": permitted, "decisions": rows},
+                excel_safe=run.kept_as_written(),
             )
         decided.drop(con)
     finally:

@@ -85,6 +85,7 @@ def filter_file(
     progress: ProgressHook | None = None,
     settings: Mapping[str, str] | None = None,
     way: Way | None = None,
+    excel_safe: bool = False,
 ) -> FileSummary:
     """Filter a call list to files: the permitted rows (`out`) and/or every row (`decisions`).
 
@@ -104,6 +105,9 @@ def filter_file(
             quarter of memory_limit is held by DuckDB, which spills, instead of in memory.
         way: "held" (in Arrow) or "spilled" (by DuckDB) to choose the way through
             whatever the list's size; None chooses by size. Both write the same files.
+        excel_safe: In CSV outputs, make text cells that a spreadsheet would run as formulas
+            (starting with =, +, -, @) plain text; the phone and decision columns stay as
+            they are.
 
     Raises:
         InputError: Unreadable list, no phone column, a taken output column name, a bad
@@ -118,7 +122,7 @@ def filter_file(
         raise InputError(
             f"unknown way {way!r}", hint="pass 'held', 'spilled' or None (chosen by size)"
         )
-    options = _Options(at, phone_column, progress, dict(settings or {}), way)
+    options = _Options(at, phone_column, progress, dict(settings or {}), way, excel_safe)
     try:
         # DuckDB checks UTF-8 as it reads; the io stage's own pass over every byte is only
         # needed when it complains (a Windows-1250 file whose first megabyte looks like UTF-8).
@@ -134,6 +138,7 @@ class _Options:
     progress: ProgressHook | None
     settings: dict[str, str]
     way: Way | None
+    excel_safe: bool
 
 
 def _filter_once(
@@ -154,7 +159,7 @@ def _filter_once(
             hold = held.fits(con, src) if options.way is None else options.way == "held"
             way = held.filter_held if hold else spilled.filter_spilled
             report = Reporter(con, options.progress)
-            run = Run(context, src, phone, options.at, outputs, report)
+            run = Run(context, src, phone, options.at, outputs, report, options.excel_safe)
             counts, written = way(con, run)
     summary = summarize(counts)
     return FileSummary(
