@@ -164,11 +164,14 @@ class Source:
                 hint="call Source.relation(con) to register it with a DuckDB connection",
             )
         columns = ", ".join(f"{sql_literal(c)}: 'VARCHAR'" for c in self.csv.header)
+        # DuckDB sizes its read buffers at 16 longest lines (256 MB each with 16 MB lines, one
+        # per reading thread); its buffer for ordinary lines is enough and leaves a
+        # container's memory to the rest of the job.
         return (
             f"read_csv({sql_literal(str(self._read_path))}, "
             f"delim={sql_literal(self.csv.delimiter)}, quote='\"', escape='\"', header=true, "
             f"auto_detect=false, columns={{{columns}}}, strict_mode=true, null_padding=false, "
-            f"max_line_size=16777216)"
+            f"max_line_size=16777216, buffer_size=33554432)"
         )
 
     def relation(self, con: duckdb.DuckDBPyConnection, alias: str = "og_source") -> str:
