@@ -1,13 +1,13 @@
-"""`Audit`: one call log's pass on a store connection, from reading it to the rows to write.
+"""`Audit`: one part of a call log on a store connection, from its rows to the rows to write.
 
-`Audit.read` reads the log once (`read.read_log`: DuckDB parses the file and the call times in
-one pass; the numbers are normalized and the texts coded on worker threads) and sets the
-unusable rows aside with their file lines; `Audit.decide` decides every call as of its own time
-(`query.decide_calls`: the store's as-of facts and the same rule set as `filter`). The decisions
-come back as Arrow columns in the log's order, so they sit beside the log's own columns by
-position: one Arrow table (`Audit.out`) that DuckDB scans on every core for the listed
-violations and the violations file; the figures (`summary`) are GROUP BYs over the decided
-rows.
+`Audit.take` takes the rows as read (`read.read_parts`: DuckDB parses the file and the call
+times in one pass; the numbers are normalized and the texts coded on worker threads) and sets
+the unusable rows aside with their file lines; `Audit.decide` decides every call as of its own
+time (`query.decide_calls`: the store's as-of facts and the same rule set as `filter`). The
+decisions come back as Arrow columns in the part's order, so they sit beside the log's own
+columns by position: one Arrow table (`Audit.out`) that DuckDB scans on every core for the
+listed violations and the violations file; the figures (`fold`) are GROUP BYs over the decided
+rows. A log that fits in memory is one part.
 """
 
 from __future__ import annotations
@@ -22,14 +22,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from optin_gate._sql import sql_name
-from optin_gate.audit.exposure import exposure
-from optin_gate.audit.method import evidence_loads, json_value, method_section
+from optin_gate.audit.method import json_value
 from optin_gate.audit.query import Evidence, decide_calls, evidence_sql
-from optin_gate.audit.read import ADDED_COLUMNS, Cols, read_log
+from optin_gate.audit.read import ADDED_COLUMNS, Cols, Part
 from optin_gate.audit.report import JSON_VIOLATIONS
 from optin_gate.audit.requests import CODED, Requests
 from optin_gate.audit.source import CallLog
-from optin_gate.audit.summary import summarize
+from optin_gate.audit.summary import Folded, fold
 
 if TYPE_CHECKING:
     import duckdb
@@ -57,15 +56,15 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
 
 @dataclasses.dataclass
 class Audit:
-    """One audit of a call log on a store connection (registrations live on `con`).
+    """One part of a call log audited on a store connection (registrations live on `con`).
 
     Attributes:
         con: The store connection.
         context: Supplies the policy and the controller for calls whose log names none.
         log: The call log.
         evidence: The store's evidence timelines (`query.prepare_evidence`), registered on
-            `con`; set while `read` runs.
-        rows: How many rows the log has (set by `read`).
+            `con` by the caller, who drops them.
+        rows: How many rows the part has (set by `take`).
         table: The registered decided rows (`query.DECIDED_COLUMNS`), set by `decide`.
         out: The registered table of the log's own columns with the decision columns
             (prefixed `__og_`) and the line beside them, in the log's order, set by `decide`.
@@ -95,31 +94,25 @@ class Audit:
     @property
     def cols(self) -> Cols:
         """The log's columns as SQL over `out` (alias `a`)."""
-        assert self._cols is not None, "read first"
+        assert self._cols is not None, "take first"
         return self._cols.on("a")
 
-    def read(self, own: pa.Table | None, step: Step | None = None) -> pa.Table:
-        """Read every row once; returns the unusable rows (line, column, problem).
+    def take(self, part: Part, own: pa.Table | None, *, one_line_each: bool | None) -> pa.Table:
+        """Take a part of the log as read; returns its unusable rows (line, column, problem).
 
         Args:
-            own: The log's own columns when they are already in memory (a frame); None
-                reads them from the file in the same pass.
-            step: Progress labels.
+            part: The rows (`read.read_parts`).
+            own: The log's own columns when they were in memory already (a frame).
+            one_line_each: Whether each row of the log is one file line, if known
+                (`CallLog.lines`).
         """
-        (step or (lambda label: None))("reading the call log")
-        if own is None:
-            relation = self.log.source.relation_sql()
-        else:
-            relation = self._register(f"og_audit_log_{self._n}", own)
-        self._cols, requests, kept = read_log(
-            self.con, self.log, relation, self.context, keep=own is None
-        )
-        self._own, self._given = (own if own is not None else kept), own
-        self._requests = requests
+        requests = part.requests
+        self._cols, self._requests = part.cols, requests
+        self._own, self._given = (own if own is not None else part.kept), own
         self.rows = requests.table.num_rows
         for name in CODED:
             self._register(self._texts[name], requests.dictionaries[name])
-        self._lines = lines = self.log.lines(self.rows)
+        self._lines = lines = self.log.lines(self.rows, part.start, one_line_each=one_line_each)
         problems = requests.problems.sort_by("rid")
         parts = pc.split_pattern(problems.column("problem"), ": ", max_splits=1)
         column = pc.dictionary_encode(pc.list_element(parts, 0)).combine_chunks()
@@ -139,8 +132,8 @@ class Audit:
 
     def decide(self, step: Step | None = None) -> None:
         """Decide every call (`query.decide_calls`); register `table` and `out`."""
-        assert self._requests is not None, "read first"
-        assert self._own is not None, "read first"
+        assert self._requests is not None, "take first"
+        assert self._own is not None, "take first"
         assert self.evidence is not None, "evidence first"
         requests, self._requests = self._requests, None
         decided, shapes = decide_calls(
@@ -154,31 +147,20 @@ class Audit:
         self._out = pa.table(columns)
         self.out = self._register(f"og_audit_out_{self._n}", self._out)
 
-    def summary(self, unusable: pa.Table, turnover: float | None, ran_at: Any) -> dict[str, Any]:
-        """The report's figures, exposure and method section."""
-        con = self.con
+    def fold(self) -> Folded:
+        """The decided calls folded into what the report's figures add up from."""
         assert self._out is not None, "decide first"
         decided = pc.and_(pc.is_valid(self._out[f"{P}reason"]), pc.is_valid(self._out[f"{P}phone"]))
         numbers = pc.filter(self._out[f"{P}phone"], decided)
-        texts = self._texts
-        summary = summarize(con, self.table, f"{self.table}_shapes", texts, numbers=numbers)
-        rule_sets = con.execute(
+        return fold(self.con, self.table, f"{self.table}_shapes", self._texts, numbers=numbers)
+
+    def rule_sets(self) -> set[str]:
+        """The rule sets that decided calls."""
+        rows = self.con.execute(
             f"SELECT DISTINCT CAST(rule_set AS VARCHAR) FROM {self.table}_shapes "
-            f"WHERE rule_set IS NOT NULL ORDER BY 1"
+            f"WHERE rule_set IS NOT NULL"
         ).fetchall()
-        summary["unusable_rows"] = unusable.num_rows
-        summary["rows_read"] = self.rows
-        summary["exposure"] = exposure(summary["violations"], turnover)
-        summary["method"] = method_section(
-            policy=self.context.policy,
-            controller=self.context.controller,
-            rule_sets=[r[0] for r in rule_sets],
-            evidence=evidence_loads(con),
-            store=_store_name(self.context),
-            call_log=self.log.describe(self.rows),
-            ran_at=ran_at,
-        )
-        return summary
+        return {str(r[0]) for r in rows}
 
     def added_sql(self) -> str:
         """SQL: `ADDED_COLUMNS` of a row `a` of `out`, as documented."""
@@ -190,12 +172,12 @@ class Audit:
 
     def own_sql(self) -> str:
         """SQL: the log's own columns of a row `a` of `out`, in order."""
-        assert self._own is not None, "read first"
+        assert self._own is not None, "take first"
         return ", ".join(f"a.{sql_name(name)}" for name in self._own.column_names)
 
     def calls(self) -> pa.Table:
         """Every decided call: the log's own columns, then `ADDED_COLUMNS`, in the log's order."""
-        assert self._own is not None, "read first"
+        assert self._own is not None, "take first"
         added = self.con.sql(
             f"SELECT a.{P}rid AS rid, {self.added_sql()} FROM {self.out} a "
             f"WHERE a.{P}reason IS NOT NULL"
@@ -244,20 +226,10 @@ class Audit:
                 with contextlib.suppress(Exception):
                     self.con.unregister(name)
         self._registered = [self.out]
-        if self.evidence is not None:
-            self.evidence.drop(self.con)
-            self.evidence = None
         pa.default_memory_pool().release_unused()
 
     def drop(self) -> None:
-        """Unregister the tables and drop the evidence (the connection outlives the audit)."""
-        if self.evidence is not None:
-            self.evidence.drop(self.con)
+        """Unregister the tables (the connection outlives the audit)."""
         for name in self._registered:
             with contextlib.suppress(Exception):
                 self.con.unregister(name)
-
-
-def _store_name(context: Context) -> str:
-    path = getattr(context.store, "path", None)
-    return str(path) if path else ":memory:"

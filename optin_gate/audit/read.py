@@ -5,12 +5,16 @@ yields, per row and in the log's order, the log's own columns (for a file: they 
 back untouched beside the violations) and what the decisions need: the parsed time, why the row
 cannot be judged, the call type and the trimmed texts. `requests.read_requests` turns the
 batches into compact requests on worker threads while DuckDB reads on. No temp table holds the
-log: the decisions line up with the kept columns by position.
+log: the decisions line up with the kept columns by position. A log too big to hold is read in
+parts (`read_parts`): the query streams on, paused between them.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import re
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import duckdb
@@ -28,7 +32,7 @@ from optin_gate.audit.requests import (
     Requests,
     read_requests,
 )
-from optin_gate.audit.settings import streaming
+from optin_gate.audit.settings import STREAM_BUFFER, streaming
 from optin_gate.audit.source import CallLog
 from optin_gate.errors import InputError
 from optin_gate.io import Parse, parse_query, text_sql
@@ -38,7 +42,7 @@ from optin_gate.store.controllers import controller_key_sql
 if TYPE_CHECKING:
     from optin_gate.context import Context
 
-__all__ = ["ADDED_COLUMNS", "Cols", "NotUtf8", "check_names", "read_log"]
+__all__ = ["ADDED_COLUMNS", "Cols", "NotUtf8", "Part", "check_names", "read_parts"]
 
 # Columns the audit adds after the log's own; a log that already has one is refused.
 ADDED_COLUMNS = (*DECISION_COLUMNS, "line")
@@ -161,10 +165,36 @@ def _read_sql(relation: str, c: Cols, layout: Layout) -> str:
     return f"SELECT {', '.join([*own, *named])} FROM ({parsed})"
 
 
-def read_log(
-    con: duckdb.DuckDBPyConnection, log: CallLog, relation: str, context: Context, *, keep: bool
-) -> tuple[Cols, Requests, pa.Table | None]:
-    """Read the log once: its requests and (with `keep`) its own columns, in the log's order.
+@dataclasses.dataclass(frozen=True)
+class Part:
+    """Rows of the log read in one go (`read_parts`).
+
+    Attributes:
+        cols: SQL over the log's columns.
+        requests: The rows' requests; `rid` counts from 0 in each part.
+        kept: The rows' own columns (with `keep`), in order.
+        start: The position in the log of the part's first row.
+    """
+
+    cols: Cols
+    requests: Requests
+    kept: pa.Table | None
+    start: int
+
+
+def read_parts(
+    con: duckdb.DuckDBPyConnection,
+    log: CallLog,
+    relation: str,
+    context: Context,
+    *,
+    keep: bool,
+    rows: int | None = None,
+    buffer: str = STREAM_BUFFER,
+) -> Iterator[Part]:
+    """Read the log once, in parts of `rows` rows, in the log's order.
+
+    The read runs on `con` between the parts: run other queries on another connection.
 
     Args:
         con: A DuckDB connection on which `relation` can be read.
@@ -172,6 +202,8 @@ def read_log(
         relation: SQL naming the log's rows (a table function or a registered table).
         context: Supplies the default region and controller.
         keep: Also return the log's own columns as read (for a file: all VARCHAR).
+        rows: Rows per part; None reads the whole log as one part.
+        buffer: How far DuckDB may read ahead (`settings.streaming`).
 
     Raises:
         InputError: The file cannot be read (the message names its line).
@@ -180,18 +212,61 @@ def read_log(
     """
     c = Cols(log, column_types(con, relation), context.controller)
     layout = _layout(c, keep=keep)
+    region = context.policy.default_region
+    with streaming(con, buffer):
+        with _reading(log):
+            sql = _read_sql(relation, c, layout)
+            reader = con.sql(sql).to_arrow_reader(batch_size=_batch_rows(rows))
+        batches, start = _Batches(reader), 0
+        while True:
+            part = pa.RecordBatchReader.from_batches(reader.schema, batches.take(rows))
+            with _reading(log):
+                requests, kept = read_requests(part, region=region, layout=layout)
+            count = requests.table.num_rows
+            if count or not start:
+                yield Part(c, requests, kept, start)
+            start += count
+            if rows is None or count < rows:
+                return
+
+
+def _batch_rows(part: int | None) -> int:
+    """Rows normalized at a time: a few batches are in flight, so a part holds several."""
+    return BATCH if part is None else max(1, min(BATCH, part // 4))
+
+
+class _Batches:
+    """The read's batches, handed on so many rows at a time."""
+
+    def __init__(self, reader: pa.RecordBatchReader) -> None:
+        self.batches = iter(reader)
+        self.left: pa.RecordBatch | None = None  # the rest of a batch cut at a part's end
+
+    def take(self, rows: int | None) -> Iterator[pa.RecordBatch]:
+        """The next `rows` rows (all with None), as batches."""
+        taken = 0
+        while rows is None or taken < rows:
+            batch = self.left if self.left is not None else next(self.batches, None)
+            self.left = None
+            if batch is None:
+                return
+            if rows is not None and taken + batch.num_rows > rows:
+                batch, self.left = batch.slice(0, rows - taken), batch.slice(rows - taken)
+            taken += batch.num_rows
+            yield batch
+
+
+@contextlib.contextmanager
+def _reading(log: CallLog) -> Iterator[None]:
+    """Raise what DuckDB met reading the log as the log's error (or `NotUtf8`)."""
     try:
-        with streaming(con):
-            reader = con.sql(_read_sql(relation, c, layout)).to_arrow_reader(batch_size=BATCH)
-            region = context.policy.default_region
-            requests, kept = read_requests(reader, region=region, layout=layout)
+        yield
     except (duckdb.Error, pa.ArrowException, OSError) as exc:
         if not _reading_error(exc):
             raise
         if log.source.is_encoding_error(exc):
             raise NotUtf8 from None
         raise log.source.read_error(exc) from None
-    return c, requests, kept
 
 
 def _reading_error(exc: BaseException) -> bool:

@@ -13,9 +13,10 @@ import duckdb
 
 from optin_gate._sql import sql_literal
 
-__all__ = ["STREAM_BUFFER", "purging", "setting", "streaming"]
+__all__ = ["SMALL_STREAM_BUFFER", "STREAM_BUFFER", "purging", "setting", "streaming"]
 
 STREAM_BUFFER = "128MB"  # how far a streamed result may run ahead of its reader
+SMALL_STREAM_BUFFER = "16MB"  # the same where memory is tight
 
 
 @contextlib.contextmanager
@@ -29,13 +30,15 @@ def setting(con: duckdb.DuckDBPyConnection, name: str, value: str) -> Iterator[N
         con.execute(f"SET {name} = {sql_literal(str(before))}")
 
 
-def streaming(con: duckdb.DuckDBPyConnection) -> contextlib.AbstractContextManager[None]:
-    """Let a streamed result run ahead of its reader on every core, for the block.
+def streaming(
+    con: duckdb.DuckDBPyConnection, size: str = STREAM_BUFFER
+) -> contextlib.AbstractContextManager[None]:
+    """Let a streamed result run ahead of its reader (by `size`) on every core, for the block.
 
     DuckDB buffers under 1 MB of a streamed result by default, so its threads wait for
     Python to take each batch: a read of the log ran on one core.
     """
-    return setting(con, "streaming_buffer_size", STREAM_BUFFER)
+    return setting(con, "streaming_buffer_size", size)
 
 
 def purging(con: duckdb.DuckDBPyConnection) -> contextlib.AbstractContextManager[None]:

@@ -49,28 +49,46 @@ class CallLog:
             "columns": {name: self.columns.get(name) for name in load_schema("calls").names},
         }
 
-    def lines(self, rows: int) -> pa.Array:
-        """The file line each row starts on (int64, by position; a frame's: 1-based row).
+    def one_line_each(self, rows: int) -> bool:
+        """Whether each of the log's `rows` rows is one file line (its line: position + 2).
 
-        If the file has one more line than rows, every row is one line (lines only grow and
-        each row takes at least one), so the line is the position + 2: no pass over the file.
-        Otherwise (quoted fields with newlines, blank lines) the lines are counted.
+        So if the file has one more line than rows (lines only grow and each row takes at
+        least one): no pass over the file. A frame's rows are no lines (False).
         """
-        positions = np.arange(rows, dtype=np.int64)
+        if self.source.kind != "csv" or self.source.csv is None:
+            return False
+        physical = self.scan.result()[1]
+        if physical is not None:
+            return physical == rows + 1 or rows == 0
+        ends = self.source.line_numbers([0, rows - 1], row_count=rows) if rows else []
+        return ends in ([], [2, rows + 1])
+
+    def lines(self, rows: int, start: int = 0, *, one_line_each: bool | None = None) -> pa.Array:
+        """The file line each of `rows` rows from `start` on starts on (int64, by position).
+
+        A frame's line is its 1-based row. Otherwise the lines are counted (quoted fields
+        with newlines, blank lines), unless each row is one line.
+
+        Args:
+            rows: How many rows.
+            start: The position of the first.
+            one_line_each: Whether each row of the log is one line, if known; by default
+                these rows are the log's last (`one_line_each`).
+        """
+        positions = np.arange(start, start + rows, dtype=np.int64)
         if self.source.kind != "csv" or self.source.csv is None:
             return pa.array(positions + 1)
-        physical = self.scan.result()[1]
-        if physical is None:
-            ends = self.source.line_numbers([0, rows - 1], row_count=rows) if rows else []
-            if ends in ([], [2, rows + 1]):
-                return pa.array(positions + 2)
-            lines = self.source.line_numbers(range(rows), row_count=rows)
-        elif physical == rows + 1 or rows == 0:
+        if one_line_each is None:
+            one_line_each = self.one_line_each(start + rows)
+        if one_line_each:
             return pa.array(positions + 2)
+        wanted = range(start, start + rows)
+        if self.scan.result()[1] is None:
+            lines = self.source.line_numbers(wanted)
         else:
             assert self.source.path is not None
-            found = csv_lines(self.source.path, self.source.csv.delimiter, range(rows))
-            lines = [found.get(i, i + 2) for i in range(rows)]
+            found = csv_lines(self.source.path, self.source.csv.delimiter, wanted)
+            lines = [found.get(i, i + 2) for i in wanted]
         return pa.array(np.asarray(lines, np.int64))
 
 

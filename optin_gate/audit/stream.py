@@ -1,9 +1,10 @@
 """`audit_file`: a call log judged straight to report files (`optin-gate audit`).
 
 The `Audit` pipeline (`run.judge`) reads the log once into Arrow (its own columns, plus what
-the decisions need) and decides every call; the decisions sit beside the log's columns by
-position in one Arrow table, and `COPY` writes the violating rows from it on every core, in
-file order (DuckDB preserves insertion order), with their file lines. DuckDB's memory limit is
+the decisions need), a part at a time if it does not fit in memory, and decides every call;
+the decisions sit beside the log's columns by position in one Arrow table, and `COPY` writes
+the violating rows from it on every core, in file order (DuckDB preserves insertion order),
+with their file lines. DuckDB's memory limit is
 lowered for the run (`MEMORY_LIMIT`), so its joins spill to disk instead of filling memory.
 The report keeps the figures, not the calls. Output paths are checked before any work; the
 files are written to temp files beside them and renamed into place together once all are
@@ -16,12 +17,17 @@ import contextlib
 import functools
 import os
 import re
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import duckdb
+
+from optin_gate._runtime import duckdb_config
 from optin_gate._sql import sql_literal
 from optin_gate.audit.exposure import check_turnover
+from optin_gate.audit.parts import duckdb_share
 from optin_gate.audit.pipeline import Audit, P
 from optin_gate.audit.read import ADDED_COLUMNS
 from optin_gate.audit.report import AuditReport, html_text, json_text
@@ -32,8 +38,6 @@ from optin_gate.io.copy import copy_sql
 from optin_gate.io.paths import check_outputs
 
 if TYPE_CHECKING:
-    import duckdb
-
     from optin_gate.context import Context
 
 __all__ = ["MEMORY_LIMIT", "audit_file"]
@@ -116,17 +120,35 @@ def audit_file(
     )
     fmt = output_format(violations) if violations is not None else ""
     with staged_files() as files:
+        written = None
+        if violations is not None:
+            written = _Violations(files, Path(violations), fmt, excel_safe=excel_safe)
 
-        def write(audit: Audit) -> None:
-            if violations is not None:
-                step(f"writing {Path(violations).name}")
-                _copy_violations(audit, files, Path(violations), fmt, excel_safe=excel_safe)
+        def write(audit: Audit, first: bool) -> None:
+            assert written is not None
+            step(f"writing {written.target.name}")
+            written.add(audit, first)
 
         def run(log: CallLog) -> Judged:
-            limit = functools.partial(_memory_limit, limit=MEMORY_LIMIT)
-            return judge(context, log, turnover=turnover, write=write, limit=limit, step=step)
+            limit = functools.partial(_memory_limit, limit=_duckdb_limit())
+            return judge(
+                context,
+                log,
+                turnover=turnover,
+                write=write if written is not None else None,
+                limit=limit,
+                step=step,
+            )
 
-        report = with_log(calls, run, phone_column=phone_column, time_column=time_column).report()
+        try:
+            report = with_log(
+                calls, run, phone_column=phone_column, time_column=time_column
+            ).report()
+            if written is not None:
+                written.done()
+        finally:
+            if written is not None:
+                written.discard()
         if json_path is not None:
             files.temp(json_path).write_text(json_text(report), encoding="utf-8")
         if html_path is not None:
@@ -135,17 +157,72 @@ def audit_file(
     return report
 
 
-def _copy_violations(
-    audit: Audit, files: Staged, target: Path, fmt: str, *, excel_safe: bool
-) -> None:
-    """COPY the violating calls (the log's columns, then the audit's) to a temp beside `target`.
+def _duckdb_limit() -> str:
+    """DuckDB's memory limit for the run: `MEMORY_LIMIT`, or less if the parts need room."""
+    share = f"{duckdb_share() >> 20}MiB"
+    return share if (_bytes(share) or 0) < (_bytes(MEMORY_LIMIT) or 0) else MEMORY_LIMIT
 
-    The log's columns and the decisions are one Arrow table in the log's order: DuckDB scans
-    it on every core and keeps the order (insertion order is preserved), no join, no sort.
+
+class _Violations:
+    """The violations file, written part by part (`run.judge`) to its staged temp file.
+
+    A later part's CSV rows (no header) are appended to it; a later part's Parquet is a file
+    of its own, and `done` puts them together in the log's order.
     """
-    tmp = str(files.temp(target))
-    query = (
-        f"SELECT {audit.own_sql()}, {audit.added_sql()} FROM {audit.out} a WHERE NOT a.{P}allowed"
-    )
-    keep = None if not excel_safe else (*ADDED_COLUMNS, audit.log.columns.get("phone", ""))
-    audit.con.execute(copy_sql(audit.con, query, tmp, fmt, excel_safe=keep))
+
+    def __init__(self, files: Staged, target: Path, fmt: str, *, excel_safe: bool) -> None:
+        self.files, self.target, self.fmt, self.excel_safe = files, target, fmt, excel_safe
+        self.path: Path | None = None  # the staged temp file (renamed over the target)
+        self.parts = Staged()  # the later parts' own temp files, never renamed
+        self.later: list[Path] = []
+
+    def add(self, audit: Audit, first: bool) -> None:
+        """COPY the part's violating calls (the log's columns, then the audit's).
+
+        The log's columns and the decisions are one Arrow table in the log's order: DuckDB
+        scans it on every core and keeps the order (insertion order is preserved).
+
+        Args:
+            audit: The decided part.
+            first: The log's first part (written afresh: the log may be read again).
+        """
+        query = (
+            f"SELECT {audit.own_sql()}, {audit.added_sql()} FROM {audit.out} a "
+            f"WHERE NOT a.{P}allowed"
+        )
+        phone = audit.log.columns.get("phone", "")
+        keep = (*ADDED_COLUMNS, phone) if self.excel_safe else None
+        if first or self.path is None:
+            self.discard()
+            if self.path is None:
+                self.path = self.files.temp(self.target)
+            self.path.unlink(missing_ok=True)
+            audit.con.execute(copy_sql(audit.con, query, str(self.path), self.fmt, excel_safe=keep))
+            return
+        part = self.parts.temp(self.target)
+        parquet = self.fmt == "parquet"
+        sql = copy_sql(audit.con, query, str(part), self.fmt, excel_safe=keep, header=parquet)
+        audit.con.execute(sql)
+        if parquet:
+            self.later.append(part)
+            return
+        with self.path.open("ab") as out, part.open("rb") as rows:
+            shutil.copyfileobj(rows, out, 1 << 20)
+        part.unlink()
+
+    def done(self) -> None:
+        """Put the Parquet parts together in the staged temp file."""
+        if not self.later:
+            return
+        assert self.path is not None
+        whole = self.parts.temp(self.target)
+        files = ", ".join(sql_literal(str(f)) for f in [self.path, *self.later])
+        with duckdb.connect(config=duckdb_config()) as con:
+            query = f"SELECT * FROM read_parquet([{files}])"
+            con.execute(copy_sql(con, query, str(whole), "parquet"))
+        os.replace(whole, self.path)
+
+    def discard(self) -> None:
+        """Remove the later parts' files."""
+        self.parts.discard()
+        self.later = []

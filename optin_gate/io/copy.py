@@ -20,10 +20,12 @@ __all__ = ["FORMULA_STARTS", "copy_sql"]
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _options(fmt: str) -> str:
+def _options(fmt: str, *, header: bool) -> str:
     if fmt == "parquet":
         return "FORMAT parquet"
-    return "FORMAT csv, HEADER" + (", DELIMITER '\t'" if fmt == "tsv" else "")
+    return f"FORMAT csv, HEADER {str(header).lower()}" + (
+        ", DELIMITER '\t'" if fmt == "tsv" else ""
+    )
 
 
 def _neutralized(con: duckdb.DuckDBPyConnection, query: str, keep: Collection[str]) -> str:
@@ -49,6 +51,7 @@ def copy_sql(
     fmt: str,
     *,
     excel_safe: Collection[str] | None = None,
+    header: bool = True,
 ) -> str:
     """The statement writing `query`'s rows to `path` as `fmt` ("csv", "tsv" or "parquet").
 
@@ -60,7 +63,8 @@ def copy_sql(
         excel_safe: None, or the columns to leave as they are while every other text cell
             that starts like a formula is made text (CSV and TSV only; Parquet is not opened
             as cells by a spreadsheet's formula parser).
+        header: Write the CSV header line (not for rows appended to a file that has one).
     """
     if excel_safe is not None and fmt != "parquet":
         query = _neutralized(con, query, excel_safe)
-    return f"COPY ({query}) TO {sql_literal(path)} ({_options(fmt)})"
+    return f"COPY ({query}) TO {sql_literal(path)} ({_options(fmt, header=header)})"

@@ -80,6 +80,15 @@ def at(day: date, hour: int = 10) -> datetime:
     return datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
 
 
+# Rows that span several file lines (quoted newlines): B starts on line 4, D on line 8.
+MULTILINE_LOG = (
+    "call_id,phone,called_at,campaign\n"
+    'A,601000001,2023-05-01 10:00,"two\nlines"\n'
+    "B,12345,2023-05-01 10:00,x\n"
+    'C,601000002,2023-05-01 10:00,"three\nlines\nhere"\n'
+    "D,bad,2023-05-01 10:00,x\n"
+)
+
 CAMPAIGNS = ("energie-jaro", "energie-podzim", "telco-retence", "telco-upsell", "pojisteni")
 
 

@@ -14,7 +14,7 @@ import pytest
 from optin_gate import Gate, OptinGateError
 from optin_gate.audit import run_audit
 from optin_gate.audit.stream import audit_file
-from tests.audit._data import campaign_history, oracle_store
+from tests.audit._data import MULTILINE_LOG, campaign_history, oracle_store
 
 
 @pytest.fixture(scope="module")
@@ -46,14 +46,7 @@ def test_violations_keep_file_order_and_lines_across_multiline_fields(
 ) -> None:
     gate, _ = history
     log = tmp_path / "calls.csv"
-    log.write_text(
-        "call_id,phone,called_at,campaign\n"
-        'A,601000001,2023-05-01 10:00,"two\nlines"\n'
-        "B,12345,2023-05-01 10:00,x\n"
-        'C,601000002,2023-05-01 10:00,"three\nlines\nhere"\n'
-        "D,bad,2023-05-01 10:00,x\n",
-        encoding="utf-8",
-    )
+    log.write_text(MULTILINE_LOG, encoding="utf-8")
     report = audit_file(gate.context, log, violations=tmp_path / "v.csv")
     table = pcsv.read_csv(
         tmp_path / "v.csv", convert_options=pcsv.ConvertOptions(column_types={"line": pa.int64()})
