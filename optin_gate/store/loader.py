@@ -154,16 +154,25 @@ def _unchanged(
     )
 
 
-def _strict_error(src: Source, rejects: pa.Table) -> StrictLoadError:
+def _rejected(src: Source, rejects: pa.Table, what: str, hint: str) -> StrictLoadError:
+    """A load refused for its rejects, located at the first of them."""
     top = rejects.slice(0, 1).to_pylist()[0]
     return StrictLoadError(
-        f"{rejects.num_rows} row(s) rejected, so the strict load wrote nothing; the first: "
-        f"{top['reason']}",
+        f"{what}; the first: {top['reason']}",
         rejects=rejects,
         file=src.name,
         line=top["line"],
         column=top["column"],
-        hint="fix those rows, or load without --strict to load the rest and list the rejects",
+        hint=hint,
+    )
+
+
+def _strict_error(src: Source, rejects: pa.Table) -> StrictLoadError:
+    return _rejected(
+        src,
+        rejects,
+        f"{rejects.num_rows} row(s) rejected, so the strict load wrote nothing",
+        "fix those rows, or load without --strict to load the rest and list the rejects",
     )
 
 
@@ -178,15 +187,11 @@ def _nothing_loadable(src: Source, args: LoadArgs, staged: Staged, rejects: pa.T
         StrictLoadError: Every row was rejected (or a directory file has none); nothing written.
     """
     if staged.rows_read and rejects.num_rows >= staged.rows_read:
-        top = rejects.slice(0, 1).to_pylist()[0]
-        raise StrictLoadError(
-            f"all {staged.rows_read:,} row(s) were rejected, so nothing was loaded; the first: "
-            f"{top['reason']}",
-            rejects=rejects,
-            file=src.name,
-            line=top["line"],
-            column=top["column"],
-            hint="check that this is the right file and its columns (--map), fix the rows, "
+        raise _rejected(
+            src,
+            rejects,
+            f"all {staged.rows_read:,} row(s) were rejected, so nothing was loaded",
+            "check that this is the right file and its columns (--map), fix the rows, "
             "and load it again",
         )
     if not staged.rows_read and args.kind.name == "directory":
