@@ -35,13 +35,21 @@ def alive(pid: int) -> bool:
 
 
 def sweep(folder: Path | None = None) -> int:
-    """Remove scratch files left by processes that no longer run; returns how many."""
-    folder = folder if folder is not None else scratch_folder()
+    """Remove scratch files left by processes that no longer run; returns how many.
+
+    A temp folder that cannot be written holds no copies to remove: nothing to do then, and
+    the run goes on (only a run that must write a copy fails, where it writes it).
+    """
     removed = 0
-    for entry in os.scandir(folder):
+    try:
+        folder = folder if folder is not None else scratch_folder()
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
         owner = entry.name.split("-", 1)[0]
         if owner.isdigit() and int(owner) != os.getpid() and not alive(int(owner)):
-            with contextlib.suppress(FileNotFoundError):
+            with contextlib.suppress(OSError):
                 os.unlink(entry.path)
                 removed += 1
     return removed

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from optin_gate.cli import main
 from optin_gate.errors import InputError
 from optin_gate.io.paths import check_outputs
-from optin_gate.io.scratch import scratch_folder
+from optin_gate.io.scratch import scratch_folder, sweep
 from tests.store._helpers import write_csv
 
 LIST = ["jmeno", "telefon"]
@@ -134,3 +134,19 @@ def test_a_killed_runs_transcoded_copy_is_removed_by_the_next_run(
     status, _, err = run("filter", str(small), "--store", store)
     assert status == 0, err
     assert not any(p.exists() for p in left)
+
+
+def test_a_temp_folder_that_cannot_be_written_does_not_stop_a_run(
+    tmp_path: Path, store: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A UTF-8 list needs no scratch copy, so a read-only temp folder must not fail it."""
+    from optin_gate.io import scratch
+
+    def read_only() -> Path:
+        raise PermissionError(13, "Read-only file system", "/tmp/optin-gate-0")
+
+    monkeypatch.setattr(scratch, "scratch_folder", read_only)
+    calls = write_csv(tmp_path / "l.csv", LIST, [["Eva", "601234567"]])
+    code, _, err = run("filter", str(calls), "--store", store)
+    assert code == 0, err
+    assert sweep() == 0
