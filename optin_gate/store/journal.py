@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from optin_gate.errors import StoreError
-from optin_gate.io import sync_folder
+from optin_gate.io import sync_folder, write_text
 
 try:
     import fcntl
@@ -142,14 +142,7 @@ class Journal:
                 self._rewrite(kept)
 
     def _rewrite(self, entries: list[dict[str, Any]]) -> None:
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        body = "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in entries).encode()
-        with tmp.open("wb") as fh:
-            fh.write(body)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.path)
-        sync_folder(self.path.parent)
+        write_text(self.path, "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in entries))
 
 
 def parse_lines(data: bytes, path: Path | None = None) -> tuple[list[dict[str, Any]], int]:
