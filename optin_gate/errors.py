@@ -11,6 +11,7 @@ __all__ = [
     "InputError",
     "OptinGateError",
     "PolicyError",
+    "RequestError",
     "StoreError",
     "StoreVersionError",
 ]
@@ -63,6 +64,14 @@ class OptinGateError(Exception):
 
 class InputError(OptinGateError, ValueError):
     """The user's input (a file, a column, a value, an argument) cannot be used."""
+
+
+class RequestError(InputError):
+    """A request to the gate service cannot be answered; `status` is its HTTP status code."""
+
+    def __init__(self, status: int, message: str, *, hint: str) -> None:
+        self.status = status
+        super().__init__(message, hint=hint)
 
 
 class PolicyError(OptinGateError, ValueError):

@@ -9,6 +9,7 @@ from optin_gate.cli import (
     filter,  # noqa: F401  (registers the subcommand)
     init,  # noqa: F401  (registers the subcommand)
     load,  # noqa: F401  (registers the subcommand)
+    serve,  # noqa: F401  (registers the subcommand)
     subject,  # noqa: F401  (registers the subcommand)
 )
 from optin_gate.cli._app import main

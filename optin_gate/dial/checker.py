@@ -313,6 +313,11 @@ class Checker:
         """The index checks read now."""
         return self._state.index
 
+    @property
+    def fresh_since(self) -> float:
+        """When the index last matched the store (seconds since the epoch): its age's start."""
+        return self._watcher.fresh_us / 1_000_000
+
     def refresh(self, *, timeout: float | None = None) -> bool:
         """Rebuild the index if the store changed since it was built, and swap it in.
 

@@ -326,6 +326,7 @@ class EvidenceStore:
         controller: str | None = None,
         at: TimeLike = None,
         source: str | None = None,
+        objection_id: str | None = None,
     ) -> None:
         """Record "do not call me again", durable before this returns.
 
@@ -338,6 +339,8 @@ class EvidenceStore:
             controller: The company objected to; None means every controller.
             at: When the person objected (default now; naive = Prague time).
             source: Free text, e.g. "call 2026-11-28 agent 17".
+            objection_id: The caller's own id for it (e.g. a CRM ticket); by default one is
+                derived from the number, controller and time, so a repeat is one objection.
 
         It never waits for the store file: only for the journal's lock, which other writers
         hold for one append.
@@ -354,7 +357,9 @@ class EvidenceStore:
             phone=key,
             controller=controller,
             objected_at=objected_at,
-            objection_id=generated_objection_id(key, controller, objected_at),
+            objection_id=objection_id
+            if objection_id
+            else generated_objection_id(key, controller, objected_at),
             source=None if source is None else str(source),
             recorded_at=now_utc(),
         )

@@ -19,7 +19,7 @@ PACKAGE = Path(optin_gate.__file__).parent
 ROOT = "optin_gate"
 
 # Each stage's place in the chain io -> numbers -> store -> rules -> engine | dial -> audit
-# -> cli. A stage may import its own modules and those of lower places. Stages that share a
+# -> service -> cli. A stage may import its own modules and those of lower places. Stages that share a
 # place are siblings and import neither each other: the batch engine and the dial index
 # decide the same law independently. Below io sit the plain values every stage shares (the
 # errors, the policy) and the private top-level helpers (`_time`, `_resources`), which take
@@ -40,6 +40,7 @@ PLACES: dict[str, int] = {
     "dial": 70,
     "audit": 80,
     "gate": 90,
+    "service": 95,
     "cli": 100,
 }
 PRIVATE_PLACE = 10
