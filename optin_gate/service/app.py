@@ -179,7 +179,9 @@ class App:
     def _controller(self, scope: Scope, named: str | None) -> str:
         """The controller key a request asks about, after the token's say (401/403/400)."""
         token = self._token(scope)
-        if named is None or not named.strip():
+        if named is not None and not named.strip():
+            raise bad("controller is empty", "send controller=NAME, or leave it out")
+        if named is None:
             only = DEFAULT_CONTROLLER if token is None else token.only()
             if only is None:
                 raise bad(

@@ -9,6 +9,7 @@ lines would carry the numbers of the query strings.
 from __future__ import annotations
 
 import socket
+from types import FrameType
 from typing import Any
 
 import uvicorn
@@ -31,6 +32,18 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+class _Server(uvicorn.Server):
+    """uvicorn's server, whose graceful stop on SIGTERM or SIGINT ends the process with 0.
+
+    uvicorn raises the signal again once it has shut down, so the process dies of it; a
+    service manager or a shell then reports a failure for what was an orderly stop.
+    """
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        super().handle_exit(sig, frame)
+        self._captured_signals.clear()
+
+
 def server(app: App, *, host: str = LOOPBACK, port: int = 8787, **options: Any) -> uvicorn.Server:
     """A uvicorn server for `app` (call `.run()`), keep-alive, no access log."""
     config = uvicorn.Config(
@@ -47,4 +60,4 @@ def server(app: App, *, host: str = LOOPBACK, port: int = 8787, **options: Any) 
         log_config=None,
         **options,
     )
-    return uvicorn.Server(config)
+    return _Server(config)

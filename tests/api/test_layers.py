@@ -19,14 +19,15 @@ PACKAGE = Path(optin_gate.__file__).parent
 ROOT = "optin_gate"
 
 # Each stage's place in the chain io -> numbers -> store -> rules -> engine | dial -> audit
-# -> service -> cli. A stage may import its own modules and those of lower places. Stages that share a
+# -> cli. A stage may import its own modules and those of lower places. Stages that share a
 # place are siblings and import neither each other: the batch engine and the dial index
 # decide the same law independently. Below io sit the plain values every stage shares (the
 # errors, the policy) and the private top-level helpers (`_time`, `_resources`), which take
 # `PRIVATE_PLACE` unless placed here: `_jit` caches compiled code in io's scratch folder for
 # numbers, engine and dial. `context` is the frozen value `gate` hands down, so it sits
 # above what it holds (the store, the policy) and below every stage that takes it. `gate`
-# is the facade over engine, dial and audit.
+# is the facade over engine, dial and audit. `service` (the HTTP gate) sits beside `cli`
+# but below it: it imports nothing the command line does not, and `optin-gate serve` runs it.
 PLACES: dict[str, int] = {
     "errors": 0,
     "policy": 10,

@@ -153,6 +153,28 @@ def _audit(store: og.EvidenceStore, policy: og.Policy, asks: Sequence[Ask]) -> l
     return _rows(calls)
 
 
+def _service(store: og.EvidenceStore, policy: og.Policy, asks: Sequence[Ask]) -> list[Decided]:
+    """GET /v1/check on the real server (uvicorn on loopback), one JSON answer per request."""
+    from optin_gate.service import App, Checkers
+    from tests.service.server import running
+
+    checkers = Checkers(store, policy, max_index_age=3600.0, refresh_interval=3600.0)
+    out = []
+    with running(App(checkers, tokens=None)) as client:
+        for ask in asks:
+            reply = client.get(
+                "/v1/check",
+                number=ask.text,
+                controller=ask.controller,
+                at=ask.t.isoformat(),
+                call_type=ask.call_type,
+                format="json",
+            )
+            assert reply.status == 200, reply.text
+            out.append(Decided(**{c: reply.json()[c] for c in COLUMNS}))
+    return out
+
+
 WAYS = (
     Way("filter", _filter),
     Way("filter_held", _filter_file("held")),
@@ -160,4 +182,5 @@ WAYS = (
     Way("check", _check, examples=240),
     Way("check_many", _check_many),
     Way("audit", _audit, reads_blank=False),
+    Way("service", _service, examples=40),
 )

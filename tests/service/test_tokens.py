@@ -1,0 +1,96 @@
+"""Tokens: 401 without a known one, 403 outside its controllers, objections only if allowed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from optin_gate.cli import main
+from optin_gate.errors import InputError
+from optin_gate.service import load_tokens
+from tests.service.conftest import ACME_TOKEN, ALL_TOKEN, BOTH_TOKEN, CONSENTED, CUSTOMER, e164
+from tests.service.server import Client
+
+
+def _as(client: Client, token: str | None) -> Client:
+    client.token = token
+    return client
+
+
+@pytest.mark.parametrize("token", [None, "guess", ""])
+def test_no_or_an_unknown_token_is_401(guarded: Client, token: str | None) -> None:
+    reply = _as(guarded, token).get("/v1/check", number=e164(CONSENTED), controller="acme")
+    assert reply.status == 401
+    assert reply.text.startswith("0 ERROR")
+
+
+def test_a_token_asks_only_about_its_controllers_named_in_any_case(guarded: Client) -> None:
+    acme = _as(guarded, ACME_TOKEN)
+    assert acme.get("/v1/check", number=e164(CONSENTED), controller=" Acme").status == 200
+    assert acme.get("/v1/check", number=e164(CUSTOMER), controller="beta").status == 403
+
+
+def test_a_tokens_only_controller_is_the_default(guarded: Client) -> None:
+    reply = _as(guarded, ACME_TOKEN).get("/v1/check", number=e164(CONSENTED), at="2026-03-02")
+    assert reply.text == "1 CONSENT consent:C-1\n"
+
+
+def test_a_token_with_several_controllers_must_name_one(guarded: Client) -> None:
+    both = _as(guarded, BOTH_TOKEN)
+    assert both.get("/v1/check", number=e164(CONSENTED)).status == 400
+    assert both.get("/v1/check", number=e164(CUSTOMER), controller="beta").status == 200
+
+
+def test_a_star_token_asks_about_any_controller(guarded: Client) -> None:
+    reply = _as(guarded, ALL_TOKEN).get("/v1/check", number=e164(CUSTOMER), controller="gamma")
+    assert reply.status == 200
+
+
+def test_objections_need_a_token_that_allows_them(guarded: Client) -> None:
+    body = {"number": e164(CUSTOMER), "controller": "acme"}
+    assert _as(guarded, BOTH_TOKEN).post("/v1/objections", body).status == 403
+    assert _as(guarded, ALL_TOKEN).post("/v1/objections", body).status == 403
+    beta = {"number": e164(CUSTOMER), "controller": "beta"}
+    assert _as(guarded, ACME_TOKEN).post("/v1/objections", beta).status == 403
+    assert _as(guarded, ACME_TOKEN).post("/v1/objections", body).status == 201
+    # An objection to every controller only ever blocks: any objections token may send it.
+    everyone = {"number": e164(CUSTOMER), "controller": None}
+    assert _as(guarded, ACME_TOKEN).post("/v1/objections", everyone).status == 201
+
+
+def test_health_metrics_and_openapi_need_no_token(guarded: Client) -> None:
+    for path in ("/healthz", "/metrics", "/openapi.json"):
+        assert _as(guarded, None).get(path).status == 200, path
+
+
+def test_the_file_holds_hashes_only(tmp_path: Path) -> None:
+    path = tmp_path / "t.toml"
+    path.write_text('[[token]]\nsha256 = "acme-secret"\ncontrollers = ["acme"]\n')
+    with pytest.raises(InputError, match="64 hex digits") as caught:
+        load_tokens(path)
+    assert "acme-secret" not in str(caught.value)
+
+
+def test_bad_toml_names_the_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "t.toml"
+    path.write_text('[[token]]\nsha256 = "ab"\ncontrollers = [acme]\n')
+    with pytest.raises(InputError) as caught:
+        load_tokens(path)
+    assert caught.value.file == str(path)
+    assert caught.value.line == 3
+
+
+def test_serve_off_loopback_without_tokens_exits_2(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["serve", "--host", "0.0.0.0", "--store", "x.duckdb"])
+    assert result.exit_code == 2
+    assert "--tokens" in result.stderr
+
+
+def test_serve_with_a_bad_tokens_file_exits_2_naming_it(tmp_path: Path) -> None:
+    path = tmp_path / "t.toml"
+    path.write_text("[[token]]\n")
+    result = CliRunner().invoke(main, ["serve", "--tokens", str(path), "--store", "x.duckdb"])
+    assert result.exit_code == 2
+    assert str(path) in result.stderr
