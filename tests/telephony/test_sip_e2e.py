@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import hashlib
 import os
 import re
 import shutil
@@ -27,7 +28,7 @@ from pathlib import Path
 import pytest
 
 import optin_gate as og
-from optin_gate.service import App, Checkers
+from optin_gate.service import App, Checkers, load_tokens
 from tests.dial._helpers import store_with
 from tests.oracle import Consent, Evidence, Objection
 from tests.service.server import Client, running
@@ -51,11 +52,13 @@ OBJECTED_TO = "00420601100003"  # consent, then an objection
 INVALID = "12345"
 OBJECTS_DURING_RUN = "+420601100004"  # consent; the test records an objection
 WHILE_GATE_FAILS = "+420601100005"  # consent; asked while the gate cannot answer
+WITH_TOKEN, WITHOUT_TOKEN = "+420601100006", "+420601100007"  # consent; the gate wants a token
+TOKEN = "dialler-secret"
 
 
 def _evidence() -> Evidence:
     granted, objected = datetime(2026, 2, 1, tzinfo=UTC), datetime(2026, 3, 1, tzinfo=UTC)
-    consented = (420601100001, 420601100003, 420601100004, 420601100005)
+    consented = (420601100001, 420601100003, 420601100004, 420601100005, 420601100006, 420601100007)
     return Evidence(
         consents=[Consent(f"C-{p % 10}", p, "acme", granted) for p in consented],
         objections=[Objection("O-3", 420601100003, None, objected)],
@@ -156,10 +159,25 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def gate(tools: tuple[str, str], folder: Path) -> Iterator[Client]:
-    """The gate service, ready, over a store holding `_evidence()`."""
-    store = store_with(_evidence(), folder / "evidence.duckdb")
+def store(tools: tuple[str, str], folder: Path) -> og.EvidenceStore:
+    return store_with(_evidence(), folder / "evidence.duckdb")
+
+
+@pytest.fixture(scope="module")
+def gate(store: og.EvidenceStore) -> Iterator[Client]:
+    """The gate service on loopback without tokens, ready."""
     with running(App(Checkers(store, og.Policy(), max_index_age=600.0), tokens=None)) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def guarded_gate(store: og.EvidenceStore, folder: Path) -> Iterator[Client]:
+    """The gate service with a tokens file: `TOKEN` may check numbers for acme."""
+    tokens = folder / "tokens.toml"
+    digest = hashlib.sha256(TOKEN.encode()).hexdigest()
+    tokens.write_text(f'[[token]]\nsha256 = "{digest}"\ncontrollers = ["acme"]\n')
+    app = App(Checkers(store, og.Policy(), max_index_age=600.0), tokens=load_tokens(tokens))
+    with running(app) as client:
         yield client
 
 
@@ -175,7 +193,9 @@ def callee(tools: tuple[str, str], folder: Path) -> Iterator[tuple[int, Path]]:
 
 
 @contextlib.contextmanager
-def _kamailio(tools: tuple[str, str], folder: Path, check_url: str, callee: int) -> Iterator[int]:
+def _kamailio(
+    tools: tuple[str, str], folder: Path, check_url: str, callee: int, *defines: str
+) -> Iterator[int]:
     """Kamailio with the recipe's configuration, relaying to `callee`; its SIP port."""
     recipe = re.search(r"^```kamailio\n(.*?)^```", RECIPES.read_text(encoding="utf-8"), re.M | re.S)
     assert recipe, "docs/diallers.md lost its kamailio block"
@@ -185,6 +205,7 @@ def _kamailio(tools: tuple[str, str], folder: Path, check_url: str, callee: int)
     args = [tools[0], "-f", str(config), "-DD", "-E", "-m", "32", "-M", "4", "-Y", str(folder)]
     args += ["-A", f"LISTEN=udp:{LOOPBACK}:{port}", "-A", f'GATE_URL="{check_url}"']
     args += ["-A", f'NEXT_HOP="sip:{LOOPBACK}:{callee}"']
+    args += [arg for define in defines for arg in ("-A", define)]
     with _running(args, folder / "kamailio.log") as proc:
         _wait_until(lambda: _answers_options(port), proc, folder / "kamailio.log")
         yield port
@@ -268,3 +289,22 @@ def test_a_gate_that_does_not_answer_refuses_every_call(
     assert outcome == {WHILE_GATE_FAILS: "refused"}
     assert WHILE_GATE_FAILS not in _reached(callee[1])
     assert "optin-gate: call" in (tmp_path / "kamailio.log").read_text()
+
+
+@pytest.mark.parametrize("token", [TOKEN, None])
+def test_a_gate_with_tokens_lets_calls_through_only_with_the_token(
+    token: str | None,
+    tools: tuple[str, str],
+    guarded_gate: Client,
+    callee: tuple[int, Path],
+    tmp_path: Path,
+) -> None:
+    number = WITHOUT_TOKEN if token is None else WITH_TOKEN
+    check_url = f"http://{LOOPBACK}:{guarded_gate.port}/v1/check"
+    defines = () if token is None else (f'GATE_TOKEN="{token}"',)
+    with _kamailio(tools, tmp_path, check_url, callee[0], *defines) as port:
+        outcome = _call(tools, port, [number], tmp_path / "calls")
+    assert outcome == {number: "refused" if token is None else "answered"}
+    assert (number in _reached(callee[1])) == (token is not None)
+    if token is None:
+        assert "refused: 401 0 ERROR" in (tmp_path / "kamailio.log").read_text()
