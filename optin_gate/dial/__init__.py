@@ -12,6 +12,7 @@ from optin_gate.dial.build import build_index, scan
 from optin_gate.dial.checker import Checker
 from optin_gate.dial.index import DialIndex
 from optin_gate.dial.probe import make_probe
+from optin_gate.dial.shared import SharedDirectory
 from optin_gate.dial.vector import evidence_many
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "DEFAULT_REFRESH_INTERVAL",
     "Checker",
     "DialIndex",
+    "SharedDirectory",
     "build_index",
     "evidence_many",
     "make_probe",

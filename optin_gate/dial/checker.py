@@ -40,6 +40,7 @@ from optin_gate.dial.clock import day_window, instant_us, us_of
 from optin_gate.dial.compiled import NOT_VALID, OUTSIDE, home_rows, rows
 from optin_gate.dial.index import DialIndex
 from optin_gate.dial.probe import Extra, Probe, make_probe
+from optin_gate.dial.shared import OWN_KINDS, SharedDirectory, attach
 from optin_gate.dial.vector import decide_many, evidence_many
 from optin_gate.dial.watch import POLL_US, Watch, now_us
 from optin_gate.dial.worker import start_worker, stop
@@ -130,6 +131,8 @@ class Checker:
             (`max_index_age`; None for no bound). Each check names its own call type.
         keys: Index only these phone keys (a one-off check such as `optin-gate check`:
             filtered scans instead of the whole store). Other numbers then look unknown.
+        directory: The directory index shared by the checkers of several controllers of one
+            process (the gate service); None builds this checker's own.
 
     Raises:
         StoreError: The store cannot be read to build the first index.
@@ -140,8 +143,10 @@ class Checker:
         context: Context,
         *,
         keys: Sequence[int] | None = None,
+        directory: SharedDirectory | None = None,
     ) -> None:
         self._store = context.store
+        self._directory = directory
         self._controller = context.controller
         self._policy = context.policy
         self._region = context.policy.default_region
@@ -365,14 +370,27 @@ class Checker:
             raise _unreadable(exc) from exc
 
     def _build(self, token: object, timeout: float | None) -> DialIndex:
+        if self._directory is None:
+            return self._build_now(token, timeout)
+        with self._directory.building:
+            return self._build_now(token, timeout)
+
+    def _build_now(self, token: object, timeout: float | None) -> DialIndex:
         start = time.perf_counter()
         try:
             with self._store.connect(read_only=True, timeout=timeout) as con:
-                raw = scan(con, self._controller, self._keys, policy=self._policy)
+                if self._directory is None:
+                    raw = scan(con, self._controller, self._keys, policy=self._policy)
+                    shared = None
+                else:
+                    raw = scan(con, self._controller, policy=self._policy, kinds=OWN_KINDS)
+                    shared = self._directory.current(con, token, self._policy)
         except (OptinGateError, duckdb.Error, OSError) as exc:
             raise _unreadable(exc) from exc
         scanned = time.perf_counter()
         index = build_index(raw, self._controller, self._policy, token=token)
+        if shared is not None:
+            index = attach(index, shared)
         built = time.perf_counter()
         log.debug(
             "dial index built: %d numbers in %.2f s (store open %.2f s)",

@@ -45,7 +45,9 @@ _C_ROWS, _C_LEN, _K_ROWS, _K_LEN, _O_AT, _O_LEN, _D_INTERVAL, _D_LEN, _BITS = ra
 # The home country's plan (`home_rows`): calling code, its digits, DFA [states, 10] int32,
 # types [states, width] int8.
 _CC, _CC_DIGITS, _DFA, _DFA_STATES, _TYPES, _TYPES_WIDTH = range(16, 22)
-_O_STATED, _SLOTS = 22, 23  # the objections' stated times, beside `_O_AT` (counting from)
+_O_STATED = 22  # the objections' stated times, beside `_O_AT` (counting from)
+# The address table of the index whose directory this one reads (`DialIndex.shared`), or 0.
+_SHARED, _SLOTS = 23, 24
 # Columns of `DialIndex.offsets`.
 _C, _K, _O, _D = (KINDS.index(k) for k in ("consents", "contracts", "objections", "directory"))
 
@@ -116,12 +118,9 @@ def _mark_within(packed, first, stop, snap, bits):  # type: ignore[no-untyped-de
     return NONE
 
 
-@njit(cache=True, nogil=True)
-def _rows(t, key, t_us, day, snap):  # type: ignore[no-untyped-def]  # noqa: PLR0912
-    """(objection row, consent row, contract row, directory mark code) of `key` at T.
-
-    The objection is the newest made by T unless the consent outweighs it; -1 means none.
-    """
+@njit(inline="always")
+def _find(t, key):  # type: ignore[no-untyped-def]
+    """The position of `key` among the table's keys, or -1."""
     n = t[_N]
     keys = carray(_pointer(t[_KEYS]), n, np.int64)
     starts = carray(_pointer(t[_STARTS]), t[_BUCKETS] + 1, np.int32)
@@ -140,9 +139,41 @@ def _rows(t, key, t_us, day, snap):  # type: ignore[no-untyped-def]  # noqa: PLR
         else:
             hi = mid
     if lo == n or keys[lo] != key:
-        return NONE, NONE, NONE, NONE
+        return NONE
+    return lo
+
+
+@njit(inline="always")
+def _mark(t, here, there, snap):  # type: ignore[no-untyped-def]
+    """The mark in snapshot `snap` of the key whose offsets start at `here`, or -1."""
+    off = carray(_pointer(t[_OFFSETS]), 4 * (t[_N] + 1), np.int32)
+    if snap < 0 or off[there + _D] <= off[here + _D]:
+        return NONE
+    first, stop = off[here + _D], off[there + _D]
+    if t[_BITS] == 12:
+        packed32 = carray(_pointer(t[_D_INTERVAL]), t[_D_LEN], np.uint32)
+        return _mark_within(packed32, first, stop, snap, t[_BITS])
+    packed64 = carray(_pointer(t[_D_INTERVAL]), t[_D_LEN], np.uint64)
+    return _mark_within(packed64, first, stop, snap, t[_BITS])
+
+
+@njit(cache=True, nogil=True)
+def _rows(t, key, t_us, day, snap):  # type: ignore[no-untyped-def]
+    """(objection row, consent row, contract row, directory mark code) of `key` at T.
+
+    The objection is the newest made by T unless the consent outweighs it; -1 means none.
+    """
+    mark = NONE
+    if t[_SHARED] != 0 and snap >= 0:  # the directory lives in a shared index
+        shared = carray(_pointer(t[_SHARED]), _SLOTS, np.int64)
+        pos = _find(shared, key)
+        if pos != NONE:
+            mark = _mark(shared, 4 * pos, 4 * pos + 4, snap)
+    lo = _find(t, key)
+    if lo == NONE:
+        return NONE, NONE, NONE, mark
     # This key's row ranges in every kind: two adjacent rows of the offsets table.
-    off = carray(_pointer(t[_OFFSETS]), 4 * (n + 1), np.int32)
+    off = carray(_pointer(t[_OFFSETS]), 4 * (t[_N] + 1), np.int32)
     here, there = 4 * lo, 4 * lo + 4
     # The consent holding at T (rows: granted, until interleaved).
     consent = NONE
@@ -164,15 +195,8 @@ def _rows(t, key, t_us, day, snap):  # type: ignore[no-untyped-def]  # noqa: PLR
         days = carray(_pointer(t[_K_ROWS]), 2 * t[_K_LEN], np.int32)
         contract = _last_contract(days, off[here + _K], off[there + _K], day)
     # The mark in the newest snapshot on or before T's day: first <= snap < stop.
-    mark = NONE
-    if snap >= 0 and off[there + _D] > off[here + _D]:
-        first, stop = off[here + _D], off[there + _D]
-        if t[_BITS] == 12:
-            packed32 = carray(_pointer(t[_D_INTERVAL]), t[_D_LEN], np.uint32)
-            mark = _mark_within(packed32, first, stop, snap, t[_BITS])
-        else:
-            packed64 = carray(_pointer(t[_D_INTERVAL]), t[_D_LEN], np.uint64)
-            mark = _mark_within(packed64, first, stop, snap, t[_BITS])
+    if t[_SHARED] == 0:
+        mark = _mark(t, here, there, snap)
     return objection, consent, contract, mark
 
 
@@ -246,7 +270,9 @@ class Lookup:
     long as they are used. `home` is the default region's plan, for `home_rows`.
     """
 
-    __slots__ = ("_plans", "home", "index", "table")
+    __slots__ = ("_plans", "_shared", "home", "index", "table")
+
+    table: np.ndarray[Any, np.dtype[np.int64]]
 
     def __init__(self, index: DialIndex, home: CountrySpec | None = None) -> None:
         self.index = index
@@ -269,6 +295,9 @@ class Lookup:
         t[_O_STATED] = _address(o.cols["stated"])
         t[_D_INTERVAL], t[_D_LEN] = _address(d.cols["interval"]), d.rows
         t[_BITS] = index.packing.bits
+        # The shared directory's own lookup, kept alive: the table holds its address.
+        self._shared = None if index.shared is None else Lookup(index.shared)
+        t[_SHARED] = 0 if self._shared is None else _address(self._shared.table)
         if home is not None and not home.npp:  # only a plan without a national prefix
             dfa = np.ascontiguousarray(home.dfa.table[:, :10], dtype=np.int32)
             types = np.ascontiguousarray(home.types, dtype=np.int8)

@@ -157,6 +157,9 @@ class DialIndex:
         marks: Directory mark texts; a packed interval's mark is a position into it.
         packing: How `directory.cols["interval"]` packs each interval.
         token: The store's change token read before the build (None if not known).
+        shared: The index holding the directory this one reads, when several controllers
+            share one (`optin_gate.dial.shared`); then this index's own directory is empty
+            and its `snap_days`, `marks` and `packing` are the shared index's.
         build_seconds: Wall time of the whole build, scans included.
         scan_seconds: The part of it the store was open (other processes' loads wait).
     """
@@ -175,6 +178,7 @@ class DialIndex:
     token: object = None
     build_seconds: float = 0.0
     scan_seconds: float = 0.0
+    shared: DialIndex | None = None
 
     def __post_init__(self) -> None:
         self.offsets.flags.writeable = False
@@ -192,7 +196,10 @@ class DialIndex:
 
     @property
     def nbytes(self) -> int:
-        """Bytes of every array of the index (what it costs in memory, Python objects aside)."""
+        """Bytes of every array of the index (what it costs in memory, Python objects aside).
+
+        A shared directory index (`shared`) is not counted: it is not this index's alone.
+        """
         kinds = (self.consents, self.contracts, self.objections, self.directory)
         payloads = sum(k.nbytes - k.off.nbytes for k in kinds)  # `off` is part of `offsets`
         return int(self.keys.nbytes + self.offsets.nbytes + self.snap_days.nbytes + payloads)

@@ -1,10 +1,12 @@
 """`Checkers`: the dial checkers of one server, one per controller, built before it is ready.
 
 Every answer comes from the same `optin_gate.dial.Checker` that `Gate.check` runs, so the
-service and the library cannot disagree. Checkers for the controllers the server knows at
-start (the store's and the tokens') are built before `/healthz` says ok; a controller named
-later gets its checker on first use. Each checker refreshes itself in the background and
-swaps a new index in whole, so answers never pause for a rebuild.
+service and the library cannot disagree. The checkers share one directory index
+(`optin_gate.dial.SharedDirectory`): each further controller costs only its own evidence.
+Checkers for the controllers the server knows at start (the store's and the tokens') are
+built before `/healthz` says ok; a controller named later gets its checker on first use.
+Each checker refreshes itself in the background and swaps a new index in whole, so answers
+never pause for a rebuild.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from optin_gate.context import DEFAULT_REFRESH_INTERVAL, Context
-from optin_gate.dial import Checker
+from optin_gate.dial import Checker, SharedDirectory
 from optin_gate.errors import RequestError, StoreError
 from optin_gate.store.controllers import controller_key
 
@@ -54,6 +56,8 @@ class Checkers:
         self.max_index_age = max_index_age
         self.refresh_interval = refresh_interval
         self._checkers: dict[str, Checker] = {}
+        # Every controller's index reads this one directory index: one copy, not one each.
+        self._directory = SharedDirectory()
         self._lock = threading.Lock()
         self._closed = False
 
@@ -97,7 +101,7 @@ class Checkers:
                     refresh_interval=self.refresh_interval,
                     max_index_age=self.max_index_age,
                 )
-                checker = Checker(context)
+                checker = Checker(context, directory=self._directory)
                 # The first check loads the compiled lookup: before answering, not during.
                 checker.check(_WARM_UP)
                 self._checkers = {**self._checkers, controller: checker}
