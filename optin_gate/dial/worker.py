@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import os
 import threading
 import weakref
 from collections.abc import Callable
@@ -17,6 +18,9 @@ from typing import Protocol
 __all__ = ["Refreshing", "start_worker", "stop"]
 
 log = logging.getLogger("optin_gate.dial")
+
+# How much lower than the process the refresh thread runs (nice steps; 10 = ~1/10 the CPU share).
+NICE = 10
 
 
 class Refreshing(Protocol):
@@ -39,7 +43,21 @@ def start_worker(checker: Refreshing, wake: threading.Event) -> threading.Thread
     return thread
 
 
+def _lower_priority() -> None:
+    """Give this thread (and the DuckDB threads it starts) less CPU than the checks get.
+
+    A rebuild may take seconds of both cores; the checks answering meanwhile must not wait
+    for it. Linux applies a nice value to the calling thread alone.
+    """
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + NICE))
+    except (AttributeError, OSError):  # not Linux, or not allowed: the default priority
+        log.debug("could not lower the refresh thread's priority", exc_info=True)
+
+
 def _loop(ref: weakref.ref[Refreshing], wake: threading.Event) -> None:
+    _lower_priority()
     checker = ref()
     delay = checker._interval if checker is not None and checker._interval else 0.0
     del checker
