@@ -19,9 +19,9 @@ __all__ = ["error_json", "error_text", "result", "text_line"]
 
 def text_line(decision: Decision) -> bytes:
     """`1 CONSENT consent:C-1` / `0 OBJECTION objection:O-77`; evidence `-` when none."""
-    return (
-        f"{'1' if decision.allowed else '0'} {decision.reason.value} {decision.evidence or '-'}\n"
-    ).encode()
+    # `reason` is a StrEnum: it formats as its value.
+    dial = "1" if decision.allowed else "0"
+    return f"{dial} {decision.reason} {decision.evidence or '-'}\n".encode()
 
 
 def result(

@@ -214,14 +214,14 @@ class App:
             )
         else:
             decision = checker.check(number, at=ask.at, call_type=ask.call_type)
-        self.metrics.checked(controller, decision.reason.value, time.perf_counter() - began)
+        self.metrics.checked(controller, decision.reason, time.perf_counter() - began)
         return decision
 
     async def _check(
         self, scope: Scope, values: dict[str, str], ask: Ask, *, wants_json: bool
     ) -> bytes:
         controller = self._controller(scope, ask.controller)
-        checker = await self._checker_of(controller)
+        checker = self.checkers.ready(controller) or await self._checker_of(controller)
         number = values.get("number")
         if not wants_json:
             return text_line(self._decide(checker, controller, number, ask))

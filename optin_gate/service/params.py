@@ -92,13 +92,36 @@ def _ask(get: Any) -> Ask:
     return Ask(_text(get("controller"), "controller"), call_type, when, tuple(campaign))
 
 
+def _decoded(value: str) -> str:
+    """`value` percent-decoded; "%2B420..." (an escaped E.164 number) without the general path."""
+    if "%" not in value:
+        return value
+    if value[:3] in {"%2B", "%2b"} and "%" not in value[3:]:
+        return "+" + value[3:]
+    return unquote(value)
+
+
+# Query parameters that leave the check's parameters at their defaults (a dialer's usual ask).
+_PLAIN = frozenset({"number", "controller", "ref", "format"})
+_PLAIN_ASKS: dict[str | None, Ask] = {}
+
+
 def parse_query(query: bytes) -> tuple[dict[str, str], Ask]:
     """The query string's values (percent-decoded, `+` kept) and the check it asks."""
     values: dict[str, str] = {}
     for part in query.decode("latin-1").split("&"):
         if part:
             name, _, value = part.partition("=")
-            values[unquote(name)] = unquote(value)
+            values[unquote(name) if "%" in name else name] = _decoded(value)
+    if values.keys() <= _PLAIN:
+        # Only the number and the controller: one Ask per controller, made once.
+        controller = values.get("controller")
+        ask = _PLAIN_ASKS.get(controller)
+        if ask is None:
+            ask = _ask(values.get)
+            if len(_PLAIN_ASKS) < 1024:
+                _PLAIN_ASKS[controller] = ask
+        return values, ask
     return values, _ask(values.get)
 
 
