@@ -48,6 +48,7 @@ TEXT = b"text/plain; charset=utf-8"
 JSON = b"application/json"
 PROMETHEUS = b"text/plain; version=0.0.4; charset=utf-8"
 DEFAULT_CONTROLLER = "default"
+RETRY_SECONDS = 5.0  # between attempts to build the first indexes
 
 
 class App:
@@ -69,6 +70,7 @@ class App:
         self.metrics = Metrics()
         self._start = tuple(controllers)
         self._ready = threading.Event()
+        self._stopping = threading.Event()
         self._failure: str | None = None
         self._openapi = json.dumps(document()).encode()
         self._region = checkers.policy.default_region
@@ -83,12 +85,17 @@ class App:
 
     def _build(self) -> None:
         began = time.perf_counter()
-        try:
-            self.checkers.build(self._start)
-        except OptinGateError as exc:
-            self._failure = exc.message
-            log.error("the dial index could not be built: %s", exc)
-            return
+        while True:
+            try:
+                self.checkers.build(self._start)
+                break
+            except OptinGateError as exc:
+                # A load in another process may hold the store: try again, answering 503.
+                self._failure = exc.message
+                log.error("the dial index could not be built (retrying): %s", exc)
+                if self._stopping.wait(RETRY_SECONDS):
+                    return
+        self._failure = None
         log.info(
             "dial indexes built for %d controller(s) in %.1f s; answering checks",
             len(self.checkers.controllers),
@@ -115,6 +122,7 @@ class App:
                 self.start()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                self._stopping.set()
                 self.checkers.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return

@@ -94,3 +94,21 @@ def test_health_and_answers_go_on_during_a_rebuild(
         ).text.startswith("1 CONSENT consent:C-NEW"):
             assert time.monotonic() < deadline, "the rebuilt index never answered"
             time.sleep(0.05)
+
+
+def test_a_store_that_cannot_be_read_at_start_is_retried(
+    store: og.EvidenceStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("optin_gate.service.app.RETRY_SECONDS", 0.05)
+    checkers = Checkers(store, og.Policy(), max_index_age=600.0)
+    real, failures = checkers.build, [og.StoreError("the store is locked", hint="wait")]
+
+    def flaky(controllers: Any) -> None:
+        if failures:
+            raise failures.pop()
+        real(controllers)
+
+    monkeypatch.setattr(checkers, "build", flaky)
+    with running(App(checkers, tokens=None)) as client:  # waits for /healthz to say ok
+        assert client.get("/v1/check", number=e164(OPTED_OUT), controller="acme").status == 200
+    assert not failures
