@@ -157,9 +157,12 @@ class App:
             else:
                 raise RequestError(404, "no such endpoint", hint="see /openapi.json")
         except RequestError as exc:
-            status, body, kind = self._refuse(exc.status, exc.message, wants_json=wants_json)
+            status, body, kind = self._refuse(exc.status, str(exc), wants_json=wants_json)
         except StoreError as exc:
-            status, body, kind = self._refuse(503, unreadable(exc).message, wants_json=wants_json)
+            # The detail (a file, a lock) is for the operator, not for every client; the
+            # checker itself warns once when its index grows too old.
+            log.debug("a check failed closed: %s", exc)
+            status, body, kind = self._refuse(503, str(unreadable()), wants_json=wants_json)
         except Exception as exc:
             # Never the message: it could quote a request's number.
             log.error("answering a request failed: %s", type(exc).__name__)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from optin_gate.context import DEFAULT_REFRESH_INTERVAL, Context
 from optin_gate.dial import Checker, SharedDirectory
-from optin_gate.errors import RequestError, StoreError
+from optin_gate.errors import RequestError
 from optin_gate.store.controllers import controller_key
 
 if TYPE_CHECKING:
@@ -128,6 +128,10 @@ class Checkers:
                 checker.close()
 
 
-def unreadable(exc: StoreError) -> RequestError:
-    """A store that cannot be read as a 503 the client can retry."""
-    return RequestError(503, exc.message, hint=exc.hint)
+def unreadable() -> RequestError:
+    """An index that cannot answer (too old, store unreadable) as a 503 to retry."""
+    return RequestError(
+        503,
+        "the evidence cannot be read or the index is too old, so no answer can be given",
+        hint="do not dial; retry shortly, /healthz says when the server answers again",
+    )

@@ -120,3 +120,9 @@ def test_unknown_paths_never_answer_dial(client: Client) -> None:
     reply = client.get("/v2/check", number=e164(CONSENTED))
     assert reply.status == 404
     assert reply.text.startswith("0 ERROR")
+
+
+def test_an_error_says_what_to_do(client: Client) -> None:
+    reply = client.get("/v1/check", number=e164(CONSENTED), controller="acme", at="soon")
+    assert reply.text.startswith("0 ERROR at='soon' is not an ISO 8601 date or time")
+    assert "Hint: write 2026-11-28" in reply.text
