@@ -13,8 +13,10 @@ import logging
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable
+from datetime import datetime
 from typing import Any
 
+from optin_gate.dial import Checker
 from optin_gate.errors import OptinGateError, RequestError, StoreError
 from optin_gate.numbers import normalize_one
 from optin_gate.rules import Decision
@@ -25,6 +27,7 @@ from optin_gate.service.openapi import document
 from optin_gate.service.params import (
     MAX_NUMBERS,
     Ask,
+    Batch,
     bad,
     parse_batch,
     parse_objection,
@@ -140,7 +143,7 @@ class App:
                 status, kind = 200, JSON if wants_json else TEXT
             elif path == "/v1/check" and method == "POST":
                 batch = parse_batch(await _body(scope, receive))
-                body, status, kind = await self._batch(scope, batch.ask, batch), 200, JSON
+                body, status, kind = await self._batch(scope, batch), 200, JSON
             elif path == "/v1/objections" and method == "POST":
                 body, status, kind = await self._objection(scope, receive), 201, JSON
             elif path == "/healthz" and method == "GET":
@@ -205,7 +208,7 @@ class App:
             raise forbidden(key)
         return key
 
-    async def _checker_of(self, controller: str) -> Any:
+    async def _checker_of(self, controller: str) -> Checker:
         checker = self.checkers.ready(controller)
         if checker is not None:
             return checker
@@ -217,7 +220,7 @@ class App:
             )
         return await asyncio.to_thread(self.checkers.get, controller)
 
-    def _decide(self, checker: Any, controller: str, number: str | None, ask: Ask) -> Decision:
+    def _decide(self, checker: Checker, controller: str, number: str | None, ask: Ask) -> Decision:
         began = time.perf_counter()
         if ask.campaign:
             decision: Decision = checker.check(
@@ -249,7 +252,8 @@ class App:
         )
         return json.dumps(answer).encode()
 
-    async def _batch(self, scope: Scope, ask: Ask, batch: Any) -> bytes:
+    async def _batch(self, scope: Scope, batch: Batch) -> bytes:
+        ask = batch.ask
         controller = self._controller(scope, ask.controller)
         checker = await self._checker_of(controller)
         at = ask.when()
@@ -290,7 +294,12 @@ class App:
         return json.dumps({"objection_id": objection_id, "e164": e164}).encode()
 
     def _record(
-        self, e164: str, controller: str | None, at: Any, source: str | None, oid: str | None
+        self,
+        e164: str,
+        controller: str | None,
+        at: datetime,
+        source: str | None,
+        oid: str | None,
     ) -> None:
         self.checkers.store.record_objection(
             e164, controller=controller, at=at, source=source, objection_id=oid
