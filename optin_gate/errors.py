@@ -7,6 +7,8 @@ Messages name the file, line and column at fault, never more of a phone number t
 
 from __future__ import annotations
 
+import re
+
 __all__ = [
     "InputError",
     "OptinGateError",
@@ -14,6 +16,7 @@ __all__ = [
     "RequestError",
     "StoreError",
     "StoreVersionError",
+    "sheet_place",
 ]
 
 
@@ -26,6 +29,8 @@ class OptinGateError(Exception):
         file: The file at fault, if any.
         line: The 1-based line in that file, if known.
         column: The column (header name) at fault, if any.
+        sheet: The workbook sheet at fault, if any; with `line`, the place reads `Sheet!12`
+            as Excel shows it (`line` is then the sheet's 1-based row).
     """
 
     def __init__(
@@ -36,21 +41,25 @@ class OptinGateError(Exception):
         file: str | None = None,
         line: int | None = None,
         column: str | None = None,
+        sheet: str | None = None,
     ) -> None:
         self.message = message
         self.hint = hint
         self.file = file
         self.line = line
         self.column = column
+        self.sheet = sheet
         super().__init__(self.__str__())
 
     @property
     def location(self) -> str:
-        """`file, line N, column 'c'` for the parts that are known ('' if none)."""
+        """`file, line N, column 'c'` (`file, Sheet!N, ...` in a workbook); '' if none known."""
         parts = []
         if self.file is not None:
             parts.append(str(self.file))
-        if self.line is not None:
+        if self.sheet is not None:
+            parts.append(sheet_place(self.sheet, self.line))
+        elif self.line is not None:
             parts.append(f"line {self.line}")
         if self.column is not None:
             parts.append(f"column {self.column!r}")
@@ -60,6 +69,16 @@ class OptinGateError(Exception):
         where = self.location
         prefix = f"{where}: " if where else ""
         return f"{prefix}{self.message}. Hint: {self.hint}"
+
+
+def sheet_place(sheet: str, row: int | None = None) -> str:
+    """A sheet, or a row of it, as Excel writes a reference: `Seznam!12`, `'Call list'!12`.
+
+    Excel quotes a sheet name that is not one word or could be read as a cell or a number.
+    """
+    plain = re.fullmatch(r"[^\W\d]\w*", sheet) and not re.fullmatch(r"[A-Za-z]{1,3}\d+", sheet)
+    name = sheet if plain else "'" + sheet.replace("'", "''") + "'"
+    return f"{name}!{row}" if row is not None else f"sheet {name}"
 
 
 class InputError(OptinGateError, ValueError):

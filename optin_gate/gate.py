@@ -108,12 +108,17 @@ class Gate:
         as_of: TimeLike = None,
         phone_column: str | None = None,
         call_type: str = "live",
+        sheet: str | int | None = None,
     ) -> FilterResult:
-        """Decide every row of a call list (CSV/Parquet path, DataFrame or Arrow table)."""
+        """Decide every row of a call list (CSV/Parquet/workbook path, DataFrame or table).
+
+        `sheet` picks a workbook's sheet by name or number from 1 (default: the first
+        sheet that has data).
+        """
         from optin_gate.engine import run_filter
 
         context = dataclasses.replace(self.context, call_type=check_call_type(call_type))
-        return run_filter(context, source, as_of=as_of, phone_column=phone_column)
+        return run_filter(context, source, as_of=as_of, phone_column=phone_column, sheet=sheet)
 
     def _dial(self) -> Checker:
         checker = self._checker
@@ -175,14 +180,17 @@ class Gate:
         phone_column: str | None = None,
         time_column: str = "called_at",
         turnover: float | None = None,
+        sheet: str | int | None = None,
     ) -> AuditReport:
         """Judge every past call as of the moment it was made.
 
         Args:
-            calls: The call log (CSV/Parquet path, DataFrame or Arrow table).
+            calls: The call log (CSV/Parquet/workbook path, DataFrame or Arrow table).
             phone_column: The phone column, when its name is not recognised.
             time_column: The column holding each call's time.
             turnover: Net turnover in CZK, for the statutory exposure (10 % of it).
+            sheet: A workbook's sheet, by name or number from 1 (default: the first sheet
+                that has data).
         """
         from optin_gate.audit import run_audit
 
@@ -192,4 +200,5 @@ class Gate:
             phone_column=phone_column,
             time_column=time_column,
             turnover=turnover,
+            sheet=sheet,
         )

@@ -24,10 +24,16 @@ def run_audit(
     phone_column: str | None = None,
     time_column: str = "called_at",
     turnover: float | None = None,
+    sheet: str | int | None = None,
 ) -> AuditReport:
     """Judge every call of a call log as of its own time (see `optin_gate.audit.run`)."""
     from optin_gate.audit.run import run_audit as run
 
     return run(
-        context, calls, phone_column=phone_column, time_column=time_column, turnover=turnover
+        context,
+        calls,
+        phone_column=phone_column,
+        time_column=time_column,
+        turnover=turnover,
+        sheet=sheet,
     )

@@ -22,6 +22,7 @@ from optin_gate.audit.labels import (
     prague_time,
     reason_label,
 )
+from optin_gate.errors import sheet_place
 
 __all__ = ["HTML_VIOLATIONS", "render_html"]
 
@@ -280,6 +281,13 @@ def _exposure(s: dict[str, Any]) -> str:
     return _section("Statutory exposure", "", body, "exposure")
 
 
+def _line(doc: dict[str, Any], row: dict[str, Any]) -> object:
+    """A row's place in the call log: its line, or `Sheet!row` in a workbook."""
+    sheet = doc["summary"]["method"]["call_log"].get("sheet")
+    line = row.get("line")
+    return sheet_place(sheet, line) if sheet is not None and line is not None else line
+
+
 def _violations(doc: dict[str, Any]) -> str:
     v = doc["violations"]
     rows = [
@@ -291,7 +299,7 @@ def _violations(doc: dict[str, Any]) -> str:
             _e(reason_label(r["reason"])),
             f"<code>{_e(r.get('evidence'))}</code>",
             _e(r.get("call_id")),
-            _e(r.get("line")),
+            _e(_line(doc, r)),
         ]
         for r in v["rows"][:HTML_VIOLATIONS]
     ]
@@ -317,7 +325,7 @@ def _unusable(doc: dict[str, Any]) -> str:
     if not u["total"]:
         return ""
     rows = [
-        [_e(r.get("line")), f"<code>{_e(r.get('column'))}</code>", _e(r["problem"])]
+        [_e(_line(doc, r)), f"<code>{_e(r.get('column'))}</code>", _e(r["problem"])]
         for r in u["rows"][:HTML_VIOLATIONS]
     ]
     return _section(

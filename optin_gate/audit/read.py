@@ -148,7 +148,9 @@ def _layout(c: Cols, *, keep: bool) -> Layout:
 def _read_sql(relation: str, c: Cols, layout: Layout) -> str:
     """SQL: per row, in order, the log's own columns (`layout`), then the computed ones."""
     time_col = c.log.columns["called_at"]
-    parsed = parse_query(relation, [Parse(time_col, c.types[time_col], "datetime", "__og_t")])
+    serials = c.log.source.kind == "workbook"
+    parse = Parse(time_col, c.types[time_col], "datetime", "__og_t", serials=serials)
+    parsed = parse_query(relation, [parse])
     own = [sql_name(col) for col in c.log.user_columns[: layout.own]]
     computed = {"t": "__og_t"}
     problem = _problem_sql(c, "__og_t", layout)

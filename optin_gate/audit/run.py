@@ -247,7 +247,12 @@ def _beside_evidence(
 
 
 def with_log(
-    calls: Any, audit: Callable[[CallLog], T], *, phone_column: str | None, time_column: str
+    calls: Any,
+    audit: Callable[[CallLog], T],
+    *,
+    phone_column: str | None,
+    time_column: str,
+    sheet: str | int | None = None,
 ) -> T:
     """Open the call log and run `audit` on it.
 
@@ -257,7 +262,11 @@ def with_log(
     """
     for verify in (False, True):
         log = open_calls(
-            calls, phone_column=phone_column, time_column=time_column, verify_utf8=verify
+            calls,
+            phone_column=phone_column,
+            time_column=time_column,
+            verify_utf8=verify,
+            sheet=sheet,
         )
         with log.source:
             try:
@@ -275,16 +284,19 @@ def run_audit(
     phone_column: str | None = None,
     time_column: str = "called_at",
     turnover: float | None = None,
+    sheet: str | int | None = None,
 ) -> AuditReport:
     """Judge every call of a call log as of the moment it was made; keep the calls in memory.
 
     Args:
         context: Supplies the store, the policy and the controller for calls whose log names none.
-        calls: A CSV or Parquet path, a pandas DataFrame or a pyarrow Table with the columns
+        calls: A CSV, Parquet or workbook path, a DataFrame or a pyarrow Table with the columns
             of docs/design.md (phone, called_at; call_id, controller, campaign, agent, call_type).
         phone_column: The phone column's name when it is not recognised by name.
         time_column: The call time column's name.
         turnover: Net turnover in CZK for the statutory exposure (None: the fixed cap only).
+        sheet: A workbook's sheet, by name or number from 1 (default: the first sheet that
+            has data).
 
     Raises:
         InputError: The log cannot be read or lacks a phone or time column.
@@ -295,5 +307,6 @@ def run_audit(
         lambda log: judge(context, log, turnover=turnover, keep_calls=True),
         phone_column=phone_column,
         time_column=time_column,
+        sheet=sheet,
     )
     return judged.report()

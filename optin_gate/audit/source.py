@@ -40,9 +40,11 @@ class CallLog:
     scan: Future[tuple[str, int | None]]
 
     def describe(self, rows: int) -> dict[str, Any]:
-        """The call log's entry in the method section."""
+        """The call log's entry in the method section (a workbook's also names its sheet)."""
+        sheet = {"sheet": self.source.sheet.name} if self.source.sheet is not None else {}
         return {
             "source": self.name,
+            **sheet,
             "sha256": self.scan.result()[0],
             "sha256_of": "Arrow IPC stream" if self.source.kind == "arrow" else "file bytes",
             "rows_read": rows,
@@ -66,8 +68,9 @@ class CallLog:
     def lines(self, rows: int, start: int = 0, *, one_line_each: bool | None = None) -> pa.Array:
         """The file line each of `rows` rows from `start` on starts on (int64, by position).
 
-        A frame's line is its 1-based row. Otherwise the lines are counted (quoted fields
-        with newlines, blank lines), unless each row is one line.
+        A frame's line is its 1-based row, a workbook's the sheet's Excel row. Otherwise the
+        lines are counted (quoted fields with newlines, blank lines), unless each row is one
+        line.
 
         Args:
             rows: How many rows.
@@ -75,6 +78,8 @@ class CallLog:
             one_line_each: Whether each row of the log is one line, if known; by default
                 these rows are the log's last (`one_line_each`).
         """
+        if self.source.sheet is not None:
+            return self.source.sheet.rows.slice(start, rows)
         positions = np.arange(start, start + rows, dtype=np.int64)
         if self.source.kind != "csv" or self.source.csv is None:
             return pa.array(positions + 1)
@@ -107,8 +112,9 @@ def open_calls(
     phone_column: str | None = None,
     time_column: str = "called_at",
     verify_utf8: bool = False,
+    sheet: str | int | None = None,
 ) -> CallLog:
-    """Open a call log (CSV/Parquet path, DataFrame, Arrow table) and find its columns.
+    """Open a call log (CSV/Parquet/workbook path, DataFrame, Arrow table), find its columns.
 
     The log is fingerprinted (SHA-256, line count) on a thread of its own while it is read.
     Unless `verify_utf8`, a CSV that looks like UTF-8 is not checked byte by byte up front:
@@ -119,7 +125,7 @@ def open_calls(
         InputError: Unreadable source, or no phone / call time column (the message names
             the columns found and the mapping that would fix it).
     """
-    src = open_source(source, verify_utf8=verify_utf8)
+    src = open_source(source, verify_utf8=verify_utf8, sheet=sheet)
     try:
         headers = src.columns
         mapping: dict[str, str] = {}

@@ -87,12 +87,13 @@ def audit_file(
     html_path: str | os.PathLike[str] | None = None,
     on_step: Step | None = None,
     excel_safe: bool = False,
+    sheet: str | int | None = None,
 ) -> AuditReport:
     """Audit a call log and write the requested files; the report keeps no calls in memory.
 
     Args:
         context: Supplies the store, the policy and the controller for calls whose log names none.
-        calls: A CSV or Parquet path (or a DataFrame / Arrow table).
+        calls: A CSV, Parquet or workbook path (or a DataFrame / Arrow table).
         phone_column: The phone column's name when it is not recognised by name.
         time_column: The call time column's name.
         turnover: Net turnover in CZK for the statutory exposure.
@@ -102,6 +103,8 @@ def audit_file(
         on_step: Called with a short label as each phase starts (progress displays).
         excel_safe: In a CSV of violations, make text cells that a spreadsheet would run as
             formulas plain text (`optin_gate.io.copy`); the phone and decision columns stay.
+        sheet: A workbook's sheet, by name or number from 1 (default: the first sheet that
+            has data).
 
     Returns:
         The report: figures, unusable rows and the first violations (`calls` is not kept).
@@ -142,7 +145,7 @@ def audit_file(
 
         try:
             report = with_log(
-                calls, run, phone_column=phone_column, time_column=time_column
+                calls, run, phone_column=phone_column, time_column=time_column, sheet=sheet
             ).report()
             if written is not None:
                 written.done()

@@ -25,6 +25,7 @@ __all__ = [
     "main",
     "open_store",
     "quiet_option",
+    "sheet_option",
     "store_option",
 ]
 
@@ -86,6 +87,17 @@ def excel_safe_option(func: F) -> F:
         is_flag=True,
         help="In CSV outputs, cells starting with = + - @ get a leading ' so that a "
         "spreadsheet shows them as text, not formulas (phone and decision columns stay).",
+    )(func)
+
+
+def sheet_option(func: F) -> F:
+    """--sheet NAME|NUMBER: which sheet of a workbook input to read."""
+    return click.option(
+        "--sheet",
+        default=None,
+        metavar="NAME|NUMBER",
+        help="For a workbook (.xlsx .xlsm .xlsb .xls .ods): the sheet, by name or number "
+        "from 1 (default: the first sheet that has data).",
     )(func)
 
 

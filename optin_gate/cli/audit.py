@@ -21,8 +21,10 @@ from optin_gate.cli._app import (
     main,
     open_store,
     quiet_option,
+    sheet_option,
     store_option,
 )
+from optin_gate.errors import sheet_place
 
 __all__ = ["audit"]
 
@@ -80,8 +82,10 @@ def _print_summary(report: Any, written: list[Path]) -> None:
         for r in s["violations_by_reason"]:
             reasons.add_row(r["reason"], f"{r['violations']:,}", reason_label(r["reason"]))
         out.print(reasons)
+    sheet = s["method"]["call_log"].get("sheet")
     for u in report.unusable.slice(0, 5).to_pylist():
-        click.echo(f"not audited: line {u['line']}, column {u['column']!r}: {u['problem']}")
+        where = sheet_place(sheet, u["line"]) if sheet is not None else f"line {u['line']}"
+        click.echo(f"not audited: {where}, column {u['column']!r}: {u['problem']}")
     if s["unusable_rows"] > 5:
         click.echo(f"... and {s['unusable_rows'] - 5:,} more rows not audited (see the reports)")
     for path in written:
@@ -115,6 +119,7 @@ def _print_summary(report: Any, written: list[Path]) -> None:
     help="The column with the time of each call.",
 )
 @excel_safe_option
+@sheet_option
 @quiet_option
 def audit(
     *,
@@ -128,9 +133,10 @@ def audit(
     phone_column: str | None,
     time_column: str,
     excel_safe: bool,
+    sheet: str | None,
     quiet: bool,
 ) -> None:
-    """Judge every call of the call log CALLS as of the moment it was made.
+    """Judge every call of the call log CALLS (CSV, Parquet or a workbook's sheet).
 
     A call without a legal basis at that moment is a violation. Calls whose log names no
     controller are judged for --controller.
@@ -153,6 +159,7 @@ def audit(
             html_path=html_path,
             on_step=step,
             excel_safe=excel_safe,
+            sheet=sheet,
         )
     written = [Path(p) for p in (violations_path, json_path, html_path) if p is not None]
     _print_summary(report, written)

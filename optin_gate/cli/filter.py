@@ -20,6 +20,7 @@ from optin_gate.cli._app import (
     main,
     open_store,
     quiet_option,
+    sheet_option,
     stderr_is_terminal,
     store_option,
 )
@@ -119,6 +120,7 @@ def print_summary(summary: FileSummary) -> None:
 )
 @call_type_option
 @excel_safe_option
+@sheet_option
 @quiet_option
 def filter_list(
     *,
@@ -131,9 +133,10 @@ def filter_list(
     decisions: str | None,
     call_type: str,
     excel_safe: bool,
+    sheet: str | None,
     quiet: bool,
 ) -> None:
-    """Decide every row of the call list LIST: who may be called, and why.
+    """Decide every row of the call list LIST (CSV, Parquet or a workbook's sheet).
 
     Every row keeps its columns and gains e164, allowed, reason, evidence and rule_set, in
     the list's order. Without --out or --decisions only the summary is printed.
@@ -154,5 +157,6 @@ def filter_list(
             decisions=decisions,
             progress=hook,
             excel_safe=excel_safe,
+            sheet=sheet,
         )
     print_summary(summary)

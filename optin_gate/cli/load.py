@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import click
 
-from optin_gate.cli._app import main, open_store, quiet_option, stderr_is_terminal, store_option
+from optin_gate.cli._app import (
+    main,
+    open_store,
+    quiet_option,
+    sheet_option,
+    stderr_is_terminal,
+    store_option,
+)
+from optin_gate.errors import sheet_place
 
 __all__ = ["load"]
 
@@ -46,6 +54,7 @@ def _mapping(values: tuple[str, ...]) -> dict[str, str] | None:
     "--create", is_flag=True, help="Create the store if it does not exist (see optin-gate init)."
 )
 @click.option("--rejects", "rejects_path", help="Write every rejected row here (.csv/.parquet).")
+@sheet_option
 @quiet_option
 def load(
     *,
@@ -58,9 +67,13 @@ def load(
     strict: bool,
     rejects_path: str | None,
     create: bool,
+    sheet: str | None,
     quiet: bool,
 ) -> None:
-    """Load KIND (consents, contracts, directory, objections) from FILE (CSV or Parquet)."""
+    """Load KIND (consents, contracts, directory, objections) from FILE.
+
+    FILE is CSV, Parquet or a workbook (.xlsx, .xlsm, .xlsb, .xls, .ods).
+    """
     from optin_gate.io import output_format, write_table
     from optin_gate.io.paths import check_outputs
     from optin_gate.store import EvidenceStore, StrictLoadError
@@ -79,6 +92,7 @@ def load(
                 snapshot_date=snapshot_date,
                 columns=columns,
                 strict=strict,
+                sheet=sheet,
             )
     except StrictLoadError as exc:
         if rejects_path is not None:
@@ -140,10 +154,12 @@ def _print(report: object, store_path: str, rejects_path: str | None) -> None:
     if report.rows_rejected:
         shown = report.rejects.slice(0, SHOWN_REJECTS).to_pylist()
         table = Table(title=f"First rejects ({len(shown)} of {report.rows_rejected:,})")
-        for name in ("line", "column", "reason"):
+        table.add_column("row" if "sheet" in report.rejects.column_names else "line")
+        for name in ("column", "reason"):
             table.add_column(name)
         for row in shown:
-            table.add_row(str(row["line"]), str(row["column"]), str(row["reason"]))
+            place = sheet_place(row["sheet"], row["line"]) if "sheet" in row else str(row["line"])
+            table.add_row(place, str(row["column"]), str(row["reason"]))
         console.print(table)
         if rejects_path is not None:
             console.print(f"All rejects: {rejects_path}")

@@ -70,15 +70,16 @@ def run_filter(
     *,
     as_of: TimeLike = None,
     phone_column: str | None = None,
+    sheet: str | int | None = None,
 ) -> FilterResult:
-    """Decide every row of a call list (CSV/Parquet path, pandas DataFrame, Arrow table).
+    """Decide every row of a call list (CSV/Parquet/workbook path, DataFrame, Arrow table).
 
     Raises:
         InputError: Unreadable source, no phone column, an output column name already taken,
             or a bad `as_of`; nothing is decided then.
     """
     at = to_utc(as_of, name="as_of")
-    with open_source(source) as src:
+    with open_source(source, sheet=sheet) as src:
         phone = find_phone_column(src.columns, phone_column, file=src.name)
         check_output_names(src.columns, file=src.name)
         table = src.to_arrow()

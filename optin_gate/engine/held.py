@@ -61,7 +61,7 @@ def estimated_bytes(src: Source) -> int:
     it; 0 for a table already in memory (only the per-row part is new, and it is small next
     to the table). The evidence's own hash table does not grow with the list.
     """
-    if src.path is None:
+    if src.held or src.path is None:  # a frame, a table or a workbook's sheet
         return 0
     if src.kind == "parquet":
         return _parquet_bytes(Path(src.path))
@@ -114,7 +114,7 @@ def filter_held(con: duckdb.DuckDBPyConnection, run: Run) -> tuple[dict[str, int
     """
     src, context, phone, targets, report = run.src, run.context, run.phone, run.targets, run.report
     report.step("reading the list")
-    if src.path is None:
+    if src.held:
         table = src.to_arrow()
     else:
         with report.watching():

@@ -86,6 +86,7 @@ def filter_file(
     settings: Mapping[str, str] | None = None,
     way: Way | None = None,
     excel_safe: bool = False,
+    sheet: str | int | None = None,
 ) -> FileSummary:
     """Filter a call list to files: the permitted rows (`out`) and/or every row (`decisions`).
 
@@ -94,7 +95,7 @@ def filter_file(
 
     Args:
         context: Supplies the store, controller, policy and call type.
-        source: A CSV or Parquet path (a DataFrame or Arrow table works too).
+        source: A CSV, Parquet or workbook path (a DataFrame or Arrow table works too).
         as_of: Decision time (default now; no zone means Prague time).
         phone_column: The header of the phone column; found by name when None.
         out: Where to write the permitted rows, or None.
@@ -108,6 +109,8 @@ def filter_file(
         excel_safe: In CSV outputs, make text cells that a spreadsheet would run as formulas
             (starting with =, +, -, @) plain text; the phone and decision columns stay as
             they are.
+        sheet: A workbook's sheet, by name or number from 1 (default: the first sheet that
+            has data).
 
     Raises:
         InputError: Unreadable list, no phone column, a taken output column name, a bad
@@ -122,7 +125,7 @@ def filter_file(
         raise InputError(
             f"unknown way {way!r}", hint="pass 'held', 'spilled' or None (chosen by size)"
         )
-    options = _Options(at, phone_column, progress, dict(settings or {}), way, excel_safe)
+    options = _Options(at, phone_column, progress, dict(settings or {}), way, excel_safe, sheet)
     try:
         # DuckDB checks UTF-8 as it reads; the io stage's own pass over every byte is only
         # needed when it complains (a Windows-1250 file whose first megabyte looks like UTF-8).
@@ -139,6 +142,7 @@ class _Options:
     settings: dict[str, str]
     way: Way | None
     excel_safe: bool
+    sheet: str | int | None
 
 
 def _filter_once(
@@ -149,7 +153,7 @@ def _filter_once(
     *,
     verify_utf8: bool,
 ) -> FileSummary:
-    with open_source(source, verify_utf8=verify_utf8) as src:
+    with open_source(source, verify_utf8=verify_utf8, sheet=options.sheet) as src:
         phone = find_phone_column(src.columns, options.phone_column, file=src.name)
         check_output_names(src.columns, file=src.name)
         with context.store.connect(read_only=True) as con:

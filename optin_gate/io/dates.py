@@ -2,9 +2,11 @@
 
 Accepted: ISO 8601 (`2026-11-28`, `2026-11-28T14:30`, `2026-11-28 14:30:15.5`, with or without
 a zone such as `Z`, `+01:00` or `UTC`) and Czech (`28.11.2026`, `28. 11. 2026`,
-`28.11.2026 14:30`, `28. 11. 2026 14:30:15`). A time without a zone is Europe/Prague local
-time, read exactly as `optin_gate._time.to_utc` reads it: a time in the spring-forward gap
-counts as winter time, the repeated autumn hour as summer time (Python's fold=0). Instants
+`28.11.2026 14:30`, `28. 11. 2026 14:30:15`); from a workbook also Excel serials (`46000.5`,
+days since 1899-12-30: a date cell typed as a plain number). A time without a zone is
+Europe/Prague local time, read exactly as `optin_gate._time.to_utc` reads it: a time in the
+spring-forward gap counts as winter time, the repeated autumn hour as summer time (Python's
+fold=0). Instants
 come out as TIMESTAMPTZ (UTC); dates as DATE. Anything else gives NULL, which the caller turns
 into a reject; `blank_sql` tells an empty field from an unparseable one.
 
@@ -154,12 +156,15 @@ class Parse:
             Prague time, a TIMESTAMPTZ is kept, a DATE is that day (midnight in Prague).
         kind: "datetime" (result TIMESTAMPTZ) or "date" (result DATE).
         out: The result column's name.
+        serials: Plain numbers are Excel serials (a workbook's column); elsewhere a bare
+            number is no date, and rejecting it beats guessing.
     """
 
     column: str
     sql_type: str
     kind: str
     out: str
+    serials: bool = False
 
 
 def parse_query(relation: str, parses: Sequence[Parse]) -> str:
@@ -194,9 +199,11 @@ def parse_query(relation: str, parses: Sequence[Parse]) -> str:
             layers[1].append(f"{_classify(s)} AS {c}")
             layers[2].append(f"CASE WHEN {c} = 3 THEN {_czech_text(s)} END AS {e}")
             layers[2].append(f"CASE WHEN {c} = 2 THEN TRY_CAST({s} AS TIMESTAMPTZ) END AS {z}")
+            czech = _czech_sql(e)
+            if p.serials:
+                czech = f"coalesce({czech}, {_serial_sql(s)})"
             layers[3].append(
-                f"CASE {c} WHEN 1 THEN TRY_CAST({s} AS TIMESTAMP) "
-                f"WHEN 3 THEN {_czech_sql(e)} END AS {n}"
+                f"CASE {c} WHEN 1 THEN TRY_CAST({s} AS TIMESTAMP) WHEN 3 THEN {czech} END AS {n}"
             )
             if p.kind == "datetime":
                 value = f"coalesce({z}, {prague_sql(n)})"
@@ -236,6 +243,19 @@ def _czech_sql(e: str) -> str:
         f"(CASE {colons} WHEN 0 THEN try_strptime({e}, '%d.%m.%Y') "
         f"WHEN 1 THEN try_strptime({e}, '%d.%m.%Y %H:%M') "
         f"WHEN 2 THEN try_strptime({e}, ['%d.%m.%Y %H:%M:%S', '%d.%m.%Y %H:%M:%S.%f']) END)"
+    )
+
+
+def _serial_sql(s: str) -> str:
+    """SQL: an Excel serial (`46000.5`: days and a fraction since 1899-12-30) as a TIMESTAMP.
+
+    Rounded to the millisecond, since a time of day is stored as a binary fraction. At most
+    six digits of days: larger numbers are no dates, and the bounds check drops them anyway.
+    """
+    return (
+        f"(CASE WHEN regexp_full_match({s}, '[0-9]{{1,6}}(\\.[0-9]+)?') "
+        f"THEN TIMESTAMP '1899-12-30' + to_milliseconds("
+        f"CAST(round(CAST({s} AS DOUBLE) * 86400000) AS BIGINT)) END)"
     )
 
 

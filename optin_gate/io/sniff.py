@@ -18,14 +18,24 @@ from pathlib import Path
 
 from optin_gate.errors import InputError
 
-__all__ = ["DELIMITERS", "CsvFormat", "csv_format", "file_kind", "sniff_csv"]
+__all__ = [
+    "DELIMITERS",
+    "WORKBOOK_EXTENSIONS",
+    "CsvFormat",
+    "csv_format",
+    "file_kind",
+    "header_names",
+    "sniff_csv",
+]
 
 DELIMITERS = (";", ",", "\t")
 SAMPLE_BYTES = 1 << 20
 _FIX_EXPORT = "export it again as CSV (UTF-8) or Parquet"
+# .xlsx, .xlsm, .xlsb and .ods are ZIP archives; .xls (and a password-protected .xlsx) is
+# an OLE compound file.
+WORKBOOK_SIGNATURES = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")
+WORKBOOK_EXTENSIONS = frozenset({".xlsx", ".xlsm", ".xlsb", ".xls", ".ods"})
 _SIGNATURES = (
-    (b"PK\x03\x04", "an Excel workbook (.xlsx) or a ZIP archive"),
-    (b"\xd0\xcf\x11\xe0", "an old Excel workbook (.xls)"),
     (b"\x1f\x8b", "a gzip archive"),
     (b"%PDF", "a PDF document"),
     (b"SQLite format 3", "a SQLite database"),
@@ -62,7 +72,10 @@ def _missing(path: Path) -> InputError:
 
 
 def file_kind(path: str | os.PathLike[str]) -> str:
-    """Tell "csv" from "parquet" by content (not by extension).
+    """Tell "csv", "parquet" and "workbook" apart by content (not by extension).
+
+    A file named like a workbook must hold one: an "Excel" export that is really text or
+    HTML would otherwise be read as a CSV of nonsense.
 
     Raises:
         InputError: The file is missing, a folder, empty, or some other format.
@@ -88,6 +101,14 @@ def file_kind(path: str | os.PathLike[str]) -> str:
             "the file is empty",
             file=str(p),
             hint="it has neither a header nor rows; " + _FIX_EXPORT,
+        )
+    if head.startswith(WORKBOOK_SIGNATURES):
+        return "workbook"
+    if p.suffix.lower() in WORKBOOK_EXTENSIONS:
+        raise InputError(
+            f"is named like a workbook ({p.suffix}) but is not one",
+            file=str(p),
+            hint="open it in Excel and save it as .xlsx; if it is a CSV, name it .csv",
         )
     for magic, what in _SIGNATURES:
         if head.startswith(magic):
@@ -159,20 +180,43 @@ def sniff_csv(
     if _score(text, delimiter)[0] == 0:
         delimiter = next((d for d in DELIMITERS if d in text.split("\n", 1)[0]), ",")
     first = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
-    header = tuple(name if name.strip() else f"column{i}" for i, name in enumerate(first, start=1))
-    seen: set[str] = set()
-    for name in header:
-        if name in seen:
-            raise InputError(
-                f"the header names the column {name!r} twice",
-                file=file,
-                line=1,
-                hint="give every column its own name in the first line",
-            )
-        seen.add(name)
+    header = header_names(dict(enumerate(first, start=1)), file=file, line=1)
     if not header:
         raise InputError("the file has no header line", file=file, hint=_FIX_EXPORT)
     return CsvFormat(delimiter=delimiter, encoding=encoding, bom=bom, header=header)
+
+
+def header_names(
+    cells: dict[int, str | None], *, file: str, line: int, sheet: str | None = None
+) -> tuple[str, ...]:
+    """A header's column names, the one rule for CSV files and workbook sheets.
+
+    A name is kept as spelled; an empty cell becomes `column<N>` (N its column's 1-based
+    position in the file or sheet), and a name used twice is an error, since the columns
+    are found by name.
+
+    Args:
+        cells: Column position (1-based) -> the header cell's text, in order.
+        file: The file's name, for messages.
+        line: The header's line (the sheet's row in a workbook).
+        sheet: The workbook sheet, if it is one.
+    """
+    names = tuple(
+        name if name is not None and name.strip() else f"column{i}" for i, name in cells.items()
+    )
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            where = "the header row" if sheet is not None else "the first line"
+            raise InputError(
+                f"the header names the column {name!r} twice",
+                file=file,
+                line=line,
+                sheet=sheet,
+                hint=f"give every column its own name in {where}",
+            )
+        seen.add(name)
+    return names
 
 
 def csv_format(
@@ -190,8 +234,9 @@ def csv_format(
     """
     p = Path(path)
     label = name or str(p)
-    if file_kind(p) != "csv":
-        raise InputError("is a Parquet file, not CSV", file=label, hint="read it as Parquet")
+    kind = file_kind(p)
+    if kind != "csv":
+        raise InputError(f"is a {kind} file, not CSV", file=label, hint=f"read it as a {kind}")
     with p.open("rb") as fh:
         sample = fh.read(SAMPLE_BYTES + 1)
     complete = len(sample) <= SAMPLE_BYTES

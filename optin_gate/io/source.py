@@ -1,9 +1,11 @@
-"""`Source`: a user's table (CSV/Parquet path, pandas DataFrame, Arrow table), ready to read.
+"""`Source`: a user's table (CSV/Parquet/workbook path, DataFrame, Arrow table), ready to read.
 
-The batch engine and the loaders let DuckDB read files themselves (`relation_sql`: parallel,
-no Python per row); small callers take `to_arrow()`. Either way the column names are the
-file's own and CSV values are strings. Rows are numbered from 0 in file order;
-`line_numbers` turns indices into the file's 1-based lines for messages and rejects.
+The batch engine and the loaders let DuckDB read CSV and Parquet files themselves
+(`relation_sql`: parallel, no Python per row); a workbook's sheet is read into Arrow when it is
+opened (`io.workbook`), and callers use it as they use an Arrow table (`relation`,
+`to_arrow`). Either way the column names are the file's own and CSV and workbook values are
+strings. Rows are numbered from 0 in file order; `line_numbers` turns indices into the file's
+1-based lines (a sheet's Excel rows) for messages and rejects.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from optin_gate.io.transcode import Scan, scan_file, transcode
 if TYPE_CHECKING:
     import duckdb
     import pyarrow as pa
+
+    from optin_gate.io.workbook import Sheet
 
 __all__ = ["Source", "open_source", "read_table", "relation_sql"]
 
@@ -59,9 +63,11 @@ class Source:
 
     Attributes:
         name: How messages name it: the path as given, `<DataFrame>` or `<Table>`.
-        kind: "csv", "parquet" or "arrow".
+        kind: "csv", "parquet", "workbook" or "arrow".
         path: The user's file (None for in-memory tables).
         csv: The CSV's format (None unless kind is "csv").
+        sheet: The workbook's sheet as read (None unless kind is "workbook"); its table is
+            the source's table, its Excel row numbers the lines.
         utf8_verified: Every byte was checked to be UTF-8 (or the file was transcoded).
             False for a CSV opened with `verify_utf8=False`: DuckDB checks as it reads,
             and `is_encoding_error` tells its complaint apart.
@@ -79,13 +85,15 @@ class Source:
         scan: Scan | None = None,
         temporary: Path | None = None,
         utf8_verified: bool = True,
+        sheet: Sheet | None = None,
     ) -> None:
         self.name = name
+        self.sheet = sheet
         self.utf8_verified = utf8_verified
         self.kind = kind
         self.path = path
         self.csv = csv
-        self._table = table
+        self._table = sheet.table if sheet is not None else table
         self._read_path = read_path or path
         self._scan = scan
         self._temporary = temporary
@@ -117,10 +125,16 @@ class Source:
         assert self.path is not None
         return tuple(pq.read_schema(self.path).names)
 
+    @property
+    def held(self) -> bool:
+        """The table is in memory already (a frame, an Arrow table or a workbook's sheet)."""
+        return self._table is not None
+
     def sha256(self) -> str:
         """SHA-256 of the file's bytes, or of the Arrow IPC stream of an in-memory table."""
         if self._sha is None:
-            if self._table is not None:
+            if self.path is None:
+                assert self._table is not None
                 import pyarrow as pa
 
                 sink = _HashSink()
@@ -128,7 +142,6 @@ class Source:
                     w.write_table(self._table)
                 self._sha = sink.digest.hexdigest()
             else:
-                assert self.path is not None
                 self._sha = scan_file(self.path, check_utf8=False).sha256
         return self._sha
 
@@ -160,7 +173,8 @@ class Source:
             return f"read_parquet({sql_literal(str(self.path))})"
         if self.kind != "csv" or self.csv is None or self._read_path is None:
             raise InputError(
-                f"{self.name} is an in-memory table, not a file",
+                f"{self.name} is held in memory (a table or a workbook's sheet), not a file "
+                "DuckDB reads",
                 hint="call Source.relation(con) to register it with a DuckDB connection",
             )
         columns = ", ".join(f"{sql_literal(c)}: 'VARCHAR'" for c in self.csv.header)
@@ -217,6 +231,11 @@ class Source:
                 fields skip the line-by-line pass.
         """
         wanted = list(rows)
+        if self.sheet is not None:
+            import numpy as np
+
+            excel = self.sheet.rows.to_numpy()
+            return [int(r) for r in excel[np.asarray(wanted, dtype=np.int64)]]
         if self.kind != "csv" or self.csv is None or self._read_path is None:
             return [i + 1 for i in wanted]
         physical = None
@@ -264,8 +283,18 @@ class Source:
         return InputError(message, file=self.name, line=line, hint=hint)
 
 
-def _from_path(path: Path, name: str, *, hash_bytes: bool, verify_utf8: bool) -> Source:
+def _from_path(
+    path: Path, name: str, *, hash_bytes: bool, verify_utf8: bool, sheet: str | int | None
+) -> Source:
     kind = file_kind(path)
+    if kind == "workbook":
+        from optin_gate.io.workbook import read_sheet
+
+        scan = scan_file(path, check_utf8=False) if hash_bytes else None
+        read = read_sheet(path, name=name, sheet=sheet)
+        return Source(name=name, kind="workbook", path=path, sheet=read, scan=scan)
+    if sheet is not None:
+        raise _not_a_workbook(name, sheet)
     if kind == "parquet":
         scan = scan_file(path, check_utf8=False) if hash_bytes else None
         src = Source(name=name, kind="parquet", path=path, scan=scan)
@@ -292,13 +321,27 @@ def _from_path(path: Path, name: str, *, hash_bytes: bool, verify_utf8: bool) ->
     )
 
 
+def _not_a_workbook(name: str, sheet: str | int) -> InputError:
+    return InputError(
+        f"a sheet ({sheet!r}) was named, but this is not a workbook",
+        file=name,
+        hint="leave out --sheet (sheet=) for CSV, Parquet and tables",
+    )
+
+
 def open_source(
-    source: Any, *, name: str | None = None, hash_bytes: bool = False, verify_utf8: bool = True
+    source: Any,
+    *,
+    name: str | None = None,
+    hash_bytes: bool = False,
+    verify_utf8: bool = True,
+    sheet: str | int | None = None,
 ) -> Source:
-    """Open a CSV/Parquet path, pandas DataFrame or pyarrow Table for reading.
+    """Open a CSV/Parquet/workbook path, pandas DataFrame or pyarrow Table for reading.
 
     A CSV's encoding, delimiter and header are detected; a non-UTF-8 file gets a temporary
-    UTF-8 copy (deleted by `Source.close()`).
+    UTF-8 copy (deleted by `Source.close()`). A workbook's sheet (.xlsx, .xlsm, .xlsb, .xls,
+    .ods) is read into Arrow here, so a bad file stops before anything is loaded or written.
 
     Args:
         source: A path (str or PathLike), a pandas DataFrame or a pyarrow Table.
@@ -309,16 +352,21 @@ def open_source(
             (a Windows-1250 file can look like UTF-8 for its first megabyte). False skips
             that pass for a caller that lets DuckDB check while reading and opens the file
             again when `Source.is_encoding_error` says so.
+        sheet: For a workbook, the sheet's name or number (from 1); default the first sheet
+            that has data. An error for anything else.
 
     Raises:
-        InputError: Missing, empty, not CSV/Parquet, unreadable, or not a table at all.
+        InputError: Missing, empty, not CSV/Parquet/workbook, unreadable, no such sheet, or
+            not a table at all.
     """
     import pyarrow as pa
 
     if isinstance(source, str | os.PathLike):
         sweep()  # copies a killed run left behind
         path = Path(source)
-        return _from_path(path, name or str(source), hash_bytes=hash_bytes, verify_utf8=verify_utf8)
+        return _from_path(
+            path, name or str(source), hash_bytes=hash_bytes, verify_utf8=verify_utf8, sheet=sheet
+        )
     if isinstance(source, pa.Table):
         table = source
         label = name or "<Table>"
@@ -340,6 +388,8 @@ def open_source(
             f"cannot read a {type(source).__name__}",
             hint="pass a CSV or Parquet path, a pandas DataFrame or a pyarrow Table",
         )
+    if sheet is not None:
+        raise _not_a_workbook(label, sheet)
     names = table.column_names
     duplicated = sorted({n for n in names if names.count(n) > 1})
     if duplicated:
@@ -351,9 +401,9 @@ def open_source(
     return Source(name=label, kind="arrow", table=table)
 
 
-def read_table(source: Any, *, name: str | None = None) -> pa.Table:
-    """Read a source whole into Arrow (original column names; CSV values as strings)."""
-    with open_source(source, name=name) as src:
+def read_table(source: Any, *, name: str | None = None, sheet: str | int | None = None) -> pa.Table:
+    """Read a source whole into Arrow (original column names; CSV and sheet values as strings)."""
+    with open_source(source, name=name, sheet=sheet) as src:
         return src.to_arrow()
 
 
@@ -369,8 +419,15 @@ def relation_sql(source: str | os.PathLike[str] | Source) -> str:
     if isinstance(source, Source):
         return source.relation_sql()
     path = Path(source)
-    if file_kind(path) == "parquet":
+    kind = file_kind(path)
+    if kind == "parquet":
         return f"read_parquet({sql_literal(str(path))})"
+    if kind == "workbook":
+        raise InputError(
+            "a workbook is read into memory, not by a DuckDB table function",
+            file=str(source),
+            hint="use optin_gate.io.open_source(path) and its relation(con) while it is open",
+        )
     fmt = csv_format(path)
     if not fmt.duckdb_readable:
         raise InputError(

@@ -273,18 +273,22 @@ class EvidenceStore:
         snapshot_date: Any = None,
         columns: dict[str, str] | None = None,
         strict: bool = False,
+        sheet: str | int | None = None,
     ) -> LoadReport:
         """Load consents, contracts, a directory snapshot or objections.
 
         Args:
             kind: "consents", "contracts", "directory" or "objections".
-            source: A CSV or Parquet path, a pandas DataFrame or a pyarrow Table.
+            source: A CSV, Parquet or workbook (.xlsx, .xlsm, .xlsb, .xls, .ods) path, a
+                pandas DataFrame or a pyarrow Table.
             controller: The company the rows belong to where they name none (consents and
                 contracts default to "default"; objections to every controller).
             snapshot_date: The directory snapshot's date (date or "2026-11-01" /
                 "1.11.2026"), when the file has no snapshot_date column.
             columns: The file's headers -> canonical names, e.g. {"Telefon": "phone"}.
             strict: Any rejected row aborts the load (`StrictLoadError`); nothing is written.
+            sheet: A workbook's sheet, by name or number from 1 (default: the first sheet
+                that has data).
 
         Returns:
             What the load did; `unchanged` when these bytes were already loaded alike.
@@ -299,6 +303,7 @@ class EvidenceStore:
             columns=columns,
             strict=strict,
             region=self.region,
+            sheet=sheet,
         )
         report = run_load(
             source,

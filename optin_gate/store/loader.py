@@ -75,6 +75,7 @@ class LoadArgs:
         columns: object,
         strict: bool,
         region: str,
+        sheet: str | int | None = None,
     ) -> None:
         self.kind: Kind = get_kind(kind)
         self.controller = check_controller(controller)
@@ -87,25 +88,33 @@ class LoadArgs:
         self.columns = check_columns(columns)
         self.strict = bool(strict)
         self.region = region
+        self.sheet = sheet
 
-    def options(self) -> str:
-        """The arguments that change what a file means, as canonical JSON."""
-        return json.dumps(
-            {
-                "controller": self.controller,
-                "snapshot_date": self.snapshot_date.isoformat() if self.snapshot_date else None,
-                "columns": self.columns or {},
-                "region": self.region,
-            },
-            sort_keys=True,
-        )
+    def options(self, sheet: str | None = None) -> str:
+        """The arguments that change what a file means, as canonical JSON.
+
+        `sheet`: the workbook sheet read (by name): another sheet of the same file is other
+        rows. Absent for other sources, so their earlier loads still match.
+        """
+        options: dict[str, Any] = {
+            "controller": self.controller,
+            "snapshot_date": self.snapshot_date.isoformat() if self.snapshot_date else None,
+            "columns": self.columns or {},
+            "region": self.region,
+        }
+        if sheet is not None:
+            options["sheet"] = sheet
+        return json.dumps(options, sort_keys=True)
 
 
 def _rejects_table(src: Source, staged: Staged) -> pa.Table:
     table = staged.rejects
     rows = table.column("__row").to_pylist()
     lines = src.line_numbers(rows, row_count=staged.rows_read)
-    out = {
+    out: dict[str, Any] = {}
+    if src.sheet is not None:
+        out["sheet"] = pa.repeat(pa.scalar(src.sheet.name), len(lines))
+    out |= {
         "line": _int64(lines),
         "column": table.column(1),
         "reason": table.column(2),
@@ -163,6 +172,7 @@ def _rejected(src: Source, rejects: pa.Table, what: str, hint: str) -> StrictLoa
         file=src.name,
         line=top["line"],
         column=top["column"],
+        sheet=top.get("sheet"),
         hint=hint,
     )
 
@@ -250,9 +260,9 @@ def _early_check(
 
 def run_load(source: Any, args: LoadArgs, connect: Connect, read: Connect) -> LoadReport:
     """Load one source as `args` says; see the module docstring for the steps."""
-    with open_source(source) as src:
+    with open_source(source, sheet=args.sheet) as src:
         before = src.fingerprint()
-        options = args.options()
+        options = args.options(src.sheet.name if src.sheet is not None else None)
         unchanged, digest = _early_check(src, args, options, read)
         if unchanged is not None:
             return unchanged

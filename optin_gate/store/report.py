@@ -36,7 +36,8 @@ class LoadReport:
         rejects: One row per rejected row: `line` (1-based line in the file; row number for
             tables), `column` (the file's header at fault), `reason`, then the fields the load
             reads, as text under the file's headers (a header clashing with the first three
-            gets an `input_` prefix).
+            gets an `input_` prefix). From a workbook, a `sheet` column comes first and
+            `line` is the sheet's Excel row, so `sheet!line` is the place Excel shows.
             For an unchanged reload: the earlier load's line, column and reason.
         unchanged: The same bytes were already loaded as the same kind with the same
             arguments (load `load_id`); nothing was written.

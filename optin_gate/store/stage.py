@@ -167,8 +167,13 @@ def _typed(
     mapping: dict[str, str],
     types: dict[str, str],
     controller: str | None,
+    *,
+    serials: bool = False,
 ) -> None:
-    """og_typed: the store's columns with defaults applied, and each row's first error."""
+    """og_typed: the store's columns with defaults applied, and each row's first error.
+
+    `serials`: the source is a workbook, whose plain numbers in a date column are serials.
+    """
     cols = ["rowid AS __row"]
     parses: list[Parse] = []
     small: list[Parse] = []
@@ -179,7 +184,7 @@ def _typed(
         else:
             cols.append(f"{text_sql(sql_name(name), types[name])} AS {sql_name(name)}")
         if spec.type in _TIME_HINT:
-            parse = Parse(name, types[name], spec.type, f"og_v_{name}")
+            parse = Parse(name, types[name], spec.type, f"og_v_{name}", serials=serials)
             (small if name in kind.few_values else parses).append(parse)
     relation = f"(SELECT * FROM (SELECT {', '.join(cols)} FROM og_raw) POSITIONAL JOIN og_keys)"
     lookups = {}
@@ -370,7 +375,7 @@ def stage(
     try:
         rows_read, types = _load_raw(con, src, mapping)
         _phone_keys(con, region)
-        _typed(con, kind, mapping, types, controller)
+        _typed(con, kind, mapping, types, controller, serials=src.kind == "workbook")
         snapshot = None
         if kind.name == "directory":
             snapshot = _snapshot(con, src, snapshot_date, mapping)

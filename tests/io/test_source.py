@@ -155,8 +155,8 @@ def test_relation_sql_lets_duckdb_read_the_file(tmp_path: Path) -> None:
     [
         (b"", "the file is empty"),
         (b"\xef\xbb\xbf\r\n", "the file is empty"),
-        (b"PK\x03\x04rest-of-zip", r"not a CSV or Parquet file \(it looks like an Excel workbook"),
-        (b"\xd0\xcf\x11\xe0xls", r"not a CSV or Parquet file \(it looks like an old Excel"),
+        (b"PK\x03\x04rest-of-zip", "the workbook cannot be read: it is damaged or not a workbook"),
+        (b"\xd0\xcf\x11\xe0xls", "the workbook cannot be read: it is damaged or not a workbook"),
         (b"abc\x00\x01\x02", r"not a CSV or Parquet file \(binary data\)"),
         (b"PAR1truncated", "looks like Parquet but is truncated"),
         (b"a;a\n1;2\n", "the header names the column 'a' twice"),

@@ -92,7 +92,7 @@ def test_missing_column_names_found_columns_and_the_map(
     ("data", "message"),
     [
         (b"", "the file is empty"),
-        (b"PK\x03\x04\x14\x00\x06\x00", "not a CSV or Parquet file (it looks like an Excel"),
+        (b"PK\x03\x04\x14\x00\x06\x00", "the workbook cannot be read: it is damaged or not a"),
         (b"\x00\x01\x02\x03binary", "not a CSV or Parquet file (binary data)"),
     ],
 )

@@ -1,0 +1,212 @@
+"""Workbooks (.xlsx, .xlsm, .xlsb, .xls, .ods): one sheet read straight into Arrow.
+
+fastexcel parses the sheet in Rust (calamine) and hands back Arrow columns, so a list of a
+million rows never becomes Python objects. Every cell is read as text, the way Excel holds its
+value: a phone stored as a number gives its digits (`601234567`, never `601234567.0` or
+`6.01E+08`), a date cell its ISO date and time; a date column typed as plain numbers holds
+Excel serials, which `io.dates` reads for workbooks. Rows keep their Excel numbers (1-based),
+so a reject names `Seznam!12` as Excel shows it. Empty rows are left out, and title rows
+above the header (a single cell, often merged across the columns) are skipped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from optin_gate.errors import InputError
+from optin_gate.io.sniff import WORKBOOK_EXTENSIONS, header_names
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+__all__ = ["Sheet", "header_index", "read_sheet"]
+
+_SCAN = 50  # the non-empty rows at the top that may hold titles and the header
+_FIX = "open it in Excel and save it again as .xlsx, or export the sheet as CSV"
+
+
+@dataclasses.dataclass(frozen=True)
+class Sheet:
+    """One sheet of a workbook, read.
+
+    Attributes:
+        name: The sheet's name as the workbook spells it.
+        table: The rows below the header, empty rows left out; every column is text.
+        rows: Each row's 1-based Excel row number (int64), in table order.
+        header_row: The header's Excel row number.
+    """
+
+    name: str
+    table: pa.Table
+    rows: pa.Array
+    header_row: int
+
+
+def header_index(rows: Sequence[Sequence[str | None]]) -> int:
+    """Which of a sheet's first non-empty rows is its header.
+
+    The first row with two or more filled cells: rows above it with a single cell are titles
+    (often merged across the columns). When no row has two, the list has one column and its
+    first row is the header.
+    """
+    for i, row in enumerate(rows):
+        if sum(1 for cell in row if cell is not None and cell.strip()) >= 2:
+            return i
+    return 0
+
+
+def read_sheet(path: Path, *, name: str, sheet: str | int | None = None) -> Sheet:
+    """Read one sheet: the one named or numbered (from 1), else the first that has data.
+
+    Args:
+        path: The workbook.
+        name: How messages name the file.
+        sheet: A sheet name, or its number counted from 1 as the tabs are; a text of digits
+            that is no sheet's name is a number.
+
+    Raises:
+        InputError: Encrypted, damaged or not a workbook; no such sheet; the sheet is empty.
+    """
+    import fastexcel
+
+    try:
+        # calamine picks the format by the name's extension; a workbook with another name
+        # is handed over as bytes, and the format is told by content.
+        data: str | bytes = str(path)
+        if path.suffix.lower() not in WORKBOOK_EXTENSIONS:
+            data = path.read_bytes()
+        reader = fastexcel.read_excel(data)
+        names = list(reader.sheet_names)
+        if sheet is not None:
+            index = _sheet_index(names, sheet, name)
+            batch, columns = _load(reader, index)
+            found = _found(batch)
+            if found is None:
+                raise InputError(
+                    "the sheet is empty",
+                    file=name,
+                    sheet=names[index],
+                    hint=f"pick the sheet that holds the list with --sheet ({_listing(names)})",
+                )
+            return _sheet(batch, columns, names[index], found, name)
+        for index, title in enumerate(names):
+            batch, columns = _load(reader, index)
+            found = _found(batch)
+            if found is not None:
+                return _sheet(batch, columns, title, found, name)
+    except fastexcel.FastExcelError as exc:
+        raise _unreadable(exc, name) from None
+    raise InputError(
+        "the workbook has no sheet with data",
+        file=name,
+        hint="put the list on a sheet (a header row, then one row per number)",
+    )
+
+
+def _listing(names: Sequence[str]) -> str:
+    return "its sheets: " + ", ".join(f"{i} {n!r}" for i, n in enumerate(names, start=1))
+
+
+def _sheet_index(names: list[str], sheet: str | int, file: str) -> int:
+    if isinstance(sheet, str) and sheet in names:
+        return names.index(sheet)
+    text = str(sheet).strip()
+    if text.isdigit() and 1 <= int(text) <= len(names):
+        return int(text) - 1
+    raise InputError(
+        f"the workbook has no sheet {sheet!r}",
+        file=file,
+        hint="pass --sheet (Python: sheet=) a name as spelled or a number from 1 "
+        f"({_listing(names)})",
+    )
+
+
+def _load(reader: Any, index: int) -> tuple[pa.RecordBatch, list[int]]:
+    """The sheet from its row 1 on (row i is Excel row i + 1), every cell as text."""
+    loaded = reader.load_sheet(index, header_row=None, skip_rows=0, dtypes="string")
+    columns = [c.absolute_index for c in loaded.available_columns()]
+    return loaded.to_arrow(), columns
+
+
+def _filled(batch: pa.RecordBatch) -> np.ndarray:
+    """Per row: some cell holds more than whitespace."""
+    import pyarrow.compute as pc
+
+    filled = np.zeros(batch.num_rows, dtype=bool)
+    for column in batch.columns:
+        if column.null_count == len(column):
+            continue
+        blank = pc.or_(pc.equal(pc.binary_length(column), 0), pc.utf8_is_space(column))
+        filled |= pc.fill_null(pc.invert(blank), False).to_numpy(zero_copy_only=False)
+    return filled
+
+
+@dataclasses.dataclass(frozen=True)
+class _Found:
+    filled: np.ndarray  # 0-based positions of the non-empty rows
+    header: int  # the header's position
+
+
+def _found(batch: pa.RecordBatch) -> _Found | None:
+    """Where the header and the filled rows are; None for an empty sheet."""
+    filled = np.flatnonzero(_filled(batch))
+    if not len(filled):
+        return None
+    top = batch.take(filled[:_SCAN]).to_pylist()
+    first = header_index([list(row.values()) for row in top])
+    return _Found(filled, int(filled[first]))
+
+
+def _sheet(
+    batch: pa.RecordBatch, columns: list[int], title: str, found: _Found, file: str
+) -> Sheet:
+    import pyarrow as pa
+
+    data = found.filled[found.filled > found.header]
+    if len(data) == batch.num_rows - found.header - 1:  # no empty row: a view, no copy
+        body = batch.slice(found.header + 1)
+    else:
+        body = batch.take(pa.array(data))
+    cells = {
+        columns[j] + 1: batch.column(j)[found.header].as_py() for j in range(batch.num_columns)
+    }
+    keep = [
+        j
+        for j, cell in enumerate(cells.values())
+        if (cell is not None and cell.strip()) or body.column(j).null_count < body.num_rows
+    ]
+    header = header_names(
+        {c: v for j, (c, v) in enumerate(cells.items()) if j in keep},
+        file=file,
+        line=found.header + 1,
+        sheet=title,
+    )
+    table = pa.Table.from_batches([body.select(keep)]).rename_columns(list(header))
+    rows = pa.array(data + 1, type=pa.int64())
+    return Sheet(title, table, rows, found.header + 1)
+
+
+def _unreadable(exc: Exception, file: str) -> InputError:
+    """The reader's complaint as one line; its text names no cell, so no phone leaks."""
+    text = str(exc)
+    lowered = text.lower()
+    if "password" in lowered or "encrypt" in lowered:
+        return InputError(
+            "the workbook is protected by a password",
+            file=file,
+            hint="save a copy without the password (File > Info > Protect Workbook)",
+        )
+    if "sheet" in lowered and "not found" in lowered:
+        return InputError("the sheet cannot be found", file=file, hint=_FIX)
+    first = text.splitlines()[0] if text else type(exc).__name__
+    reason = first.split(":", 1)[-1].strip()
+    return InputError(
+        f"the workbook cannot be read: it is damaged or not a workbook ({reason})",
+        file=file,
+        hint=_FIX,
+    )
