@@ -24,7 +24,7 @@ import pyarrow as pa
 
 from optin_gate._runtime import memory_bytes
 from optin_gate._sql import sql_name
-from optin_gate.engine.facts import narrowed_sql
+from optin_gate.engine.beside import Fetched, evidence_relations
 from optin_gate.engine.inputs import phone_text, read_list
 from optin_gate.engine.lookup import Evidence, RowDecisions, decide_by_lookup, fetch_evidence
 from optin_gate.engine.outputs import Run, write_outputs
@@ -121,15 +121,19 @@ def filter_held(con: duckdb.DuckDBPyConnection, run: Run) -> tuple[dict[str, int
             query = f"SELECT * FROM {src.relation_sql()}"
             table = read_list(src, functools.partial(fetch_in_memory, con, query))
     phones = phone_text(table.column(phone), file=src.name, name=phone)
-    plan = Plan(
-        con,
-        context.policy,
-        report.step,
-        at=run.at,
-        controller=context.controller,
-        call_type=context.call_type,
-    )
-    decisions = decide_rows(plan, phones)
+    fetched = None
+    if run.beside is not None:  # made while a slow list was read
+        plan, fetched = run.beside.take()
+    else:
+        plan = Plan(
+            con,
+            context.policy,
+            report.step,
+            at=run.at,
+            controller=context.controller,
+            call_type=context.call_type,
+        )
+    decisions = decide_rows(plan, phones, fetched=fetched)
     allowed = decisions.allowed()
     prefix = _free_prefix(table.column_names)
     queries: dict[str, str] = {}
@@ -163,7 +167,9 @@ def filter_held(con: duckdb.DuckDBPyConnection, run: Run) -> tuple[dict[str, int
             con.unregister(view)
 
 
-def decide_rows(plan: Plan, phones: pa.ChunkedArray) -> RowDecisions:
+def decide_rows(
+    plan: Plan, phones: pa.ChunkedArray, *, fetched: Fetched | None = None
+) -> RowDecisions:
     """Decide each phone of a column held in memory; the decisions come back in its order.
 
     The numbers are normalized while the evidence in force is fetched beside them (every
@@ -173,29 +179,18 @@ def decide_rows(plan: Plan, phones: pa.ChunkedArray) -> RowDecisions:
     Args:
         plan: The run's time, controller, call type and policy, on the store's connection.
         phones: The phone column as text (`inputs.phone_text`).
+        fetched: The evidence in force and its hash table, when made ahead (`beside.Beside`).
     """
     con = plan.con
-    queries = narrowed_sql(
-        t=plan.consts["t"],
-        controller=plan.consts["controller"],
-        policy=plan.policy,
-        marks=plan.marks,
-        newest=False,
-    )
-    relations = {
-        "objection_id": queries["last_objection"],
-        "consent_id": queries["valid_consent"],
-        "contract_id": queries["active_contract"],
-        "listed": queries["listed"],
-    }
-    found: list[Evidence] = []
+    relations = evidence_relations(plan)
+    found: list[Evidence] = [] if fetched is None else [fetched.evidence]
     try:
         plan.step("normalizing the phone numbers")
         norm = normalize_column(
             phones,
             plan.policy.default_region,
             plan.numbers,
-            beside=lambda: found.append(fetch_evidence(con, relations)),
+            beside=None if found else lambda: found.append(fetch_evidence(con, relations)),
         )
         plan.step("looking up the evidence")
         outcomes = plan.shapes()
@@ -206,6 +201,7 @@ def decide_rows(plan: Plan, phones: pa.ChunkedArray) -> RowDecisions:
             outcomes=outcomes,
             shapes=outcomes.table,
             mark_count=len(plan.marks),
+            slots=None if fetched is None else fetched.slots,
         )
     finally:
         plan.release()

@@ -32,7 +32,7 @@ from optin_gate.numbers._arrow import int_array, int_values, validity
 from optin_gate.rules.shapes import ID_FIELDS
 from optin_gate.store.semantics import NEWEST, NO_CONSENT, newer, objection_in_force_jit
 
-__all__ = ["Evidence", "RowDecisions", "decide_by_lookup", "fetch_evidence"]
+__all__ = ["Evidence", "RowDecisions", "decide_by_lookup", "evidence_slots", "fetch_evidence"]
 
 _KINDS = len(ID_FIELDS)  # values 0.._KINDS-1: a record index per id field; then the mark
 _COLUMNS = 1 + (_KINDS + 2) // 2  # the number, then two 32-bit values per int64
@@ -159,6 +159,7 @@ def decide_by_lookup(
     outcomes: Outcomes,
     shapes: pa.Table,
     mark_count: int,
+    slots: np.ndarray[Any, Any] | None = None,
 ) -> RowDecisions:
     """Each row's outcome and named id, from its number and the evidence held by number.
 
@@ -170,6 +171,7 @@ def decide_by_lookup(
         shapes: The decided shapes (`code`, `outcome`, `ev_field`), every code the run's
             number codes can form.
         mark_count: How many marks the directory mark numbers tell apart (1, 2, ...).
+        slots: The evidence's hash table, when built ahead (`evidence_slots`).
 
     Raises:
         StoreError: The evidence has two records of one kind for a number.
@@ -180,7 +182,8 @@ def decide_by_lookup(
             hint="filter the list with a smaller evidence store, or report it",
         )
     keys = np.where(validity(phone), int_values(phone), 0).astype(np.int64)
-    slots = _hash_table(evidence)
+    if slots is None:
+        slots = _hash_table(evidence)
     code = int_values(shapes.column("code").combine_chunks().cast(pa.int64()))
     size = int(code.max(initial=-1)) + 1
     outcome_type = np.uint8 if len(outcomes.rows) < 256 else np.uint16
@@ -205,6 +208,11 @@ def decide_by_lookup(
     wide = [ids.cast(pa.large_string()) for ids in evidence.ids]  # over 2 GiB of ids fits too
     ids = pa.chunked_array(wide, pa.large_string()).combine_chunks()
     return RowDecisions(outcomes, phone, outcome, at, ids)
+
+
+def evidence_slots(evidence: Evidence) -> np.ndarray[Any, Any]:
+    """The hash table `decide_by_lookup` probes, built ahead while other work runs."""
+    return _hash_table(evidence)
 
 
 def _hash_table(evidence: Evidence) -> np.ndarray[Any, Any]:

@@ -28,6 +28,7 @@ from optin_gate.rules import DECISION_COLUMNS
 
 if TYPE_CHECKING:
     from optin_gate.context import Context
+    from optin_gate.engine.beside import Beside
 
 __all__ = ["Run", "Targets", "targets", "write_outputs"]
 
@@ -48,6 +49,7 @@ class Run:
         report: Told what runs.
         excel_safe: Make text cells that a spreadsheet would run as formulas plain text in
             CSV outputs, all but the phone and decision columns (`optin_gate.io.copy`).
+        beside: The plan and evidence made while a slow list was read (held way only).
     """
 
     context: Context
@@ -57,6 +59,7 @@ class Run:
     targets: Targets
     report: Reporter
     excel_safe: bool = False
+    beside: Beside | None = None
 
     def kept_as_written(self) -> tuple[str, ...] | None:
         """The columns `excel_safe` leaves alone; None when it is off."""

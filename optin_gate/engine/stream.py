@@ -24,13 +24,14 @@ from typing import TYPE_CHECKING, Any, Literal
 from optin_gate._sql import sql_literal
 from optin_gate._time import TimeLike, to_utc
 from optin_gate.engine import held, spilled
+from optin_gate.engine.beside import Beside
 from optin_gate.engine.filter import tune
 from optin_gate.engine.inputs import NotUtf8, check_output_names, find_phone_column
 from optin_gate.engine.outputs import Run, Targets, targets
 from optin_gate.engine.progress import ProgressHook, Reporter
 from optin_gate.engine.result import summarize
 from optin_gate.errors import InputError
-from optin_gate.io import open_source
+from optin_gate.io import file_kind, open_source
 from optin_gate.io.paths import check_outputs
 from optin_gate.rules import Reason
 
@@ -145,6 +146,16 @@ class _Options:
     sheet: str | int | None
 
 
+def _is_workbook(source: Any) -> bool:
+    """A path to a workbook (an unreadable path is left to `open_source` to explain)."""
+    if not isinstance(source, str | os.PathLike):
+        return False
+    try:
+        return file_kind(source) == "workbook"
+    except InputError:
+        return False
+
+
 def _filter_once(
     context: Context,
     source: Any,
@@ -153,18 +164,36 @@ def _filter_once(
     *,
     verify_utf8: bool,
 ) -> FileSummary:
-    with open_source(source, verify_utf8=verify_utf8, sheet=options.sheet) as src:
-        phone = find_phone_column(src.columns, options.phone_column, file=src.name)
-        check_output_names(src.columns, file=src.name)
-        with context.store.connect(read_only=True) as con:
-            tune(con)
-            for key, value in options.settings.items():
-                con.execute(f"SET {key} = {sql_literal(str(value))}")
-            hold = held.fits(con, src) if options.way is None else options.way == "held"
-            way = held.filter_held if hold else spilled.filter_spilled
-            report = Reporter(con, options.progress)
-            run = Run(context, src, phone, options.at, outputs, report, options.excel_safe)
-            counts, written = way(con, run)
+    with context.store.connect(read_only=True) as con:
+        tune(con)
+        for key, value in options.settings.items():
+            con.execute(f"SET {key} = {sql_literal(str(value))}")
+        report = Reporter(con, options.progress)
+        # A workbook is parsed whole, on one core, before anything about it is known: the
+        # evidence is fetched meanwhile. A CSV or Parquet file opens at once.
+        beside = Beside(con, context, options.at, report) if _is_workbook(source) else None
+        try:
+            with open_source(source, verify_utf8=verify_utf8, sheet=options.sheet) as src:
+                if beside is not None:
+                    beside.wait()  # the connection is the worker's until then
+                phone = find_phone_column(src.columns, options.phone_column, file=src.name)
+                check_output_names(src.columns, file=src.name)
+                hold = held.fits(con, src) if options.way is None else options.way == "held"
+                way = held.filter_held if hold else spilled.filter_spilled
+                run = Run(
+                    context,
+                    src,
+                    phone,
+                    options.at,
+                    outputs,
+                    report,
+                    options.excel_safe,
+                    beside if hold else None,
+                )
+                counts, written = way(con, run)
+        finally:
+            if beside is not None:
+                beside.close()
     summary = summarize(counts)
     return FileSummary(
         src.name,

@@ -174,3 +174,21 @@ def test_bad_workbooks_exit_2_and_write_nothing(tmp_path: Path, store_path: Path
         assert len(err.strip().splitlines()) == 1
         assert not out.exists()
     assert contents(store) == before
+
+
+def test_both_ways_through_the_filter_agree_on_a_workbook(tmp_path: Path, store_path: Path) -> None:
+    from optin_gate.engine import filter_file
+    from optin_gate.engine.stream import Way
+
+    _world(store_path, tmp_path)
+    rows_in = [["Telefon", "Pořadí"], *([p, i] for i, p in enumerate([601234567, 777123456] * 50))]
+    book = write_book(tmp_path / "l.xlsx", {"L": rows_in})
+    gate = og.Gate(og.EvidenceStore(store_path))
+    written = {}
+    ways: tuple[Way, ...] = ("held", "spilled")
+    for way in ways:
+        out = tmp_path / f"{way}.parquet"
+        filter_file(gate.context, book, as_of=AS_OF, decisions=out, way=way)
+        written[way] = duckdb.execute(f"SELECT * FROM '{out}'").fetchall()
+    assert written["held"] == written["spilled"]
+    assert [row[3] for row in written["held"][:2]] == [True, False]
