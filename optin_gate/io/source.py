@@ -150,10 +150,7 @@ class Source:
 
         Equal before and after a read means the bytes read are the bytes hashed.
         """
-        if self.path is None:
-            return None
-        st = self.path.stat()
-        return st.st_ino, st.st_size, st.st_mtime_ns
+        return None if self.path is None else _stat(self.path)
 
     @property
     def size(self) -> int | None:
@@ -290,8 +287,15 @@ def _from_path(
     if kind == "workbook":
         from optin_gate.io.workbook import read_sheet
 
+        before = _stat(path)  # the hash and the rows must come from the same bytes
         scan = scan_file(path, check_utf8=False) if hash_bytes else None
         read = read_sheet(path, name=name, sheet=sheet)
+        if _stat(path) != before:
+            raise InputError(
+                "the workbook changed while it was being read",
+                file=name,
+                hint="read it again once whatever writes it has finished",
+            )
         return Source(name=name, kind="workbook", path=path, sheet=read, scan=scan)
     if sheet is not None:
         raise _not_a_workbook(name, sheet)
@@ -319,6 +323,11 @@ def _from_path(
     return Source(
         name=name, kind="csv", path=path, csv=fmt, read_path=temp, scan=scan, temporary=temp
     )
+
+
+def _stat(path: Path) -> tuple[int, int, int]:
+    st = path.stat()
+    return st.st_ino, st.st_size, st.st_mtime_ns
 
 
 def _not_a_workbook(name: str, sheet: str | int) -> InputError:
