@@ -8,11 +8,11 @@ the errors.
 from __future__ import annotations
 
 import dataclasses
-from datetime import date
+from datetime import date, datetime
 
 from optin_gate.errors import PolicyError
 
-__all__ = ["DEFAULT_BLOCKED_NUMBER_TYPES", "Policy"]
+__all__ = ["DEFAULT_BLOCKED_NUMBER_TYPES", "SK_CONSENT_READINGS", "Policy"]
 
 DEFAULT_BLOCKED_NUMBER_TYPES: tuple[str, ...] = (
     "premium_rate",
@@ -22,6 +22,9 @@ DEFAULT_BLOCKED_NUMBER_TYPES: tuple[str, ...] = (
     "voicemail",
     "pager",
 )
+
+# How a consent weighs against a registration on the Slovak list (docs/rules.md § 4.2).
+SK_CONSENT_READINGS: tuple[str, ...] = ("newer", "always")
 
 # phonenumbers' PhoneNumberType names in lower case: the only values number_type can take.
 KNOWN_NUMBER_TYPES: frozenset[str] = frozenset(
@@ -55,6 +58,17 @@ class Policy:
         consent_max_age_days: A consent older than this is treated as expired. None: no limit.
         default_region: Region used to read numbers written without a country code.
         blocked_number_types: Number types never called for marketing.
+        sk_rules_from: First day of Act 452/2021 Z.z.; before it every Slovak call needed
+            consent (docs/rules.md § 4).
+        sk_register_from: First day the regulator's list binds.
+        sk_register_grace_days: Days a list release may lag behind the release due.
+        sk_caller_id_from: First day a Slovak marketing call must come from a +421 888 line.
+        sk_customer_window_days: Days after a contract's end (or a purchase) that a Slovak
+            customer may still be called.
+        sk_consent_beats_register: "newer": a consent counts against a registration only if
+            granted after it took effect; "always": any valid consent counts.
+        sk_unknown_sector_blocks: A campaign without a sector is blocked by a registration
+            for any sector (True), or only by one for all sectors (False).
     """
 
     opt_in_from: date = date(2022, 7, 1)
@@ -63,14 +77,28 @@ class Policy:
     consent_max_age_days: int | None = None
     default_region: str = "CZ"
     blocked_number_types: tuple[str, ...] = DEFAULT_BLOCKED_NUMBER_TYPES
+    sk_rules_from: date = date(2022, 2, 1)
+    sk_register_from: date = date(2022, 11, 1)
+    sk_register_grace_days: int = 0
+    sk_caller_id_from: date = date(2022, 8, 19)
+    sk_customer_window_days: int = 365
+    sk_consent_beats_register: str = "newer"
+    sk_unknown_sector_blocks: bool = True
 
     def __post_init__(self) -> None:
-        if not isinstance(self.opt_in_from, date):
-            raise PolicyError(
-                f"opt_in_from must be a date, got {type(self.opt_in_from).__name__}",
-                hint="pass datetime.date(2022, 7, 1) or another day",
-            )
-        for name in ("directory_max_age_days", "customer_grace_days"):
+        for name, example in _DAYS.items():
+            value = getattr(self, name)
+            if not isinstance(value, date) or isinstance(value, datetime):
+                raise PolicyError(
+                    f"{name} must be a date, got {type(value).__name__}",
+                    hint=f"pass datetime.date({example}) or another day",
+                )
+        for name in (
+            "directory_max_age_days",
+            "customer_grace_days",
+            "sk_register_grace_days",
+            "sk_customer_window_days",
+        ):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 raise PolicyError(
@@ -99,3 +127,24 @@ class Policy:
                 hint=f"use names from {sorted(KNOWN_NUMBER_TYPES)}",
             )
         object.__setattr__(self, "blocked_number_types", types)
+        if self.sk_consent_beats_register not in SK_CONSENT_READINGS:
+            raise PolicyError(
+                "sk_consent_beats_register must be one of "
+                f"{', '.join(SK_CONSENT_READINGS)}, got {self.sk_consent_beats_register!r}",
+                hint='pass "newer" (a consent must postdate the registration) or "always"',
+            )
+        if not isinstance(self.sk_unknown_sector_blocks, bool):
+            raise PolicyError(
+                f"sk_unknown_sector_blocks must be True or False, got "
+                f"{self.sk_unknown_sector_blocks!r}",
+                hint="pass True (fail closed) or False",
+            )
+
+
+# The date settings, with the default each hint shows.
+_DAYS = {
+    "opt_in_from": "2022, 7, 1",
+    "sk_rules_from": "2022, 2, 1",
+    "sk_register_from": "2022, 11, 1",
+    "sk_caller_id_from": "2022, 8, 19",
+}

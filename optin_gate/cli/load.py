@@ -41,7 +41,10 @@ def _mapping(values: tuple[str, ...]) -> dict[str, str] | None:
     help="Company the rows belong to where they name none (default: consents and contracts "
     "'default', objections every controller).",
 )
-@click.option("--snapshot-date", help="Date of a directory snapshot (2026-11-01 or 1.11.2026).")
+@click.option(
+    "--snapshot-date",
+    help="Date of a directory snapshot or of a Slovak list release (2026-11-01 or 1.11.2026).",
+)
 @click.option(
     "--map",
     "maps",
@@ -70,7 +73,7 @@ def load(
     sheet: str | None,
     quiet: bool,
 ) -> None:
-    """Load KIND (consents, contracts, directory, objections) from FILE.
+    """Load KIND (consents, contracts, directory, objections, sk_register) from FILE.
 
     FILE is CSV, Parquet or a workbook (.xlsx, .xlsm, .xlsb, .xls, .ods).
     """

@@ -53,6 +53,14 @@ ALIASES: dict[str, tuple[str, ...]] = {
         "campaign": "kampan campaign_name nazev_kampane",
         "agent": "operator operatorka agent_id",
         "call_type": "typ_hovoru type typ",
+        "registered": "registrovane registrovany registrace registracia zapisane na_zozname "
+        "in_register on_list",
+        "release_date": "release vydanie datum_vydania release_day snapshot_date",
+        "sectors": "sector sektory sektor oblasti oblast areas",
+        "registered_since": "since registrovane_od registrovany_od zapisane_od od_kedy "
+        "registrace_od",
+        "sector": "sektor oblast marketing_sector",
+        "caller_id": "calling_line caller volajuci volajici linka cislo_linky a_number",
     }.items()
 }
 

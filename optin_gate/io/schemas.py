@@ -20,6 +20,7 @@ SCHEMA_NAMES: tuple[str, ...] = (
     "contracts",
     "directory",
     "objections",
+    "sk_register",
     "calls",
     "campaign_list",
     "decisions",

@@ -275,16 +275,18 @@ class EvidenceStore:
         strict: bool = False,
         sheet: str | int | None = None,
     ) -> LoadReport:
-        """Load consents, contracts, a directory snapshot or objections.
+        """Load consents, contracts, a directory snapshot, objections or a Slovak list release.
 
         Args:
-            kind: "consents", "contracts", "directory" or "objections".
+            kind: "consents", "contracts", "directory", "objections" or "sk_register".
             source: A CSV, Parquet or workbook (.xlsx, .xlsm, .xlsb, .xls, .ods) path, a
                 pandas DataFrame or a pyarrow Table.
             controller: The company the rows belong to where they name none (consents and
                 contracts default to "default"; objections to every controller).
             snapshot_date: The directory snapshot's date (date or "2026-11-01" /
-                "1.11.2026"), when the file has no snapshot_date column.
+                "1.11.2026"), when the file has no snapshot_date column; for
+                "sk_register", the release's date (a 1st or 16th), when it has no
+                release_date column.
             columns: The file's headers -> canonical names, e.g. {"Telefon": "phone"}.
             strict: Any rejected row aborts the load (`StrictLoadError`); nothing is written.
             sheet: A workbook's sheet, by name or number from 1 (default: the first sheet

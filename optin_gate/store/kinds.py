@@ -1,4 +1,4 @@
-"""The four evidence kinds: what identifies a record, defaults, and how duplicates are settled.
+"""The evidence kinds: what identifies a record, defaults, and how duplicates are settled.
 
 Column names, types and required flags come from `data/schemas/<kind>.json`; this module only
 adds what a schema cannot say: a record's identity, the defaults docs/design.md gives (controller
@@ -20,6 +20,9 @@ from optin_gate.store.controllers import controller_key_sql
 
 __all__ = ["KINDS", "Kind", "generated_objection_id", "get_kind", "objection_id_sql"]
 
+# `registered` values that mean yes (the schema's enum lists the rest).
+_YES = "'true', 'yes', 'ano', '1'"
+
 # Channel words that mean "phone" or "any"; other channels are kept but permit no call.
 _PHONE_WORDS = ("phone", "telefon", "tel", "telephone", "hovor", "call", "voice")
 _ANY_WORDS = ("any", "all", "vse", "vsechny", "vsechno", "jakykoli")
@@ -30,7 +33,7 @@ class Kind:
     """One evidence kind.
 
     Attributes:
-        name: "consents", "contracts", "directory" or "objections".
+        name: "consents", "contracts", "directory", "objections" or "sk_register".
         key: The columns identifying a record (within a file and across loads).
         store_columns: The staged columns handed to the merge, in table order.
         few_values: Time columns with a handful of distinct values (parsed once each).
@@ -72,6 +75,22 @@ class Kind:
                 f"CASE WHEN {channel} IS NULL THEN 'phone' WHEN {folded} IN ({phone}) "
                 f"THEN 'phone' WHEN {folded} IN ({anyw}) THEN 'any' ELSE lower({channel}) END"
             )
+        if self.name == "sk_register":
+            from optin_gate.store.semantics import ALL_SECTORS  # loads numba: not at import
+
+            cols["registered"] = f"{values['registered']} IN ({_YES})"
+            # Sector codes compare without case or spaces; a registered row naming none
+            # covers every sector (fail closed).
+            codes = (
+                f"array_to_string(list_sort(list_distinct(list_filter(list_transform("
+                f"string_split(coalesce({values['sectors']}, ''), ';'), lambda x: lower(trim(x))), "
+                f"lambda x: x <> ''))), ';')"
+            )
+            cols["sectors"] = (
+                f"CASE WHEN NOT ({cols['registered']}) THEN '' "
+                f"WHEN {codes} = '' OR list_contains(string_split({codes}, ';'), "
+                f"'{ALL_SECTORS}') THEN '{ALL_SECTORS}' ELSE {codes} END"
+            )
         if self.name == "objections":
             generated = objection_id_sql(values["phone"], cols["controller"], values["objected_at"])
             cols["objection_id"] = f"coalesce({values['objection_id']}, {generated})"
@@ -79,6 +98,9 @@ class Kind:
 
     def priority_sql(self) -> str:
         """SQL ORDER BY within a record's rows in one file: the first row is the one kept."""
+        if self.name == "sk_register":
+            # Fail closed: of conflicting rows keep the registration.
+            return "CASE WHEN registered THEN 0 ELSE 1 END, __row DESC"
         if self.name == "directory":
             # Fail closed: of conflicting marks keep the one that permits least.
             return (
@@ -127,6 +149,13 @@ KINDS: dict[str, Kind] = {
         "objections",
         key=("objection_id", "phone", "controller", "objected_at"),
         store_columns=("objection_id", "phone", "controller", "objected_at", "source"),
+    ),
+    # One release of the Slovak list: a per-number result, dated by `release_date`.
+    "sk_register": Kind(
+        "sk_register",
+        key=("phone",),
+        store_columns=("phone", "registered", "sectors", "registered_since", "release_date"),
+        few_values=("release_date",),
     ),
 }
 

@@ -29,8 +29,9 @@ from optin_gate.store.database import first
 from optin_gate.store.directory import merge_directory
 from optin_gate.store.kinds import Kind, get_kind
 from optin_gate.store.merge import merge_objections, merge_versioned
+from optin_gate.store.register import merge_register
 from optin_gate.store.report import LoadReport, StrictLoadError, empty_rejects
-from optin_gate.store.stage import Staged, coerce_snapshot_date, stage
+from optin_gate.store.stage import DATED, Staged, check_release_date, coerce_snapshot_date, stage
 
 __all__ = ["LoadArgs", "check_columns", "check_controller", "run_load"]
 
@@ -80,11 +81,14 @@ class LoadArgs:
         self.kind: Kind = get_kind(kind)
         self.controller = check_controller(controller)
         self.snapshot_date: date | None = coerce_snapshot_date(snapshot_date)
-        if self.snapshot_date is not None and self.kind.name != "directory":
+        if self.snapshot_date is not None and self.kind.name not in DATED:
             raise InputError(
-                f"snapshot_date applies to directory loads, not {self.kind.name}",
+                f"snapshot_date applies to directory loads and sk_register releases, "
+                f"not {self.kind.name}",
                 hint="leave snapshot_date out",
             )
+        if self.snapshot_date is not None and self.kind.name == "sk_register":
+            check_release_date(self.snapshot_date)
         self.columns = check_columns(columns)
         self.strict = bool(strict)
         self.region = region
@@ -204,12 +208,14 @@ def _nothing_loadable(src: Source, args: LoadArgs, staged: Staged, rejects: pa.T
             "check that this is the right file and its columns (--map), fix the rows, "
             "and load it again",
         )
-    if not staged.rows_read and args.kind.name == "directory":
+    if not staged.rows_read and args.kind.name in DATED:
         raise StrictLoadError(
-            "the directory file has no rows; an empty snapshot would mark every number unlisted",
+            "the directory file has no rows; an empty snapshot would mark every number unlisted"
+            if args.kind.name == "directory"
+            else "the Slovak list file has no rows; an empty release says nothing of any number",
             rejects=rejects,
             file=src.name,
-            hint="load the full directory export for that date",
+            hint="load the full export for that date",
         )
 
 
@@ -221,6 +227,9 @@ def _merge(
         if args.kind.name == "directory":
             assert staged.snapshot_date is not None
             return merge_directory(con, load_id, staged.snapshot_date, file=file)
+        if args.kind.name == "sk_register":
+            assert staged.snapshot_date is not None
+            return merge_register(con, load_id, staged.snapshot_date, file=file)
         if args.kind.name == "objections":
             return merge_objections(con, args.kind, load_id)
         return merge_versioned(con, args.kind, load_id)

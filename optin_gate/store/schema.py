@@ -26,13 +26,18 @@ Times are TIMESTAMPTZ (instants); contract dates and snapshot dates are DATE (wh
   still listed in the newest snapshot. `directory_snapshots` lists the snapshot dates.
   "The directory as of day D" is: S = max(snapshot_date <= D), rows with
   valid_from <= S AND (valid_to IS NULL OR valid_to > S).
+* `sk_register`: the Slovak list, one row per (phone, release_date): what that release said
+  of the number (`registered`, `sectors` as sorted lower-case codes joined by ";", "*" for
+  all, "" when not registered; `registered_since` when the regulator gave it). A release
+  holds only the numbers a caller checked, so a number absent from a release is unknown
+  there, not unregistered. `sk_register_releases` lists the release dates loaded (version 3).
 """
 
 from __future__ import annotations
 
 __all__ = ["DDL", "SCHEMA_VERSION", "UPGRADE", "key_e164", "phone_key"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 DDL = """
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -101,13 +106,27 @@ CREATE TABLE IF NOT EXISTS directory_snapshots (
     load_id INTEGER NOT NULL,
     rows BIGINT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS sk_register (
+    phone BIGINT NOT NULL,
+    release_date DATE NOT NULL,      -- a 1st or 16th
+    registered BOOLEAN NOT NULL,
+    sectors VARCHAR NOT NULL,        -- '*' | 'a;b' | '' (not registered)
+    registered_since DATE,
+    load_id INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sk_register_releases (
+    release_date DATE NOT NULL,
+    load_id INTEGER NOT NULL,
+    rows BIGINT NOT NULL
+);
 CREATE OR REPLACE VIEW consents_current AS SELECT * FROM consents WHERE superseded_by IS NULL;
 CREATE OR REPLACE VIEW contracts_current AS SELECT * FROM contracts WHERE superseded_by IS NULL;
 """
 
 
-# Columns and tables added since version 1: stores made before them get them when first
-# opened by this version (idempotent), which then records the version it brought them to.
+# Columns and tables added since version 1 (version 3: the Slovak list): stores made before
+# them get them when first opened by this version (idempotent), which then records the
+# version it brought them to.
 UPGRADE = """
 ALTER TABLE objections ADD COLUMN IF NOT EXISTS recorded_at TIMESTAMPTZ;
 ALTER TABLE loads ADD COLUMN IF NOT EXISTS rows_changed BIGINT;
@@ -117,7 +136,14 @@ ALTER TABLE loads ADD COLUMN IF NOT EXISTS file_size BIGINT;
 CREATE TABLE IF NOT EXISTS load_rejects (
     load_id INTEGER NOT NULL, line BIGINT, column_name VARCHAR, reason VARCHAR NOT NULL
 );
-UPDATE meta SET value = '2' WHERE key = 'schema_version' AND CAST(value AS INTEGER) < 2;
+CREATE TABLE IF NOT EXISTS sk_register (
+    phone BIGINT NOT NULL, release_date DATE NOT NULL, registered BOOLEAN NOT NULL,
+    sectors VARCHAR NOT NULL, registered_since DATE, load_id INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sk_register_releases (
+    release_date DATE NOT NULL, load_id INTEGER NOT NULL, rows BIGINT NOT NULL
+);
+UPDATE meta SET value = '3' WHERE key = 'schema_version' AND CAST(value AS INTEGER) < 3;
 """
 
 

@@ -12,7 +12,17 @@ The pieces, for a request (phone, controller C, instant T; day D = T's Prague da
   T: granted_at <= T < until, until being the earliest of withdrawn_at, expires_at and
   granted_at + `Policy.consent_max_age_days` (`Semantics.consent_ends_sql`).
 * A contract counts if it is C's and D lies in start_date <= D <= end_date +
-  `Policy.customer_grace_days` (`Semantics.contract_last_day_sql`).
+  `Policy.customer_grace_days` (`Semantics.contract_last_day_sql`); for a Slovak number
+  (+421) the window is `Policy.sk_customer_window_days` instead (docs/rules.md § 4.3 row 5).
+* Slovak list (docs/rules.md § 4.4): the release due at D is the newest 1st or 16th on or
+  before D - `sk_register_grace_days` (`release_due`); the release in force for a number is
+  the newest release on or before D that holds it; a registration took effect on its row's
+  `registered_since`, else on the oldest release of the unbroken run of releases listing
+  the number as registered (`register_effective_sql`), at 00:00 Bratislava time; it blocks
+  a campaign whose sector its sectors name, all sectors ("*"), or any sector when the
+  campaign names none and `sk_unknown_sector_blocks` (`Semantics.register_blocks_sql`);
+  a consent outweighs it only when granted strictly after it took effect
+  (`sk_consent_beats_register="newer"`), or always ("always").
 * An objection counts from the earlier of its stated time (objected_at) and the moment it
   was recorded (`objection_since_sql`: a clock ahead of the store's cannot delay it), for C
   or for every controller.
@@ -38,6 +48,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
@@ -50,17 +61,22 @@ from optin_gate.numbers._arrow import int_values
 from optin_gate.policy import Policy
 
 __all__ = [
+    "ALL_SECTORS",
+    "CALLER_ID_0888",
     "CONSENT_CHANNELS",
     "NEWEST",
     "NO_CONSENT",
+    "SK_PREFIX",
     "Newest",
     "Semantics",
+    "caller_id_0888",
     "consent_holds",
     "consent_holds_jit",
     "contract_holds",
     "contract_holds_jit",
     "for_every_controller_sql",
     "is_newer",
+    "is_sk_key",
     "newer",
     "newest_last",
     "objection_applies",
@@ -72,8 +88,21 @@ __all__ = [
     "objection_made_jit",
     "objection_made_sql",
     "objection_since_sql",
+    "register_effective_sql",
+    "release_due",
+    "release_due_sql",
     "same_controller_sql",
+    "sector_key",
+    "sectors_block",
+    "sk_phone_sql",
 ]
+
+# The E.164 digits every Slovak number starts with (calling codes are prefix-free).
+SK_PREFIX = "421"
+# A Slovak list row registered for every sector.
+ALL_SECTORS = "*"
+# The E.164 prefix of the lines Slovak marketing calls must come from (§ 116(12)).
+CALLER_ID_0888 = "+421888"
 
 # The consent channels that cover a marketing phone call.
 CONSENT_CHANNELS = ("phone", "any")
@@ -127,6 +156,9 @@ class Semantics:
     consent_max_age_days: int | None = None
     customer_grace_days: int = 0
     consent_channels: tuple[str, ...] = CONSENT_CHANNELS
+    sk_customer_window_days: int = 365
+    sk_unknown_sector_blocks: bool = True
+    sk_consent_always: bool = False
 
     @classmethod
     def of(cls, policy: Policy) -> Semantics:
@@ -135,7 +167,58 @@ class Semantics:
         return cls(
             consent_max_age_days=None if age is None else int(age),
             customer_grace_days=int(policy.customer_grace_days),
+            sk_customer_window_days=int(policy.sk_customer_window_days),
+            sk_unknown_sector_blocks=bool(policy.sk_unknown_sector_blocks),
+            sk_consent_always=policy.sk_consent_beats_register == "always",
         )
+
+    def contract_window(self, phone: int) -> int:
+        """Days a contract of `phone` (a key) still counts after its end."""
+        return self.sk_customer_window_days if is_sk_key(phone) else self.customer_grace_days
+
+    def register_blocks_sql(self, registered: str, sectors: str, sector: str) -> str:
+        """SQL: a list row (`registered`, `sectors`) blocks a campaign of `sector`.
+
+        `sectors` holds `sector_key`s joined by ";" (or "*"), never NULL; `sector` is SQL for
+        the campaign's sector key, NULL when unknown.
+        """
+        unknown = "TRUE" if self.sk_unknown_sector_blocks else "FALSE"
+        covers = (
+            f"CASE WHEN {sectors} = '{ALL_SECTORS}' THEN TRUE WHEN ({sector}) IS NULL THEN "
+            f"{unknown} ELSE list_contains(string_split({sectors}, ';'), {sector}) END"
+        )
+        return f"coalesce({registered} AND {covers}, FALSE)"
+
+    def register_blocks(self, registered: bool, sectors: str, sector: str | None) -> bool:
+        """`register_blocks_sql` in Python."""
+        return registered and sectors_block(sectors, sector, self.sk_unknown_sector_blocks)
+
+    def register_in_force_sql(self, day: str, sector: str | None) -> str:
+        """SQL: per Slovak number, the list release in force on `day` (a DATE expression).
+
+        Columns `phone`, `register_date`, `register_blocks` (`register_blocks_sql`) and
+        `effective` (`register_effective_sql`), one row per phone held in a release dated
+        on or before `day`.
+        """
+        key = "CAST(NULL AS VARCHAR)" if sector is None else sql_literal(sector_key(sector))
+        blocks = self.register_blocks_sql("registered", "sectors", key)
+        return f"""
+    SELECT phone, release_date AS register_date, {blocks} AS register_blocks, effective
+    FROM ({register_effective_sql()})
+    WHERE release_date <= {day} AND {sk_phone_sql("phone")}
+    QUALIFY row_number() OVER (PARTITION BY phone ORDER BY release_date DESC) = 1
+"""
+
+    def consent_before_sql(self, blocks: str, granted: str, effective: str) -> str:
+        """SQL: the consent granted at `granted` does not outweigh a blocking registration.
+
+        The registration took effect on day `effective` (00:00 Bratislava time); `granted`
+        is NULL when no consent counts.
+        """
+        if self.sk_consent_always:
+            return "FALSE"
+        start = f"timezone('Europe/Bratislava', CAST({effective} AS TIMESTAMP))"
+        return f"coalesce({blocks} AND {granted} IS NOT NULL AND {granted} <= {start}, FALSE)"
 
     def consent_counts_sql(self, alias: str = "") -> str:
         """SQL: a consent row covers a marketing call (its channel), whenever it holds."""
@@ -162,13 +245,85 @@ class Semantics:
         return " AND ".join([*held, self.consent_counts_sql(alias)])
 
     def contract_last_day_sql(self, alias: str = "") -> str:
-        """SQL: the last day a contract counts (its end date plus the grace); NULL if open."""
-        return f"{alias}end_date + {self.customer_grace_days}"
+        """SQL: the last day a contract counts (its end date plus the grace); NULL if open.
+
+        The grace is the Slovak customer window for a Slovak number (`{alias}phone`).
+        """
+        if self.sk_customer_window_days == self.customer_grace_days:
+            return f"{alias}end_date + {self.customer_grace_days}"
+        window = (
+            f"CASE WHEN {sk_phone_sql(f'{alias}phone')} THEN {self.sk_customer_window_days} "
+            f"ELSE {self.customer_grace_days} END"
+        )
+        return f"{alias}end_date + {window}"
 
     def contract_active_sql(self, day: str, alias: str = "") -> str:
         """SQL: a contract row counts on `day` (start_date <= day <= its last day)."""
         last = self.contract_last_day_sql(alias)
         return f"{alias}start_date <= {day} AND ({alias}end_date IS NULL OR {day} <= {last})"
+
+
+def sk_phone_sql(phone: str) -> str:
+    """SQL: the phone key column `phone` is a Slovak number."""
+    return f"starts_with(CAST({phone} AS VARCHAR), '{SK_PREFIX}')"
+
+
+def is_sk_key(phone: int) -> bool:
+    """The phone key is a Slovak number."""
+    return str(phone).startswith(SK_PREFIX)
+
+
+def caller_id_0888(caller_id: str | None) -> bool:
+    """The calling line (E.164, as `optin_gate.numbers` writes it) is a +421 888 number."""
+    return caller_id is not None and caller_id.startswith(CALLER_ID_0888)
+
+
+def sector_key(sector: str) -> str:
+    """A sector code as compared: no case, no surrounding spaces."""
+    return sector.strip().casefold()
+
+
+def sectors_block(sectors: str, sector: str | None, unknown_blocks: bool) -> bool:
+    """A registration for `sectors` ("*" or codes joined by ";") covers a campaign's sector."""
+    if sectors == ALL_SECTORS:
+        return True
+    if sector is None:
+        return unknown_blocks
+    return sector_key(sector) in sectors.split(";")
+
+
+def release_due(day: date, grace: int) -> date:
+    """The Slovak list release due on `day`: the newest 1st or 16th on or before day - grace."""
+    d = day - timedelta(days=grace)
+    return d.replace(day=16 if d.day >= 16 else 1)
+
+
+def release_due_sql(day: str, grace: int) -> str:
+    """SQL form of `release_due` over a DATE expression."""
+    d = f"(CAST({day} AS DATE) - {int(grace)})"
+    back = f"CAST(dayofmonth({d}) - CASE WHEN dayofmonth({d}) >= 16 THEN 16 ELSE 1 END AS INTEGER)"
+    return f"({d} - {back})"
+
+
+def register_effective_sql(table: str = "sk_register") -> str:
+    """SQL: every list row with `effective`, the day its registration took effect.
+
+    NULL for a row that does not list the number as registered. A registration takes effect
+    on the row's `registered_since`, else on the oldest release of the unbroken run of
+    releases, among those holding the number, that list it as registered (docs/rules.md
+    § 4.4): rows are grouped by how many unregistered rows come before them.
+    """
+    run = (
+        "sum(CASE WHEN registered THEN 0 ELSE 1 END) OVER "
+        "(PARTITION BY phone ORDER BY release_date ROWS UNBOUNDED PRECEDING)"
+    )
+    return f"""
+    SELECT phone, release_date, registered, sectors,
+           CASE WHEN registered THEN coalesce(registered_since,
+                min(CASE WHEN registered THEN release_date END)
+                    OVER (PARTITION BY phone, og_run)) END AS effective
+    FROM (SELECT *, {run} AS og_run FROM {table})
+"""
 
 
 def same_controller_sql(a: str, b: str) -> str:

@@ -39,7 +39,7 @@ from optin_gate.numbers.table import dedupe_pays, normalize_codes
 from optin_gate.store.database import configure, first
 from optin_gate.store.kinds import Kind
 
-__all__ = ["Staged", "coerce_snapshot_date", "stage"]
+__all__ = ["DATED", "Staged", "check_release_date", "coerce_snapshot_date", "stage"]
 
 _BATCH = 1 << 20  # phones read and normalized at a time
 
@@ -238,17 +238,49 @@ def _few_values(con: duckdb.DuckDBPyConnection, parse: Parse, limit: int = 64) -
     return f"(CASE {source} {whens} END)" if whens else f"CAST(NULL AS {kind})"
 
 
+# Per kind dated as a whole: the column holding its date, and what the date is called.
+DATED = {
+    "directory": ("snapshot_date", "snapshot", "a directory load is one full snapshot"),
+    "sk_register": ("release_date", "release", "a Slovak list load is one release"),
+}
+
+
+def check_release_date(day: date, *, file: str | None = None, column: str | None = None) -> date:
+    """A Slovak list release date: the list is released on the 1st and 16th only.
+
+    Raises:
+        InputError: Any other day of the month.
+    """
+    if day.day not in (1, 16):
+        due = day.replace(day=16 if day.day >= 16 else 1)
+        raise InputError(
+            f"{day.isoformat()} is not a release date of the Slovak list",
+            file=file,
+            column=column,
+            hint=f"releases come out on the 1st and 16th: did you mean {due.isoformat()}?",
+        )
+    return day
+
+
 def _snapshot(
-    con: duckdb.DuckDBPyConnection, src: Source, given: date | None, mapping: dict[str, str]
+    con: duckdb.DuckDBPyConnection,
+    src: Source,
+    given: date | None,
+    mapping: dict[str, str],
+    kind: Kind,
 ) -> date:
+    column, what, one = DATED[kind.name]
     found = [
         r[0]
         for r in con.execute(
-            "SELECT DISTINCT snapshot_date FROM og_typed "
-            "WHERE og_error IS NULL AND snapshot_date IS NOT NULL ORDER BY 1 LIMIT 3"
+            f"SELECT DISTINCT {column} FROM og_typed "
+            f"WHERE og_error IS NULL AND {column} IS NOT NULL ORDER BY 1 LIMIT 3"
         ).fetchall()
     ]
-    header = mapping.get("snapshot_date")
+    header = mapping.get(column)
+    if kind.name == "sk_register":
+        for day in found:
+            check_release_date(day, file=src.name, column=header)
     if given is not None:
         if found and found != [given]:
             other = next(d for d in found if d != given)
@@ -257,22 +289,23 @@ def _snapshot(
                 f"{other.isoformat()}",
                 file=src.name,
                 column=header,
-                hint="drop the argument, or fix the file's snapshot_date column",
+                hint=f"drop the argument, or fix the file's {column} column",
             )
         return given
     if not found:
         raise InputError(
-            "a directory snapshot needs its date",
+            f"a {'directory snapshot' if what == 'snapshot' else 'Slovak list release'} "
+            "needs its date",
             file=src.name,
             hint="pass --snapshot-date 2026-11-01 (Python: snapshot_date=...) or add a "
-            "snapshot_date column",
+            f"{column} column",
         )
     if len(found) > 1:
         raise InputError(
-            f"the file holds several snapshot dates ({', '.join(d.isoformat() for d in found)})",
+            f"the file holds several {what} dates ({', '.join(d.isoformat() for d in found)})",
             file=src.name,
             column=header,
-            hint="a directory load is one full snapshot: split the file by date",
+            hint=f"{one}: split the file by date",
         )
     return found[0]  # type: ignore[no-any-return]
 
@@ -295,10 +328,12 @@ def _may_repeat(con: duckdb.DuckDBPyConnection, kind: Kind) -> bool:
 def _dedupe(con: duckdb.DuckDBPyConnection, kind: Kind, mapping: dict[str, str]) -> None:
     """og_rows: one row per record; conflicting extra rows go to og_dup_rejects."""
     key = ", ".join(kind.key)
-    content = [c for c in kind.store_columns if c != "snapshot_date"]
+    content = [c for c in kind.store_columns if c not in ("snapshot_date", "release_date")]
     header = mapping.get(kind.key[-1], kind.key[-1])
     if kind.name == "directory":
         reason = "the number is listed again with another mark; the most restrictive is kept"
+    elif kind.name == "sk_register":
+        reason = "the number is listed again with another entry; the registration is kept"
     else:
         reason = f"a later row of the file has the same {kind.key[-1]} and is loaded instead"
     con.execute('CREATE TEMP TABLE og_dup_rejects (__row BIGINT, "column" VARCHAR, reason VARCHAR)')
@@ -364,8 +399,9 @@ def stage(
             snapshot date is missing, ambiguous or contradicts `snapshot_date`.
     """
     required = None
-    if kind.name == "directory":
-        required = [n for n in kind.schema.required if n != "snapshot_date"]
+    dated = DATED.get(kind.name)
+    if dated is not None:
+        required = [n for n in kind.schema.required if n != dated[0]]
     mapping = resolve_columns(
         src.columns, kind.schema, columns=columns, file=src.name, require=required
     )
@@ -377,11 +413,13 @@ def stage(
         _phone_keys(con, region)
         _typed(con, kind, mapping, types, controller, serials=src.kind == "workbook")
         snapshot = None
-        if kind.name == "directory":
-            snapshot = _snapshot(con, src, snapshot_date, mapping)
+        if dated is not None:
+            snapshot = _snapshot(con, src, snapshot_date, mapping, kind)
         con.execute("CREATE TEMP VIEW og_fin AS SELECT * FROM og_typed WHERE og_error IS NULL")
         _dedupe(con, kind, mapping)
-        wanted = ("phone", "marketing") if kind.name == "directory" else kind.store_columns
+        wanted = kind.store_columns
+        if dated is not None:
+            wanted = tuple(c for c in kind.store_columns if c not in (dated[0], "source"))
         rows = con.sql(f"SELECT __row, {', '.join(wanted)} FROM og_rows").to_arrow_table()
         rejects = _rejects(con, mapping)
         source = None

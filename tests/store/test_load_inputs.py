@@ -114,7 +114,7 @@ def test_unknown_kind_and_bad_arguments(tmp_path: Path, store: EvidenceStore) ->
         store.load("consent", path)
     assert str(info.value) == (
         "unknown evidence kind 'consent'. Hint: did you mean 'consents'? use one of consents, "
-        "contracts, directory, objections"
+        "contracts, directory, objections, sk_register"
     )
     with pytest.raises(InputError, match="snapshot_date applies to directory loads"):
         store.load("consents", path, snapshot_date="2026-01-01")

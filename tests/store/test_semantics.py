@@ -92,23 +92,34 @@ def test_a_consent_holds_from_its_grant_until_its_first_end(
     start=st.integers(0, 5),
     length=st.none() | st.integers(0, 5),
     grace=st.integers(0, 3),
+    window=st.integers(0, 3),
+    phone=st.sampled_from([420601234567, 421905123456]),
     data=st.data(),
 )
-def test_a_contract_counts_from_its_first_day_to_its_end_plus_the_grace(
-    con: Any, start: int, length: int | None, grace: int, data: st.DataObject
+def test_a_contract_counts_from_its_first_day_to_its_end_plus_the_grace(  # noqa: PLR0917
+    con: Any,
+    start: int,
+    length: int | None,
+    grace: int,
+    window: int,
+    phone: int,
+    data: st.DataObject,
 ) -> None:
+    """A Slovak number's contract counts for the Slovak customer window instead."""
     end = None if length is None else start + length
+    meaning = Semantics(customer_grace_days=grace, sk_customer_window_days=window)
+    grace = meaning.contract_window(phone)
+    assert grace == (window if str(phone).startswith("421") else grace)
     day = data.draw(_near([start] + ([] if end is None else [end + grace])))
     law = start <= day and (end is None or day <= end + grace)
-    meaning = Semantics(customer_grace_days=grace)
     row = con.execute(
         f"""
         SELECT {meaning.contract_active_sql("(DATE '1970-01-01' + $d)")},
                ({meaning.contract_last_day_sql()}) - DATE '1970-01-01'
         FROM (SELECT DATE '1970-01-01' + $s AS start_date,
-                     DATE '1970-01-01' + $e AS end_date)
+                     DATE '1970-01-01' + $e AS end_date, $p AS phone)
         """,
-        {"d": day, "s": start, "e": end},
+        {"d": day, "s": start, "e": end, "p": phone},
     ).fetchall()
     [(active, last)] = row
     assert active == law
