@@ -11,6 +11,7 @@ import dataclasses
 from typing import TYPE_CHECKING, Literal
 
 from optin_gate.errors import InputError
+from optin_gate.numbers import normalize_one
 from optin_gate.policy import Policy
 from optin_gate.store.controllers import controller_key
 
@@ -23,7 +24,9 @@ __all__ = [
     "DEFAULT_REFRESH_INTERVAL",
     "CallType",
     "Context",
+    "caller_line_0888",
     "check_call_type",
+    "check_sector",
 ]
 
 CallType = Literal["live", "automated"]
@@ -46,6 +49,43 @@ def check_call_type(call_type: str) -> CallType:
     return call_type  # type: ignore[return-value]
 
 
+def check_sector(sector: object) -> str | None:
+    """Validate a campaign's marketing sector (docs/rules.md § 4.4: registrations are per sector).
+
+    Raises:
+        InputError: Not None and not a non-empty text.
+    """
+    from optin_gate.store.semantics import sector_key  # its compiled helpers load numba
+
+    if sector is None:
+        return None
+    if not isinstance(sector, str) or not sector.strip() or ";" in sector:
+        raise InputError(
+            f"sector={sector!r} is not a marketing sector code",
+            hint="pass the campaign's sector code as the Slovak list names it, e.g. "
+            'sector="telekom", or leave it out (then any registration blocks)',
+        )
+    return sector_key(sector)
+
+
+def caller_line_0888(caller_id: object) -> bool:
+    """The calling line is a +421 888 number (read as a Slovak number when it has no code).
+
+    Raises:
+        InputError: Not None and not text.
+    """
+    from optin_gate.store.semantics import caller_id_0888
+
+    if caller_id is None:
+        return False
+    if not isinstance(caller_id, str):
+        raise InputError(
+            f"caller_id={caller_id!r} is not a phone number",
+            hint='pass the calling line as text, e.g. caller_id="+421888123456"',
+        )
+    return caller_id_0888(normalize_one(caller_id, "SK").e164)
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class Context:
     """The evidence, the caller and the call parameters one decision is made with.
@@ -62,6 +102,10 @@ class Context:
             none.
         max_index_age: Seconds the dial index may go without a successful refresh before
             checks fail closed; None for no bound.
+        sector: The campaign's marketing sector, folded (`semantics.sector_key`); None when
+            unknown (the audit reads it per call from the log instead).
+        caller_id: The calling line as given; None when not given (the audit reads it per
+            call from the log instead).
     """
 
     store: EvidenceStore
@@ -70,6 +114,13 @@ class Context:
     call_type: CallType = "live"
     refresh_interval: float | None = DEFAULT_REFRESH_INTERVAL
     max_index_age: float | None = DEFAULT_MAX_INDEX_AGE
+    sector: str | None = None
+    caller_id: str | None = None
+
+    @property
+    def caller_id_0888(self) -> bool:
+        """The calling line is a +421 888 number (docs/rules.md § 4.3 row 6)."""
+        return caller_line_0888(self.caller_id)
 
     def __post_init__(self) -> None:
         if not isinstance(self.controller, str) or not self.controller.strip():
@@ -80,6 +131,8 @@ class Context:
         # Frozen: the folded name is set once, here, so every stage compares keys.
         object.__setattr__(self, "controller", controller_key(self.controller))
         check_call_type(self.call_type)
+        object.__setattr__(self, "sector", check_sector(self.sector))
+        caller_line_0888(self.caller_id)
         interval = self.refresh_interval
         if interval is not None and not interval > 0:
             raise InputError(

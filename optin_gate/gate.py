@@ -109,15 +109,24 @@ class Gate:
         phone_column: str | None = None,
         call_type: str = "live",
         sheet: str | int | None = None,
+        sector: str | None = None,
+        caller_id: str | None = None,
     ) -> FilterResult:
         """Decide every row of a call list (CSV/Parquet/workbook path, DataFrame or table).
 
         `sheet` picks a workbook's sheet by name or number from 1 (default: the first
-        sheet that has data).
+        sheet that has data). `sector` (the campaign's marketing sector) and `caller_id`
+        (the calling line) decide Slovak numbers (docs/rules.md § 4.3); Czech numbers do
+        not depend on them.
         """
         from optin_gate.engine import run_filter
 
-        context = dataclasses.replace(self.context, call_type=check_call_type(call_type))
+        context = dataclasses.replace(
+            self.context,
+            call_type=check_call_type(call_type),
+            sector=sector,
+            caller_id=caller_id,
+        )
         return run_filter(context, source, as_of=as_of, phone_column=phone_column, sheet=sheet)
 
     def _dial(self) -> Checker:
@@ -135,21 +144,39 @@ class Gate:
                 checker = self._checker
         return checker
 
-    def check(self, phone: str, *, at: TimeLike = None, call_type: str = "live") -> Decision:
+    def check(
+        self,
+        phone: str,
+        *,
+        at: TimeLike = None,
+        call_type: str = "live",
+        sector: str | None = None,
+        caller_id: str | None = None,
+    ) -> Decision:
         """May this number be dialled now? Microseconds; sees objections at once.
 
         The first call builds the dial index from the store (seconds for millions of
         records); later calls answer from memory. Objections recorded through this gate's
-        store object block the very next check.
+        store object block the very next check. `sector` and `caller_id` as in `filter`.
         """
         checker = self._checker
         if checker is None:
             checker = self._dial()
-        return checker.check(phone, at=at, call_type=call_type)
+        return checker.check(phone, at=at, call_type=call_type, sector=sector, caller_id=caller_id)
 
-    def check_many(self, phones: Any, *, at: TimeLike = None, call_type: str = "live") -> pa.Table:
+    def check_many(
+        self,
+        phones: Any,
+        *,
+        at: TimeLike = None,
+        call_type: str = "live",
+        sector: str | None = None,
+        caller_id: str | None = None,
+    ) -> pa.Table:
         """`check` for many numbers at one time: e164, allowed, reason, evidence, rule_set."""
-        return self._dial().check_many(phones, at=at, call_type=call_type)
+        return self._dial().check_many(
+            phones, at=at, call_type=call_type, sector=sector, caller_id=caller_id
+        )
 
     def refresh(self) -> None:
         """Pick up evidence loaded by other processes into the dial index now.
@@ -181,6 +208,8 @@ class Gate:
         time_column: str = "called_at",
         turnover: float | None = None,
         sheet: str | int | None = None,
+        sector: str | None = None,
+        caller_id: str | None = None,
     ) -> AuditReport:
         """Judge every past call as of the moment it was made.
 
@@ -191,11 +220,16 @@ class Gate:
             turnover: Net turnover in CZK, for the statutory exposure (10 % of it).
             sheet: A workbook's sheet, by name or number from 1 (default: the first sheet
                 that has data).
+            sector: The campaign's marketing sector for calls whose log names none (the
+                log's `sector` column wins).
+            caller_id: The calling line for calls whose log names none (the log's
+                `caller_id` column wins).
         """
         from optin_gate.audit import run_audit
 
+        context = dataclasses.replace(self.context, sector=sector, caller_id=caller_id)
         return run_audit(
-            self.context,
+            context,
             calls,
             phone_column=phone_column,
             time_column=time_column,

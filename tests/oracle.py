@@ -1,7 +1,8 @@
 """A brute-force, obviously-correct reading of the evidence, straight from docs/rules.md.
 
 Slow on purpose: loops over every record. `decide` is the whole decision order
-(docs/rules.md § 1.4, the evidence read as § 3 says) in plain Python: it shares no code with
+(docs/rules.md § 1.4, the evidence read as § 3 says; § 4.3 for Slovak numbers) in plain
+Python: it shares no code with
 the library's rules, SQL or compiled lookups, so every way of deciding (tests/ways) is held
 to it. Evidence here is plain Python records, written into a store's tables by
 `write_evidence` (bypassing the loaders, which have their own tests).
@@ -49,6 +50,17 @@ class Contract:
     end_date: date | None = None
 
 
+@dataclasses.dataclass(frozen=True)
+class Listed:
+    """One Slovak list release's entry for a number (docs/rules.md § 4.4)."""
+
+    phone: int
+    release_date: date
+    registered: bool
+    sectors: str = ""  # "*", or lower-case codes joined by ";" in order; "" if not registered
+    registered_since: date | None = None
+
+
 @dataclasses.dataclass
 class Evidence:
     consents: list[Consent] = dataclasses.field(default_factory=list)
@@ -56,9 +68,11 @@ class Evidence:
     contracts: list[Contract] = dataclasses.field(default_factory=list)
     # snapshot date -> {phone: marketing}
     snapshots: dict[date, dict[int, str]] = dataclasses.field(default_factory=dict)
+    register: list[Listed] = dataclasses.field(default_factory=list)
 
 
 PRAGUE = ZoneInfo("Europe/Prague")
+BRATISLAVA = ZoneInfo("Europe/Bratislava")
 ALLOWING = frozenset({"CONSENT", "EXISTING_CUSTOMER", "DIRECTORY_OPT_IN", "NO_OPT_OUT"})
 OPT_IN, OPT_OUT = "CZ-2022-opt-in", "CZ-opt-out"
 
@@ -69,9 +83,18 @@ def prague_day(instant: datetime) -> date:
 
 
 def oracle_facts(
-    ev: Evidence, phone: int | None, controller: str, t: datetime, policy: Policy
+    ev: Evidence,
+    phone: int | None,
+    controller: str,
+    t: datetime,
+    policy: Policy,
+    *,
+    grace_days: int | None = None,
 ) -> dict[str, object]:
-    """The time-dependent facts for one request, by looping over everything."""
+    """The time-dependent facts for one request, by looping over everything.
+
+    `grace_days` is how long a contract counts after its end (default: the Czech grace).
+    """
     day = prague_day(t)
     out: dict[str, object] = {
         "t_day": day,
@@ -113,7 +136,7 @@ def oracle_facts(
         out["consent_id"] = consent.consent_id
     if objection is not None and (consent is None or consent.granted_at <= objection.objected_at):
         out["objection_id"] = objection.objection_id
-    grace = timedelta(days=policy.customer_grace_days)
+    grace = timedelta(days=policy.customer_grace_days if grace_days is None else grace_days)
     contracts = [
         k
         for k in ev.contracts
@@ -166,6 +189,8 @@ def decide(  # noqa: PLR0911 - one return per row of the decision order
     t: datetime,
     call_type: str,
     policy: Policy,
+    sector: str | None = None,
+    caller_id: str | None = None,
 ) -> Decided:
     """The decision of docs/rules.md § 1.4 (evidence read as § 3 says), first row deciding."""
     e164, country, number_type = _number(text, policy.default_region)
@@ -177,6 +202,18 @@ def decide(  # noqa: PLR0911 - one return per row of the decision order
 
     if e164 is None:
         return answer("INVALID_NUMBER")
+    if country == "SK":
+        return decide_sk(
+            ev,
+            e164,
+            number_type,
+            controller=controller,
+            t=t,
+            call_type=call_type,
+            policy=policy,
+            sector=sector,
+            caller_id=caller_id,
+        )
     if country != "CZ":
         return answer("UNSUPPORTED_REGION")
     if number_type in policy.blocked_number_types:
@@ -202,6 +239,120 @@ def decide(  # noqa: PLR0911 - one return per row of the decision order
     if mark == "opt_in":
         return answer("DIRECTORY_OPT_IN", directory)
     return answer("NO_LEGAL_BASIS", directory)
+
+
+def sk_label(day: date, policy: Policy) -> str:
+    """The Slovak regime on `day` (docs/rules.md § 4)."""
+    if day < policy.sk_rules_from:
+        return "SK-2011-consent"
+    if day < policy.sk_caller_id_from:
+        return "SK-2022"
+    if day < policy.sk_register_from:
+        return "SK-2022-0888"
+    return "SK-2022-list" if day < date(2025, 11, 12) else "SK-2025-list"
+
+
+def _from_0888(caller_id: str | None) -> bool:
+    if caller_id is None:
+        return False
+    try:
+        parsed = phonenumbers.parse(caller_id, "SK")
+    except phonenumbers.NumberParseException:
+        return False
+    e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    return phonenumbers.is_valid_number(parsed) and e164.startswith("+421888")
+
+
+def _covers(entry: Listed, sector: str | None, policy: Policy) -> bool:
+    """The entry registers the number against a campaign of `sector` (§ 4.3 row 12)."""
+    if not entry.registered:
+        return False
+    if entry.sectors in ("*", ""):
+        return True
+    if sector is None:
+        return policy.sk_unknown_sector_blocks
+    return sector.strip().lower() in entry.sectors.split(";")
+
+
+def _took_effect(ev: Evidence, entry: Listed) -> date:
+    """When the registration in `entry` took effect (docs/rules.md § 4.4)."""
+    if entry.registered_since is not None:
+        return entry.registered_since
+    held = sorted(
+        (e for e in ev.register if e.phone == entry.phone and e.release_date <= entry.release_date),
+        key=lambda e: e.release_date,
+        reverse=True,
+    )
+    start = entry.release_date
+    for e in held:
+        if not e.registered:
+            break
+        start = e.release_date
+    return start
+
+
+def decide_sk(  # noqa: PLR0911 - one return per row of the decision order
+    ev: Evidence,
+    e164: str,
+    number_type: str | None,
+    *,
+    controller: str,
+    t: datetime,
+    call_type: str,
+    policy: Policy,
+    sector: str | None,
+    caller_id: str | None,
+) -> Decided:
+    """The Slovak decision order, docs/rules.md § 4.3, first row deciding."""
+    day = t.astimezone(BRATISLAVA).date()
+    rule_set = sk_label(day, policy)
+
+    def answer(reason: str, evidence: str | None = None) -> Decided:
+        return Decided(e164, reason in ALLOWING, reason, evidence, rule_set)
+
+    if number_type in policy.blocked_number_types:
+        return answer("BLOCKED_NUMBER_TYPE")
+    phone = int(e164[1:])
+    facts = oracle_facts(
+        ev, phone, controller, t, policy, grace_days=policy.sk_customer_window_days
+    )
+    if facts["objection_id"] is not None:
+        return answer("OBJECTION", f"objection:{facts['objection_id']}")
+    live = call_type == "live"
+    if live and day >= policy.sk_rules_from and facts["contract_id"] is not None:
+        return answer("EXISTING_CUSTOMER", f"contract:{facts['contract_id']}")
+    if day >= policy.sk_caller_id_from and not _from_0888(caller_id):
+        return answer("CALLER_ID_NOT_0888")
+    entries = [e for e in ev.register if e.phone == phone and e.release_date <= day]
+    entry = max(entries, key=lambda e: e.release_date, default=None)
+    blocking = entry is not None and _covers(entry, sector, policy)
+    granted = next(
+        (c.granted_at for c in ev.consents
+         if c.consent_id == facts["consent_id"] and c.controller == controller),
+        None,
+    )  # fmt: skip
+    if granted is not None:
+        counts = True
+        if blocking and policy.sk_consent_beats_register == "newer":
+            assert entry is not None
+            since = datetime.combine(_took_effect(ev, entry), datetime.min.time(), BRATISLAVA)
+            counts = granted > since
+        if counts:
+            return answer("CONSENT", f"consent:{facts['consent_id']}")
+    if not live:
+        return answer("AUTOMATED_NEEDS_CONSENT")
+    if day < policy.sk_rules_from:
+        return answer("NO_LEGAL_BASIS")
+    if day < policy.sk_register_from:
+        return answer("NO_OPT_OUT")
+    lagged = day - timedelta(days=policy.sk_register_grace_days)
+    due = lagged.replace(day=16 if lagged.day >= 16 else 1)
+    listed = None if entry is None else f"register:{entry.release_date.isoformat()}"
+    if entry is None or entry.release_date < due:
+        return answer("STALE_REGISTER", listed)
+    if blocking:
+        return answer("REGISTER_OPT_OUT", listed)
+    return answer("NO_OPT_OUT", listed)
 
 
 def directory_intervals(
@@ -259,6 +410,16 @@ def write_evidence(con: duckdb.DuckDBPyConnection, ev: Evidence) -> None:
         "INSERT INTO directory_snapshots VALUES (?, 1, ?)",
         [(d, len(s)) for d, s in ev.snapshots.items()],
     )
+    _insert(
+        con,
+        "INSERT INTO sk_register VALUES (?, ?, ?, ?, ?, 1)",
+        [
+            (e.phone, e.release_date, e.registered, e.sectors, e.registered_since)
+            for e in ev.register
+        ],
+    )
+    releases = sorted({e.release_date for e in ev.register})
+    _insert(con, "INSERT INTO sk_register_releases VALUES (?, 1, 0)", [(d,) for d in releases])
 
 
 def _insert(con: duckdb.DuckDBPyConnection, sql: str, rows: Sequence[tuple[object, ...]]) -> None:

@@ -24,6 +24,9 @@ marketing = st.sampled_from([None, "opt_in", "opt_out", "unmarked"])
 
 number_types = st.sampled_from(sorted(KNOWN_NUMBER_TYPES))
 
+# Slovak list releases a shape may name (`ShapeCodec.releases`), around the regime change.
+RELEASES = (date(2022, 6, 16), date(2022, 7, 1), date(2022, 7, 16))
+
 
 @st.composite
 def facts(draw: st.DrawFn) -> Facts:
@@ -31,9 +34,13 @@ def facts(draw: st.DrawFn) -> Facts:
     valid = draw(st.booleans())
     t_day = draw(days)
     directory_date = draw(st.none() | st.integers(0, 60).map(lambda d: t_day - timedelta(days=d)))
+    country = draw(st.sampled_from(["CZ", "SK", "DE", "001"])) if valid else None
+    # Only a Slovak number has a list release in force, and a registration only with one.
+    register_date = draw(st.none() | st.sampled_from(RELEASES)) if country == "SK" else None
+    listed = register_date is not None
     return Facts(
         valid=valid,
-        country=draw(st.sampled_from(["CZ", "SK", "DE", "001"])) if valid else None,
+        country=country,
         number_type=draw(number_types) if valid else None,
         automated=draw(st.booleans()),
         t_day=t_day,
@@ -42,6 +49,10 @@ def facts(draw: st.DrawFn) -> Facts:
         contract_id=draw(ids),
         directory_date=directory_date,
         directory_marketing=draw(marketing) if directory_date is not None else None,
+        caller_id_0888=draw(st.booleans()),
+        register_date=register_date,
+        register_blocks=listed and draw(st.booleans()),
+        consent_before_register=listed and draw(st.booleans()),
     )
 
 
@@ -50,6 +61,8 @@ policies = st.builds(
     opt_in_from=st.sampled_from([REGIME_DAY, date(2022, 1, 1)]),
     directory_max_age_days=st.sampled_from([0, 7, 31]),
     blocked_number_types=st.sampled_from([Policy().blocked_number_types, (), ("mobile", "voip")]),
+    sk_register_from=st.sampled_from([date(2022, 11, 1), REGIME_DAY]),
+    sk_register_grace_days=st.sampled_from([0, 1]),
 )
 
 

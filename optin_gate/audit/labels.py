@@ -33,8 +33,11 @@ REASON_LABELS: dict[Reason, str] = {
     Reason.STALE_DIRECTORY: "No current directory copy",
     Reason.DIRECTORY_OPT_IN: "Opted in in the directory",
     Reason.DIRECTORY_OPT_OUT: "Directory says no marketing (old regime)",
-    Reason.NO_OPT_OUT: "No opt-out mark (old regime)",
+    Reason.NO_OPT_OUT: "No opt-out mark (old CZ regime, or SK list)",
     Reason.NO_LEGAL_BASIS: "No consent, contract or opt-in",
+    Reason.CALLER_ID_NOT_0888: "Slovak call not from a +421 888 line",
+    Reason.STALE_REGISTER: "No current Slovak list release",
+    Reason.REGISTER_OPT_OUT: "On the Slovak do-not-call list",
 }
 assert set(REASON_LABELS) == set(Reason)
 

@@ -37,13 +37,15 @@ import pyarrow.compute as pc
 from optin_gate._sql import sql_literal
 from optin_gate.audit.requests import CODED, Requests
 from optin_gate.audit.settings import streaming
+from optin_gate.context import caller_line_0888
 from optin_gate.engine import decisive_marks
 from optin_gate.errors import StoreError
 from optin_gate.numbers.batch import REGION_NAMES
 from optin_gate.numbers.spec import TYPE_CODES
 from optin_gate.policy import Policy
-from optin_gate.rules.shapes import ID_FIELDS, ShapeCodec, mark_sql, number_code
+from optin_gate.rules.shapes import ID_FIELDS, ShapeCodec, mark_sql, number_code, register_sql
 from optin_gate.store.asof import hours_sql, timeline_sql, with_facts_sql
+from optin_gate.store.semantics import Semantics, register_effective_sql, sector_key
 
 __all__ = [
     "DECIDED_COLUMNS",
@@ -152,10 +154,11 @@ def _indices(texts: pa.Table, names: tuple[str, ...]) -> np.ndarray:
     return np.array([index[t] for t in texts.column("text").to_pylist()] + [-1], np.int16)
 
 
-def _packed(codec: ShapeCodec, requests: Requests, placed: pa.Table) -> pa.Array:
+def _packed(codec: ShapeCodec, requests: Requests, placed: pa.Table, sk: np.ndarray) -> pa.Array:
     """Each call's packed shape (NULL for a row that cannot be judged), in the log's order.
 
-    The call's own facts come from the requests, the looked-up ones from `placed`.
+    The call's own facts come from the requests, the looked-up ones from `placed`, the
+    Slovak part (`shapes.sk_part`) from `sk`.
     """
     calls = requests.table
 
@@ -178,8 +181,82 @@ def _packed(codec: ShapeCodec, requests: Requests, placed: pa.Table) -> pa.Array
     ok = values(calls.column("ok"), False)
     # A row that cannot be judged packs as the first day: its code is masked anyway.
     day = np.where(ok, day, codec.day_of(codec.first_day))
-    code = codec.pack(day, automated, number, flags, mark)
+    code = codec.pack(day, automated, number, flags, mark, sk)
     return pa.array(code, pa.int64(), mask=~ok)
+
+
+def _per_text(column: pa.ChunkedArray, of: Callable[[str], object], kind: pa.DataType) -> pa.Array:
+    """`of` of each row's text (a dictionary-encoded column: once per distinct text)."""
+    chunks = []
+    for chunk in column.chunks:
+        values = pa.array([of(v) for v in chunk.dictionary.to_pylist()], kind)
+        chunks.append(pc.take(values, chunk.indices))
+    return pa.chunked_array(chunks, kind).combine_chunks() if chunks else pa.array([], kind)
+
+
+def _sk_parts(
+    con: duckdb.DuckDBPyConnection,
+    codec: ShapeCodec,
+    requests: Requests,
+    placed: pa.Table,
+    policy: Policy,
+) -> np.ndarray:
+    """Per call, its Slovak part (`shapes.sk_part`): the calling line and the list.
+
+    Only Slovak numbers' calls look the list up: the release in force on the call's day
+    (an ASOF join), whether it blocks the call's sector, and whether the consent in force
+    was granted after the registration took effect (`store.semantics`).
+    """
+    calls = requests.table
+    caller = _per_text(calls.column("caller_id"), caller_line_0888, pa.bool_())
+    sk = np.asarray(pc.fill_null(caller, False).to_numpy(zero_copy_only=False), np.int64)
+    countries = requests.dictionaries["country"].column("text").to_pylist()
+    if "SK" not in countries or not codec.releases:
+        return sk
+    slovak = pc.and_(
+        pc.fill_null(pc.equal(calls.column("country"), countries.index("SK")), False),
+        pc.fill_null(calls.column("ok"), False),
+    )
+    rows = np.flatnonzero(np.asarray(slovak.to_numpy(zero_copy_only=False)))
+    if not len(rows):
+        return sk
+    taken = pa.array(rows)
+    names = requests.dictionaries["controller"].column("text")
+    controller = pc.take(names, pc.take(calls.column("controller"), taken))
+    sector = _per_text(calls.column("sector"), sector_key, pa.string())
+    table = pa.table(
+        {
+            "i": taken,
+            "phone": pc.take(calls.column("phone"), taken),
+            "t_day": pc.take(placed.column("t_day"), taken),
+            "controller": controller,
+            "consent_id": pc.take(placed.column("consent_id"), taken),
+            "sector": pc.take(sector, taken),
+        }
+    )
+    meaning = Semantics.of(policy)
+    blocks = meaning.register_blocks_sql("r.registered", "r.sectors", "c.sector")
+    view = f"og_audit_sk_{next(_names)}"
+    con.register(view, table)
+    try:
+        found = con.sql(
+            f"""
+            SELECT i, {register_sql("register_date", "blocks", "before", codec.releases)} AS part
+            FROM (
+                SELECT c.i, r.release_date AS register_date, {blocks} AS blocks,
+                       {meaning.consent_before_sql(blocks, "g.granted_at", "r.effective")} AS before
+                FROM {view} c
+                ASOF LEFT JOIN ({register_effective_sql()}) r
+                    ON c.phone = r.phone AND c.t_day >= r.release_date
+                LEFT JOIN consents_current g
+                    ON g.consent_id = c.consent_id AND g.controller = c.controller
+            )
+            """
+        ).fetchnumpy()
+    finally:
+        con.unregister(view)
+    sk[np.asarray(found["i"], np.int64)] += 2 * np.asarray(found["part"], np.int64)
+    return sk
 
 
 def _positions(rows: int) -> pa.Array:
@@ -306,7 +383,8 @@ def decide_calls(
         say("deciding every call")
         marks = _marks(con, policy)
         days = con.execute(f"SELECT DISTINCT t_day, directory_date FROM {hours}").fetchall()
-        codec = ShapeCodec.for_days(marks, dict(days))
+        releases = con.execute("SELECT DISTINCT release_date FROM sk_register").fetchall()
+        codec = ShapeCodec.for_days(marks, dict(days), [d for (d,) in releases])
         calls = f"(SELECT rid, t, tl_key AS controller, phone FROM {req})"
         facts = with_facts_sql(
             calls, hours=hours, timeline=evidence.timeline, directory=_directory_sql(marks)
@@ -325,7 +403,7 @@ def decide_calls(
             with contextlib.suppress(Exception):
                 con.execute(f"DROP TABLE IF EXISTS {temp}")
     placed = _in_log_order(batches, schema, rows)
-    packed = _packed(codec, requests, placed)
+    packed = _packed(codec, requests, placed, _sk_parts(con, codec, requests, placed, policy))
     distinct = pc.unique(packed).drop_null().to_numpy(zero_copy_only=False)
     shapes = codec.decide_table(np.sort(distinct).astype(np.int64), policy)
     # each row's index into `shapes` by its code (NULL stays NULL)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
 
 import duckdb
@@ -26,6 +26,7 @@ from optin_gate.audit.requests import (
     CALL_TYPES,
     CODED,
     PHONE_EMPTY,
+    SK_TEXTS,
     TIME_EMPTY,
     TIME_UNREADABLE,
     Layout,
@@ -57,12 +58,21 @@ class NotUtf8(Exception):  # noqa: N818 - a signal to open the file again, never
 class Cols:
     """SQL over the log's columns: each call-log column as trimmed text (NULL when empty)."""
 
-    def __init__(self, log: CallLog, types: dict[str, str], default: str, alias: str = "") -> None:
+    def __init__(
+        self,
+        log: CallLog,
+        types: dict[str, str],
+        default: str,
+        alias: str = "",
+        given: Mapping[str, str | None] | None = None,
+    ) -> None:
         self.log, self.types, self.default, self.alias = log, types, default, alias
+        # The run's sector and caller_id, for calls whose log names none.
+        self.given: Mapping[str, str | None] = given or {}
 
     def on(self, alias: str) -> Cols:
         """The same columns, qualified by a table alias."""
-        return Cols(self.log, self.types, self.default, alias)
+        return Cols(self.log, self.types, self.default, alias, self.given)
 
     def __contains__(self, name: str) -> bool:
         return name in self.log.columns
@@ -163,6 +173,10 @@ def _read_sql(relation: str, c: Cols, layout: Layout) -> str:
     for name in CODED:
         if name not in layout.from_own:
             computed[name] = c.controller() if name == "controller" else c.maybe(name)
+    for name in SK_TEXTS:  # the run's value where the log names none
+        given = c.given.get(name)
+        default = "CAST(NULL AS VARCHAR)" if given is None else sql_literal(given)
+        computed[name] = f"coalesce({c.maybe(name)}, {default})"
     named = [f"{sql} AS __og_{name}" for name, sql in computed.items()]
     return f"SELECT {', '.join([*own, *named])} FROM ({parsed})"
 
@@ -212,7 +226,8 @@ def read_parts(
         NotUtf8: The file is not UTF-8 after all (`Source.is_encoding_error`): the caller
             opens it again, checked.
     """
-    c = Cols(log, column_types(con, relation), context.controller)
+    given = {"sector": context.sector, "caller_id": context.caller_id}
+    c = Cols(log, column_types(con, relation), context.controller, given=given)
     layout = _layout(c, keep=keep)
     region = context.policy.default_region
     with streaming(con, buffer):

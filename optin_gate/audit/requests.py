@@ -29,6 +29,7 @@ __all__ = [
     "CODED",
     "NUMBER_CODED",
     "PHONE_EMPTY",
+    "SK_TEXTS",
     "TIME_EMPTY",
     "TIME_UNREADABLE",
     "Layout",
@@ -41,6 +42,9 @@ __all__ = [
 CODED = ("controller", "campaign", "agent")
 NUMBER_CODED = ("country", "number_type")
 CALL_TYPES = ("live", "automated")
+# The Slovak call parameters (docs/rules.md § 4.3), the log's or the run's, kept as
+# dictionary-encoded text: a log has a handful of sectors and calling lines.
+SK_TEXTS = ("sector", "caller_id")
 # Why a row cannot be judged, as `column: problem` (the column's canonical name).
 PHONE_EMPTY = "phone: empty, so the call cannot be matched to any evidence"
 TIME_EMPTY = "called_at: empty, so the call cannot be judged at its time"
@@ -59,7 +63,8 @@ class Requests:
 
     Attributes:
         table: One row per log row, in order: `rid`, `ok` (the row can be judged), `t`,
-            `automated`, the `CODED` columns as int32 codes (NULL for an empty text), and
+            `automated`, the `CODED` columns as int32 codes (NULL for an empty text), the
+            `SK_TEXTS` as dictionary-encoded text, and
             `phone` (BIGINT key, NULL unless valid), `valid`, and the `NUMBER_CODED` columns
             `country` and `number_type` as codes too (NULL unless valid).
         dictionaries: Per coded column, a table (`code` int32, `text`) of its values.
@@ -214,6 +219,8 @@ def _coded(
     for name in CODED:
         text = texts[name]
         columns[name] = text if pa.types.is_dictionary(text.type) else pc.dictionary_encode(text)
+    for name in SK_TEXTS:
+        columns[name] = pc.dictionary_encode(batch.column(names.index(f"__og_{name}")))
     columns |= _normalized(phone, region)
     kept = None
     if layout.own:

@@ -20,6 +20,7 @@ __all__ = [
     "EXIT_DENIED",
     "EXIT_INPUT",
     "call_type_option",
+    "campaign_options",
     "controller_option",
     "excel_safe_option",
     "main",
@@ -66,6 +67,23 @@ def controller_option(func: F) -> F:
     """--controller NAME, the calling company."""
     return click.option(
         "--controller", default="default", show_default=True, help="The calling company."
+    )(func)
+
+
+def campaign_options(func: F) -> F:
+    """--sector and --caller-id: the Slovak rules read them (docs/rules.md § 4.3)."""
+    func = click.option(
+        "--caller-id",
+        metavar="NUMBER",
+        default=None,
+        help="The line the calls come from; Slovak numbers need a +421 888 line.",
+    )(func)
+    return click.option(
+        "--sector",
+        metavar="CODE",
+        default=None,
+        help="The campaign's marketing sector, as the Slovak list names it (default: unknown, "
+        "so any registration blocks).",
     )(func)
 
 

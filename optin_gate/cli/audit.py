@@ -16,6 +16,7 @@ from typing import Any
 import click
 
 from optin_gate.cli._app import (
+    campaign_options,
     controller_option,
     excel_safe_option,
     main,
@@ -118,6 +119,7 @@ def _print_summary(report: Any, written: list[Path]) -> None:
     metavar="COL",
     help="The column with the time of each call.",
 )
+@campaign_options
 @excel_safe_option
 @sheet_option
 @quiet_option
@@ -132,6 +134,8 @@ def audit(
     turnover: float | None,
     phone_column: str | None,
     time_column: str,
+    sector: str | None,
+    caller_id: str | None,
     excel_safe: bool,
     sheet: str | None,
     quiet: bool,
@@ -139,13 +143,14 @@ def audit(
     """Judge every call of the call log CALLS (CSV, Parquet or a workbook's sheet).
 
     A call without a legal basis at that moment is a violation. Calls whose log names no
-    controller are judged for --controller.
+    controller are judged for --controller; no sector or calling line (columns sector,
+    caller_id), for --sector and --caller-id.
     """
     from optin_gate.audit.stream import audit_file
     from optin_gate.context import Context
 
     store = open_store(store_path)
-    context = Context(store, controller)
+    context = Context(store, controller, sector=sector, caller_id=caller_id)
     show = not quiet and os.isatty(2)
     with _progress(show, f"Auditing {Path(calls).name} ...") as step:
         report = audit_file(

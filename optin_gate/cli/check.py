@@ -14,6 +14,7 @@ import click
 from optin_gate.cli._app import (
     EXIT_DENIED,
     call_type_option,
+    campaign_options,
     controller_option,
     main,
     open_store,
@@ -29,7 +30,17 @@ __all__ = ["check"]
 @controller_option
 @click.option("--at", "at", default=None, help="Decide as of this time (ISO; default now).")
 @call_type_option
-def check(number: str, store_path: str, controller: str, at: str | None, call_type: str) -> None:
+@campaign_options
+def check(
+    *,
+    number: str,
+    store_path: str,
+    controller: str,
+    at: str | None,
+    call_type: str,
+    sector: str | None,
+    caller_id: str | None,
+) -> None:
     """May NUMBER be called for marketing now? Exit 0 allowed, 1 denied, 2 error."""
     from optin_gate._time import PRAGUE, to_utc
     from optin_gate.context import Context, check_call_type
@@ -42,7 +53,13 @@ def check(number: str, store_path: str, controller: str, at: str | None, call_ty
     keys = [] if number_.e164 is None else [int(number_.e164[1:])]
     checker = Checker(context, keys=keys)
     try:
-        decision = checker.check(number, at=when, call_type=check_call_type(call_type))
+        decision = checker.check(
+            number,
+            at=when,
+            call_type=check_call_type(call_type),
+            sector=sector,
+            caller_id=caller_id,
+        )
     finally:
         checker.close()
     verdict = "ALLOWED" if decision.allowed else "DENIED"

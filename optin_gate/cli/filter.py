@@ -15,6 +15,7 @@ import click
 
 from optin_gate.cli._app import (
     call_type_option,
+    campaign_options,
     controller_option,
     excel_safe_option,
     main,
@@ -119,6 +120,7 @@ def print_summary(summary: FileSummary) -> None:
     "--decisions", metavar="ALL_ROWS", help="Write every row with its decision (.csv/.parquet)."
 )
 @call_type_option
+@campaign_options
 @excel_safe_option
 @sheet_option
 @quiet_option
@@ -132,6 +134,8 @@ def filter_list(
     out: str | None,
     decisions: str | None,
     call_type: str,
+    sector: str | None,
+    caller_id: str | None,
     excel_safe: bool,
     sheet: str | None,
     quiet: bool,
@@ -146,7 +150,13 @@ def filter_list(
     from optin_gate.engine import filter_file
 
     at = to_utc(as_of, name="--as-of")
-    context = Context(open_store(store_path), controller, call_type=check_call_type(call_type))
+    context = Context(
+        open_store(store_path),
+        controller,
+        call_type=check_call_type(call_type),
+        sector=sector,
+        caller_id=caller_id,
+    )
     with progress_bar(stderr_is_terminal() and not quiet) as hook:
         summary = filter_file(
             context,

@@ -29,6 +29,7 @@ from optin_gate.dial.index import (
     Packing,
 )
 from optin_gate.dial.keys import KeyTable
+from optin_gate.dial.register import Register, scan_register
 from optin_gate.errors import StoreError
 from optin_gate.policy import Policy
 from optin_gate.store.semantics import (
@@ -97,7 +98,7 @@ def scan(
     *,
     policy: Policy,
     kinds: Collection[str] = KINDS,
-) -> dict[str, pa.Table]:
+) -> dict[str, Any]:
     """Read the raw rows the index needs from the store's tables (unsorted, as Arrow).
 
     This is the only part of a build that needs the store open; everything after it runs on
@@ -109,7 +110,7 @@ def scan(
     params: dict[str, object] = {"c": controller}
     if phones is not None:
         params["phones"] = [int(p) for p in phones]
-    out: dict[str, pa.Table] = {}
+    out: dict[str, Any] = {}
     with _transaction(con) as cur:
         for kind, sql in _queries(Semantics.of(policy), phones).items():
             if kind not in kinds:
@@ -118,6 +119,8 @@ def scan(
             out[kind] = cur.sql(sql, params=used).to_arrow_table()
         days = cur.sql("SELECT snapshot_date FROM directory_snapshots ORDER BY 1")
         out["snapshots"] = days.to_arrow_table()
+        only = "" if phones is None else " AND list_contains($phones, phone)"
+        out["register"] = scan_register(cur, only, {"phones": params["phones"]} if only else {})
     return out
 
 
@@ -217,7 +220,7 @@ def _pairs(a: str, first: Array, b: str, second: Array) -> dict[str, Array]:
 
 
 def build_index(
-    raw: dict[str, pa.Table],
+    raw: dict[str, Any],
     controller: str,
     policy: Policy,
     *,
@@ -272,6 +275,7 @@ def build_index(
         marks=marks,
         packing=packing,
         token=token,
+        register=raw.pop("register", None) or Register(),
     )
 
 

@@ -33,7 +33,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from optin_gate._time import TimeLike
-from optin_gate.context import DEFAULT_REFRESH_INTERVAL, check_call_type
+from optin_gate.context import (
+    DEFAULT_REFRESH_INTERVAL,
+    caller_line_0888,
+    check_call_type,
+    check_sector,
+)
 from optin_gate.dial.arrow import numpy_of
 from optin_gate.dial.build import build_index, scan
 from optin_gate.dial.clock import day_window, instant_us, us_of
@@ -41,15 +46,15 @@ from optin_gate.dial.compiled import NOT_VALID, OUTSIDE, home_rows, rows
 from optin_gate.dial.index import DialIndex
 from optin_gate.dial.probe import Extra, Probe, make_probe
 from optin_gate.dial.shared import OWN_KINDS, SharedDirectory, attach
-from optin_gate.dial.vector import decide_many, evidence_many
+from optin_gate.dial.vector import decide_many, evidence_many, register_many
 from optin_gate.dial.watch import POLL_US, Watch, now_us
 from optin_gate.dial.worker import start_worker, stop
 from optin_gate.errors import OptinGateError, StoreError
 from optin_gate.numbers import home_plan, normalize, normalize_one, scalar_normalizer
 from optin_gate.numbers.spec import TYPE_CODES
 from optin_gate.rules import Decision, Reason, compile_rules
-from optin_gate.rules.shapes import FLAGS, NUMBERS, Decided, ShapeCodec, number_of
-from optin_gate.store.semantics import objection_applies
+from optin_gate.rules.shapes import FLAGS, NUMBERS, SK_NUMBERS, Decided, ShapeCodec, number_of
+from optin_gate.store.semantics import Semantics, objection_applies
 
 if TYPE_CHECKING:
     from optin_gate.context import Context
@@ -110,14 +115,24 @@ class _Moment(NamedTuple):
     decided: dict[int, Decided]
     mark_radix: int
     codec: ShapeCodec
+    sk_radix: int
 
 
 def _moment(t_us: int, state: _State) -> _Moment:
     window = day_window(t_us)
     snap, snap_date = state.snapshot_of(window.day)
-    codec = ShapeCodec(state.index.marks, window.date, (snap_date,))
+    releases = state.index.register.releases
+    codec = ShapeCodec(state.index.marks, window.date, (snap_date,), releases)
     return _Moment(
-        window.start, window.stop, state.index, window.day, snap, {}, codec.mark_radix, codec
+        window.start,
+        window.stop,
+        state.index,
+        window.day,
+        snap,
+        {},
+        codec.mark_radix,
+        codec,
+        codec.sk_radix,
     )
 
 
@@ -159,7 +174,9 @@ class Checker:
         self._lock = threading.Lock()  # guards _state replacement and _seq
         self._build_lock = threading.Lock()  # one rebuild at a time
         self._seq = 0
-        self._moment = _Moment(0, -1, None, 0, -1, {}, 1, ShapeCodec((), date(1970, 1, 1), ()))
+        self._moment = _Moment(0, -1, None, 0, -1, {}, 1, ShapeCodec((), date(1970, 1, 1), ()), 2)
+        self._meaning = Semantics.of(context.policy)
+        self._callers: dict[str, bool] = {}
         self._normalize = scalar_normalizer(self._region)
         self._home = home_plan(self._region)
         self._home_region = None if self._home is None else self._home.region
@@ -201,7 +218,13 @@ class Checker:
 
     # One flat function on purpose: on the dial path a call costs as much as a lookup.
     def check(  # noqa: PLR0912, PLR0915
-        self, phone: str | None, *, at: TimeLike = None, call_type: str = "live"
+        self,
+        phone: str | None,
+        *,
+        at: TimeLike = None,
+        call_type: str = "live",
+        sector: str | None = None,
+        caller_id: str | None = None,
     ) -> Decision:
         """May `phone` be called at `at` (default now)? See `Gate.check`."""
         if call_type == "live":
@@ -216,10 +239,13 @@ class Checker:
             self._watch(now)
         state = self._state
         moment = self._moment
-        start, stop, built, day, snap, decided, mark_radix, _ = moment
+        start, stop, built, day, snap, decided, mark_radix, _, sk_radix = moment
         if not (start <= t_us < stop and built is state.index):
             moment = self._moment = _moment(t_us, state)
-            start, stop, built, day, snap, decided, mark_radix, _ = moment
+            start, stop, built, day, snap, decided, mark_radix, _, sk_radix = moment
+        caller = False if caller_id is None else self._caller(caller_id)
+        if sector is not None:
+            sector = check_sector(sector)
         probe = state.probe
         # Compact numbers of the home country ("+420601234567", a dialler's usual form) are
         # checked and looked up in one compiled call; anything else is normalized first.
@@ -251,16 +277,19 @@ class Checker:
             self._kick()
         # The shape's code, packed as `ShapeCodec.pack` packs it (the moment's day is day 0).
         if e164 is None:
-            shape = NUMBERS * FLAGS * mark_radix if automated else 0
+            shape = (NUMBERS * FLAGS * mark_radix if automated else 0) * sk_radix + caller
             objection = None
         else:
             overlay = state.overlay
             extra = overlay.get(key) if overlay else None
             objection = probe.objection(o, c, extra, t_us) if o >= 0 or extra else None
             flags = (objection is not None) | (c >= 0) << 1 | (k >= 0) << 2
+            sk = 1 if caller else 0
+            if number in SK_NUMBERS:
+                sk += 2 * self._register(state.index, key, day, sector, c)
             if automated:
                 number += NUMBERS
-            shape = (number * FLAGS + flags) * mark_radix + m + 1
+            shape = ((number * FLAGS + flags) * mark_radix + m + 1) * sk_radix + sk
         # The rules read whether there are record ids, and name at most one as the evidence:
         # each shape of facts is decided once, and the named id put into its evidence text.
         hit = decided.get(shape)
@@ -277,6 +306,23 @@ class Checker:
             evidence = f"{before}{probe.contract_ids[k]}{after}"
         return _new_decision(allowed, reason, e164, evidence, rule_set)
 
+    def _caller(self, caller_id: str) -> bool:
+        """Whether a calling line is a +421 888 number, remembered per text."""
+        found = self._callers.get(caller_id)
+        if found is None:
+            found = caller_line_0888(caller_id)
+            if len(self._callers) > _CACHE_LIMIT:
+                self._callers.clear()
+            self._callers[caller_id] = found
+        return found
+
+    def _register(
+        self, index: DialIndex, key: int, day: int, sector: str | None, consent: int
+    ) -> int:
+        """The Slovak list part of a Slovak number's shape (`rules.shapes.register_part`)."""
+        granted = None if consent < 0 else int(index.consents.cols["granted"][consent])
+        return index.register.part(key, day, sector, granted, self._meaning)
+
     def _decide_shape(self, shape: int, moment: _Moment) -> Decided:
         """Decide a shape with the shape codec and keep it for the rest of the moment."""
         decided, _ = moment.codec.decide((shape,), self._policy)
@@ -286,9 +332,19 @@ class Checker:
         moment.decided[shape] = hit
         return hit
 
-    def check_many(self, phones: Any, *, at: TimeLike = None, call_type: str = "live") -> pa.Table:
+    def check_many(
+        self,
+        phones: Any,
+        *,
+        at: TimeLike = None,
+        call_type: str = "live",
+        sector: str | None = None,
+        caller_id: str | None = None,
+    ) -> pa.Table:
         """`check` for many numbers at one instant: e164, allowed, reason, evidence, rule_set."""
         automated = _call_type(call_type)
+        sector = check_sector(sector)
+        caller = caller_line_0888(caller_id)
         t_us = instant_us(at)
         window = day_window(t_us)
         now = now_us()
@@ -302,6 +358,16 @@ class Checker:
         evidence = evidence_many(
             state.index, keys, t_us=t_us, day=window.day, snap=pos, overlay=state.overlay
         )
+        evidence.update(
+            register_many(
+                state.index,
+                keys,
+                evidence["consent_rows"],
+                day=window.day,
+                sector=sector,
+                meaning=self._meaning,
+            )
+        )
         return decide_many(
             self._rules,
             numbers,
@@ -309,6 +375,7 @@ class Checker:
             automated=automated,
             t_day=window.date,
             directory_date=snap_date,
+            caller=caller,
         )
 
     # ---- staying current ------------------------------------------------------------------

@@ -38,6 +38,7 @@ import numpy as np
 import pyarrow as pa
 
 from optin_gate.dial.keys import KeyTable
+from optin_gate.dial.register import Register
 from optin_gate.policy import Policy
 
 __all__ = ["KINDS", "DialIndex", "Ids", "Kind", "Packing"]
@@ -162,6 +163,7 @@ class DialIndex:
             and its `snap_days`, `marks` and `packing` are the shared index's.
         build_seconds: Wall time of the whole build, scans included.
         scan_seconds: The part of it the store was open (other processes' loads wait).
+        register: The Slovak list, per Slovak number (`dial.register`).
     """
 
     controller: str
@@ -179,6 +181,7 @@ class DialIndex:
     build_seconds: float = 0.0
     scan_seconds: float = 0.0
     shared: DialIndex | None = None
+    register: Register = dataclasses.field(default_factory=Register)
 
     def __post_init__(self) -> None:
         self.offsets.flags.writeable = False

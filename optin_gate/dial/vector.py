@@ -20,8 +20,9 @@ from optin_gate.dial.arrow import const_bool, const_date, int_array, string_arra
 from optin_gate.dial.compiled import Lookup, rows_many
 from optin_gate.dial.index import EPOCH_DAY, Array, DialIndex
 from optin_gate.dial.probe import Extra, weigh_recorded
+from optin_gate.numbers._arrow import bool_array, fixed_array
 from optin_gate.rules import DECISION_SCHEMA, CompiledRules
-from optin_gate.store.semantics import NO_CONSENT
+from optin_gate.store.semantics import NO_CONSENT, Semantics
 
 __all__ = ["DECISION_SCHEMA", "decide_many", "evidence_many"]
 
@@ -42,7 +43,8 @@ def evidence_many(
     """The evidence facts of many keys (-1 for an invalid number) at one instant.
 
     Returns:
-        Arrow arrays objection_id, consent_id, contract_id, directory_marketing, one row per key.
+        Arrow arrays objection_id, consent_id, contract_id, directory_marketing, one row per
+        key, and `consent_rows`: per key, the index's row of its consent (-1: none).
     """
     objection, consent, contract, mark = rows_many(
         Lookup(ix).table, np.ascontiguousarray(keys, dtype=np.int64), t_us, day, snap
@@ -53,6 +55,47 @@ def evidence_many(
         "consent_id": _take(ix.consents.id_column.array, consent),
         "contract_id": _take(ix.contracts.id_column.array, contract),
         "directory_marketing": _take(string_array(list(ix.marks)), mark),
+        "consent_rows": consent,
+    }
+
+
+def register_many(
+    ix: DialIndex,
+    keys: Array,
+    consent: Array,
+    *,
+    day: int,
+    sector: str | None,
+    meaning: Semantics,
+) -> dict[str, Any]:
+    """The Slovak list facts of many keys on day number `day` (`dial.register.Register`).
+
+    Returns:
+        Arrow arrays register_date, register_blocks, consent_before_register, one per key.
+    """
+    n = len(keys)
+    days = np.zeros(n, np.int32)  # day numbers of the release in force
+    listed = np.zeros(n, np.bool_)
+    blocks = np.zeros(n, np.bool_)
+    before = np.zeros(n, np.bool_)
+    register = ix.register
+    if register.days:
+        granted_at = ix.consents.cols["granted"]
+        held = np.flatnonzero(np.isin(keys, np.fromiter(register.days, dtype=np.int64)))
+        for row in held.tolist():
+            given = int(consent[row])
+            granted = None if given < 0 else int(granted_at[given])
+            part = register.part(int(keys[row]), day, sector, granted, meaning)
+            if part:
+                rest, before[row] = divmod(part - 1, 2)
+                index, blocks[row] = divmod(rest, 2)
+                days[row] = _day_number(register.releases[index])
+                listed[row] = True
+    # Built through buffers: pyarrow would import pandas to convert these.
+    return {
+        "register_date": fixed_array(days, pa.date32(), ~listed),
+        "register_blocks": bool_array(blocks),
+        "consent_before_register": bool_array(before),
     }
 
 
@@ -100,6 +143,7 @@ def decide_many(
     automated: bool,
     t_day: date,
     directory_date: date | None,
+    caller: bool = False,
 ) -> pa.Table:
     """Decide every row with the rules' SQL form; one row per input row, in order.
 
@@ -110,6 +154,7 @@ def decide_many(
         automated: The call type is automated.
         t_day: The check's Prague day.
         directory_date: The newest snapshot on or before it, or None.
+        caller: The calling line is a +421 888 number.
     """
     n = numbers.num_rows
     facts = pa.table(
@@ -126,6 +171,10 @@ def decide_many(
                 None if directory_date is None else _day_number(directory_date), n
             ),
             "directory_marketing": evidence["directory_marketing"],
+            "caller_id_0888": const_bool(caller, n),
+            "register_date": evidence["register_date"],
+            "register_blocks": evidence["register_blocks"],
+            "consent_before_register": evidence["consent_before_register"],
         }
     )
     con = duckdb.connect()

@@ -49,12 +49,15 @@ def evidence_relations(plan: Plan) -> dict[str, str]:
         policy=plan.policy,
         marks=plan.marks,
         newest=False,
+        sector=plan.sector,
+        releases=plan.releases,
     )
     return {
         "objection_id": queries["last_objection"],
         "consent_id": queries["valid_consent"],
         "contract_id": queries["active_contract"],
         "listed": queries["listed"],
+        "register": queries["register"],
     }
 
 
@@ -75,6 +78,8 @@ class Beside:
             at=at,
             controller=context.controller,
             call_type=context.call_type,
+            sector=context.sector,
+            caller=context.caller_id_0888,
         )
         self._taken = False
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="optin-gate-beside")

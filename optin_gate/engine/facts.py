@@ -15,12 +15,14 @@ other work (`NARROWED`). The parity matrix (tests/ways/) holds both to one oracl
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
+from datetime import date
 
 from optin_gate._sql import sql_literal
 from optin_gate.policy import Policy
 from optin_gate.rules import RULE_SETS, compile_rules
 from optin_gate.rules.expr import Eq, Expr, Field, In
-from optin_gate.rules.shapes import mark_sql
+from optin_gate.rules.shapes import mark_sql, register_sql
 from optin_gate.store.asof import prague_day_sql
 from optin_gate.store.semantics import (
     NEWEST,
@@ -79,7 +81,7 @@ def decisive_marks(policy: Policy) -> tuple[str, ...] | None:
 
 # The narrowed relations a caller may compute ahead into tables (`facts_at_sql(narrowed=...)`):
 # each at most one row per phone, none reading the list.
-NARROWED = ("valid_consent", "active_contract", "listed")
+NARROWED = ("valid_consent", "active_contract", "listed", "register")
 
 
 def narrowed_sql(
@@ -89,6 +91,8 @@ def narrowed_sql(
     policy: Policy,
     marks: tuple[str, ...] | None = None,
     newest: bool = True,
+    sector: str | None = None,
+    releases: Sequence[date] = (),
 ) -> dict[str, str]:
     """The evidence in force at one instant, a query per relation (see `facts_at_sql`).
 
@@ -100,12 +104,15 @@ def narrowed_sql(
         newest: Keep only the newest consent, objection and contract per phone, by time and
             then id (`semantics.NEWEST`). False leaves every candidate, for a
             caller that picks the newest itself (`engine.lookup`).
+        sector: The campaign's marketing sector (None: unknown), for the Slovak list.
+        releases: The Slovak list releases the run's shapes name (`ShapeCodec.releases`).
 
     Returns:
         Name -> query: `valid_consent` (phone, consent_id, granted_at), `last_objection`
         (phone, objection_id, objected_at), `active_contract` (phone, contract_id,
-        start_date), `snapshot` (snapshot_date) and `listed` (phone, marketing, mark). Each
-        stands alone.
+        start_date), `snapshot` (snapshot_date), `listed` (phone, marketing, mark) and
+        `register` (phone, register: `rules.shapes.register_part` of the release in force).
+        Each stands alone.
     """
     day = prague_day_sql(t)
     meaning = Semantics.of(policy)
@@ -125,7 +132,21 @@ def narrowed_sql(
     SELECT max(snapshot_date) AS snapshot_date FROM directory_snapshots
     WHERE snapshot_date <= {day}
 """
+    in_force = meaning.register_in_force_sql(day, sector)
+    before = meaning.consent_before_sql("g.register_blocks", "vc.granted", "g.effective")
+    part = register_sql("g.register_date", "g.register_blocks", before, releases)
+    register = f"""
+    WITH g AS ({in_force}),
+    vc AS (
+        SELECT phone, max(granted_at) AS granted FROM consents_current
+        WHERE {same_controller_sql("controller", controller)} AND {meaning.consent_valid_sql(t)}
+          AND phone IN (SELECT phone FROM g)
+        GROUP BY phone
+    )
+    SELECT g.phone, {part} AS register FROM g LEFT JOIN vc ON vc.phone = g.phone
+"""
     return {
+        "register": register,
         "valid_consent": f"""
     SELECT phone, consent_id, granted_at
     FROM consents_current
@@ -178,6 +199,8 @@ def facts_at_sql(
     policy: Policy,
     marks: tuple[str, ...] | None = None,
     narrowed: dict[str, str] | None = None,
+    sector: str | None = None,
+    releases: Sequence[date] = (),
 ) -> str:
     """A query adding the facts at one instant to every row of `relation`.
 
@@ -190,13 +213,18 @@ def facts_at_sql(
         marks: Join only directory rows with these marks (`decisive_marks`); None: all.
         narrowed: Tables already holding some of the `NARROWED` relations (made from
             `narrowed_sql`'s queries for the same arguments), by name.
+        sector: The campaign's marketing sector (None: unknown).
+        releases: The Slovak list releases the shapes name (`narrowed_sql`).
 
     Returns:
         SQL giving `r.*` and `t_day, objection_id, consent_id, contract_id, directory_date,
-        directory_marketing, directory_mark` for every row of `relation`, in no set order;
-        `directory_mark` numbers the mark in `marks` (`shapes.mark_sql`; NULL without marks).
+        directory_marketing, directory_mark, register` for every row of `relation`, in no
+        set order; `directory_mark` numbers the mark in `marks` (`shapes.mark_sql`; NULL
+        without marks); `register` is the Slovak list part (`shapes.register_part`).
     """
-    ctes = narrowed_sql(t=t, controller=controller, policy=policy, marks=marks)
+    ctes = narrowed_sql(
+        t=t, controller=controller, policy=policy, marks=marks, sector=sector, releases=releases
+    )
     for name, table in (narrowed or {}).items():
         ctes[name] = f"SELECT * FROM {table}"
     # valid_consent is read twice: per objection and per row.
@@ -206,7 +234,8 @@ last_objection AS ({ctes["last_objection"]}),
 objection_in_force AS ({objections_in_force_sql("last_objection", "valid_consent")}),
 active_contract AS ({ctes["active_contract"]}),
 snapshot AS ({ctes["snapshot"]}),
-listed AS ({ctes["listed"]})
+listed AS ({ctes["listed"]}),
+register AS ({ctes["register"]})
 SELECT r.*,
        {prague_day_sql(t)} AS t_day,
        oi.objection_id,
@@ -214,10 +243,12 @@ SELECT r.*,
        ac.contract_id,
        (SELECT snapshot_date FROM snapshot) AS directory_date,
        listed.marketing AS directory_marketing,
-       listed.mark AS directory_mark
+       listed.mark AS directory_mark,
+       coalesce(rg.register, 0) AS register
 FROM {relation} r
 LEFT JOIN valid_consent vc ON vc.phone = r.phone
 LEFT JOIN objection_in_force oi ON oi.phone = r.phone
 LEFT JOIN active_contract ac ON ac.phone = r.phone
 LEFT JOIN listed ON listed.phone = r.phone
+LEFT JOIN register rg ON rg.phone = r.phone
 """

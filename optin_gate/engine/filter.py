@@ -52,6 +52,8 @@ def decide_phones(context: Context, phones: pa.ChunkedArray, *, at: Any) -> pa.T
             controller=context.controller,
             call_type=context.call_type,
             policy=context.policy,
+            sector=context.sector,
+            caller=context.caller_id_0888,
         )
         lookup = con.sql(
             f"SELECT d.raw, {decided.columns_sql('d')} FROM {decided.decided} d"

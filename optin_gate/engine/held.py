@@ -132,6 +132,8 @@ def filter_held(con: duckdb.DuckDBPyConnection, run: Run) -> tuple[dict[str, int
             at=run.at,
             controller=context.controller,
             call_type=context.call_type,
+            sector=context.sector,
+            caller=context.caller_id_0888,
         )
     decisions = decide_rows(plan, phones, fetched=fetched)
     allowed = decisions.allowed()

@@ -43,6 +43,8 @@ _BLOCK = 64  # rows whose first slots are read together
 _TWICE = 1 << 31  # in a stored value: the number has two records of that kind
 _MIN_SPLIT = 1 << 16  # fewer rows than this are probed on one thread
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing's multiplier
+_MARK_SHIFT = 8  # in the last stored value: the mark below, the Slovak list part above
+_MARK_BITS = 1 << _MARK_SHIFT
 
 
 # Per id field: the column that orders its records (`semantics.NEWEST`; the id breaks ties).
@@ -59,6 +61,8 @@ class Evidence:
         times: Per id field: the records' `_TIMES` column as int64 (microseconds or days).
         listed: The numbers the directory in force lists with a decisive mark.
         marks: Their mark numbers (`rules.shapes.mark_sql`: 1, 2, ...).
+        registered: The Slovak numbers with a list release in force.
+        registers: Their list parts (`rules.shapes.register_part`).
     """
 
     phones: tuple[np.ndarray[Any, np.dtype[np.int64]], ...]
@@ -66,13 +70,20 @@ class Evidence:
     times: tuple[np.ndarray[Any, np.dtype[np.int64]], ...]
     listed: np.ndarray[Any, np.dtype[np.int64]]
     marks: np.ndarray[Any, np.dtype[np.int32]]
+    registered: np.ndarray[Any, np.dtype[np.int64]] = dataclasses.field(
+        default_factory=lambda: np.zeros(0, np.int64)
+    )
+    registers: np.ndarray[Any, np.dtype[np.int32]] = dataclasses.field(
+        default_factory=lambda: np.zeros(0, np.int32)
+    )
 
 
 def fetch_evidence(con: duckdb.DuckDBPyConnection, queries: dict[str, str]) -> Evidence:
-    """Fetch the candidate evidence: `queries` maps each id field and "listed" to a query.
+    """Fetch the candidate evidence: `queries` maps each id field, "listed" and "register".
 
     Each id field's query yields `phone`, the id and its `_TIMES` column (any number of rows
-    per phone: the build keeps the newest); "listed" yields `phone` and `mark`.
+    per phone: the build keeps the newest); "listed" yields `phone` and `mark`, "register"
+    `phone` and `register`.
     """
     phones, ids, times = [], [], []
     for field in ID_FIELDS:
@@ -85,7 +96,17 @@ def fetch_evidence(con: duckdb.DuckDBPyConnection, queries: dict[str, str]) -> E
     listed = con.sql(f"SELECT phone, mark FROM ({queries['listed']})").to_arrow_table()
     mark = listed.column("mark").combine_chunks()
     marks = np.where(validity(mark), int_values(mark.cast(pa.int32())), 0).astype(np.int32)
-    return Evidence(tuple(phones), tuple(ids), tuple(times), _int64(listed.column("phone")), marks)
+    register = con.sql(f"SELECT phone, register FROM ({queries['register']})").to_arrow_table()
+    registers = int_values(register.column("register").combine_chunks().cast(pa.int32()))
+    return Evidence(
+        tuple(phones),
+        tuple(ids),
+        tuple(times),
+        _int64(listed.column("phone")),
+        marks,
+        _int64(register.column("phone")),
+        np.ascontiguousarray(registers, dtype=np.int32),
+    )
 
 
 def _int64(column: pa.ChunkedArray) -> np.ndarray[Any, np.dtype[np.int64]]:
@@ -195,9 +216,12 @@ def decide_by_lookup(
     bases = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
     outcome = np.empty(len(keys), dtype=outcome_type)
     at = np.empty(len(keys), dtype=np.int64)
+    if mark_count + 1 > _MARK_BITS:
+        raise AssertionError("more directory marks than a stored value holds")
+    sk = (outcomes.codec.sk_radix, int(outcomes.caller))
     args = (
         keys, np.ascontiguousarray(num, dtype=np.int64), outcomes.prefix, slots, mark_count + 1,
-        by_code, field_by_code, bases, outcome, at,
+        *sk, by_code, field_by_code, bases, outcome, at,
     )  # fmt: skip
     workers = threads() if len(keys) >= _MIN_SPLIT else 1
     bounds = [len(keys) * i // workers for i in range(workers + 1)]
@@ -220,12 +244,13 @@ def _hash_table(evidence: Evidence) -> np.ndarray[Any, Any]:
 
     `slots[part, slot]` is one number's entry, 24 bytes, read with one cache miss: the number
     (0: empty; no E.164 number is 0), then per id field its newest record's index + 1 (0:
-    none) and the mark (0: none), two 32-bit values to an int64; the mark's top bit
-    (`_TWICE`) says the directory lists the number twice. The table is in `_PARTS` parts,
+    none) and the mark (0: none) with the Slovak list part above its low `_MARK_BITS`
+    bits, two 32-bit values to an int64; the last value's top bit (`_TWICE`) says the
+    directory or the list holds the number twice. The table is in `_PARTS` parts,
     chosen by the hash's top bit and each built by its own thread.
     """
     per_part = np.zeros(_PARTS, dtype=np.int64)
-    for phones in (*evidence.phones, evidence.listed):
+    for phones in (*evidence.phones, evidence.listed, evidence.registered):
         _count_parts(phones, per_part)
     # Each part has more slots than records that hash to it (at most 5/7 full, mostly far
     # less: a number with several records takes one slot), so a probe always ends.
@@ -240,6 +265,7 @@ def _hash_table(evidence: Evidence) -> np.ndarray[Any, Any]:
             offsets, text = texts[value]
             _insert_newest(table, part, value, phones, evidence.times[value], offsets, text)
         _insert_marks(table, part, _KINDS, evidence.listed, evidence.marks)
+        _insert_registers(table, part, _KINDS, evidence.registered, evidence.registers)
         times, objected = evidence.times, evidence.phones[objection]
         _settle(table, part, objected, consent, objection, times[consent], times[objection])
 
@@ -317,6 +343,20 @@ def _insert_marks(table: Any, part: int, value: int, phones: Any, marks: Any) ->
 
 
 @njit(cache=True, nogil=True)
+def _insert_registers(table: Any, part: int, value: int, phones: Any, registers: Any) -> None:
+    """Store each of this part's phones' list part above the mark; one held twice: `_TWICE`."""
+    for i in range(len(phones)):
+        slot = _claim(table, part, phones[i])
+        if slot < 0:
+            continue
+        before = _value(table, slot, value)
+        if (before & (_TWICE - 1)) >> _MARK_SHIFT == 0:
+            _store(table, slot, value, before | (np.int64(registers[i]) << _MARK_SHIFT))
+        else:
+            _store(table, slot, value, before | _TWICE)
+
+
+@njit(cache=True, nogil=True)
 def _settle(  # noqa: PLR0917 - flat arrays for the compiled code
     table: Any, part: int, phones: Any, consent: int, objection: int, granted: Any, objected: Any
 ) -> None:
@@ -339,14 +379,16 @@ def _settle(  # noqa: PLR0917 - flat arrays for the compiled code
 
 @njit(cache=True, nogil=True)
 def _probe(  # noqa: PLR0917 - flat arrays for the compiled code
-    start: int, stop: int, keys: Any, num: Any, prefix: int, slots: Any, marks: int, by_code: Any,
-    field_by_code: Any, bases: Any, outcome: Any, at: Any,
+    start: int, stop: int, keys: Any, num: Any, prefix: int, slots: Any, marks: int,
+    sk_radix: int, caller: int, by_code: Any, field_by_code: Any, bases: Any, outcome: Any,
+    at: Any,
 ) -> int:  # fmt: skip
     """Rows start..stop: the shape code as `ShapeCodec.pack` forms it, its outcome and id.
 
-    code = ((prefix + num) * 2**len(ID_FIELDS) + flags) * marks + mark, where prefix holds the
-    run's day and call type, bit i of flags says the row has a record of ID_FIELDS[i] and mark
-    is 0 for no (decisive) directory entry.
+    code = (((prefix + num) * 2**len(ID_FIELDS) + flags) * marks + mark) * sk_radix + caller
+    + 2 * register, where prefix holds the run's day and call type, bit i of flags says the
+    row has a record of ID_FIELDS[i], mark is 0 for no (decisive) directory entry and
+    register 0 for no Slovak list release in force (`rules.shapes.sk_part`).
 
     Returns:
         How many rows found a number with two records of one kind (then nothing holds).
@@ -375,6 +417,7 @@ def _probe(  # noqa: PLR0917 - flat arrays for the compiled code
             found = _find(slots[part], places[row - block], keys[row])
             flags = 0
             mark = 0
+            register = 0
             if found >= 0:
                 for value in range(_KINDS):
                     stored = _value(slots[part], found, value)
@@ -382,8 +425,10 @@ def _probe(  # noqa: PLR0917 - flat arrays for the compiled code
                     flags |= (stored != 0) << value
                 stored = _value(slots[part], found, _KINDS)
                 twice += stored >> 31
-                mark = stored & value_bits
+                mark = stored & (_MARK_BITS - 1)
+                register = (stored & value_bits) >> _MARK_SHIFT
             code = ((prefix + num[row]) * (1 << _KINDS) + flags) * marks + mark
+            code = code * sk_radix + caller + 2 * register
             outcome[row] = by_code[code]
             field = field_by_code[code]
             at[row] = -1

@@ -30,7 +30,14 @@ from optin_gate.numbers._arrow import fixed_array
 from optin_gate.numbers.table import KeyCodes
 from optin_gate.policy import Policy
 from optin_gate.rules import Reason
-from optin_gate.rules.shapes import FLAGS, ID_FIELDS, ShapeCodec, number_code
+from optin_gate.rules.shapes import (
+    FLAGS,
+    ID_FIELDS,
+    SK_NUMBERS,
+    ShapeCodec,
+    number_code,
+    sk_part,
+)
 
 __all__ = ["NumberCodes", "Outcomes", "decide_shapes", "decided_sql"]
 
@@ -67,8 +74,8 @@ def decided_sql(relation: str, keys: tuple[str, ...], outcomes: Outcomes) -> str
 
     Args:
         relation: A parenthesised query with the keys, `n`, `phone`, `num` (`NumberCodes`),
-            the three ids and `directory_mark` (`rules.shapes.mark_sql` over the codec's
-            marks).
+            the three ids, `directory_mark` (`rules.shapes.mark_sql` over the codec's
+            marks) and `register` (`rules.shapes.register_part`).
         keys: The key columns to keep.
         outcomes: The run's outcomes (`decide_shapes`); `Outcomes.shapes` is joined.
 
@@ -79,7 +86,8 @@ def decided_sql(relation: str, keys: tuple[str, ...], outcomes: Outcomes) -> str
     codec = outcomes.codec
     day = str(codec.day_of(codec.first_day))
     automated = "TRUE" if outcomes.automated else "FALSE"
-    code = codec.pack_sql(day, automated, "num", ID_FIELDS, "directory_mark")
+    sk = f"({int(outcomes.caller)} + 2 * coalesce(register, 0))"
+    code = codec.pack_sql(day, automated, "num", ID_FIELDS, "directory_mark", sk)
     return (
         f"SELECT {''.join(f'f.{k}, ' for k in keys)}CAST(f.n AS INTEGER) AS n, f.phone, "
         f"s.outcome, CASE s.ev_field {named} END AS evidence "
@@ -102,6 +110,7 @@ class Outcomes:
         table: The same shapes as Arrow.
         codec: How the run's shapes are packed (one day: the run's).
         automated: The run's call type is not "live".
+        caller: The run's calling line is a +421 888 number.
     """
 
     rows: tuple[tuple[Reason, str, int, str | None, str | None], ...]
@@ -109,6 +118,7 @@ class Outcomes:
     table: pa.Table
     codec: ShapeCodec
     automated: bool
+    caller: bool = False
 
     @property
     def prefix(self) -> int:
@@ -169,6 +179,7 @@ def decide_shapes(
     *,
     automated: bool,
     policy: Policy,
+    caller: bool = False,
 ) -> Outcomes:
     """Decide every shape the run's numbers can form; store them as a temp table.
 
@@ -178,15 +189,23 @@ def decide_shapes(
         codec: The run's codec: its first day is the run's day.
         automated: The run's call type is not "live".
         policy: The policy the rules are bound to.
+        caller: The run's calling line is a +421 888 number.
 
     Returns:
         The run's `Outcomes`; `Outcomes.shapes` names the temp table (the caller drops it).
     """
-    number = np.array(numbers.numbers, dtype=np.int64)
-    flags = np.arange(FLAGS, dtype=np.int64)
-    mark = np.arange(codec.mark_radix, dtype=np.int64)
+    flags = np.arange(FLAGS, dtype=np.int64)[:, None, None]
+    mark = np.arange(codec.mark_radix, dtype=np.int64)[:, None]
     day = codec.day_of(codec.first_day)
-    codes = codec.pack(day, int(automated), number[:, None, None], flags[:, None], mark).ravel()
+    # Only Slovak numbers have a release in force (`store.semantics.register_in_force_sql`).
+    slovak = np.array([n for n in numbers.numbers if n in SK_NUMBERS], dtype=np.int64)
+    others = np.array([n for n in numbers.numbers if n not in SK_NUMBERS], dtype=np.int64)
+    parts = []
+    for number, registers in ((others, 1), (slovak, codec.sk_radix // 2)):
+        sk = sk_part(int(caller), np.arange(registers, dtype=np.int64))
+        pack = codec.pack(day, int(automated), number[:, None, None, None], flags, mark, sk)
+        parts.append(pack.ravel())
+    codes = np.concatenate(parts)
     decided, index = codec.decide(codes, policy)
     outcomes = tuple((d.reason, d.rule_set, d.ev_field, d.ev_before, d.ev_after) for d in decided)
     fields = np.array([d.ev_field for d in decided], dtype=np.int8)[index]
@@ -202,4 +221,4 @@ def decide_shapes(
         con.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM {view}")
     finally:
         con.unregister(view)
-    return Outcomes(outcomes, name, shapes, codec, automated)
+    return Outcomes(outcomes, name, shapes, codec, automated, caller)

@@ -21,7 +21,7 @@ import dataclasses
 import functools
 import itertools
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import duckdb
 import pyarrow as pa
@@ -135,6 +135,8 @@ def prepare_decisions(
     number_rows: bool = False,
     allowed_only: bool = False,
     phone_text: Callable[[pa.ChunkedArray], pa.ChunkedArray] | None = None,
+    sector: str | None = None,
+    caller: bool = False,
 ) -> Decided:
     """Decide every row of `relation`: normalize, as-of facts, rules; one pass per distinct key.
 
@@ -163,11 +165,22 @@ def prepare_decisions(
             stay in a temp table, not put back in row order.
         phone_text: With `number_rows`: turns each batch of the phone column, read as it
             is, into text (`inputs.phone_text`) instead of DuckDB's cast to VARCHAR.
+        sector: The campaign's marketing sector (None: unknown), for the Slovak list.
+        caller: The calling line is a +421 888 number.
 
     Returns:
         `Decided`; `rows_sql` yields `r.*` plus `DECISION_COLUMNS` for every row.
     """
-    plan = Plan(con, policy, on_step, at=at, controller=controller, call_type=call_type)
+    plan = Plan(
+        con,
+        policy,
+        on_step,
+        at=at,
+        controller=controller,
+        call_type=call_type,
+        sector=sector,
+        caller=caller,
+    )
     text = f"CAST(r.{sql_name(phone)} AS VARCHAR)"
     plan.key_sql = {"row": f"r.{_POSITION}"} if number_rows else {"raw": text}
     try:
@@ -225,6 +238,8 @@ class Plan:
     Attributes:
         consts: SQL constants: `t` (TIMESTAMPTZ), `controller` and `call_type`.
         call_type: "live" or "automated" (anything else decides as automated).
+        sector: The campaign's marketing sector (None: unknown).
+        caller: The calling line is a +421 888 number.
         numbers: The run's number codes, filled as the numbers are normalized.
         step: Told a short label as each phase starts.
     """
@@ -238,8 +253,11 @@ class Plan:
         at: datetime,
         controller: str,
         call_type: str,
+        sector: str | None = None,
+        caller: bool = False,
     ) -> None:
         self.con, self.policy, self.call_type, self.n = con, policy, call_type, next(_names)
+        self.sector, self.caller = sector, caller
         self.step: Callable[[str], None] = step or (lambda label: None)
         self.key_sql: dict[str, str] = {}
         self.consts = {
@@ -334,6 +352,16 @@ class Plan:
             marks = tuple(str(m) for (m,) in found.fetchall())
         return marks
 
+    @functools.cached_property
+    def releases(self) -> tuple[date, ...]:
+        """The Slovak list releases on or before the run's day: those a shape may name."""
+        day = prague_day_sql(self.consts["t"])
+        found = self.con.execute(
+            f"SELECT DISTINCT release_date FROM sk_register_releases "
+            f"WHERE release_date <= {day} ORDER BY 1"
+        ).fetchall()
+        return tuple(d for (d,) in found)
+
     def narrow(self) -> None:
         """The evidence in force that needs no number (`facts.NARROWED`), into temp tables."""
         queries = narrowed_sql(
@@ -341,6 +369,8 @@ class Plan:
             controller=self.consts["controller"],
             policy=self.policy,
             marks=self.marks,
+            sector=self.sector,
+            releases=self.releases,
         )
         with _unordered(self.con):
             for name in NARROWED:
@@ -357,6 +387,8 @@ class Plan:
             policy=self.policy,
             marks=self.marks,
             narrowed=self.narrowed,
+            sector=self.sector,
+            releases=self.releases,
         )
 
     def shapes(self) -> Outcomes:
@@ -366,10 +398,15 @@ class Plan:
             f"SELECT {day}, (SELECT max(snapshot_date) FROM directory_snapshots "
             f"WHERE snapshot_date <= {day})"
         ).fetchall()
-        codec = ShapeCodec(self.marks, t_day, (directory_date,))
+        codec = ShapeCodec(self.marks, t_day, (directory_date,), self.releases)
         automated = self.call_type != "live"
         outcomes = decide_shapes(
-            self.con, self.numbers, codec, automated=automated, policy=self.policy
+            self.con,
+            self.numbers,
+            codec,
+            automated=automated,
+            policy=self.policy,
+            caller=self.caller,
         )
         self.temps.append(outcomes.shapes)
         return outcomes

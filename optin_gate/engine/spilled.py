@@ -76,6 +76,8 @@ def filter_spilled(
                     controller=context.controller,
                     call_type=context.call_type,
                     policy=context.policy,
+                    sector=context.sector,
+                    caller=context.caller_id_0888,
                     on_step=report.step,
                     number_rows=True,
                     allowed_only=permitted_only,

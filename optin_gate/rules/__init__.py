@@ -21,6 +21,7 @@ from optin_gate.rules.decision import DECISION_COLUMNS, DECISION_SCHEMA, Decisio
 from optin_gate.rules.expr import Expr, Field, In, IsTrue, Not, py_ref
 from optin_gate.rules.facts import FACT_COLUMNS, Facts
 from optin_gate.rules.reasons import Reason
+from optin_gate.rules.sk import SK
 
 __all__ = [
     "DECISION_COLUMNS",
@@ -40,7 +41,7 @@ __all__ = [
 ]
 
 # Every country's rule set. Order does not matter: regions may not overlap.
-RULE_SETS: tuple[RuleSet, ...] = (CZ,)
+RULE_SETS: tuple[RuleSet, ...] = (CZ, SK)
 
 NO_RULE_SET = "none"
 
@@ -193,7 +194,13 @@ class CompiledRules:
         return "\n".join(lines) + "\n"
 
     def _compiled(self, source: str) -> Callable[..., tuple[Reason, str | None, str]]:
-        namespace: dict[str, object] = {"_R": [r.reason for r in self.rows], "_date": date}
+        from optin_gate.store.semantics import release_due  # loads numba: not at import
+
+        namespace: dict[str, object] = {
+            "_R": [r.reason for r in self.rows],
+            "_date": date,
+            "_due": release_due,
+        }
         exec(compile(source, "<optin_gate.rules>", "exec"), namespace)
         return namespace["decide"]  # type: ignore[return-value]
 

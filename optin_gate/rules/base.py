@@ -24,6 +24,7 @@ EVIDENCE_FIELDS: dict[str, str] = {
     "consent_id": "consent",
     "contract_id": "contract",
     "directory_date": "directory",
+    "register_date": "register",
 }
 
 

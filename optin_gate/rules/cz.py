@@ -26,7 +26,7 @@ from optin_gate.rules.expr import (
 )
 from optin_gate.rules.reasons import Reason
 
-__all__ = ["CZ"]
+__all__ = ["BLOCKED_TYPE", "CZ", "OBJECTION"]
 
 T_DAY = Field("t_day")
 DIRECTORY_DATE = Field("directory_date")
@@ -40,6 +40,16 @@ def opt_out_regime(policy: Policy) -> Expr:
 
 def _blocked_type(policy: Policy) -> Expr:
     return In(Field("number_type"), policy.blocked_number_types)
+
+
+# Rows every country shares after the prelude (docs/rules.md § 1.4 rows 3-4, § 4.3 rows 3-4).
+BLOCKED_TYPE = Rule(Reason.BLOCKED_NUMBER_TYPE, _blocked_type, note="§ 1.6 number types (policy)")
+OBJECTION = Rule(
+    Reason.OBJECTION,
+    NotNull(Field("objection_id")),
+    evidence=Field("objection_id"),
+    note="GDPR Art. 21(2)-(3): beats every ground below",
+)
 
 
 def _stale_directory(policy: Policy) -> Expr:
@@ -60,13 +70,8 @@ CZ = RuleSet(
     name="CZ",
     regions=frozenset({"CZ"}),
     rules=(
-        Rule(Reason.BLOCKED_NUMBER_TYPE, _blocked_type, note="§ 1.6 number types (policy)"),
-        Rule(
-            Reason.OBJECTION,
-            NotNull(Field("objection_id")),
-            evidence=Field("objection_id"),
-            note="GDPR Art. 21(2)-(3): beats every ground below",
-        ),
+        BLOCKED_TYPE,
+        OBJECTION,
         Rule(
             Reason.CONSENT,
             NotNull(Field("consent_id")),

@@ -28,6 +28,7 @@ __all__ = [
     "OlderThan",
     "OnOrAfter",
     "Or",
+    "ReleaseFresh",
     "py_ref",
 ]
 
@@ -184,6 +185,29 @@ class OlderThan(Expr):
     def py(self, var: str) -> str:  # noqa: D102
         a, b = py_ref(var, self.field.name), py_ref(var, self.ref.name)
         return f"({a} is not None and {b} is not None and ({b} - {a}).days > {self.days})"
+
+
+@dataclasses.dataclass(frozen=True)
+class ReleaseFresh(Expr):
+    """A release date `field` is on or after the Slovak list release due on day `ref`.
+
+    `store.semantics.release_due` says which release is due; false when either is missing.
+    The Python form calls it as `_due`, which the rules' generated code is given.
+    """
+
+    field: Field
+    ref: Field
+    grace: int
+
+    def sql(self) -> str:  # noqa: D102
+        from optin_gate.store.semantics import release_due_sql  # loads numba: not at import
+
+        due = release_due_sql(self.ref.name, self.grace)
+        return f"coalesce({self.field.name} >= {due}, FALSE)"
+
+    def py(self, var: str) -> str:  # noqa: D102
+        a, b = py_ref(var, self.field.name), py_ref(var, self.ref.name)
+        return f"({a} is not None and {b} is not None and {a} >= _due({b}, {self.grace}))"
 
 
 @dataclasses.dataclass(frozen=True)

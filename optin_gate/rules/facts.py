@@ -30,6 +30,14 @@ class Facts:
         directory_date: Date of the newest directory snapshot on or before T's day.
         directory_marketing: What that snapshot says of the number: "opt_in", "opt_out",
             "unmarked", or None when the number is absent from it (or there is no snapshot).
+        caller_id_0888: The calling line is a +421 888 number (a Slovak rule); False when
+            the campaign names none.
+        register_date: For a Slovak number, the Slovak list release in force: the newest on
+            or before T's day that holds the number (`optin_gate.store.semantics`).
+        register_blocks: That release lists the number as registered for the campaign's
+            sector (or all sectors, or any when the sector is unknown, per the policy).
+        consent_before_register: The counting consent does not outweigh that registration
+            (granted before it took effect, under `sk_consent_beats_register="newer"`).
     """
 
     valid: bool
@@ -42,6 +50,10 @@ class Facts:
     contract_id: str | None = None
     directory_date: date | None = None
     directory_marketing: str | None = None
+    caller_id_0888: bool = False
+    register_date: date | None = None
+    register_blocks: bool = False
+    consent_before_register: bool = False
 
 
 FACT_COLUMNS: dict[str, str] = {
@@ -55,5 +67,9 @@ FACT_COLUMNS: dict[str, str] = {
     "contract_id": "VARCHAR",
     "directory_date": "DATE",
     "directory_marketing": "VARCHAR",
+    "caller_id_0888": "BOOLEAN",
+    "register_date": "DATE",
+    "register_blocks": "BOOLEAN",
+    "consent_before_register": "BOOLEAN",
 }
 assert tuple(FACT_COLUMNS) == tuple(f.name for f in dataclasses.fields(Facts))

@@ -1,4 +1,4 @@
-"""`Reason`: why a number may or may not be called, one value per row of docs/rules.md § 1.4."""
+"""`Reason`: why a number may be called or not, per row of docs/rules.md § 1.4 and § 4.3."""
 
 from __future__ import annotations
 
@@ -22,6 +22,9 @@ class Reason(enum.StrEnum):
     DIRECTORY_OPT_OUT = "DIRECTORY_OPT_OUT"
     NO_OPT_OUT = "NO_OPT_OUT"
     NO_LEGAL_BASIS = "NO_LEGAL_BASIS"
+    CALLER_ID_NOT_0888 = "CALLER_ID_NOT_0888"
+    STALE_REGISTER = "STALE_REGISTER"
+    REGISTER_OPT_OUT = "REGISTER_OPT_OUT"
 
     @property
     def allowed(self) -> bool:
@@ -59,7 +62,14 @@ _EXPLANATIONS = {
     Reason.DIRECTORY_OPT_OUT: "Before 1 July 2022: the subscriber marked in the directory that "
     "they do not wish marketing calls.",
     Reason.NO_OPT_OUT: "Before 1 July 2022 (opt-out regime): no objection and no directory "
-    "opt-out, so the call was permitted.",
+    "opt-out, so the call was permitted. For a Slovak number: not on the regulator's list "
+    "for the campaign's sector.",
     Reason.NO_LEGAL_BASIS: "No consent, no active contract and no directory opt-in: since "
     "1 July 2022 silence means no.",
+    Reason.CALLER_ID_NOT_0888: "Slovak marketing calls must come from a +421 888 line "
+    "(since 19 August 2022); the calling line was another number or not given (--caller-id).",
+    Reason.STALE_REGISTER: "The decision needed the Slovak regulator's list, but the store holds "
+    "no release in force for the number (releases are due on the 1st and 16th).",
+    Reason.REGISTER_OPT_OUT: "The Slovak subscriber put the number on the regulator's list for "
+    "the campaign's sector (or all sectors): no marketing calls.",
 }

@@ -16,7 +16,10 @@ shape's text with the call's own id put back in place of the marker.
 
 The layout, most significant first: day (from the codec's `first_day`), automated, number
 (`number_code`: validity, country, type), id flags (bit i: an id of `ID_FIELDS[i]`), mark
-(0: none; i: `marks[i - 1]`).
+(0: none; i: `marks[i - 1]`), then the Slovak part (`sk_part`): whether the calling line is
+a +421 888 number, and the Slovak list release in force (its index in the codec's
+`releases`), whether it blocks the campaign and whether it bars the counting consent
+(`register_part`).
 """
 
 from __future__ import annotations
@@ -42,12 +45,16 @@ __all__ = [
     "FLAGS",
     "ID_FIELDS",
     "NUMBERS",
+    "SK_NUMBERS",
     "Decided",
     "ShapeCodec",
     "mark_sql",
     "marker",
     "number_code",
     "number_of",
+    "register_part",
+    "register_sql",
+    "sk_part",
     "template",
 ]
 
@@ -99,6 +106,12 @@ def _number_facts(number: int) -> tuple[bool, str | None, str | None]:
     )
 
 
+# The number codes of Slovak numbers: the only ones with a Slovak list part.
+SK_NUMBERS = frozenset(
+    int(number_code(True, _REGION_INDEX["SK"], kind)) for kind in range(-1, len(TYPE_CODES))
+)
+
+
 def marker(field: str) -> str:
     """The text standing in for a present id of `field` in a shape's facts."""
     return f"\x1f{field}\x1f"
@@ -132,6 +145,35 @@ def mark_sql(column: str, marks: Sequence[str]) -> str:
     return f"CAST(CASE {column} {whens} END AS UTINYINT)"
 
 
+def register_part(index: Any, blocks: Any, before: Any) -> Any:
+    """The list part of a shape: 0 without a release in force (`index` -1), numpy or ints.
+
+    Args:
+        index: The release in force's index in the codec's `releases`, -1 for none.
+        blocks: The release lists the number as registered for the campaign.
+        before: The counting consent does not outweigh that registration.
+    """
+    code = 1 + (index * 2 + blocks) * 2 + before
+    if isinstance(code, np.ndarray):
+        return np.where(index >= 0, code, 0)
+    return code if index >= 0 else 0
+
+
+def sk_part(caller: Any, register: Any) -> Any:
+    """The Slovak part of a shape: the caller-ID bit and `register_part`; numpy or ints."""
+    return caller + 2 * register
+
+
+def register_sql(release: str, blocks: str, before: str, releases: Sequence[date]) -> str:
+    """SQL: `register_part` over a release date column (NULL: none) and two boolean columns."""
+    if not releases:
+        return "0"
+    whens = " ".join(f"WHEN {sql_literal(d)} THEN {i}" for i, d in enumerate(releases))
+    index = f"(CASE {release} {whens} END)"
+    flags = [f"CAST(coalesce({b}, FALSE) AS BIGINT)" for b in (blocks, before)]
+    return f"coalesce(1 + {index} * 4 + {flags[0]} * 2 + {flags[1]}, 0)"
+
+
 class Decided(NamedTuple):
     """A shape's decision; `ev_field` i names the call's `ID_FIELDS[i - 1]` (0: none)."""
 
@@ -152,21 +194,31 @@ class ShapeCodec:
             decides as no entry, which `engine.facts.decisive_marks` makes safe.
         first_day: The day of day code 0.
         directories: Per day code: the newest directory snapshot on or before that day.
+        releases: The Slovak list releases a shape may name as the one in force, ascending.
     """
 
     marks: tuple[str, ...]
     first_day: date
     directories: tuple[date | None, ...]
+    releases: tuple[date, ...] = ()
 
     @classmethod
-    def for_days(cls, marks: Sequence[str], days: dict[date, date | None]) -> ShapeCodec:
+    def for_days(
+        cls, marks: Sequence[str], days: dict[date, date | None], releases: Sequence[date] = ()
+    ) -> ShapeCodec:
         """A codec spanning `days` (day -> its directory snapshot date, or None)."""
+        held = tuple(sorted(releases))
         if not days:
-            return cls(tuple(marks), _EPOCH, ())
+            return cls(tuple(marks), _EPOCH, (), held)
         first = min(days)
         span = (max(days) - first).days + 1
         directories = tuple(days.get(first + timedelta(days=i)) for i in range(span))
-        return cls(tuple(marks), first, directories)
+        return cls(tuple(marks), first, directories, held)
+
+    @property
+    def sk_radix(self) -> int:
+        """How many Slovak parts there are (`sk_part`)."""
+        return 2 * (1 + 4 * len(self.releases))
 
     @property
     def mark_radix(self) -> int:
@@ -181,7 +233,9 @@ class ShapeCodec:
         """The day and call type part of a code, to which a number code is added."""
         return ((day - self.day_of(self.first_day)) * 2 + automated) * NUMBERS
 
-    def pack(self, day: Any, automated: Any, number: Any, flags: Any, mark: Any) -> Any:
+    def pack(  # noqa: PLR0917 - a shape's parts, in layout order
+        self, day: Any, automated: Any, number: Any, flags: Any, mark: Any, sk: Any = 0
+    ) -> Any:
         """Shapes as codes; numpy arrays (int64 out) or Python ints alike.
 
         Args:
@@ -190,25 +244,40 @@ class ShapeCodec:
             number: `number_code`.
             flags: Bit i set when there is an id of `ID_FIELDS[i]`.
             mark: The directory mark's code (`mark_sql`; 0 for none).
+            sk: The Slovak part (`sk_part`).
         """
-        return ((self.prefix(day, automated) + number) * FLAGS + flags) * self.mark_radix + mark
+        code = ((self.prefix(day, automated) + number) * FLAGS + flags) * self.mark_radix + mark
+        return code * self.sk_radix + sk
 
-    def pack_sql(self, day: str, automated: str, number: str, ids: Sequence[str], mark: str) -> str:
+    def pack_sql(  # noqa: PLR0917 - a shape's parts, in layout order
+        self, day: str, automated: str, number: str, ids: Sequence[str], mark: str, sk: str = "0"
+    ) -> str:
         """SQL: `pack` over columns; `ids` are the id columns in `ID_FIELDS` order."""
         flags = " + ".join(f"CAST({f} IS NOT NULL AS BIGINT) * {1 << i}" for i, f in enumerate(ids))
         first = self.day_of(self.first_day)
         prefix = f"((CAST({day} AS BIGINT) - {first}) * 2 + CAST({automated} AS BIGINT))"
         number = f"({prefix} * {NUMBERS} + CAST({number} AS BIGINT))"
-        return f"(({number} * {FLAGS} + {flags}) * {self.mark_radix} + coalesce({mark}, 0))"
+        code = f"(({number} * {FLAGS} + {flags}) * {self.mark_radix} + coalesce({mark}, 0))"
+        return f"({code} * {self.sk_radix} + {sk})"
 
     def _parts(self, codes: Sequence[int] | np.ndarray[Any, Any]) -> Any:
-        """Per shape: (number, automated, day, flags, mark), as Python ints."""
-        rest, mark = np.divmod(np.asarray(codes, dtype=np.int64), self.mark_radix)
+        """Per shape: (number, automated, day, flags, mark, sk), as Python ints."""
+        rest, sk = np.divmod(np.asarray(codes, dtype=np.int64), self.sk_radix)
+        rest, mark = np.divmod(rest, self.mark_radix)
         rest, flags = np.divmod(rest, FLAGS)
         day, rest = np.divmod(rest, 2 * NUMBERS)
         automated, number = np.divmod(rest, NUMBERS)
-        parts = (number, automated, day, flags, mark)
+        parts = (number, automated, day, flags, mark, sk)
         return zip(*(part.tolist() for part in parts), strict=True)
+
+    def _sk_facts(self, sk: int) -> tuple[bool, date | None, bool, bool]:
+        """(caller_id_0888, register_date, register_blocks, consent_before_register)."""
+        register, caller = divmod(sk, 2)
+        if register == 0:
+            return caller == 1, None, False, False
+        rest, before = divmod(register - 1, 2)
+        index, blocks = divmod(rest, 2)
+        return caller == 1, self.releases[index], blocks == 1, before == 1
 
     def _days(self) -> tuple[list[date], list[date | None]]:
         """Per day code: the day and its directory snapshot."""
@@ -220,9 +289,12 @@ class ShapeCodec:
         t_days, directories = self._days()
         marks = (None, *self.marks)
         return [
-            (*_number_facts(n), a == 1, t_days[d], *_IDS[f], directories[d], marks[m])
-            for n, a, d, f, m in self._parts(codes)
-        ]
+            (
+                *_number_facts(n), a == 1, t_days[d], *_IDS[f], directories[d], marks[m],
+                *self._sk_facts(k),
+            )
+            for n, a, d, f, m, k in self._parts(codes)
+        ]  # fmt: skip
 
     def decide(
         self, codes: Sequence[int] | np.ndarray[Any, Any], policy: Policy
@@ -239,10 +311,12 @@ class ShapeCodec:
         found: dict[tuple[Reason, str | None, str], int] = {}
         index = []
         # One flat loop: an audit decides tens of thousands of shapes.
-        for n, a, d, f, m in self._parts(codes):
+        sk_facts = functools.cache(self._sk_facts)
+        for n, a, d, f, m, k in self._parts(codes):
             decided = decide(
-                *_number_facts(n), a == 1, t_days[d], *_IDS[f], directories[d], marks[m]
-            )
+                *_number_facts(n), a == 1, t_days[d], *_IDS[f], directories[d], marks[m],
+                *sk_facts(k),
+            )  # fmt: skip
             at = found.get(decided)
             if at is None:
                 at = found[decided] = len(found)

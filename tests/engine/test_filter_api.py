@@ -23,7 +23,7 @@ LIST = [
     ("601 000 020", "OBJECTION"),
     ("601-000-052", "NO_LEGAL_BASIS"),
     ("n/a", "INVALID_NUMBER"),
-    ("+421 901 234 567", "UNSUPPORTED_REGION"),
+    ("+49 151 12345678", "UNSUPPORTED_REGION"),
     ("800 123 456", "BLOCKED_NUMBER_TYPE"),
     ("+420 601 000 001", "CONSENT"),  # a duplicate gets its own row
 ]

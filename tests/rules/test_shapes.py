@@ -24,9 +24,11 @@ from optin_gate.rules.shapes import (
     _ids_only_tested_for_presence,
     marker,
     number_of,
+    register_part,
+    sk_part,
     template,
 )
-from tests.strategies import days, facts, policies
+from tests.strategies import RELEASES, days, facts, policies
 
 MARKS = ("opt_in", "opt_out", "unmarked")
 
@@ -41,7 +43,8 @@ def codecs(draw: st.DrawFn) -> ShapeCodec:
         None if d is None else first + timedelta(days=i - d) for i, d in enumerate(back)
     )
     marks = tuple(draw(st.lists(st.sampled_from(MARKS), unique=True, max_size=3)))
-    return ShapeCodec(marks, first, directories)
+    releases = tuple(sorted(draw(st.lists(st.sampled_from(RELEASES), unique=True))))
+    return ShapeCodec(marks, first, directories, releases)
 
 
 @st.composite
@@ -49,6 +52,8 @@ def shapes(draw: st.DrawFn, codec: ShapeCodec) -> Facts:
     """The facts of any shape the codec can hold: ids as markers, the day's snapshot."""
     valid = draw(st.booleans())
     day = draw(st.integers(0, len(codec.directories) - 1))
+    register_date = draw(st.none() | st.sampled_from(codec.releases)) if codec.releases else None
+    listed = register_date is not None
     return Facts(
         valid=valid,
         country=draw(st.none() | st.sampled_from(REGION_NAMES)) if valid else None,
@@ -60,15 +65,22 @@ def shapes(draw: st.DrawFn, codec: ShapeCodec) -> Facts:
         contract_id=draw(st.sampled_from([None, marker("contract_id")])),
         directory_date=codec.directories[day],
         directory_marketing=draw(st.none() | st.sampled_from(codec.marks)) if codec.marks else None,
+        caller_id_0888=draw(st.booleans()),
+        register_date=register_date,
+        register_blocks=listed and draw(st.booleans()),
+        consent_before_register=listed and draw(st.booleans()),
     )
 
 
-def _parts(codec: ShapeCodec, f: Facts) -> tuple[int, bool, int, int, int]:
-    """(day, automated, number, flags, mark) of a shape, as the packing functions take them."""
+def _parts(codec: ShapeCodec, f: Facts) -> tuple[int, bool, int, int, int, int]:
+    """(day, automated, number, flags, mark, sk) of a shape, as the packing functions take them."""
     flags = sum(1 << i for i, field in enumerate(ID_FIELDS) if getattr(f, field) is not None)
     mark = 0 if f.directory_marketing is None else codec.marks.index(f.directory_marketing) + 1
     number = number_of(f.valid, f.country, f.number_type)
-    return codec.day_of(f.t_day), f.automated, number, flags, mark
+    index = -1 if f.register_date is None else codec.releases.index(f.register_date)
+    register = register_part(index, int(f.register_blocks), int(f.consent_before_register))
+    sk = sk_part(int(f.caller_id_0888), register)
+    return codec.day_of(f.t_day), f.automated, number, flags, mark, sk
 
 
 @settings(max_examples=200, deadline=None)
@@ -98,10 +110,11 @@ def test_numpy_python_and_sql_pack_alike(data: st.DataObject, codec: ShapeCodec)
             "number": pa.array([r[2] for r in rows], pa.int16()),
             **dict(zip(ID_FIELDS, ids, strict=True)),
             "mark": pa.array([r[4] or None for r in rows], pa.uint8()),
+            "sk": pa.array([r[5] for r in rows], pa.int64()),
         }
     )
     day = "CAST(day AS DATE) - DATE '1970-01-01'"
-    sql = codec.pack_sql(day, "automated", "number", ID_FIELDS, "mark")
+    sql = codec.pack_sql(day, "automated", "number", ID_FIELDS, "mark", "sk")
     con = duckdb.connect()
     con.register("t", table)
     assert [c for (c,) in con.execute(f"SELECT {sql} FROM t").fetchall()] == by_python
@@ -117,7 +130,7 @@ def test_deciding_a_shape_decides_every_call_of_that_shape(
         number_type=None if f.number_type == "unknown" else f.number_type,  # never normalized
         automated=automated,
     )
-    codec = ShapeCodec(MARKS, f.t_day, (f.directory_date,))
+    codec = ShapeCodec(MARKS, f.t_day, (f.directory_date,), RELEASES)
     ((decided,), index) = codec.decide([codec.pack(*_parts(codec, f))], policy)
     assert index.tolist() == [0]
     reason, evidence, rule_set = compile_rules(policy).decide(f)

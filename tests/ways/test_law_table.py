@@ -64,9 +64,9 @@ CASES = [
     Case("1", "not a Czech range", "+420 123", T_IN, R.INVALID_NUMBER, None, IN),
     Case("1", "opt-out regime too", "12345", T_OUT, R.INVALID_NUMBER, None, OUT),
     # ---- row 2: no rule set for the country ----------------------------------------------
-    Case("2", "Slovak mobile", "+421 901 234 567", T_IN, R.UNSUPPORTED_REGION, None, IN),
+    Case("2", "Austrian mobile", "+43 664 1234567", T_IN, R.UNSUPPORTED_REGION, None, IN),
     Case("2", "German mobile", "+49 151 12345678", T_IN, R.UNSUPPORTED_REGION, None, IN),
-    Case("2", "opt-out regime too", "+421 901 234 567", T_OUT, R.UNSUPPORTED_REGION, None, OUT),
+    Case("2", "opt-out regime too", "+49 151 12345678", T_OUT, R.UNSUPPORTED_REGION, None, OUT),
     # ---- row 3: blocked number types -----------------------------------------------------
     Case("3", "toll-free 800", "800 123 456", T_IN, R.BLOCKED_NUMBER_TYPE, None, IN),
     Case("3", "premium 900", "900 123 456", T_IN, R.BLOCKED_NUMBER_TYPE, None, IN),

@@ -47,6 +47,8 @@ def _oracle(world: World, ask: Ask) -> Decided:
         t=ask.t,
         call_type=ask.call_type,
         policy=world.policy,
+        sector=ask.sector,
+        caller_id=ask.caller_id,
     )
 
 

@@ -50,9 +50,10 @@ def _batched(run: Callable[[og.Gate, list[str | None], Ask], list[Decided]]) -> 
     """A way that decides one list per (controller, time, call type), as a campaign runs."""
 
     def decide(store: og.EvidenceStore, policy: og.Policy, asks: Sequence[Ask]) -> list[Decided]:
-        groups: dict[tuple[str, object, str], list[int]] = {}
+        groups: dict[tuple[object, ...], list[int]] = {}
         for i, ask in enumerate(asks):
-            groups.setdefault((ask.controller, ask.t, ask.call_type), []).append(i)
+            key = (ask.controller, ask.t, ask.call_type, ask.sector, ask.caller_id)
+            groups.setdefault(key, []).append(i)
         out: list[Decided | None] = [None] * len(asks)
         for places in groups.values():
             first = asks[places[0]]
@@ -69,7 +70,9 @@ def _batched(run: Callable[[og.Gate, list[str | None], Ask], list[Decided]]) -> 
 @_batched
 def _filter(gate: og.Gate, texts: list[str | None], ask: Ask) -> list[Decided]:
     table = pa.table({"phone": pa.array(texts, pa.string())})
-    result = gate.filter(table, as_of=ask.t, call_type=ask.call_type).table
+    result = gate.filter(
+        table, as_of=ask.t, call_type=ask.call_type, sector=ask.sector, caller_id=ask.caller_id
+    ).table
     assert result.column("phone").equals(table.column("phone")), "rows out of order"
     return _rows(result)
 
@@ -106,7 +109,12 @@ def _filter_file(way: Literal["held", "spilled"]) -> Decide:
         from optin_gate.context import check_call_type
         from optin_gate.engine import filter_file
 
-        context = dataclasses.replace(gate.context, call_type=check_call_type(ask.call_type))
+        context = dataclasses.replace(
+            gate.context,
+            call_type=check_call_type(ask.call_type),
+            sector=ask.sector,
+            caller_id=ask.caller_id,
+        )
         with tempfile.TemporaryDirectory() as tmp:
             listing, out = Path(tmp) / "list.parquet", Path(tmp) / "decisions.parquet"
             pq.write_table(pa.table({"phone": pa.array(texts, pa.string())}), listing)
@@ -127,14 +135,24 @@ def _check(store: og.EvidenceStore, policy: og.Policy, asks: Sequence[Ask]) -> l
             ask.controller, _gate(store, ask.controller, policy)
         )
         # A dialler may hand over None for a missing number: an answer, not an error.
-        d = gate.check(ask.text, at=ask.t, call_type=ask.call_type)  # type: ignore[arg-type]
+        d = gate.check(
+            ask.text,  # type: ignore[arg-type]
+            at=ask.t,
+            call_type=ask.call_type,
+            sector=ask.sector,
+            caller_id=ask.caller_id,
+        )
         out.append(Decided(d.e164, d.allowed, d.reason.value, d.evidence, d.rule_set))
     return out
 
 
 @_batched
 def _check_many(gate: og.Gate, texts: list[str | None], ask: Ask) -> list[Decided]:
-    return _rows(gate.check_many(texts, at=ask.t, call_type=ask.call_type))
+    return _rows(
+        gate.check_many(
+            texts, at=ask.t, call_type=ask.call_type, sector=ask.sector, caller_id=ask.caller_id
+        )
+    )
 
 
 def _audit(store: og.EvidenceStore, policy: og.Policy, asks: Sequence[Ask]) -> list[Decided]:
@@ -146,6 +164,8 @@ def _audit(store: og.EvidenceStore, policy: og.Policy, asks: Sequence[Ask]) -> l
             "called_at": [a.t.isoformat() for a in asks],
             "controller": [a.controller for a in asks],
             "call_type": [a.call_type for a in asks],
+            "sector": pa.array([a.sector for a in asks], pa.string()),
+            "caller_id": pa.array([a.caller_id for a in asks], pa.string()),
         }
     )
     calls = _gate(store, "acme", policy).audit(log).calls

@@ -2,8 +2,10 @@
 
 A world is an anchor instant T, evidence placed at T and one second (or, for day-granular
 facts, one day) either side of it and of the policy's windows, and requests asked at T and
-one second either side. Anchors are the 2022-07-01 regime change, Prague's clock changes and
-midnights, and ordinary instants. Each world gets a fresh in-memory store.
+one second either side. Anchors are the 2022-07-01 regime change, the Slovak regimes' first
+days, Slovak list release days, Prague's clock changes and midnights, and ordinary instants.
+Slovak numbers get list releases around the release due at T, and requests carry a
+campaign sector and a calling line. Each world gets a fresh in-memory store.
 """
 
 from __future__ import annotations
@@ -15,7 +17,16 @@ from typing import Any
 from hypothesis import strategies as st
 
 import optin_gate as og
-from tests.oracle import PRAGUE, Consent, Contract, Evidence, Objection, prague_day, write_evidence
+from tests.oracle import (
+    PRAGUE,
+    Consent,
+    Contract,
+    Evidence,
+    Listed,
+    Objection,
+    prague_day,
+    write_evidence,
+)
 
 SECOND, DAY = timedelta(seconds=1), timedelta(days=1)
 CONTROLLERS = ("acme", "beta")
@@ -23,7 +34,11 @@ CONTROLLERS = ("acme", "beta")
 # go to the first five, contracts to the last five: each kind has numbers of its own, where
 # no other kind masks its edges, and shares three with the other.
 KEYS = (420601000001, 420601000002, 420601000003, 420800123456, 420601000004, 420601000005,
-        420601000006)  # fmt: skip
+        420601000006, 421905000001, 421905000002, 421905000003)  # fmt: skip
+# The Slovak ones, which also appear on the Slovak list.
+SK_KEYS = tuple(k for k in KEYS if str(k).startswith("421"))
+SECTORS = (None, "telekom", "Energie ")
+CALLER_IDS = (None, "+421 888 123 456", "0888123457", "+421905999999")
 # Numbers asked about beside them: one with no evidence, a premium-rate, a Slovak and a
 # German number, and text that is no valid number.
 OTHERS = ("+420 601 000 009", "900 123 456", "+421 901 234 567", "+49 151 12345678")
@@ -40,6 +55,12 @@ TURNS = (
     datetime(2022, 10, 30, 23, 0, tzinfo=UTC),
     datetime(2023, 3, 25, 23, 0, tzinfo=UTC),
     datetime(2023, 3, 26, 22, 0, tzinfo=UTC),
+    # Slovak: the act, the 0888 range, the list, the amendment, a release day (midnights)
+    datetime(2022, 1, 31, 23, 0, tzinfo=UTC),
+    datetime(2022, 8, 18, 22, 0, tzinfo=UTC),
+    datetime(2022, 10, 31, 23, 0, tzinfo=UTC),
+    datetime(2025, 11, 11, 23, 0, tzinfo=UTC),
+    datetime(2024, 3, 15, 23, 0, tzinfo=UTC),
 )
 
 
@@ -51,6 +72,8 @@ class Ask:
     controller: str
     t: datetime
     call_type: str
+    sector: str | None = None
+    caller_id: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -89,6 +112,13 @@ def policies(draw: st.DrawFn, day: date) -> og.Policy:
         customer_grace_days=draw(st.sampled_from([0, 1, 3])),
         directory_max_age_days=draw(st.sampled_from([0, 1, 31])),
         blocked_number_types=draw(st.sampled_from([og.Policy().blocked_number_types, ()])),
+        sk_rules_from=draw(st.sampled_from([date(2022, 2, 1), day, day + DAY])),
+        sk_caller_id_from=draw(st.sampled_from([date(2022, 8, 19), day, day + DAY])),
+        sk_register_from=draw(st.sampled_from([date(2022, 11, 1), day, day + DAY])),
+        sk_register_grace_days=draw(st.sampled_from([0, 0, 1])),
+        sk_customer_window_days=draw(st.sampled_from([365, 0, 1])),
+        sk_consent_beats_register=draw(st.sampled_from(["newer", "newer", "always"])),
+        sk_unknown_sector_blocks=draw(st.sampled_from([True, True, False])),
     )
 
 
@@ -129,15 +159,17 @@ def evidence(draw: st.DrawFn, t: datetime, policy: og.Policy) -> Evidence:
         return draw(st.sampled_from(earlier))
 
     aged = t - DAY * (policy.consent_max_age_days or 0)
+    # Slovak registrations take effect at a release's midnight: grants on and beside it.
+    took_effect = (_midnight(_release(day)),)
     consents: list[Consent] = []
     for cid in _unique_ids(draw, "C", draw(st.integers(1, 6))):
         twin = beside(consents)
         consents.append(
             Consent(
                 consent_id=cid,
-                phone=twin.phone if twin else draw(st.sampled_from(KEYS[:5])),
+                phone=twin.phone if twin else draw(st.sampled_from(KEYS[:5] + SK_KEYS)),
                 controller=twin.controller if twin else draw(controllers),
-                granted_at=twin.granted_at if twin else instant(t, aged),
+                granted_at=twin.granted_at if twin else instant(t, aged, *took_effect),
                 withdrawn_at=maybe(t),
                 expires_at=maybe(t),
                 channel=draw(st.sampled_from(["phone", "phone", "any", "email"])),
@@ -161,7 +193,8 @@ def evidence(draw: st.DrawFn, t: datetime, policy: og.Policy) -> Evidence:
             )
         )
     grace_end = day - DAY * policy.customer_grace_days  # the last end date still in grace
-    last_days = (day, grace_end, grace_end - DAY)
+    sk_end = day - DAY * policy.sk_customer_window_days
+    last_days = (day, grace_end, grace_end - DAY, sk_end, sk_end - DAY)
     contracts: list[Contract] = []
     for kid in _unique_ids(draw, "K", draw(st.integers(1, 3))):
         twin = beside(contracts)
@@ -178,7 +211,43 @@ def evidence(draw: st.DrawFn, t: datetime, policy: og.Policy) -> Evidence:
     snapshot_days = {near(day, stale, day + DAY) for _ in range(draw(st.integers(0, 3)))}
     marks = st.sampled_from(["opt_in", "opt_out", "unmarked"])
     snapshots = {d: draw(st.dictionaries(keys, marks)) for d in snapshot_days}
-    return Evidence(consents, objections, contracts, snapshots)
+    return Evidence(consents, objections, contracts, snapshots, draw(register(t, policy)))
+
+
+def _release(day: date) -> date:
+    """The Slovak list release on or before `day` (the 1st or 16th)."""
+    return day.replace(day=16 if day.day >= 16 else 1)
+
+
+@st.composite
+def register(draw: st.DrawFn, t: datetime, policy: og.Policy) -> list[Listed]:
+    """Slovak list releases around the one due at `t`: before it, on it, after it.
+
+    Entries register a number for all sectors, one or two, or not at all; some name the
+    day the registration took effect, some leave it to the releases.
+    """
+    day = prague_day(t)
+    due = _release(day - DAY * policy.sk_register_grace_days)
+    earlier = _release(due - DAY)
+    nearby = (_release(day), _release(day + DAY * 16), _release(day - DAY))
+    candidates = sorted({earlier, due, *nearby})
+    chosen = draw(st.lists(st.sampled_from(candidates), max_size=3, unique=True))
+    sectors = st.sampled_from(["*", "telekom", "energie;telekom", "energie"])
+    rows = []
+    for release in chosen:
+        for phone in draw(st.lists(st.sampled_from(SK_KEYS), max_size=3, unique=True)):
+            registered = draw(st.booleans())
+            since = draw(st.sampled_from([None, None, release, release - DAY * 20, day]))
+            rows.append(
+                Listed(
+                    phone,
+                    release,
+                    registered,
+                    draw(sectors) if registered else "",
+                    since if registered and (since is None or since <= release) else None,
+                )
+            )
+    return rows
 
 
 @st.composite
@@ -195,6 +264,8 @@ def worlds(draw: st.DrawFn) -> World:
             st.tuples(
                 st.sampled_from([t, t, t - SECOND, t + SECOND]),
                 st.sampled_from(["live", "live", "automated"]),
+                st.sampled_from(SECTORS),
+                st.sampled_from(CALLER_IDS),
             ),
             min_size=2,
             max_size=2,
@@ -202,8 +273,8 @@ def worlds(draw: st.DrawFn) -> World:
         )
     )
     asks = tuple(
-        Ask(text, controller, at, call)
-        for at, call in moments
+        Ask(text, controller, at, call, sector, caller)
+        for at, call, sector, caller in moments
         for controller in CONTROLLERS
         for text in texts
     )
@@ -211,8 +282,10 @@ def worlds(draw: st.DrawFn) -> World:
 
 
 def written(key: int) -> list[str]:
-    """Ways a list writes a Czech number."""
-    n = str(key)[3:]
+    """Ways a list writes a Czech number (a Slovak one always with its country code)."""
+    n, code = str(key)[3:], str(key)[:3]
+    if code != "420":
+        return [f"+{key}", f"00{key}", f"+{code} {n[:3]} {n[3:6]} {n[6:]}"]
     return [f"+{key}", n, f"00{key}", f"{n[:3]} {n[3:6]} {n[6:]}", f"+420 {n[:3]}-{n[3:6]}-{n[6:]}"]
 
 
