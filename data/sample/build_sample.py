@@ -69,13 +69,15 @@ def main() -> None:
     names, phones = table.column("jmeno").to_pylist(), table.column("telefon").to_pylist()
     cities, segments = table.column("mesto").to_pylist(), table.column("segment").to_pylist()
     notes = ["", "", "", "volat odpoledne", "pozor; jen mobil", 'klient "VIP"', "nevolat v pátek"]
+    slovak = _slovak_rows(random.Random(SEED + 421))
     _write(
         "kampan_leden.csv",
         ["Jméno a příjmení", "Telefonní číslo", "Město", "Segment", "Poznámka"],
         [
             [n or "", p or "", c or "", s or "", rnd.choice(notes)]
             for n, p, c, s in zip(names, phones, cities, segments, strict=True)
-        ],
+        ]
+        + slovak,
         delimiter=";",
         encoding="cp1250",
     )
@@ -237,10 +239,74 @@ def main() -> None:
             {"kind": "directory", "file": "seznam_starsi.csv", "snapshot_days": -65},
             {"kind": "directory", "file": "seznam_predchozi.csv", "snapshot_days": -35},
             {"kind": "directory", "file": "seznam_aktualni.csv", "snapshot_days": -5},
+            {"kind": "consents", "file": "suhlasy_sk.csv", "dates": ["granted_at"]},
+            {"kind": "contracts", "file": "zmluvy_sk.csv", "dates": ["start_date", "end_date"]},
+            {"kind": "sk_register", "file": "zoznam_predosly.csv", "release_back": 1},
+            {"kind": "sk_register", "file": "zoznam_aktualny.csv", "release_back": 0},
         ],
+        "sk_campaign": {"sector": "energie", "caller_id": "+421 888 100 200"},
         "calls": {"file": "hovory.csv", "dates": ["called_at"]},
     }  # fmt: skip
     (HERE / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+
+
+SK_ROWS = 400
+SK_FIRST = ["Ján", "Peter", "Mária", "Zuzana", "Ľubomír", "Katarína", "Juraj", "Eva", "Tomáš"]
+SK_LAST = ["Horváth", "Kováč", "Varga", "Tóth", "Nagy", "Baláž", "Szabó", "Molnár", "Lukáč"]
+SK_CITIES = ["Bratislava", "Košice", "Žilina", "Nitra", "Prešov", "Trnava", "Banská Bystrica"]
+
+
+def _slovak_rows(rnd: random.Random) -> list[list[str]]:
+    """The campaign's Slovak part (its own random stream: the Czech part stays as it was),
+    and the Slovak evidence: consents, contracts and two releases of the regulator's list.
+
+    The list's releases are named by how many releases before the demo's day they are
+    (manifest `release_back`): release dates are the 1st and 16th, not a fixed offset.
+    """
+    drawn = [f"+421{k}" for k in rnd.sample(range(900_000_000, 950_000_000), SK_ROWS * 3)]
+    valid = [n["valid"] and n["number_type"] == "mobile" for n in normalize(drawn).to_pylist()]
+    e164s = [e for e, ok in zip(drawn, valid, strict=True) if ok][:SK_ROWS]
+    rows = []
+    for e164 in e164s:
+        n = e164[4:]
+        written = rnd.choice([e164, f"00421{n}", f"+421 {n[:3]} {n[3:6]} {n[6:]}"])
+        name = f"{rnd.choice(SK_FIRST)} {rnd.choice(SK_LAST)}"
+        rows.append([name, written, rnd.choice(SK_CITIES), "standard", "SK"])
+    people = e164s[:]
+    rnd.shuffle(people)
+    consented, people = people[:32], people[32:]
+    customers, people = people[:24], people[24:]
+    consents = [
+        [f"SK-S-{100 + i}", p, CONTROLLER, (ANCHOR - timedelta(days=rnd.randint(40, 600)))
+         .isoformat() + "T10:00", "telefon"]
+        for i, p in enumerate(consented)
+    ]  # fmt: skip
+    contracts = []
+    for i, p in enumerate(customers):
+        start = ANCHOR - timedelta(days=rnd.randint(400, 1500))
+        # ended within the one-year window, ended before it, or open
+        end = rnd.choice([ANCHOR - timedelta(days=rnd.randint(1, 364)),
+                          ANCHOR - timedelta(days=rnd.randint(366, 399)), None])  # fmt: skip
+        contracts.append([f"SK-K-{200 + i}", p, CONTROLLER, _iso(start), _iso(end)])
+    everyone = consented + customers + people
+    checked = [p for p in everyone if rnd.random() < 0.8]  # the rest were never checked
+    sectors = ["*", "energie", "telekom", "energie;financie"]
+    current, previous = [], []
+    for p in checked:
+        registered = rnd.random() < 0.2
+        entry = [p, "ano" if registered else "nie", rnd.choice(sectors) if registered else ""]
+        if rnd.random() < 0.9:
+            current.append(entry)
+        if rnd.random() < 0.6:
+            previous.append(entry if rnd.random() < 0.9 else [p, "nie", ""])
+    _write("suhlasy_sk.csv", ["consent_id", "phone", "controller", "granted_at", "channel"],
+           consents, delimiter=",", encoding="utf-8")  # fmt: skip
+    _write("zmluvy_sk.csv", ["contract_id", "phone", "controller", "start_date", "end_date"],
+           contracts, delimiter=",", encoding="utf-8")  # fmt: skip
+    for name, entries in (("zoznam_aktualny.csv", current), ("zoznam_predosly.csv", previous)):
+        _write(name, ["telefon", "registrovane", "sektory"], entries, delimiter=";",
+               encoding="utf-8")  # fmt: skip
+    return rows
 
 
 if __name__ == "__main__":

@@ -4,9 +4,12 @@ The sample files (data/sample/, see manifest.json) are dated around a fixed anch
 the demo shows the same picture on whatever day it runs, it copies them to the demo folder
 with every date moved by (today - anchor) days, keeping each file's own layout (delimiter,
 encoding, Czech or ISO dates). Only the 2022 directory snapshot keeps its date: it shows the
-old opt-out regime. Then it builds a store from the copies with the ordinary loaders, filters
-the sample campaign as of now, and shows the other reasons with three more runs: automated
-calls, the same campaign six weeks on without a new directory, and 20 June 2022.
+old opt-out regime, and the Slovak list's releases take the 1st or 16th their place says
+(`release_back`: the release due today, the one before). Then it builds a store from the
+copies with the ordinary loaders, filters the mixed Czech and Slovak campaign as of now (the
+Slovak rows for a sector, from a +421 888 line), and shows the other reasons with four more
+runs: automated calls, the campaign from a line outside the 0888 range, six weeks on without
+a new directory or list, and 20 June 2022.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import click
 
 from optin_gate.cli._app import main, quiet_option, stderr_is_terminal
 
-__all__ = ["demo", "shift_cell", "stage_sample"]
+__all__ = ["demo", "release_before", "shift_cell", "stage_sample"]
 
 STORE = "optin-gate-demo.duckdb"
 _ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(.*)$", re.DOTALL)
@@ -88,7 +91,18 @@ def stage_sample(folder: Path, today: date) -> dict[str, Any]:
         entry["path"] = dst
         if "snapshot_days" in entry:
             entry["snapshot_date"] = (today + timedelta(days=entry["snapshot_days"])).isoformat()
+        if "release_back" in entry:
+            entry["snapshot_date"] = release_before(today, entry["release_back"]).isoformat()
     return manifest
+
+
+def release_before(today: date, back: int) -> date:
+    """The Slovak list release due on `today` (`back` 0), or `back` releases before it."""
+    day = today.replace(day=16 if today.day >= 16 else 1)
+    for _ in range(back):
+        earlier = day - timedelta(days=1)
+        day = earlier.replace(day=16 if earlier.day >= 16 else 1)
+    return day
 
 
 def _load(store: Any, manifest: dict[str, Any], echo: Callable[[str], None]) -> None:
@@ -99,9 +113,10 @@ def _load(store: Any, manifest: dict[str, Any], echo: Callable[[str], None]) -> 
             controller=manifest["controller"] if entry["kind"] != "objections" else None,
             snapshot_date=entry.get("snapshot_date"),
         )
-        when = f" (snapshot {entry['snapshot_date']})" if "snapshot_date" in entry else ""
+        what = "release" if entry["kind"] == "sk_register" else "snapshot"
+        when = f" ({what} {entry['snapshot_date']})" if "snapshot_date" in entry else ""
         echo(
-            f"  loaded {report.rows_loaded:>5,} of {report.rows_read:>5,} {entry['kind']:<10} "
+            f"  loaded {report.rows_loaded:>5,} of {report.rows_read:>5,} {entry['kind']:<11} "
             f"from {entry['file']}{when}"
         )
 
@@ -144,7 +159,10 @@ def demo(folder: str | None, quiet: bool) -> None:
     store = EvidenceStore(store_path)
     click.echo(f"optin-gate demo in {work}\n\nEvidence (sample files dated to today):")
     _load(store, manifest, click.echo)
-    context = Context(store, manifest["controller"])
+    slovak = manifest["sk_campaign"]
+    context = Context(
+        store, manifest["controller"], sector=slovak["sector"], caller_id=slovak["caller_id"]
+    )
     campaign = manifest["campaign"]["path"]
     click.echo()
     with progress_bar(stderr_is_terminal() and not quiet) as hook:
@@ -159,10 +177,12 @@ def demo(folder: str | None, quiet: bool) -> None:
     print_summary(main_run)
     seen = set(main_run.summary)
     automated = dataclasses.replace(context, call_type="automated")
+    other_line = dataclasses.replace(context, caller_id=None)
     for title, variant, as_of in (
         ("The same list as automated (machine-played) calls", automated, now),
+        ("The same list from a line outside the +421 888 range", other_line, now),
         (
-            "The same list six weeks from now, without loading a newer directory",
+            "The same list six weeks from now, without loading a newer directory or list",
             context,
             now + timedelta(days=42),
         ),
@@ -179,7 +199,8 @@ def demo(folder: str | None, quiet: bool) -> None:
     click.echo(
         "\nTry it yourself:\n"
         f"  optin-gate filter {campaign} --store {store_path} "
-        f"--controller {manifest['controller']} --out {work / 'permitted.csv'}\n"
+        f"--controller {manifest['controller']} --sector {slovak['sector']} "
+        f"--caller-id '{slovak['caller_id']}' --out {work / 'permitted.csv'}\n"
         f"  optin-gate audit {manifest['calls']['path']} --store {store_path} "
         f"--controller {manifest['controller']} --html {work / 'audit.html'}"
     )

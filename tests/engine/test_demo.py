@@ -10,20 +10,21 @@ from click.testing import CliRunner
 
 import optin_gate as og
 from optin_gate.cli import main
-from optin_gate.cli.demo import shift_cell, stage_sample
+from optin_gate.cli.demo import release_before, shift_cell, stage_sample
 
 
-def test_demo_shows_all_twelve_reasons_and_writes_outputs(tmp_path: Path) -> None:
+def test_demo_shows_every_reason_and_writes_outputs(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["demo", "--dir", str(tmp_path)])
     assert result.exit_code == 0, result.output
-    assert "Reasons shown: 12 of 12" in result.stdout
+    assert f"Reasons shown: {len(og.Reason)} of {len(og.Reason)}" in result.stdout
     for reason in og.Reason:
         assert reason.value in result.stdout
     decisions = (tmp_path / "decisions.csv").read_text(encoding="utf-8").splitlines()
-    assert len(decisions) == 3001  # header + every row of the sample campaign
+    assert len(decisions) == 3401  # header + every row of the mixed Czech and Slovak campaign
+    assert sum(",+421" in line for line in decisions) >= 400  # the Slovak part, decided
     assert decisions[0].endswith("e164,allowed,reason,evidence,rule_set")
     permitted = (tmp_path / "permitted.csv").read_text(encoding="utf-8").splitlines()
-    assert 100 < len(permitted) < 3001
+    assert 100 < len(permitted) < 3401
     assert all(",true," in line for line in permitted[1:])
     # a second run in the same folder starts from a fresh store: the same loads, no doubles
     again = CliRunner().invoke(main, ["demo", "--dir", str(tmp_path)])
@@ -44,7 +45,13 @@ def _picture(folder: Path, today: date) -> dict[og.Reason, int]:
         )
     gate = og.Gate(store, controller=manifest["controller"])
     at = datetime.combine(today, time(10), tzinfo=UTC)
-    return gate.filter(manifest["campaign"]["path"], as_of=at).summary
+    slovak = manifest["sk_campaign"]
+    return gate.filter(
+        manifest["campaign"]["path"],
+        as_of=at,
+        sector=slovak["sector"],
+        caller_id=slovak["caller_id"],
+    ).summary
 
 
 def test_the_picture_does_not_go_stale(tmp_path: Path) -> None:
@@ -53,6 +60,14 @@ def test_the_picture_does_not_go_stale(tmp_path: Path) -> None:
     assert later == anchor
     assert og.Reason.DIRECTORY_OPT_IN in later
     assert og.Reason.STALE_DIRECTORY not in later
+    assert og.Reason.REGISTER_OPT_OUT in later  # the list's releases follow the calendar
+
+
+def test_releases_fall_on_the_1st_and_16th() -> None:
+    assert release_before(date(2026, 3, 16), 0) == date(2026, 3, 16)
+    assert release_before(date(2026, 3, 15), 0) == date(2026, 3, 1)
+    assert release_before(date(2026, 3, 1), 1) == date(2026, 2, 16)
+    assert release_before(date(2026, 1, 10), 2) == date(2025, 12, 1)
 
 
 @pytest.mark.parametrize(
