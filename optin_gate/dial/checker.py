@@ -25,7 +25,7 @@ import time
 import weakref
 from collections.abc import Callable, Sequence
 from datetime import date
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 import duckdb
 import numpy as np
@@ -42,7 +42,7 @@ from optin_gate.context import (
 from optin_gate.dial.arrow import numpy_of
 from optin_gate.dial.build import build_index, scan
 from optin_gate.dial.clock import day_window, instant_us, us_of
-from optin_gate.dial.compiled import NOT_VALID, OUTSIDE, home_rows, rows
+from optin_gate.dial.compiled import NOT_VALID, OUTSIDE, Lookup, home_rows, rows
 from optin_gate.dial.index import DialIndex
 from optin_gate.dial.probe import Extra, Probe, make_probe
 from optin_gate.dial.shared import OWN_KINDS, SharedDirectory, attach
@@ -81,12 +81,21 @@ def _due_in(seconds: float) -> int:
 class _State:
     """One index with the objections recorded since it was built; replaced whole, never edited."""
 
-    __slots__ = ("index", "overlay", "probe", "snaps")
+    __slots__ = ("index", "listed", "overlay", "probe", "slovak", "snaps")
 
-    def __init__(self, index: DialIndex, probe: Probe, overlay: dict[int, Extra]) -> None:
+    def __init__(
+        self,
+        index: DialIndex,
+        probe: Probe,
+        overlay: dict[int, Extra],
+        slovak: Lookup | None = None,
+    ) -> None:
         self.index = index
         self.probe = probe
         self.overlay = overlay
+        # The compiled lane for compact Slovak numbers, when the home country is another.
+        self.slovak = slovak
+        self.listed = index.register.part  # bound once: the dial path reads it per check
         # day number -> (snapshot position, snapshot date): a pure function of the index.
         self.snaps: dict[int, tuple[int, date | None]] = {}
 
@@ -177,11 +186,15 @@ class Checker:
         self._moment = _Moment(0, -1, None, 0, -1, {}, 1, ShapeCodec((), date(1970, 1, 1), ()), 2)
         self._meaning = Semantics.of(context.policy)
         self._callers: dict[str, bool] = {}
+        self._sectors: dict[str, str | None] = {}
         self._normalize = scalar_normalizer(self._region)
         self._home = home_plan(self._region)
         self._home_region = None if self._home is None else self._home.region
         # The home lane's number code of type code 0; type code i is this + i.
         self._home_number = number_of(True, self._home_region, TYPE_CODES[0])
+        # Compact Slovak numbers get a compiled lane of their own, as the home country's do.
+        self._sk_plan = home_plan("SK") if self._home_region != "SK" else None
+        self._sk_number = number_of(True, "SK", TYPE_CODES[0])
         self._closed = False
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -207,7 +220,9 @@ class Checker:
         token = self._token()
         index = self._build(token, None)
         with self._lock:
-            self._state = _State(index, make_probe(index, self._home), self._early)
+            self._state = _State(
+                index, make_probe(index, self._home), self._early, self._slovak_lane(index)
+            )
         self._watcher.refreshed(now_us())
         self._watch(now_us())
         if self._interval is not None:
@@ -245,7 +260,7 @@ class Checker:
             start, stop, built, day, snap, decided, mark_radix, _, sk_radix = moment
         caller = False if caller_id is None else self._caller(caller_id)
         if sector is not None:
-            sector = check_sector(sector)
+            sector = self._sector(sector)
         probe = state.probe
         # Compact numbers of the home country ("+420601234567", a dialler's usual form) are
         # checked and looked up in one compiled call; anything else is normalized first.
@@ -257,11 +272,14 @@ class Checker:
             and phone[1:].isdigit()
         ):
             key = int(phone)
-            code, o, c, k, m = home_rows(probe.table, key, len(phone) - 1, t_us, day, snap)
+            lane, lane_number = probe.table, self._home_number
+            if phone[1:4] == "421" and state.slovak is not None:
+                lane, lane_number = state.slovak.table, self._sk_number
+            code, o, c, k, m = home_rows(lane, key, len(phone) - 1, t_us, day, snap)
         else:
             code = OUTSIDE
         if code >= 0:
-            e164, number = phone, self._home_number + code
+            e164, number = phone, lane_number + code
         elif code == NOT_VALID:
             e164 = None
         else:
@@ -285,8 +303,9 @@ class Checker:
             objection = probe.objection(o, c, extra, t_us) if o >= 0 or extra else None
             flags = (objection is not None) | (c >= 0) << 1 | (k >= 0) << 2
             sk = 1 if caller else 0
-            if number in SK_NUMBERS:
-                sk += 2 * self._register(state.index, key, day, sector, c)
+            if number in SK_NUMBERS:  # the Slovak list part (`dial.register.Register.part`)
+                granted = None if c < 0 else int(state.index.consents.cols["granted"][c])
+                sk += 2 * state.listed(key, day, sector, granted, self._meaning)
             if automated:
                 number += NUMBERS
             shape = ((number * FLAGS + flags) * mark_radix + m + 1) * sk_radix + sk
@@ -306,22 +325,16 @@ class Checker:
             evidence = f"{before}{probe.contract_ids[k]}{after}"
         return _new_decision(allowed, reason, e164, evidence, rule_set)
 
+    def _slovak_lane(self, index: DialIndex) -> Lookup | None:
+        return None if self._sk_plan is None else Lookup(index, self._sk_plan)
+
+    def _sector(self, sector: str) -> str | None:
+        """A campaign's sector, checked and folded (`context.check_sector`), remembered."""
+        return _remembered(self._sectors, sector, check_sector)
+
     def _caller(self, caller_id: str) -> bool:
         """Whether a calling line is a +421 888 number, remembered per text."""
-        found = self._callers.get(caller_id)
-        if found is None:
-            found = caller_line_0888(caller_id)
-            if len(self._callers) > _CACHE_LIMIT:
-                self._callers.clear()
-            self._callers[caller_id] = found
-        return found
-
-    def _register(
-        self, index: DialIndex, key: int, day: int, sector: str | None, consent: int
-    ) -> int:
-        """The Slovak list part of a Slovak number's shape (`rules.shapes.register_part`)."""
-        granted = None if consent < 0 else int(index.consents.cols["granted"][consent])
-        return index.register.part(key, day, sector, granted, self._meaning)
+        return _remembered(self._callers, caller_id, caller_line_0888)
 
     def _decide_shape(self, shape: int, moment: _Moment) -> Decided:
         """Decide a shape with the shape codec and keep it for the rest of the moment."""
@@ -420,7 +433,7 @@ class Checker:
                     recent = tuple(e for e in entries if e[2] >= seq)
                     if recent:
                         kept[key] = recent
-                self._state = _State(index, probe, kept)
+                self._state = _State(index, probe, kept, self._slovak_lane(index))
             self._watcher.refreshed(now_us())
             return True
 
@@ -485,7 +498,7 @@ class Checker:
             if state is None:
                 self._early = overlay
                 return
-            new = _State(state.index, state.probe, overlay)
+            new = _State(state.index, state.probe, overlay, state.slovak)
             new.snaps = state.snaps
             self._state = new
 
@@ -558,6 +571,20 @@ class Checker:
             interval = min(interval, RETRY_SECONDS)
         self._due = _due_in(interval + 1.0)
         return interval
+
+
+_V = TypeVar("_V")
+
+
+def _remembered(cache: dict[str, _V], text: str, work_out: Callable[[str], _V]) -> _V:
+    """`work_out(text)`, kept in `cache` (bounded): a dialler repeats its few parameters."""
+    if text in cache:
+        return cache[text]
+    found = work_out(text)
+    if len(cache) > _CACHE_LIMIT:
+        cache.clear()
+    cache[text] = found
+    return found
 
 
 def _decision_maker() -> Callable[..., Decision]:

@@ -47,7 +47,10 @@ _C_ROWS, _C_LEN, _K_ROWS, _K_LEN, _O_AT, _O_LEN, _D_INTERVAL, _D_LEN, _BITS = ra
 _CC, _CC_DIGITS, _DFA, _DFA_STATES, _TYPES, _TYPES_WIDTH = range(16, 22)
 _O_STATED = 22  # the objections' stated times, beside `_O_AT` (counting from)
 # The address table of the index whose directory this one reads (`DialIndex.shared`), or 0.
-_SHARED, _SLOTS = 23, 24
+_SHARED = 23
+# The plan's national prefix, a single digit (-1: none): a national number starting with it
+# leaves the lane, since phonenumbers may strip it (`numbers.scalar._finish`).
+_NPP, _SLOTS = 24, 25
 # Columns of `DialIndex.offsets`.
 _C, _K, _O, _D = (KINDS.index(k) for k in ("consents", "contracts", "objections", "directory"))
 
@@ -213,11 +216,12 @@ def rows_many(t, keys, t_us, day, snap):  # type: ignore[no-untyped-def]
 
 @njit(cache=True, nogil=True)
 def _home_type(t, key, digits):  # type: ignore[no-untyped-def]
-    """The type code of "+<digits>" read as `key`, `NOT_VALID`, or `OUTSIDE` the home lane.
+    """The type code of "+<digits>" read as `key`, `NOT_VALID`, or `OUTSIDE` the lane.
 
-    `optin_gate.numbers.scalar.fast_one`'s flat lane for compact E.164, for the home country
-    only (a plan without a national prefix): calling code, length bounds, one DFA walk over
-    the national number, the type table at its length.
+    `optin_gate.numbers.scalar.fast_one`'s flat lane for compact E.164, for one country:
+    calling code, length bounds, one DFA walk over the national number, the type table at its
+    length. A plan with a one-digit national prefix takes only national numbers that do not
+    start with it (`fast_one` may strip it from the rest).
     """
     cc_digits = t[_CC_DIGITS]
     if cc_digits == 0 or digits < MIN_DIGITS or digits > MAX_DIGITS or digits - cc_digits < 2:
@@ -229,6 +233,8 @@ def _home_type(t, key, digits):  # type: ignore[no-untyped-def]
     if key // scale != t[_CC]:
         return OUTSIDE
     national = key - t[_CC] * scale
+    if t[_NPP] >= 0 and national // (scale // 10) == t[_NPP]:
+        return OUTSIDE
     dfa = carray(_pointer(t[_DFA]), 10 * t[_DFA_STATES], np.int32)
     state = 1
     while scale > 1:
@@ -298,10 +304,12 @@ class Lookup:
         # The shared directory's own lookup, kept alive: the table holds its address.
         self._shared = None if index.shared is None else Lookup(index.shared)
         t[_SHARED] = 0 if self._shared is None else _address(self._shared.table)
-        if home is not None and not home.npp:  # only a plan without a national prefix
+        t[_NPP] = -1
+        if home is not None and len(home.npp) <= 1:  # no national prefix, or one digit
             dfa = np.ascontiguousarray(home.dfa.table[:, :10], dtype=np.int32)
             types = np.ascontiguousarray(home.types, dtype=np.int8)
             self._plans = (dfa, types)  # kept alive: the table holds their addresses
+            t[_NPP] = int(home.npp) if home.npp else -1
             t[_CC], t[_CC_DIGITS] = home.cc, len(home.cc_digits)
             t[_DFA], t[_DFA_STATES] = _address(dfa), len(dfa)
             t[_TYPES], t[_TYPES_WIDTH] = _address(types), types.shape[1]

@@ -16,9 +16,14 @@ from datetime import date
 import duckdb
 
 from optin_gate.rules.shapes import register_part
-from optin_gate.store.semantics import Semantics, register_effective_sql, sk_phone_sql
+from optin_gate.store.semantics import (
+    ALL_SECTORS,
+    Semantics,
+    register_effective_sql,
+    sk_phone_sql,
+)
 
-__all__ = ["Register", "register_sql", "scan_register"]
+__all__ = ["Entry", "Register", "register_sql", "scan_register"]
 
 _EPOCH = date(1970, 1, 1)
 
@@ -33,27 +38,30 @@ def register_sql(only: str = "") -> str:
     )
 
 
+# One release's entry for a number: (its day number, `register_part` without the two flags,
+# registered, sectors (None: all), the instant (us) its registration took effect or None).
+Entry = tuple[int, int, bool, frozenset[str] | None, int | None]
+
+
 @dataclasses.dataclass(frozen=True)
 class Register:
     """The Slovak list as the dial reads it.
 
     Attributes:
         releases: Every release date held, ascending (`rules.shapes.ShapeCodec.releases`).
-        days: Per phone key: its releases' day numbers, ascending.
-        rows: Per phone key, aligned with `days`: (release index, registered, sectors,
-            the instant (us) its registration took effect, or None).
+        numbers: Per phone key: its `Entry`s, oldest release first.
     """
 
     releases: tuple[date, ...] = ()
-    days: dict[int, tuple[int, ...]] = dataclasses.field(default_factory=dict)
-    rows: dict[int, tuple[tuple[int, bool, str, int | None], ...]] = dataclasses.field(
-        default_factory=dict
-    )
+    numbers: dict[int, tuple[Entry, ...]] = dataclasses.field(default_factory=dict)
 
     def part(
         self, key: int, day: int, sector: str | None, granted: int | None, meaning: Semantics
     ) -> int:
-        """`register_part` of a number on day number `day`.
+        """`rules.shapes.register_part` of a number on day number `day`.
+
+        On the dial path: `Semantics.register_blocks` and `register_part` written out, and
+        the newest release (the usual one in force) tried first.
 
         Args:
             key: The phone key.
@@ -62,22 +70,34 @@ class Register:
             granted: The grant instant (us) of the consent that counts, None for none.
             meaning: The policy's evidence semantics.
         """
-        days = self.days.get(key)
-        if days is None:
+        entries = self.numbers.get(key)
+        if entries is None:
             return 0
-        at = bisect.bisect_right(days, day) - 1
-        if at < 0:
-            return 0
-        index, registered, sectors, effective = self.rows[key][at]
-        blocks = meaning.register_blocks(registered, sectors, sector)
-        before = (
-            blocks
-            and not meaning.sk_consent_always
-            and granted is not None
+        entry = entries[-1]
+        if entry[0] > day:
+            at = bisect.bisect_right(entries, (day, _AFTER)) - 1
+            if at < 0:
+                return 0
+            entry = entries[at]
+        _, part, registered, sectors, effective = entry
+        blocks = registered and (
+            sectors is None
+            or (meaning.sk_unknown_sector_blocks if sector is None else sector in sectors)
+        )
+        if not blocks:
+            return part
+        if (
+            granted is not None
             and effective is not None
             and granted <= effective
-        )
-        return int(register_part(index, int(blocks), int(before)))
+            and not meaning.sk_consent_always
+        ):
+            return part + 3  # blocks, and bars the consent
+        return part + 2  # blocks
+
+
+# Sorts after every entry of the same day (`bisect` compares entries as tuples).
+_AFTER = 1 << 62
 
 
 def scan_register(cur: duckdb.DuckDBPyConnection, only: str, params: dict[str, object]) -> Register:
@@ -86,15 +106,9 @@ def scan_register(cur: duckdb.DuckDBPyConnection, only: str, params: dict[str, o
     releases = tuple(d for (d,) in found)
     position = {(d - _EPOCH).days: i for i, d in enumerate(releases)}
     rows = cur.execute(register_sql(only) + " ORDER BY phone, day", params).fetchall()
-    days: dict[int, list[int]] = {}
-    entries: dict[int, list[tuple[int, bool, str, int | None]]] = {}
+    entries: dict[int, list[Entry]] = {}
     for phone, day, registered, sectors, effective in rows:
-        days.setdefault(phone, []).append(int(day))
-        entries.setdefault(phone, []).append(
-            (position[int(day)], bool(registered), str(sectors), effective)
-        )
-    return Register(
-        releases,
-        {k: tuple(v) for k, v in days.items()},
-        {k: tuple(v) for k, v in entries.items()},
-    )
+        codes = None if sectors == ALL_SECTORS else frozenset(str(sectors).split(";"))
+        part = int(register_part(position[int(day)], 0, 0))
+        entries.setdefault(phone, []).append((int(day), part, bool(registered), codes, effective))
+    return Register(releases, {k: tuple(v) for k, v in entries.items()})

@@ -79,9 +79,9 @@ def register_many(
     blocks = np.zeros(n, np.bool_)
     before = np.zeros(n, np.bool_)
     register = ix.register
-    if register.days:
+    if register.numbers:
         granted_at = ix.consents.cols["granted"]
-        held = np.flatnonzero(np.isin(keys, np.fromiter(register.days, dtype=np.int64)))
+        held = np.flatnonzero(np.isin(keys, np.fromiter(register.numbers, dtype=np.int64)))
         for row in held.tolist():
             given = int(consent[row])
             granted = None if given < 0 else int(granted_at[given])

@@ -1,4 +1,5 @@
-"""The compiled home lane: "+420..." checked in machine code gives phonenumbers' answer."""
+"""The compiled lanes: "+420..." (the home country) and "+421..." (Slovakia, whose plan has a
+national prefix) checked in machine code give phonenumbers' answer."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from hypothesis import strategies as st
 
 from optin_gate import Policy, Reason
 from optin_gate.dial.build import build_index, scan
-from optin_gate.dial.compiled import NOT_VALID, OUTSIDE, home_rows
+from optin_gate.dial.compiled import NOT_VALID, OUTSIDE, Lookup, home_rows
 from optin_gate.dial.probe import make_probe
 from optin_gate.numbers import home_plan, normalize_one
 from optin_gate.numbers.spec import TYPE_CODES
@@ -19,7 +20,9 @@ from tests.oracle import Consent, Evidence
 
 with store_with(Evidence()).connect() as _con:
     _RAW = scan(_con, "acme", policy=Policy())
-    _PROBE = make_probe(build_index(_RAW, "acme", Policy()), home_plan("CZ"))
+    _INDEX = build_index(_RAW, "acme", Policy())
+    _PROBE = make_probe(_INDEX, home_plan("CZ"))
+    _SLOVAK = Lookup(_INDEX, home_plan("SK"))
 
 # "+" then digits: mostly Czech-looking (every length around the national nine), some others.
 compact = st.one_of(
@@ -50,6 +53,30 @@ def test_home_lane_agrees_with_phonenumbers(value: str) -> None:
         assert not digits.startswith("420") or not 5 <= len(digits) <= 17
 
 
+slovak = st.builds(lambda d: "+421" + d, st.text("0123456789", min_size=0, max_size=15))
+
+
+@settings(max_examples=3000, deadline=None)
+@given(value=slovak)
+@example("+421905123456")  # mobile
+@example("+421212345678")  # Bratislava
+@example("+4210905123456")  # the national prefix written too: phonenumbers strips it
+@example("+421090512345")
+@example("+421888123456")  # the marketing range
+def test_slovak_lane_agrees_with_phonenumbers(value: str) -> None:
+    code = home_rows(_SLOVAK.table, int(value), len(value) - 1, 0, 0, -1)[0]
+    want = normalize_one(value, "CZ")
+    if code >= 0:
+        assert want == (value, True, TYPE_CODES[code], "SK")
+    elif code == NOT_VALID:
+        assert want.e164 is None
+        assert not want.valid
+    else:
+        assert code == OUTSIDE
+        national = value[4:]
+        assert national.startswith("0") or not 2 <= len(national) <= 14
+
+
 def test_the_lane_decides_like_the_normalizing_path() -> None:
     t = datetime(2026, 3, 1, tzinfo=UTC)
     ev = Evidence(
@@ -63,6 +90,8 @@ def test_the_lane_decides_like_the_normalizing_path() -> None:
         ("+420601000002", "+420 601 000 002"),
         ("+420601000003", "00420601000003"),
         ("+420101234567", "101 234 567"),
+        ("+421905000001", "+421 905 000 001"),
+        ("+4210905000001", "00421 0905 000 001"),
     ]:
         fast, slow = gate.check(compact_form, at=at), gate.check(written, at=at)
         assert fast == slow
