@@ -13,7 +13,11 @@ bench-out/filter/). In a fresh process:
   store's own as-of facts SQL and the rules' SQL for that one number, prepared once,
   parameters bound per call) on a few thousand of the same numbers;
 * `gate.check_many` on 1M numbers against `gate.filter` (the batch engine) on the same list:
-  rows per second each, and whether they agree row by row.
+  rows per second each, and whether they agree row by row;
+* with `--slovak`: against the store plus two Slovak list releases (bench_filter's mixed
+  store), `gate.check` of Slovak numbers on the list beside Czech numbers with evidence, taking
+  turns in one process, both for a sector from a +421 888 line: p50 each and their ratio
+  (target: the Slovak p50 within 1.2x of the Czech one).
 
     python benchmarks/bench_dial.py                 # full size (targets: p50 < 5 us,
                                                     #  p99 < 50 us, build < 15 s,
@@ -32,7 +36,7 @@ from collections import Counter
 from typing import Any
 
 from benchmarks._harness import header, rate, run_measured, scratch
-from benchmarks.bench_filter import build_store, evidence_sizes
+from benchmarks.bench_filter import CALLER_ID, SECTOR, build_store, evidence_sizes, mixed_store
 
 AS_OF = "2026-01-15T10:00"  # Prague; bench_filter's snapshot (2026-01-01) is 14 days old
 
@@ -224,6 +228,44 @@ def latency(store_path: str, checks: int, peer_checks: int, seed: int) -> dict[s
     }
 
 
+def slovak_latency(store_path: str, checks: int, seed: int) -> dict[str, Any]:
+    """p50 of `check` on Slovak numbers on the list and on Czech numbers with evidence."""
+    import numpy as np
+
+    import optin_gate as og
+
+    gate = og.Gate(og.EvidenceStore(store_path), refresh_interval=None)
+    gate.refresh()
+    assert gate._checker is not None
+    index = gate._checker.index
+    rng = np.random.default_rng(seed)
+    czech = [f"+{k}" for k in rng.choice(index.keys.keys, checks).tolist()]
+    slovak = [f"+{k}" for k in rng.choice(np.fromiter(index.register.numbers, np.int64), checks)]
+    check, clock = gate.check, time.perf_counter_ns
+    at = og._time.to_utc(AS_OF)
+    took: dict[str, list[int]] = {"CZ": [], "SK": []}
+    reasons: Counter[str] = Counter()
+    for number in (czech + slovak)[::97]:  # warm-up
+        check(number, at=at, sector=SECTOR, caller_id=CALLER_ID)
+    gc.collect()
+    gc.disable()
+    for block in range(0, checks, 1000):  # take turns: a neighbour's load hits both alike
+        for name, numbers in (("CZ", czech), ("SK", slovak)):
+            times = took[name]
+            for number in numbers[block : block + 1000]:
+                start = clock()
+                decision = check(number, at=at, sector=SECTOR, caller_id=CALLER_ID)
+                times.append(clock() - start)
+                if name == "SK":
+                    reasons[decision.reason.value] += 1
+    gc.enable()
+    return {
+        "CZ": _percentiles(took["CZ"]),
+        "SK": _percentiles(took["SK"]),
+        "reasons": dict(reasons.most_common()),
+    }
+
+
 def many(store_path: str, rows: int, seed: int) -> dict[str, Any]:
     """check_many on `rows` numbers vs gate.filter (the batch engine) on the same list."""
     import pyarrow as pa
@@ -253,6 +295,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3, help="timed passes, each in a fresh process")
     ap.add_argument("--many", type=int, default=1_000_000, help="numbers for check_many")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--slovak", action="store_true", help="only Slovak vs Czech check() p50")
     args = ap.parse_args()
     rows = max(1000, int(10_000_000 * args.scale))
     sizes = evidence_sizes(rows)
@@ -260,6 +303,9 @@ def main() -> None:
     print("load average (1, 5, 15 min) at start: " + ", ".join(f"{x:.1f}" for x in os.getloadavg()))
     built = run_measured(build_store, str(scratch("filter")), rows, args.seed)
     print(f"store: {built.value} (ready in {built.seconds:.1f} s)")
+    if args.slovak:
+        slovak(built.value, rows, args)
+        return
 
     # Each pass in a fresh process, over its own random numbers: where the index's pages land
     # moves a single pass's p50 by a microsecond on this VM, so the median pass is reported.
@@ -301,6 +347,22 @@ def main() -> None:
     print(f"gate.filter({n:,}): {m['batch']:6.2f} s  {rate(n, m['batch'])} (batch engine)")
     print(f"RATIO check_many vs batch engine per row: {m['batch'] / m['ours']:.2f}x; rows {same}")
     print("load average (1, 5, 15 min) at end: " + ", ".join(f"{x:.1f}" for x in os.getloadavg()))
+
+
+def slovak(store: str, rows: int, args: argparse.Namespace) -> None:
+    """Slovak against Czech check() latency: passes in fresh processes, medians, the ratio."""
+    both = run_measured(mixed_store, str(scratch("filter")), store, rows, args.seed).value
+    runs = [
+        run_measured(slovak_latency, both, args.checks, args.seed + i).value
+        for i in range(args.runs)
+    ]
+    for i, each in enumerate(runs, start=1):
+        print(f"pass {i}: Czech p50 {each['CZ'][0]:6.2f} us p99 {each['CZ'][1]:6.2f} us; "
+              f"Slovak p50 {each['SK'][0]:6.2f} us p99 {each['SK'][1]:6.2f} us")  # fmt: skip
+    cz = statistics.median(each["CZ"][0] for each in runs)
+    sk = statistics.median(each["SK"][0] for each in runs)
+    print("Slovak answers: " + ", ".join(f"{k} {v:,}" for k, v in runs[0]["reasons"].items()))
+    print(f"RATIO Slovak / Czech check() p50: {sk / cz:5.2f}x   (target <= 1.2x)")
 
 
 if __name__ == "__main__":
