@@ -188,6 +188,8 @@ def _service(store: og.EvidenceStore, policy: og.Policy, asks: Sequence[Ask]) ->
                 controller=ask.controller,
                 at=ask.t.isoformat(),
                 call_type=ask.call_type,
+                sector=ask.sector,
+                caller_id=ask.caller_id,
                 format="json",
             )
             assert reply.status == 200, reply.text
