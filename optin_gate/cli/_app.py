@@ -115,7 +115,7 @@ def sheet_option(func: F) -> F:
         default=None,
         metavar="NAME|NUMBER",
         help="For a workbook (.xlsx .xlsm .xlsb .xls .ods): the sheet, by name or number "
-        "from 1 (default: the first sheet that has data).",
+        "from 1 (default: the first visible sheet that has data).",
     )(func)
 
 

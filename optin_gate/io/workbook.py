@@ -61,7 +61,7 @@ def header_index(rows: Sequence[Sequence[str | None]]) -> int:
 
 
 def read_sheet(path: Path, *, name: str, sheet: str | int | None = None) -> Sheet:
-    """Read one sheet: the one named or numbered (from 1), else the first that has data.
+    """Read one sheet: the one named or numbered (from 1), else the first shown that has data.
 
     Args:
         path: The workbook.
@@ -84,7 +84,7 @@ def read_sheet(path: Path, *, name: str, sheet: str | int | None = None) -> Shee
         names = list(reader.sheet_names)
         if sheet is not None:
             index = _sheet_index(names, sheet, name)
-            batch, columns = _load(reader, index)
+            batch, columns, _ = _load(reader, index)
             found = _found(batch)
             if found is None:
                 raise InputError(
@@ -95,8 +95,9 @@ def read_sheet(path: Path, *, name: str, sheet: str | int | None = None) -> Shee
                 )
             return _sheet(batch, columns, names[index], found, name)
         for index, title in enumerate(names):
-            batch, columns = _load(reader, index)
-            found = _found(batch)
+            batch, columns, visible = _load(reader, index)
+            # A hidden sheet (a lookup table, an old copy) is not the list the operator sees.
+            found = _found(batch) if visible else None
             if found is not None:
                 return _sheet(batch, columns, title, found, name)
     except fastexcel.FastExcelError as exc:
@@ -104,7 +105,8 @@ def read_sheet(path: Path, *, name: str, sheet: str | int | None = None) -> Shee
     raise InputError(
         "the workbook has no sheet with data",
         file=name,
-        hint="put the list on a sheet (a header row, then one row per number)",
+        hint="put the list on a sheet (a header row, then one row per number); hidden sheets "
+        f"are read only when named with --sheet ({_listing(names)})",
     )
 
 
@@ -126,11 +128,11 @@ def _sheet_index(names: list[str], sheet: str | int, file: str) -> int:
     )
 
 
-def _load(reader: Any, index: int) -> tuple[pa.RecordBatch, list[int]]:
-    """The sheet from its row 1 on (row i is Excel row i + 1), every cell as text."""
+def _load(reader: Any, index: int) -> tuple[pa.RecordBatch, list[int], bool]:
+    """The sheet from its row 1 on (row i is Excel row i + 1), every cell as text; visible."""
     loaded = reader.load_sheet(index, header_row=None, skip_rows=0, dtypes="string")
     columns = [c.absolute_index for c in loaded.available_columns()]
-    return loaded.to_arrow(), columns
+    return loaded.to_arrow(), columns, loaded.visible == "visible"
 
 
 def _filled(batch: pa.RecordBatch) -> np.ndarray:

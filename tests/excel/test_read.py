@@ -202,3 +202,27 @@ def test_a_sheet_for_a_csv_or_a_table_is_refused(tmp_path: Path) -> None:
 )
 def test_places_are_written_as_excel_writes_references(sheet: str, row: int, shown: str) -> None:
     assert sheet_place(sheet, row) == shown
+
+
+def test_the_default_sheet_is_one_the_operator_sees(tmp_path: Path) -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    lookup = book.active
+    lookup.title = "Číselník"
+    lookup.append(["kód", "význam"])
+    lookup.append([1, "nevolat"])
+    lookup.sheet_state = "hidden"
+    shown = book.create_sheet("Seznam")
+    shown.append(["Telefon", "Jméno"])
+    shown.append([601234567, "Jana"])
+    path = tmp_path / "skryty.xlsx"
+    book.save(path)
+    assert read_table(path).column("Jméno").to_pylist() == ["Jana"]
+    assert read_table(path, sheet="Číselník").column("význam").to_pylist() == ["nevolat"]
+    shown.sheet_state = "hidden"
+    book.create_sheet("Prázdný")  # a workbook shows at least one sheet
+    book.save(path)
+    with pytest.raises(InputError, match="hidden sheets are read only when named") as info:
+        read_table(path)
+    assert "1 'Číselník', 2 'Seznam', 3 'Prázdný'" in str(info.value)
