@@ -51,13 +51,22 @@ def header_index(rows: Sequence[Sequence[str | None]]) -> int:
     """Which of a sheet's first non-empty rows is its header.
 
     The first row with two or more filled cells: rows above it with a single cell are titles
-    (often merged across the columns). When no row has two, the list has one column and its
+    (often merged across the columns). A row followed by a fuller row of names (every cell
+    holds a letter, so no phone or date) holds group labels, each merged over the names below
+    it, and the names are the header. When no row has two, the list has one column and its
     first row is the header.
     """
-    for i, row in enumerate(rows):
-        if sum(1 for cell in row if cell is not None and cell.strip()) >= 2:
-            return i
-    return 0
+    filled = [[cell for cell in row if cell is not None and cell.strip()] for row in rows]
+    first = next((i for i, cells in enumerate(filled) if len(cells) >= 2), None)
+    if first is None:
+        return 0
+    while first + 1 < len(filled) and _names_below(filled[first], filled[first + 1]):
+        first += 1
+    return first
+
+
+def _names_below(labels: Sequence[str], below: Sequence[str]) -> bool:
+    return len(below) > len(labels) and all(any(c.isalpha() for c in cell) for cell in below)
 
 
 def read_sheet(path: Path, *, name: str, sheet: str | int | None = None) -> Sheet:

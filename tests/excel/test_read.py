@@ -226,3 +226,26 @@ def test_the_default_sheet_is_one_the_operator_sees(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="hidden sheets are read only when named") as info:
         read_table(path)
     assert "1 'Číselník', 2 'Seznam', 3 'Prázdný'" in str(info.value)
+
+
+@pytest.mark.parametrize("suffix", FORMATS)
+def test_group_labels_merged_above_the_header_are_not_the_header(
+    tmp_path: Path, suffix: str
+) -> None:
+    rows = [
+        ["Kampaň prosinec 2026"],
+        [None, "Kontakt", None, "Souhlas", None],  # each label merged over the two names below
+        ["Jméno", "Telefon", "E-mail", "Od", "Do"],
+        ["Jana", 601234567, "jana@example.cz", "1.12.2026", None],
+    ]
+    with open_source(write_book(tmp_path / f"g{suffix}", {"Seznam": rows})) as src:
+        assert src.columns == ("Jméno", "Telefon", "E-mail", "Od", "Do")
+        assert src.to_arrow().column("Telefon").to_pylist() == ["601234567"]
+        assert src.line_numbers([0]) == [4]
+
+
+def test_a_header_over_unnamed_data_columns_stays_the_header(tmp_path: Path) -> None:
+    rows = [["Telefon", "Jméno"], [601234567, "Jana", "volat ráno"], ["+420 602 234 567", "Petr"]]
+    table = read_table(write_book(tmp_path / "u.xlsx", {"L": rows}))
+    assert table.column_names == ["Telefon", "Jméno", "column3"]
+    assert table.column("Jméno").to_pylist() == ["Jana", "Petr"]
