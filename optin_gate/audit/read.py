@@ -159,7 +159,8 @@ def _read_sql(relation: str, c: Cols, layout: Layout) -> str:
     """SQL: per row, in order, the log's own columns (`layout`), then the computed ones."""
     time_col = c.log.columns["called_at"]
     serials = c.log.source.kind == "workbook"
-    parse = Parse(time_col, c.types[time_col], "datetime", "__og_t", serials=serials)
+    epoch = c.log.source.serial_epoch
+    parse = Parse(time_col, c.types[time_col], "datetime", "__og_t", serials=serials, epoch=epoch)
     parsed = parse_query(relation, [parse])
     own = [sql_name(col) for col in c.log.user_columns[: layout.own]]
     computed = {"t": "__og_t"}

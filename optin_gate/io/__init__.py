@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from optin_gate.io.columns import ALIASES, fold, resolve_columns
 from optin_gate.io.dates import (
+    EXCEL_EPOCH,
     Parse,
     blank_sql,
     parse_date,
@@ -43,6 +44,7 @@ from optin_gate.io.write import (
 
 __all__ = [
     "ALIASES",
+    "EXCEL_EPOCH",
     "SCHEMA_NAMES",
     "CsvFormat",
     "FieldSpec",

@@ -3,7 +3,8 @@
 Accepted: ISO 8601 (`2026-11-28`, `2026-11-28T14:30`, `2026-11-28 14:30:15.5`, with or without
 a zone such as `Z`, `+01:00` or `UTC`) and Czech (`28.11.2026`, `28. 11. 2026`,
 `28.11.2026 14:30`, `28. 11. 2026 14:30:15`); from a workbook also Excel serials (`46000.5`,
-days since 1899-12-30: a date cell typed as a plain number). A time without a zone is
+days since 1899-12-30, or since 1904-01-01 in a workbook saved with the 1904 date system: a
+date cell typed as a plain number). A time without a zone is
 Europe/Prague local time, read exactly as `optin_gate._time.to_utc` reads it: a time in the
 spring-forward gap counts as winter time, the repeated autumn hour as summer time (Python's
 fold=0). Instants
@@ -24,11 +25,12 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from optin_gate._sql import sql_name
+from optin_gate._sql import sql_literal, sql_name
 from optin_gate._time import PRAGUE
 from optin_gate.errors import InputError
 
 __all__ = [
+    "EXCEL_EPOCH",
     "Parse",
     "blank_sql",
     "parse_date",
@@ -41,6 +43,7 @@ __all__ = [
 
 _FIRST_YEAR, _LAST_YEAR = 1970, 2099
 _MIN_DAY, _MAX_DAY = "1900-01-01", "2200-01-01"  # values outside are typos, not evidence
+EXCEL_EPOCH = "1899-12-30"  # serial 0, unless a workbook keeps the 1904 date system
 
 
 def text_sql(expr: str, sql_type: str = "VARCHAR") -> str:
@@ -158,6 +161,7 @@ class Parse:
         out: The result column's name.
         serials: Plain numbers are Excel serials (a workbook's column); elsewhere a bare
             number is no date, and rejecting it beats guessing.
+        epoch: The day serial 0 stands for (ISO): the workbook's date system.
     """
 
     column: str
@@ -165,6 +169,7 @@ class Parse:
     kind: str
     out: str
     serials: bool = False
+    epoch: str = EXCEL_EPOCH
 
 
 def parse_query(relation: str, parses: Sequence[Parse]) -> str:
@@ -201,7 +206,7 @@ def parse_query(relation: str, parses: Sequence[Parse]) -> str:
             layers[2].append(f"CASE WHEN {c} = 2 THEN TRY_CAST({s} AS TIMESTAMPTZ) END AS {z}")
             czech = _czech_sql(e)
             if p.serials:
-                czech = f"coalesce({czech}, {_serial_sql(s)})"
+                czech = f"coalesce({czech}, {_serial_sql(s, p.epoch)})"
             layers[3].append(
                 f"CASE {c} WHEN 1 THEN TRY_CAST({s} AS TIMESTAMP) WHEN 3 THEN {czech} END AS {n}"
             )
@@ -246,15 +251,15 @@ def _czech_sql(e: str) -> str:
     )
 
 
-def _serial_sql(s: str) -> str:
-    """SQL: an Excel serial (`46000.5`: days and a fraction since 1899-12-30) as a TIMESTAMP.
+def _serial_sql(s: str, epoch: str) -> str:
+    """SQL: an Excel serial (`46000.5`: days and a fraction since `epoch`) as a TIMESTAMP.
 
     Rounded to the millisecond, since a time of day is stored as a binary fraction. At most
     six digits of days: larger numbers are no dates, and the bounds check drops them anyway.
     """
     return (
         f"(CASE WHEN regexp_full_match({s}, '[0-9]{{1,6}}(\\.[0-9]+)?') "
-        f"THEN TIMESTAMP '1899-12-30' + to_milliseconds("
+        f"THEN CAST({sql_literal(epoch)} AS TIMESTAMP) + to_milliseconds("
         f"CAST(round(CAST({s} AS DOUBLE) * 86400000) AS BIGINT)) END)"
     )
 

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from optin_gate._runtime import duckdb_config
 from optin_gate._sql import sql_literal, sql_name
 from optin_gate.errors import InputError
+from optin_gate.io.dates import EXCEL_EPOCH
 from optin_gate.io.lines import csv_lines
 from optin_gate.io.scratch import sweep
 from optin_gate.io.sniff import CsvFormat, csv_format, file_kind
@@ -124,6 +125,11 @@ class Source:
 
         assert self.path is not None
         return tuple(pq.read_schema(self.path).names)
+
+    @property
+    def serial_epoch(self) -> str:
+        """The day a workbook's date serial 0 stands for (ISO); serials are read only there."""
+        return self.sheet.epoch if self.sheet is not None else EXCEL_EPOCH
 
     @property
     def held(self) -> bool:

@@ -12,6 +12,9 @@ above the header (a single cell, often merged across the columns) are skipped.
 from __future__ import annotations
 
 import dataclasses
+import io
+import re
+import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from optin_gate.errors import InputError
+from optin_gate.io.dates import EXCEL_EPOCH
 from optin_gate.io.sniff import WORKBOOK_EXTENSIONS, header_names
 
 if TYPE_CHECKING:
@@ -39,12 +43,15 @@ class Sheet:
         table: The rows below the header, empty rows left out; every column is text.
         rows: Each row's 1-based Excel row number (int64), in table order.
         header_row: The header's Excel row number.
+        epoch: The day a date serial 0 stands for (ISO): 1904-01-01 in a workbook saved with
+            the 1904 date system (old Mac Excel), else 1899-12-30.
     """
 
     name: str
     table: pa.Table
     rows: pa.Array
     header_row: int
+    epoch: str = EXCEL_EPOCH
 
 
 def header_index(rows: Sequence[Sequence[str | None]]) -> int:
@@ -102,13 +109,13 @@ def read_sheet(path: Path, *, name: str, sheet: str | int | None = None) -> Shee
                     sheet=names[index],
                     hint=f"pick the sheet that holds the list with --sheet ({_listing(names)})",
                 )
-            return _sheet(batch, columns, names[index], found, name)
+            return _sheet(batch, columns, names[index], found, name, epoch=_epoch(data))
         for index, title in enumerate(names):
             batch, columns, visible = _load(reader, index)
             # A hidden sheet (a lookup table, an old copy) is not the list the operator sees.
             found = _found(batch) if visible else None
             if found is not None:
-                return _sheet(batch, columns, title, found, name)
+                return _sheet(batch, columns, title, found, name, epoch=_epoch(data))
     except fastexcel.FastExcelError as exc:
         raise _unreadable(exc, name) from None
     raise InputError(
@@ -174,7 +181,7 @@ def _found(batch: pa.RecordBatch) -> _Found | None:
 
 
 def _sheet(
-    batch: pa.RecordBatch, columns: list[int], title: str, found: _Found, file: str
+    batch: pa.RecordBatch, columns: list[int], title: str, found: _Found, file: str, *, epoch: str
 ) -> Sheet:
     import pyarrow as pa
 
@@ -199,7 +206,31 @@ def _sheet(
     )
     table = pa.Table.from_batches([body.select(keep)]).rename_columns(list(header))
     rows = pa.array(data + 1, type=pa.int64())
-    return Sheet(title, table, rows, found.header + 1)
+    return Sheet(title, table, rows, found.header + 1, epoch)
+
+
+# The date system is a workbook setting fastexcel applies to date cells but does not expose;
+# a plain number in a date column needs it too. .xlsx/.xlsm keep it in the workbook part,
+# .ods in its calculation settings (before the tables, so the head of content.xml).
+_DATE1904 = re.compile(rb"<(?:\w+:)?workbookPr\b[^>]*\bdate1904=\"(?:1|true)\"")
+_NULL_DATE = re.compile(rb"<table:null-date\b[^>]*\btable:date-value=\"(\d{4}-\d\d-\d\d)")
+
+
+def _epoch(data: str | bytes) -> str:
+    """The day the workbook's date serial 0 stands for (ISO)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data) if isinstance(data, bytes) else data) as book:
+            parts = set(book.namelist())
+            if "xl/workbook.xml" in parts:
+                found = _DATE1904.search(book.read("xl/workbook.xml"))
+                return "1904-01-01" if found else EXCEL_EPOCH
+            if "content.xml" in parts:
+                with book.open("content.xml") as content:
+                    null = _NULL_DATE.search(content.read(1 << 20))
+                return null.group(1).decode() if null else EXCEL_EPOCH
+    except zipfile.BadZipFile:  # an .xls: an OLE file
+        pass
+    return EXCEL_EPOCH
 
 
 def _unreadable(exc: Exception, file: str) -> InputError:

@@ -25,6 +25,7 @@ from optin_gate._runtime import duckdb_config
 from optin_gate._sql import sql_literal, sql_name
 from optin_gate.errors import InputError
 from optin_gate.io import (
+    EXCEL_EPOCH,
     FieldSpec,
     Parse,
     Source,
@@ -169,10 +170,12 @@ def _typed(
     controller: str | None,
     *,
     serials: bool = False,
+    epoch: str = EXCEL_EPOCH,
 ) -> None:
     """og_typed: the store's columns with defaults applied, and each row's first error.
 
-    `serials`: the source is a workbook, whose plain numbers in a date column are serials.
+    `serials`: the source is a workbook, whose plain numbers in a date column are serials
+    counted from the day `epoch`.
     """
     cols = ["rowid AS __row"]
     parses: list[Parse] = []
@@ -184,7 +187,9 @@ def _typed(
         else:
             cols.append(f"{text_sql(sql_name(name), types[name])} AS {sql_name(name)}")
         if spec.type in _TIME_HINT:
-            parse = Parse(name, types[name], spec.type, f"og_v_{name}", serials=serials)
+            parse = Parse(
+                name, types[name], spec.type, f"og_v_{name}", serials=serials, epoch=epoch
+            )
             (small if name in kind.few_values else parses).append(parse)
     relation = f"(SELECT * FROM (SELECT {', '.join(cols)} FROM og_raw) POSITIONAL JOIN og_keys)"
     lookups = {}
@@ -411,7 +416,8 @@ def stage(
     try:
         rows_read, types = _load_raw(con, src, mapping)
         _phone_keys(con, region)
-        _typed(con, kind, mapping, types, controller, serials=src.kind == "workbook")
+        workbook = src.kind == "workbook"
+        _typed(con, kind, mapping, types, controller, serials=workbook, epoch=src.serial_epoch)
         snapshot = None
         if dated is not None:
             snapshot = _snapshot(con, src, snapshot_date, mapping, kind)

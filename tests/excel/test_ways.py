@@ -192,3 +192,47 @@ def test_both_ways_through_the_filter_agree_on_a_workbook(tmp_path: Path, store_
         written[way] = duckdb.execute(f"SELECT * FROM '{out}'").fetchall()
     assert written["held"] == written["spilled"]
     assert [row[3] for row in written["held"][:2]] == [True, False]
+
+
+def _book_1904(path: Path, rows: list[list[object]]) -> Path:
+    """A workbook that counts its dates from 1904-01-01, as old Mac Excel saves them."""
+    if path.suffix == ".ods":
+        from odf.opendocument import OpenDocumentSpreadsheet
+        from odf.table import CalculationSettings, NullDate
+
+        doc = OpenDocumentSpreadsheet()
+        settings = CalculationSettings()
+        settings.addElement(NullDate(datevalue="1904-01-01"))
+        doc.spreadsheet.addElement(settings)
+        plain = write_book(path.with_name("plain.ods"), {"Souhlasy": rows})
+        from odf.opendocument import load
+        from odf.table import Table
+
+        for table in load(str(plain)).spreadsheet.getElementsByType(Table):
+            doc.spreadsheet.addElement(table)
+        doc.save(str(path))
+        return path
+    import openpyxl
+    from openpyxl.utils.datetime import CALENDAR_MAC_1904
+
+    book = openpyxl.Workbook()
+    book.epoch = CALENDAR_MAC_1904
+    sheet = book.active
+    sheet.title = "Souhlasy"
+    for row in rows:
+        sheet.append(row)
+    book.save(path)
+    return path
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".ods"])
+def test_serials_of_a_1904_workbook_count_from_1904(
+    tmp_path: Path, store_path: Path, suffix: str
+) -> None:
+    serial = (GRANTED - dt.datetime(1904, 1, 1)).total_seconds() / 86400
+    cells: list[list[object]] = [["ID souhlasu", "Telefon", "Uděleno"], ["C-1", 601234567, GRANTED]]
+    cells.append(["C-2", 731234567, serial])
+    book = _book_1904(tmp_path / f"mac{suffix}", cells)
+    og.EvidenceStore(store_path).load("consents", book)
+    granted = rows(og.EvidenceStore(store_path), "SELECT DISTINCT granted_at FROM consents")
+    assert granted == [(dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC),)]  # 10:00 in Prague
