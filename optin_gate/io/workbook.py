@@ -100,7 +100,7 @@ def read_sheet(path: Path, *, name: str, sheet: str | int | None = None) -> Shee
         names = list(reader.sheet_names)
         if sheet is not None:
             index = _sheet_index(names, sheet, name)
-            batch, columns, _ = _load(reader, index)
+            batch, columns, _, errors = _load(reader, index)
             found = _found(batch)
             if found is None:
                 raise InputError(
@@ -109,12 +109,14 @@ def read_sheet(path: Path, *, name: str, sheet: str | int | None = None) -> Shee
                     sheet=names[index],
                     hint=f"pick the sheet that holds the list with --sheet ({_listing(names)})",
                 )
+            batch = _with_errors(batch, errors)
             return _sheet(batch, columns, names[index], found, name, epoch=_epoch(data))
         for index, title in enumerate(names):
-            batch, columns, visible = _load(reader, index)
+            batch, columns, visible, errors = _load(reader, index)
             # A hidden sheet (a lookup table, an old copy) is not the list the operator sees.
             found = _found(batch) if visible else None
             if found is not None:
+                batch = _with_errors(batch, errors)
                 return _sheet(batch, columns, title, found, name, epoch=_epoch(data))
     except fastexcel.FastExcelError as exc:
         raise _unreadable(exc, name) from None
@@ -144,11 +146,56 @@ def _sheet_index(names: list[str], sheet: str | int, file: str) -> int:
     )
 
 
-def _load(reader: Any, index: int) -> tuple[pa.RecordBatch, list[int], bool]:
-    """The sheet from its row 1 on (row i is Excel row i + 1), every cell as text; visible."""
+def _load(reader: Any, index: int) -> tuple[pa.RecordBatch, list[int], bool, Any]:
+    """The sheet from its row 1 on (row i is Excel row i + 1), every cell as text.
+
+    Also whether the sheet is visible, and its error cells (`#N/A`), empty in the batch.
+    """
     loaded = reader.load_sheet(index, header_row=None, skip_rows=0, dtypes="string")
     columns = [c.absolute_index for c in loaded.available_columns()]
-    return loaded.to_arrow(), columns, loaded.visible == "visible"
+    batch, errors = loaded.to_arrow_with_errors()
+    return batch, columns, loaded.visible == "visible", errors
+
+
+# calamine's names for Excel's error values, as Excel shows them
+_ERROR_TEXT = {
+    "Div0": "#DIV/0!",
+    "NA": "#N/A",
+    "Name": "#NAME?",
+    "Null": "#NULL!",
+    "Num": "#NUM!",
+    "Ref": "#REF!",
+    "Value": "#VALUE!",
+    "GettingData": "#GETTING_DATA",
+}
+_ERROR = re.compile(r"\bError\((\w+)\)")
+
+
+def _with_errors(batch: pa.RecordBatch, errors: Any) -> pa.RecordBatch:
+    """The batch with each error cell holding its text, as a CSV export of the sheet does.
+
+    Empty, `#REF!` in a withdrawal or an end date would read as "never withdrawn"; as text it
+    is a reject, like any value that is no date. A row of errors alone (formulas filled down
+    past the list) was found empty before this and stays left out.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    cells: dict[int, dict[int, str]] = {}
+    for error in errors.errors if errors is not None else ():
+        kind = _ERROR.search(error.detail)
+        if kind is not None:
+            row, column = error.position
+            cells.setdefault(column, {})[row] = _ERROR_TEXT.get(kind.group(1), "#ERROR")
+    if not cells:
+        return batch
+    arrays = list(batch.columns)
+    for column, texts in cells.items():
+        mask = np.zeros(batch.num_rows, dtype=bool)
+        mask[list(texts)] = True
+        values = pa.array([texts[row] for row in sorted(texts)], type=arrays[column].type)
+        arrays[column] = pc.replace_with_mask(arrays[column], pa.array(mask), values)
+    return pa.RecordBatch.from_arrays(arrays, schema=batch.schema)
 
 
 def _filled(batch: pa.RecordBatch) -> np.ndarray:

@@ -236,3 +236,22 @@ def test_serials_of_a_1904_workbook_count_from_1904(
     og.EvidenceStore(store_path).load("consents", book)
     granted = rows(og.EvidenceStore(store_path), "SELECT DISTINCT granted_at FROM consents")
     assert granted == [(dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC),)]  # 10:00 in Prague
+
+
+def test_error_cells_are_rejected_not_read_as_empty(tmp_path: Path, store_path: Path) -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Souhlasy"
+    sheet.append(["ID souhlasu", "Telefon", "Uděleno", "Odvoláno"])
+    sheet.append(["C-1", 601234567, GRANTED, "#REF!"])  # an error cell: no evidence of anything
+    sheet.append(["C-2", "#N/A", GRANTED, None])
+    sheet.append(["C-3", 731234567, GRANTED, None])
+    sheet.append([None, "#N/A", "#N/A", "#N/A"])  # formulas filled down past the list
+    path = tmp_path / "chyby.xlsx"
+    book.save(path)
+    report = og.EvidenceStore(store_path).load("consents", path)
+    assert (report.rows_read, report.rows_loaded) == (3, 1)
+    loaded = rows(og.EvidenceStore(store_path), "SELECT consent_id FROM consents")
+    assert loaded == [("C-3",)]  # never C-1 as a consent that was not withdrawn
