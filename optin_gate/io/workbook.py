@@ -60,20 +60,26 @@ def header_index(rows: Sequence[Sequence[str | None]]) -> int:
     The first row with two or more filled cells: rows above it with a single cell are titles
     (often merged across the columns). A row followed by a fuller row of names (every cell
     holds a letter, so no phone or date) holds group labels, each merged over the names below
-    it, and the names are the header. When no row has two, the list has one column and its
-    first row is the header.
+    it, and the names are the header. When no row has two, the list has one column: its
+    header is the last of the rows above the first number (titles, then the name).
     """
     filled = [[cell for cell in row if cell is not None and cell.strip()] for row in rows]
     first = next((i for i, cells in enumerate(filled) if len(cells) >= 2), None)
     if first is None:
-        return 0
+        data = next((i for i, cells in enumerate(filled) if not _names(cells)), 0)
+        return max(data - 1, 0)
     while first + 1 < len(filled) and _names_below(filled[first], filled[first + 1]):
         first += 1
     return first
 
 
+def _names(cells: Sequence[str]) -> bool:
+    """Every cell holds a letter: names or titles, no phone number or date."""
+    return all(any(c.isalpha() for c in cell) for cell in cells)
+
+
 def _names_below(labels: Sequence[str], below: Sequence[str]) -> bool:
-    return len(below) > len(labels) and all(any(c.isalpha() for c in cell) for cell in below)
+    return len(below) > len(labels) and _names(below)
 
 
 def read_sheet(path: Path, *, name: str, sheet: str | int | None = None) -> Sheet:

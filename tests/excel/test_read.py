@@ -249,3 +249,12 @@ def test_a_header_over_unnamed_data_columns_stays_the_header(tmp_path: Path) -> 
     table = read_table(write_book(tmp_path / "u.xlsx", {"L": rows}))
     assert table.column_names == ["Telefon", "Jméno", "column3"]
     assert table.column("Jméno").to_pylist() == ["Jana", "Petr"]
+
+
+def test_a_title_above_a_one_column_list_is_not_its_header(tmp_path: Path) -> None:
+    rows = [["Kampaň prosinec 2026"], [], ["Telefon"], [601234567], ["+420 731 234 567"]]
+    with open_source(write_book(tmp_path / "one.xlsx", {"L": rows})) as src:
+        assert src.to_arrow().to_pydict() == {"Telefon": ["601234567", "+420 731 234 567"]}
+        assert src.line_numbers([0, 1]) == [4, 5]
+    bare = [[601234567], [731234567]]  # no header at all: the first row stays the header
+    assert read_table(write_book(tmp_path / "bare.xlsx", {"L": bare})).column_names == ["601234567"]
