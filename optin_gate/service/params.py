@@ -112,7 +112,11 @@ def parse_query(query: bytes) -> tuple[dict[str, str], Ask]:
     for part in query.decode("latin-1").split("&"):
         if part:
             name, _, value = part.partition("=")
-            values[unquote(name) if "%" in name else name] = _decoded(value)
+            name = unquote(name) if "%" in name else name
+            if name in values:
+                # Answering about either value could dial the one the dialler did not mean.
+                raise bad(f"{name} is given twice", f"send {name} once")
+            values[name] = _decoded(value)
     if values.keys() <= _PLAIN:
         # Only the number and the controller: one Ask per controller, made once.
         controller = values.get("controller")

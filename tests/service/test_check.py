@@ -108,6 +108,21 @@ def test_bad_parameters_are_400_and_the_text_starts_with_0_error(
 
 
 @pytest.mark.parametrize(
+    ("query", "twice"),
+    [
+        (f"number=%2B{OBJECTED}&number=%2B{CONSENTED}&controller=acme&at=2026-03-02", "number"),
+        (f"number=%2B{CONSENTED}&controller=beta&controller=acme&at=2026-03-02", "controller"),
+    ],
+)
+def test_a_parameter_given_twice_is_400_not_an_answer_about_either(
+    client: Client, query: str, twice: str
+) -> None:
+    reply = client.request("GET", f"/v1/check?{query}")
+    assert reply.status == 400
+    assert reply.text.startswith(f"0 ERROR {twice} is given twice")
+
+
+@pytest.mark.parametrize(
     "body", [b"not json", b"[1, 2]", b'{"numbers": "601000001"}', b'{"numbers": [1]}']
 )
 def test_bad_batches_are_400_in_json(client: Client, body: bytes) -> None:
