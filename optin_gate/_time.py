@@ -17,6 +17,10 @@ PRAGUE = ZoneInfo("Europe/Prague")
 
 TimeLike = datetime | date | str | None
 
+# The years a decision can be made in: it reads the Prague day around its instant, and the
+# calendar's first and last days have no day before or after them.
+_FIRST_YEAR, _LAST_YEAR = 2, 9998
+
 
 def now_utc() -> datetime:
     """The current instant, aware, in UTC."""
@@ -32,7 +36,7 @@ def to_utc(value: TimeLike, *, name: str = "at") -> datetime:
         name: The argument's name, for the error message.
 
     Raises:
-        InputError: The value is not a time.
+        InputError: The value is not a time, or one too near the calendar's ends to decide at.
     """
     if value is None:
         return now_utc()
@@ -48,13 +52,19 @@ def to_utc(value: TimeLike, *, name: str = "at") -> datetime:
     if isinstance(value, datetime):
         if value.tzinfo is None:
             value = value.replace(tzinfo=PRAGUE)
-        return value.astimezone(UTC)
-    if isinstance(value, date):
-        return datetime.combine(value, time(0, 0), tzinfo=PRAGUE).astimezone(UTC)
-    raise InputError(
-        f"{name} must be a datetime, date or ISO string, got {type(value).__name__}",
-        hint="pass datetime.now() or '2026-11-28T14:30'",
-    )
+    elif isinstance(value, date):
+        value = datetime.combine(value, time(0, 0), tzinfo=PRAGUE)
+    else:
+        raise InputError(
+            f"{name} must be a datetime, date or ISO string, got {type(value).__name__}",
+            hint="pass datetime.now() or '2026-11-28T14:30'",
+        )
+    if not _FIRST_YEAR <= value.year <= _LAST_YEAR:
+        raise InputError(
+            f"{name} is too far in the past or the future to decide at",
+            hint="write a time such as 2026-11-28T14:30 (Prague time)",
+        )
+    return value.astimezone(UTC)
 
 
 def prague_day(instant: datetime) -> date:

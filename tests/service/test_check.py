@@ -123,6 +123,20 @@ def test_a_parameter_given_twice_is_400_not_an_answer_about_either(
 
 
 @pytest.mark.parametrize(
+    "at", ["0001-01-01", "0001-01-01T00:30:00", "9999-12-31T23:30:00", "9999-12-31T23:59-12:00"]
+)
+def test_a_time_at_the_calendars_ends_is_400_everywhere(client: Client, at: str) -> None:
+    asked = {"number": e164(CONSENTED), "controller": "acme", "at": at}
+    text = client.get("/v1/check", **asked)
+    batch = client.post("/v1/check", {**asked, "numbers": [asked.pop("number")]})
+    objection = client.post("/v1/objections", {"number": e164(CONSENTED), "at": at})
+    assert text.status == batch.status == objection.status == 400
+    assert text.text.startswith("0 ERROR at is too far in the past or the future")
+    assert "too far" in batch.json()["error"]["message"]
+    assert "too far" in objection.json()["error"]["message"]
+
+
+@pytest.mark.parametrize(
     "body", [b"not json", b"[1, 2]", b'{"numbers": "601000001"}', b'{"numbers": [1]}']
 )
 def test_bad_batches_are_400_in_json(client: Client, body: bytes) -> None:
