@@ -132,7 +132,8 @@ def parse_query(query: bytes) -> tuple[dict[str, str], Ask]:
 def _json_object(body: bytes) -> dict[str, Any]:
     try:
         data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        # Nesting deeper than the parser's recursion is malformed input too, not a fault.
         raise bad("the body is not JSON", "send a JSON object") from None
     if not isinstance(data, dict):
         raise bad("the body is not a JSON object", 'send {"numbers": [...], ...}')

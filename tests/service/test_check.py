@@ -145,6 +145,14 @@ def test_bad_batches_are_400_in_json(client: Client, body: bytes) -> None:
     assert reply.json()["error"]["status"] == 400
 
 
+@pytest.mark.parametrize("path", ["/v1/check", "/v1/objections"])
+def test_json_nested_too_deep_is_400_not_a_failure(client: Client, path: str) -> None:
+    deep = b'{"numbers": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    reply = client.request("POST", path, deep, {"Content-Type": "application/json"})
+    assert reply.status == 400
+    assert reply.json()["error"]["message"].startswith("the body is not JSON")
+
+
 def test_unknown_paths_never_answer_dial(client: Client) -> None:
     reply = client.get("/v2/check", number=e164(CONSENTED))
     assert reply.status == 404
