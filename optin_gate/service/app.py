@@ -160,6 +160,8 @@ class App:
             else:
                 raise RequestError(404, "no such endpoint", hint="see /openapi.json")
         except RequestError as exc:
+            # A query refused while it was read has not yet said whether it asked for JSON.
+            wants_json = wants_json or (method == "GET" and _asks_json(scope))
             status, body, kind = self._refuse(exc.status, str(exc), wants_json=wants_json)
         except StoreError as exc:
             # The detail (a file, a lock) is for the operator, not for every client; the
@@ -334,6 +336,11 @@ def _header(scope: Scope, name: bytes) -> str | None:
 def _accepts_json(scope: Scope) -> bool:
     accept = _header(scope, b"accept")
     return accept is not None and "application/json" in accept
+
+
+def _asks_json(scope: Scope) -> bool:
+    """Whether a GET asks for JSON (Accept or `format=json`), its query unread."""
+    return _accepts_json(scope) or b"format=json" in scope["query_string"].split(b"&")
 
 
 async def _body(scope: Scope, receive: Receive) -> bytes:

@@ -107,6 +107,20 @@ def test_bad_parameters_are_400_and_the_text_starts_with_0_error(
     assert reply.text.count("\n") == 1
 
 
+@pytest.mark.parametrize("json_by", ["&format=json", "Accept"])
+def test_a_json_request_with_bad_parameters_gets_its_error_in_json(
+    client: Client, json_by: str
+) -> None:
+    path = f"/v1/check?number=%2B{CONSENTED}&controller=acme&call_type=robot"
+    if json_by == "Accept":
+        reply = client.request("GET", path, headers={"Accept": "application/json"})
+    else:
+        reply = client.request("GET", path + json_by)
+    assert reply.status == 400
+    assert reply.headers["content-type"] == "application/json"
+    assert reply.json()["error"]["message"].startswith("call_type is not live or automated")
+
+
 @pytest.mark.parametrize(
     ("query", "twice"),
     [
