@@ -137,13 +137,16 @@ class App:
         wants_json = method == "POST"
         try:
             if path == "/v1/check" and method == "GET":
+                # The token first: an unknown caller learns nothing from its parameters.
+                token = self._token(scope)
                 values, ask = parse_query(scope["query_string"])
                 wants_json = values.get("format") == "json" or _accepts_json(scope)
-                body = await self._check(scope, values, ask, wants_json=wants_json)
+                body = await self._check(token, values, ask, wants_json=wants_json)
                 status, kind = 200, JSON if wants_json else TEXT
             elif path == "/v1/check" and method == "POST":
+                token = self._token(scope)  # before reading a body it may not send
                 batch = parse_batch(await _body(scope, receive))
-                body, status, kind = await self._batch(scope, batch), 200, JSON
+                body, status, kind = await self._batch(token, batch), 200, JSON
             elif path == "/v1/objections" and method == "POST":
                 body, status, kind = await self._objection(scope, receive), 201, JSON
             elif path == "/healthz" and method == "GET":
@@ -192,9 +195,8 @@ class App:
             return None
         return self.tokens.find(_header(scope, b"authorization"))
 
-    def _controller(self, scope: Scope, named: str | None) -> str:
-        """The controller key a request asks about, after the token's say (401/403/400)."""
-        token = self._token(scope)
+    def _controller(self, token: Token | None, named: str | None) -> str:
+        """The controller key a request asks about, after the token's say (403/400)."""
         if named is not None and not named.strip():
             raise bad("controller is empty", "send controller=NAME, or leave it out")
         if named is None:
@@ -234,9 +236,9 @@ class App:
         return decision
 
     async def _check(
-        self, scope: Scope, values: dict[str, str], ask: Ask, *, wants_json: bool
+        self, token: Token | None, values: dict[str, str], ask: Ask, *, wants_json: bool
     ) -> bytes:
-        controller = self._controller(scope, ask.controller)
+        controller = self._controller(token, ask.controller)
         checker = self.checkers.ready(controller) or await self._checker_of(controller)
         number = values.get("number")
         if not wants_json:
@@ -254,9 +256,9 @@ class App:
         )
         return json.dumps(answer).encode()
 
-    async def _batch(self, scope: Scope, batch: Batch) -> bytes:
+    async def _batch(self, token: Token | None, batch: Batch) -> bytes:
         ask = batch.ask
-        controller = self._controller(scope, ask.controller)
+        controller = self._controller(token, ask.controller)
         checker = await self._checker_of(controller)
         at = ask.when()
         timed = Ask(ask.controller, ask.call_type, at, ask.campaign)

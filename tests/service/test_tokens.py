@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from optin_gate.cli import main
 from optin_gate.errors import InputError
 from optin_gate.service import load_tokens
+from optin_gate.service.app import MAX_BODY
 from tests.service.conftest import ACME_TOKEN, ALL_TOKEN, BOTH_TOKEN, CONSENTED, CUSTOMER, e164
 from tests.service.server import Client
 
@@ -24,6 +25,14 @@ def test_no_or_an_unknown_token_is_401(guarded: Client, token: str | None) -> No
     reply = _as(guarded, token).get("/v1/check", number=e164(CONSENTED), controller="acme")
     assert reply.status == 401
     assert reply.text.startswith("0 ERROR")
+
+
+def test_no_token_is_401_before_the_request_is_read(guarded: Client) -> None:
+    bad_query = guarded.request("GET", f"/v1/check?number=%2B{CONSENTED}&call_type=robot")
+    bad_body = guarded.request("POST", "/v1/check", b"not json")
+    too_large = guarded.request("POST", "/v1/check", b"[" + b" " * (MAX_BODY + 1) + b"]")
+    assert bad_query.status == bad_body.status == too_large.status == 401
+    assert bad_query.text.startswith("0 ERROR no known bearer token")
 
 
 def test_a_token_asks_only_about_its_controllers_named_in_any_case(guarded: Client) -> None:
