@@ -79,7 +79,8 @@ class Checkers:
         """The checker of `controller` (a key), built on first use.
 
         Raises:
-            RequestError: Too many controllers already (503: a new one is not built).
+            RequestError: Too many controllers already, or the server is shutting down (503:
+                a new one is not built).
             StoreError: The store cannot be read to build the index.
         """
         checker = self._checkers.get(controller)
@@ -88,6 +89,11 @@ class Checkers:
         with self._lock:
             checker = self._checkers.get(controller)
             if checker is None:
+                if self._closed:
+                    # A checker built now would refresh in the background after close().
+                    raise RequestError(
+                        503, "the server is shutting down", hint="retry on another server"
+                    )
                 if len(self._checkers) >= MAX_CONTROLLERS:
                     raise RequestError(
                         503,
@@ -124,6 +130,7 @@ class Checkers:
     def close(self) -> None:
         """Stop every background refresh (the server is shutting down)."""
         with self._lock:
+            self._closed = True
             for checker in self._checkers.values():
                 checker.close()
 

@@ -112,3 +112,12 @@ def test_a_store_that_cannot_be_read_at_start_is_retried(
     with running(App(checkers, tokens=None)) as client:  # waits for /healthz to say ok
         assert client.get("/v1/check", number=e164(OPTED_OUT), controller="acme").status == 200
     assert not failures
+
+
+def test_a_controller_asked_about_after_shutdown_gets_no_index(store: og.EvidenceStore) -> None:
+    checkers = Checkers(store, og.Policy(), max_index_age=600.0)
+    checkers.build(())
+    checkers.close()
+    with pytest.raises(og.OptinGateError, match="shutting down"):
+        checkers.get("gamma")
+    assert "gamma" not in checkers.controllers
