@@ -453,7 +453,10 @@ class Checker:
         if self._directory is None:
             return self._build_now(token, timeout)
         with self._directory.building:
-            return self._build_now(token, timeout)
+            # Read again now that it is this controller's turn: a token read before another
+            # controller's build may be older than the directory that build left, and would
+            # scan a second copy of it, held until this controller rebuilds again.
+            return self._build_now(self._token(), timeout)
 
     def _build_now(self, token: object, timeout: float | None) -> DialIndex:
         start = time.perf_counter()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import pyarrow as pa
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -62,3 +63,30 @@ def test_the_directory_is_built_once_and_rebuilt_when_the_store_changes() -> Non
     assert not after.allowed
     alone = Checker(Context(store, "beta", Policy(), refresh_interval=None))
     assert after == alone.check("+420601000001", at="2026-02-02")
+
+
+def test_a_build_that_waited_for_anothers_reuses_the_directory_it_left(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    store = store_with(Evidence(snapshots={datetime(2026, 1, 1).date(): {420601000001: "opt_in"}}))
+    directory = SharedDirectory()
+    a, b = (
+        Checker(Context(store, name, Policy(), refresh_interval=None), directory=directory)
+        for name in ("acme", "beta")
+    )
+    store.record_objection("+420601000002", controller="acme")
+    read_before = store.change_token()  # what acme's refresh read, then waited for beta's
+    store.record_objection("+420601000003", controller="beta")
+    assert b.refresh()
+    real = store.change_token
+    stale = [read_before]
+
+    def first_stale() -> tuple[int, ...]:
+        return stale.pop() if stale else real()
+
+    monkeypatch.setattr(store, "change_token", first_stale)
+    assert a.refresh()
+    assert a.index.shared is b.index.shared  # one directory in memory, not two
+    assert a.check("+420601000003") == Checker(Context(store, "acme", Policy())).check(
+        "+420601000003"
+    )
