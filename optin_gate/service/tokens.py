@@ -110,6 +110,13 @@ def load_tokens(path: str | Path) -> Tokens:
     by_hash: dict[str, Token] = {}
     for number, table in enumerate(tables, start=1):
         digest, token = _token(table, name, number)
+        if digest in by_hash:
+            # One table would silently win over the other, widening or narrowing its scopes.
+            raise InputError(
+                f"[[token]] number {number}: the same sha256 as an earlier [[token]]",
+                file=name,
+                hint="give each token one table, listing all its controllers there",
+            )
         by_hash[digest] = token
     return Tokens(by_hash)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -80,6 +81,16 @@ def test_the_file_holds_hashes_only(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="64 hex digits") as caught:
         load_tokens(path)
     assert "acme-secret" not in str(caught.value)
+
+
+def test_a_token_listed_twice_is_refused_not_one_table_dropped(tmp_path: Path) -> None:
+    path = tmp_path / "t.toml"
+    table = '[[token]]\nsha256 = "{}"\ncontrollers = ["{}"]\n'
+    digest = hashlib.sha256(ACME_TOKEN.encode()).hexdigest()
+    path.write_text(table.format(digest, "acme") + table.format(digest.upper(), "beta"))
+    with pytest.raises(InputError, match="number 2: the same sha256") as caught:
+        load_tokens(path)
+    assert caught.value.file == str(path)
 
 
 def test_bad_toml_names_the_file_and_line(tmp_path: Path) -> None:
