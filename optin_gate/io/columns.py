@@ -37,6 +37,11 @@ ALIASES: dict[str, tuple[str, ...]] = {
         "zruseno",
         "expires_at": "expires expiry expiration valid_until platnost_do plati_do vyprsi expirace",
         "channel": "kanal komunikacni_kanal",
+        "purposes": "purpose ucel ucely ucel_souhlasu ucely_souhlasu ucel_zpracovani",
+        "wording": "consent_text text_souhlasu zneni zneni_souhlasu verze_textu verze_souhlasu",
+        "proof": "evidence_ref doklad dukaz prokazani zaznam",
+        "obtained": "obtained_from ziskano ziskan zpusob_ziskani",
+        "captured_via": "captured capture_method forma_udeleni zpusob_udeleni zachyceno",
         "controller": "spravce spravce_udaju company firma spolecnost",
         "source": "zdroj puvod origin",
         "start_date": "start started_at start_at valid_from zacatek datum_zacatku od platnost_od "
@@ -61,6 +66,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
         "registrace_od",
         "sector": "sektor oblast marketing_sector",
         "caller_id": "calling_line caller volajuci volajici linka cislo_linky a_number",
+        "purpose": "ucel ucel_kampane ucel_hovoru",
     }.items()
 }
 

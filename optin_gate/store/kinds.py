@@ -17,6 +17,7 @@ from optin_gate._sql import sql_literal
 from optin_gate.errors import InputError
 from optin_gate.io import TableSchema, load_schema
 from optin_gate.store.controllers import controller_key_sql
+from optin_gate.store.purposes import SEPARATOR, purposes_sql
 
 __all__ = ["KINDS", "Kind", "generated_objection_id", "get_kind", "objection_id_sql"]
 
@@ -40,6 +41,8 @@ class Kind:
         sticky: Columns whose earliest value among all rows and versions of a record is
             kept: a consent withdrawn once stays withdrawn, whatever a later row or load says
             (a renewed consent is a new record with its own id).
+        checks: (column, SQL condition on `{}` the column's text, reason) rejecting a row
+            for what its schema cannot say.
     """
 
     name: str
@@ -47,6 +50,7 @@ class Kind:
     store_columns: tuple[str, ...]
     few_values: tuple[str, ...] = ()
     sticky: tuple[str, ...] = ()
+    checks: tuple[tuple[str, str, str], ...] = ()
 
     @property
     def schema(self) -> TableSchema:
@@ -75,6 +79,7 @@ class Kind:
                 f"CASE WHEN {channel} IS NULL THEN 'phone' WHEN {folded} IN ({phone}) "
                 f"THEN 'phone' WHEN {folded} IN ({anyw}) THEN 'any' ELSE lower({channel}) END"
             )
+            cols["purposes"] = purposes_sql(values["purposes"])
         if self.name == "sk_register":
             from optin_gate.store.semantics import ALL_SECTORS  # loads numba: not at import
 
@@ -122,8 +127,21 @@ KINDS: dict[str, Kind] = {
             "expires_at",
             "channel",
             "source",
+            "purposes",
+            "wording",
+            "proof",
+            "obtained",
+            "captured_via",
         ),
         sticky=("withdrawn_at",),
+        # A comma would silently make "energy, insurance" one purpose nobody campaigns for.
+        checks=(
+            (
+                "purposes",
+                "contains({}, ',')",
+                f"separate purposes with {SEPARATOR!r}, not ','",
+            ),
+        ),
     ),
     "contracts": Kind(
         "contracts",

@@ -219,6 +219,35 @@ def _nothing_loadable(src: Source, args: LoadArgs, staged: Staged, rejects: pa.T
         )
 
 
+def _check_named(
+    con: duckdb.DuckDBPyConnection, args: LoadArgs, staged: Staged, src: Source
+) -> None:
+    """Refuse a consents or contracts load naming no controller into a shared store.
+
+    With more than one company in the store, "default" would be a company nobody named:
+    the rows would count for whichever gate happens to call itself "default".
+
+    Raises:
+        InputError: The store holds several controllers and the load names none.
+    """
+    if args.kind.name not in {"consents", "contracts"} or args.controller is not None:
+        return
+    if "controller" in staged.mapping:
+        return
+    found = first(
+        con,
+        "SELECT count(DISTINCT controller) FROM (SELECT controller FROM consents_current "
+        "UNION ALL SELECT controller FROM contracts_current)",
+    )
+    if found and found[0] > 1:
+        raise InputError(
+            f"the store holds {found[0]} controllers and these {args.kind.name} name none, "
+            "so nothing was loaded",
+            file=src.name,
+            hint="pass --controller NAME (Python: controller=...) or add a controller column",
+        )
+
+
 def _merge(
     con: duckdb.DuckDBPyConnection, args: LoadArgs, staged: Staged, load_id: int, file: str
 ) -> int:
@@ -301,6 +330,7 @@ def run_load(source: Any, args: LoadArgs, connect: Connect, read: Connect) -> Lo
                 if prior is not None:
                     con.execute("ROLLBACK")
                     return _unchanged(con, prior, args, src)
+                _check_named(con, args, staged, src)
                 row = first(con, "SELECT coalesce(max(load_id), 0) + 1 FROM loads")
                 load_id = int(row[0]) if row else 1
                 changed = _merge(con, args, staged, load_id, src.name)

@@ -17,6 +17,8 @@ Times are TIMESTAMPTZ (instants); contract dates and snapshot dates are DATE (wh
 * `consents` / `contracts`: every version ever loaded; a record is identified by
   (controller, consent_id) or (controller, contract_id). The views `consents_current` and
   `contracts_current` hold the newest version of each, which is what decisions use.
+  A consent also keeps its provenance (version 4): `purposes` (NULL: any marketing),
+  `wording`, `proof`, `obtained` (NULL: direct) and `captured_via`.
 * `objections`: append-only. controller NULL means every controller. `objected_at` is the
   time the person objected (it orders the objection against consents); `recorded_at` is when
   the store heard of it. An objection blocks from the earlier of the two, so one stamped ahead
@@ -37,7 +39,7 @@ from __future__ import annotations
 
 __all__ = ["DDL", "SCHEMA_VERSION", "UPGRADE", "key_e164", "phone_key"]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 DDL = """
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -74,7 +76,12 @@ CREATE TABLE IF NOT EXISTS consents (
     channel VARCHAR NOT NULL,        -- phone | any
     source VARCHAR,
     load_id INTEGER NOT NULL,
-    superseded_by INTEGER            -- load that replaced this version; NULL = current
+    superseded_by INTEGER,           -- load that replaced this version; NULL = current
+    purposes VARCHAR,                -- purpose keys joined by ';', sorted; NULL = any (version 4)
+    wording VARCHAR,                 -- the text the person agreed to (version 4)
+    proof VARCHAR,                   -- the record that proves the consent (version 4)
+    obtained VARCHAR,                -- direct | third_party; NULL = direct (version 4)
+    captured_via VARCHAR             -- web_form | paper | inbound_call | ... (version 4)
 );
 CREATE TABLE IF NOT EXISTS contracts (
     contract_id VARCHAR NOT NULL,
@@ -124,9 +131,9 @@ CREATE OR REPLACE VIEW contracts_current AS SELECT * FROM contracts WHERE supers
 """
 
 
-# Columns and tables added since version 1 (version 3: the Slovak list): stores made before
-# them get them when first opened by this version (idempotent), which then records the
-# version it brought them to.
+# Columns and tables added since version 1 (version 3: the Slovak list; version 4: a
+# consent's provenance): stores made before them get them when first opened by this version
+# (idempotent), which then records the version it brought them to.
 UPGRADE = """
 ALTER TABLE objections ADD COLUMN IF NOT EXISTS recorded_at TIMESTAMPTZ;
 ALTER TABLE loads ADD COLUMN IF NOT EXISTS rows_changed BIGINT;
@@ -143,7 +150,13 @@ CREATE TABLE IF NOT EXISTS sk_register (
 CREATE TABLE IF NOT EXISTS sk_register_releases (
     release_date DATE NOT NULL, load_id INTEGER NOT NULL, rows BIGINT NOT NULL
 );
-UPDATE meta SET value = '3' WHERE key = 'schema_version' AND CAST(value AS INTEGER) < 3;
+ALTER TABLE consents ADD COLUMN IF NOT EXISTS purposes VARCHAR;
+ALTER TABLE consents ADD COLUMN IF NOT EXISTS wording VARCHAR;
+ALTER TABLE consents ADD COLUMN IF NOT EXISTS proof VARCHAR;
+ALTER TABLE consents ADD COLUMN IF NOT EXISTS obtained VARCHAR;
+ALTER TABLE consents ADD COLUMN IF NOT EXISTS captured_via VARCHAR;
+CREATE OR REPLACE VIEW consents_current AS SELECT * FROM consents WHERE superseded_by IS NULL;
+UPDATE meta SET value = '4' WHERE key = 'schema_version' AND CAST(value AS INTEGER) < 4;
 """
 
 

@@ -212,6 +212,9 @@ def _typed(
             value = lookups[name]
         values[name] = value
         checks += more
+    for name, condition, reason in kind.checks:
+        if name in mapping:
+            checks.append((condition.format(f"p.{sql_name(name)}"), f"{mapping[name]}\x1f{reason}"))
     error = " ".join(f"WHEN {cond} THEN {sql_literal(reason)}" for cond, reason in checks)
     finished = kind.finish(values, controller)
     select = ", ".join(f"{expr} AS {sql_name(name)}" for name, expr in finished.items())

@@ -146,8 +146,9 @@ HOLD = textwrap.dedent(
     import sys, time, duckdb
     con = duckdb.connect(sys.argv[1])
     con.execute(
-        "INSERT INTO consents VALUES ('C-9', 420601000002, 'acme', now() - INTERVAL 1 DAY, "
-        "NULL, NULL, 'phone', NULL, 1, NULL)"
+        "INSERT INTO consents BY NAME SELECT 'C-9' AS consent_id, 420601000002 AS phone, "
+        "'acme' AS controller, now() - INTERVAL 1 DAY AS granted_at, 'phone' AS channel, "
+        "1 AS load_id"
     )
     print("holding", flush=True)
     time.sleep(float(sys.argv[2]))

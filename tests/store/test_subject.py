@@ -28,7 +28,7 @@ def test_subject_holds_every_version_objection_interval_and_load(tmp_path: Path)
                    snapshot_date=day)  # fmt: skip
     store.record_objection("00420 601 234 567", at="2025-07-01 12:00", source="call")
     other = {"consent_id": ["C9"], "phone": ["601234568"], "granted_at": ["2025-01-01"]}
-    store.load("consents", pa.table(other))
+    store.load("consents", pa.table(other), controller="beta")
 
     export = store.subject("601 234 567")
     assert json.loads(json.dumps(export)) == export  # plain JSON types only
