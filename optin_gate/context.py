@@ -14,6 +14,7 @@ from optin_gate.errors import InputError
 from optin_gate.numbers import normalize_one
 from optin_gate.policy import Policy
 from optin_gate.store.controllers import controller_key
+from optin_gate.store.purposes import check_purpose
 
 if TYPE_CHECKING:
     from optin_gate.store import EvidenceStore
@@ -98,6 +99,9 @@ class Context:
             "ACME " and "acme" are one company).
         policy: How to read the law where it leaves room.
         call_type: "live" or "automated" (the audit reads it per call from the log instead).
+        purpose: The campaign's marketing purpose, as its key (`store.purposes.purpose_key`);
+            a consent whose purposes do not include it does not count. None: no purpose
+            named, every consent's purposes cover the call (the audit reads it per call).
         refresh_interval: Seconds between the dial index's background refreshes; None for
             none.
         max_index_age: Seconds the dial index may go without a successful refresh before
@@ -112,6 +116,7 @@ class Context:
     controller: str
     policy: Policy = dataclasses.field(default_factory=Policy)
     call_type: CallType = "live"
+    purpose: str | None = None
     refresh_interval: float | None = DEFAULT_REFRESH_INTERVAL
     max_index_age: float | None = DEFAULT_MAX_INDEX_AGE
     sector: str | None = None
@@ -133,6 +138,7 @@ class Context:
         check_call_type(self.call_type)
         object.__setattr__(self, "sector", check_sector(self.sector))
         caller_line_0888(self.caller_id)
+        object.__setattr__(self, "purpose", check_purpose(self.purpose))
         interval = self.refresh_interval
         if interval is not None and not interval > 0:
             raise InputError(

@@ -111,6 +111,7 @@ class Gate:
         sheet: str | int | None = None,
         sector: str | None = None,
         caller_id: str | None = None,
+        purpose: str | None = None,
     ) -> FilterResult:
         """Decide every row of a call list (CSV/Parquet/workbook path, DataFrame or table).
 
@@ -118,6 +119,8 @@ class Gate:
         sheet that has data). `sector` (the campaign's marketing sector) and `caller_id`
         (the calling line) decide Slovak numbers (docs/rules.md § 4.3); Czech numbers do
         not depend on them.
+        `purpose` is the campaign's marketing purpose: consents given for other purposes
+        do not count.
         """
         from optin_gate.engine import run_filter
 
@@ -126,6 +129,7 @@ class Gate:
             call_type=check_call_type(call_type),
             sector=sector,
             caller_id=caller_id,
+            purpose=purpose,
         )
         return run_filter(context, source, as_of=as_of, phone_column=phone_column, sheet=sheet)
 
@@ -152,6 +156,7 @@ class Gate:
         call_type: str = "live",
         sector: str | None = None,
         caller_id: str | None = None,
+        purpose: str | None = None,
     ) -> Decision:
         """May this number be dialled now? Microseconds; sees objections at once.
 
@@ -162,7 +167,9 @@ class Gate:
         checker = self._checker
         if checker is None:
             checker = self._dial()
-        return checker.check(phone, at=at, call_type=call_type, sector=sector, caller_id=caller_id)
+        return checker.check(
+            phone, at=at, call_type=call_type, sector=sector, caller_id=caller_id, purpose=purpose
+        )
 
     def check_many(
         self,
@@ -172,10 +179,11 @@ class Gate:
         call_type: str = "live",
         sector: str | None = None,
         caller_id: str | None = None,
+        purpose: str | None = None,
     ) -> pa.Table:
-        """`check` for many numbers at one time: e164, allowed, reason, evidence, rule_set."""
+        """`check` for many numbers at one time: e164, allowed, reason, evidence, rule_set, note."""
         return self._dial().check_many(
-            phones, at=at, call_type=call_type, sector=sector, caller_id=caller_id
+            phones, at=at, call_type=call_type, sector=sector, caller_id=caller_id, purpose=purpose
         )
 
     def refresh(self) -> None:
@@ -210,6 +218,7 @@ class Gate:
         sheet: str | int | None = None,
         sector: str | None = None,
         caller_id: str | None = None,
+        purpose: str | None = None,
     ) -> AuditReport:
         """Judge every past call as of the moment it was made.
 
@@ -224,10 +233,14 @@ class Gate:
                 log's `sector` column wins).
             caller_id: The calling line for calls whose log names none (the log's
                 `caller_id` column wins).
+            purpose: The purpose of calls whose log line names none (the log's `purpose`
+                column wins where it has a value).
         """
         from optin_gate.audit import run_audit
 
-        context = dataclasses.replace(self.context, sector=sector, caller_id=caller_id)
+        context = dataclasses.replace(
+            self.context, sector=sector, caller_id=caller_id, purpose=purpose
+        )
         return run_audit(
             context,
             calls,

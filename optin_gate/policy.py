@@ -69,6 +69,9 @@ class Policy:
             granted after it took effect; "always": any valid consent counts.
         sk_unknown_sector_blocks: A campaign without a sector is blocked by a registration
             for any sector (True), or only by one for all sectors (False).
+        third_party_consents: Whether a consent obtained from a third party (bought or shared
+            with a list) counts. ÚOOÚ holds that such a consent is not one given to the
+            caller, hence False.
     """
 
     opt_in_from: date = date(2022, 7, 1)
@@ -84,6 +87,7 @@ class Policy:
     sk_customer_window_days: int = 365
     sk_consent_beats_register: str = "newer"
     sk_unknown_sector_blocks: bool = True
+    third_party_consents: bool = False
 
     def __post_init__(self) -> None:
         for name, example in _DAYS.items():
@@ -138,6 +142,11 @@ class Policy:
                 f"sk_unknown_sector_blocks must be True or False, got "
                 f"{self.sk_unknown_sector_blocks!r}",
                 hint="pass True (fail closed) or False",
+            )
+        if not isinstance(self.third_party_consents, bool):
+            raise PolicyError(
+                f"third_party_consents must be True or False, got {self.third_party_consents!r}",
+                hint="pass third_party_consents=True to count consents bought with a list",
             )
 
 

@@ -31,6 +31,8 @@ class Consent:
     withdrawn_at: datetime | None = None
     expires_at: datetime | None = None
     channel: str = "phone"
+    purposes: tuple[str, ...] = ()  # keys; empty: any marketing
+    obtained: str = "direct"  # or "third_party"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,6 +84,25 @@ def prague_day(instant: datetime) -> date:
     return instant.astimezone(PRAGUE).date()
 
 
+def _not_counting(c: Consent, t: datetime, policy: Policy, purpose: str | None) -> str | None:
+    """Why a consent granted by `t` does not count at `t` (None: it counts), in the order
+    docs/rules.md gives: third party, other channel, other purposes, withdrawn, expired."""
+    if c.obtained == "third_party" and not policy.third_party_consents:
+        return "obtained from a third party"
+    if c.channel not in ("phone", "any"):
+        return "given for another channel"
+    if purpose is not None and c.purposes and purpose not in c.purposes:
+        return "given for other purposes"
+    if c.withdrawn_at is not None and c.withdrawn_at <= t:
+        return "withdrawn"
+    ends = [c.expires_at]
+    if policy.consent_max_age_days is not None:
+        ends.append(c.granted_at + timedelta(days=policy.consent_max_age_days))
+    if any(end is not None and end <= t for end in ends):
+        return "expired"
+    return None
+
+
 def oracle_facts(
     ev: Evidence,
     phone: int | None,
@@ -90,10 +111,14 @@ def oracle_facts(
     policy: Policy,
     *,
     grace_days: int | None = None,
+    purpose: str | None = None,
 ) -> dict[str, object]:
     """The time-dependent facts for one request, by looping over everything.
 
     `grace_days` is how long a contract counts after its end (default: the Czech grace).
+
+    `note`: when no consent counts, the newest consent held (granted by `t`) and why it
+    does not count.
     """
     day = prague_day(t)
     out: dict[str, object] = {
@@ -103,6 +128,7 @@ def oracle_facts(
         "contract_id": None,
         "directory_date": None,
         "directory_marketing": None,
+        "note": None,
     }
     past = [d for d in ev.snapshots if d <= day]
     if past:
@@ -111,21 +137,17 @@ def oracle_facts(
         out["directory_marketing"] = ev.snapshots[snap].get(phone) if phone is not None else None
     if phone is None:
         return out
-    consents = [
+    held = [
         c
         for c in ev.consents
-        if c.phone == phone
-        and c.controller == controller
-        and c.channel in ("phone", "any")
-        and c.granted_at <= t
-        and (c.withdrawn_at is None or c.withdrawn_at > t)
-        and (c.expires_at is None or c.expires_at > t)
-        and (
-            policy.consent_max_age_days is None
-            or c.granted_at + timedelta(days=policy.consent_max_age_days) > t
-        )
+        if c.phone == phone and c.controller == controller and c.granted_at <= t
     ]
+    consents = [c for c in held if _not_counting(c, t, policy, purpose) is None]
     consent = max(consents, key=lambda c: (c.granted_at, c.consent_id), default=None)
+    if consent is None and held:
+        newest = max(held, key=lambda c: (c.granted_at, c.consent_id))
+        why = _not_counting(newest, t, policy, purpose)
+        out["note"] = f"consent:{newest.consent_id} held, not counted: {why}"
     objections = [
         o
         for o in ev.objections
@@ -160,6 +182,7 @@ class Decided:
     reason: str
     evidence: str | None
     rule_set: str
+    note: str | None = None
 
 
 def _number(text: str | None, region: str) -> tuple[str | None, str | None, str | None]:
@@ -191,14 +214,25 @@ def decide(  # noqa: PLR0911 - one return per row of the decision order
     policy: Policy,
     sector: str | None = None,
     caller_id: str | None = None,
+    purpose: str | None = None,
 ) -> Decided:
-    """The decision of docs/rules.md § 1.4 (evidence read as § 3 says), first row deciding."""
+    """The decision of docs/rules.md § 1.4 (evidence read as § 3 says), first row deciding.
+
+    `purpose`: the campaign's purpose as written (None: none named); the note rides along
+    with every decision on a valid number.
+    """
     e164, country, number_type = _number(text, policy.default_region)
     day = prague_day(t)
     rule_set = OPT_IN if day >= policy.opt_in_from else OPT_OUT
+    wanted = None if purpose is None else purpose.strip().lower()
+    facts = oracle_facts(
+        ev, None if e164 is None else int(e164[1:]), controller, t, policy, purpose=wanted
+    )
 
     def answer(reason: str, evidence: str | None = None) -> Decided:
-        return Decided(e164, reason in ALLOWING, reason, evidence, rule_set)
+        note = facts["note"]
+        assert note is None or isinstance(note, str)
+        return Decided(e164, reason in ALLOWING, reason, evidence, rule_set, note)
 
     if e164 is None:
         return answer("INVALID_NUMBER")
@@ -213,12 +247,12 @@ def decide(  # noqa: PLR0911 - one return per row of the decision order
             policy=policy,
             sector=sector,
             caller_id=caller_id,
+            purpose=wanted,
         )
     if country != "CZ":
         return answer("UNSUPPORTED_REGION")
     if number_type in policy.blocked_number_types:
         return answer("BLOCKED_NUMBER_TYPE")
-    facts = oracle_facts(ev, int(e164[1:]), controller, t, policy)
     if facts["objection_id"] is not None:
         return answer("OBJECTION", f"objection:{facts['objection_id']}")
     if facts["consent_id"] is not None:
@@ -302,20 +336,26 @@ def decide_sk(  # noqa: PLR0911 - one return per row of the decision order
     policy: Policy,
     sector: str | None,
     caller_id: str | None,
+    purpose: str | None = None,
 ) -> Decided:
-    """The Slovak decision order, docs/rules.md § 4.3, first row deciding."""
+    """The Slovak decision order, docs/rules.md § 4.3, first row deciding.
+
+    `purpose` is the campaign's purpose key; the note rides along as in `decide`.
+    """
     day = t.astimezone(BRATISLAVA).date()
     rule_set = sk_label(day, policy)
+    phone = int(e164[1:])
+    facts = oracle_facts(
+        ev, phone, controller, t, policy, grace_days=policy.sk_customer_window_days, purpose=purpose
+    )
 
     def answer(reason: str, evidence: str | None = None) -> Decided:
-        return Decided(e164, reason in ALLOWING, reason, evidence, rule_set)
+        note = facts["note"]
+        assert note is None or isinstance(note, str)
+        return Decided(e164, reason in ALLOWING, reason, evidence, rule_set, note)
 
     if number_type in policy.blocked_number_types:
         return answer("BLOCKED_NUMBER_TYPE")
-    phone = int(e164[1:])
-    facts = oracle_facts(
-        ev, phone, controller, t, policy, grace_days=policy.sk_customer_window_days
-    )
     if facts["objection_id"] is not None:
         return answer("OBJECTION", f"objection:{facts['objection_id']}")
     live = call_type == "live"
@@ -380,7 +420,7 @@ def write_evidence(con: duckdb.DuckDBPyConnection, ev: Evidence) -> None:
     con.execute(DDL)
     _insert(
         con,
-        "INSERT INTO consents VALUES (?, ?, ?, ?, ?, ?, ?, NULL, 1, NULL)",
+        "INSERT INTO consents VALUES (?, ?, ?, ?, ?, ?, ?, NULL, 1, NULL, ?, NULL, NULL, ?, NULL)",
         [
             (
                 c.consent_id,
@@ -390,6 +430,8 @@ def write_evidence(con: duckdb.DuckDBPyConnection, ev: Evidence) -> None:
                 c.withdrawn_at,
                 c.expires_at,
                 c.channel,
+                ";".join(sorted(c.purposes)) or None,
+                c.obtained,
             )
             for c in ev.consents
         ],

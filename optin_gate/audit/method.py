@@ -18,6 +18,7 @@ from optin_gate.rules import PRELUDE, RULE_SETS
 __all__ = [
     "decision_order",
     "evidence_loads",
+    "json_rows",
     "json_value",
     "method_section",
     "policy_dict",
@@ -46,6 +47,13 @@ def json_value(value: object) -> object:
     if isinstance(value, tuple):
         return list(value)
     return value
+
+
+def json_rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
+    """The rows of a query as dicts of JSON values (`json_value`)."""
+    cur = con.execute(sql)
+    names = [d[0] for d in cur.description or ()]
+    return [{k: json_value(v) for k, v in zip(names, row, strict=True)} for row in cur.fetchall()]
 
 
 def policy_dict(policy: Policy) -> dict[str, Any]:

@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from optin_gate._sql import sql_name
-from optin_gate.audit.method import json_value
+from optin_gate.audit.method import json_rows
 from optin_gate.audit.query import Evidence, decide_calls, evidence_sql
 from optin_gate.audit.read import ADDED_COLUMNS, Cols, Part
 from optin_gate.audit.report import JSON_VIOLATIONS
@@ -45,13 +45,8 @@ P = "__og_"  # prefix of the decision columns beside the log's own in `Audit.out
 _OUT = (
     *("rid", "t", "phone", "allowed", "reason", "rule_set"),
     *("ev_field", "ev_before", "ev_after", "objection_id", "consent_id", "contract_id"),
+    "note",
 )
-
-
-def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
-    cur = con.execute(sql)
-    names = [d[0] for d in cur.description or ()]
-    return [{k: json_value(v) for k, v in zip(names, row, strict=True)} for row in cur.fetchall()]
 
 
 @dataclasses.dataclass
@@ -111,7 +106,7 @@ class Audit:
         self._own, self._given = (own if own is not None else part.kept), own
         self.rows = requests.table.num_rows
         for name in CODED:
-            self._register(self._texts[name], requests.dictionaries[name])
+            self._register(self.texts[name], requests.dictionaries[name])
         self._lines = lines = self.log.lines(self.rows, part.start, one_line_each=one_line_each)
         problems = requests.problems.sort_by("rid")
         parts = pc.split_pattern(problems.column("problem"), ": ", max_splits=1)
@@ -126,7 +121,7 @@ class Audit:
         )
 
     @property
-    def _texts(self) -> dict[str, str]:
+    def texts(self) -> dict[str, str]:
         """The registered code -> text tables of the coded log columns."""
         return {name: f"og_audit_{name}_{self._n}" for name in CODED}
 
@@ -152,7 +147,7 @@ class Audit:
         assert self._out is not None, "decide first"
         decided = pc.and_(pc.is_valid(self._out[f"{P}reason"]), pc.is_valid(self._out[f"{P}phone"]))
         numbers = pc.filter(self._out[f"{P}phone"], decided)
-        return fold(self.con, self.table, f"{self.table}_shapes", self._texts, numbers=numbers)
+        return fold(self.con, self.table, f"{self.table}_shapes", self.texts, numbers=numbers)
 
     def rule_sets(self) -> set[str]:
         """The rule sets that decided calls."""
@@ -167,7 +162,8 @@ class Audit:
         return (
             f"('+' || CAST(a.{P}phone AS VARCHAR)) AS e164, a.{P}allowed AS allowed, "
             f"CAST(a.{P}reason AS VARCHAR) AS reason, {evidence_sql('a', P)} AS evidence, "
-            f"CAST(a.{P}rule_set AS VARCHAR) AS rule_set, a.{P}line AS line"
+            f"CAST(a.{P}rule_set AS VARCHAR) AS rule_set, a.{P}line AS line, "
+            f"a.{P}note AS note"
         )
 
     def own_sql(self) -> str:
@@ -204,7 +200,7 @@ class Audit:
         listed = self._register(f"og_audit_listed_{self._n}", self._out.take(first["rid"]))
         c = self.cols
         call_id = c.text("call_id") if "call_id" in c else "CAST(NULL AS VARCHAR)"
-        return _rows(
+        return json_rows(
             self.con,
             f"SELECT a.{P}line AS line, {call_id} AS call_id, a.{P}t AS called_at, "
             f"{c.text('phone')} AS phone, ('+' || CAST(a.{P}phone AS VARCHAR)) AS e164, "

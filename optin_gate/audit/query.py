@@ -35,6 +35,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from optin_gate._sql import sql_literal
+from optin_gate.audit.purposes import call_notes, with_purposes
 from optin_gate.audit.requests import CODED, Requests
 from optin_gate.audit.settings import streaming
 from optin_gate.context import caller_line_0888
@@ -81,6 +82,7 @@ DECIDED_COLUMNS: dict[str, str] = {
     "objection_id": "VARCHAR",  # the ids in force (the evidence names at most one)
     "consent_id": "VARCHAR",
     "contract_id": "VARCHAR",
+    "note": "VARCHAR",  # why a consent held did not count (`purposes.call_notes`)
 }
 
 
@@ -372,10 +374,10 @@ def decide_calls(
     req = f"og_audit_req_{n}"
     temps: list[str] = []
     names = requests.dictionaries["controller"].column("text").to_pylist()
-    to_key = pa.array([evidence.keys.get(name, 0) for name in names], pa.int32())
-    keyed = requests.table.append_column("tl_key", pc.take(to_key, requests.table["controller"]))
+    tl_key, timeline = _timelines(con, requests, evidence, names, policy=policy)
+    keyed = requests.table.append_column("tl_key", tl_key)
     con.register(req, keyed)
-    del keyed
+    del keyed, tl_key
     try:
         say("looking up the evidence")
         usable = f"(SELECT t FROM {req} WHERE ok)"
@@ -387,7 +389,7 @@ def decide_calls(
         codec = ShapeCodec.for_days(marks, dict(days), [d for (d,) in releases])
         calls = f"(SELECT rid, t, tl_key AS controller, phone FROM {req})"
         facts = with_facts_sql(
-            calls, hours=hours, timeline=evidence.timeline, directory=_directory_sql(marks)
+            calls, hours=hours, timeline=timeline, directory=_directory_sql(marks)
         )
         ids = ", ".join(ID_FIELDS)
         with _probing_with_calls(con), streaming(con):
@@ -399,10 +401,13 @@ def decide_calls(
             del reader
     finally:
         con.unregister(req)
+        if timeline != evidence.timeline:
+            con.unregister(timeline)
         for temp in temps:
             with contextlib.suppress(Exception):
                 con.execute(f"DROP TABLE IF EXISTS {temp}")
     placed = _in_log_order(batches, schema, rows)
+    placed = placed.append_column("note", _notes(con, requests, placed, names, policy=policy))
     packed = _packed(codec, requests, placed, _sk_parts(con, codec, requests, placed, policy))
     distinct = pc.unique(packed).drop_null().to_numpy(zero_copy_only=False)
     shapes = codec.decide_table(np.sort(distinct).astype(np.int64), policy)
@@ -435,6 +440,72 @@ def decide_calls(
     per_shape["ev_field"] = pc.take(shapes.column("ev_field"), index)
     for column, values in per_shape.items():
         table = table.append_column(column, values)
-    for column in ID_FIELDS:
+    for column in (*ID_FIELDS, "note"):
         table = table.append_column(column, placed.column(column))
     return table, shapes.append_column("shape", _positions(shapes.num_rows))
+
+
+def _purposes(requests: Requests) -> pa.Array:
+    """The purpose keys the calls' `purpose` codes stand for."""
+    return requests.dictionaries["purpose"].column("text").combine_chunks()
+
+
+def _timelines(
+    con: duckdb.DuckDBPyConnection,
+    requests: Requests,
+    evidence: Evidence,
+    names: list[str],
+    *,
+    policy: Policy,
+) -> tuple[pa.Array, str]:
+    """Each call's timeline key, and the registered timelines to look it up in.
+
+    The controllers' timelines (`evidence`), with those of the (controller, purpose) pairs
+    the calls name beside them when any call names a purpose (`purposes.with_purposes`).
+    """
+    to_key = pa.array([evidence.keys.get(name, 0) for name in names], pa.int32())
+    tl_key, pairs = with_purposes(
+        con,
+        keys=evidence.keys,
+        tl_key=pc.take(to_key, requests.table["controller"]).combine_chunks(),
+        purposes=requests.table["purpose"],
+        purpose_texts=_purposes(requests),
+        policy=policy,
+    )
+    if pairs is None:
+        return tl_key, evidence.timeline
+    timeline = f"og_audit_pair_tl_{next(_names)}"
+    con.register(timeline, pa.concat_tables([evidence.table, pairs.cast(evidence.table.schema)]))
+    return tl_key, timeline
+
+
+def _notes(
+    con: duckdb.DuckDBPyConnection,
+    requests: Requests,
+    placed: pa.Table,
+    names: list[str],
+    *,
+    policy: Policy,
+) -> pa.Array:
+    """Each call's note (`purposes.call_notes`), for the calls no consent counted for."""
+    calls = requests.table
+    open_ = pc.and_(
+        pc.and_(calls["ok"], pc.is_valid(calls["phone"])), pc.is_null(placed["consent_id"])
+    )
+    picked = calls.filter(open_)
+    controllers = pa.array(names, pa.string())
+    asked = pa.table(
+        {
+            "rid": picked["rid"],
+            "t": picked["t"],
+            "phone": picked["phone"],
+            "controller": pc.take(controllers, picked["controller"]),
+            "purpose": pc.take(_purposes(requests), picked["purpose"]),
+        }
+    )
+    name = f"og_audit_asked_{next(_names)}"
+    con.register(name, asked)
+    try:
+        return call_notes(con, name, policy, calls.num_rows)
+    finally:
+        con.unregister(name)

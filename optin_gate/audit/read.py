@@ -39,6 +39,7 @@ from optin_gate.errors import InputError
 from optin_gate.io import Parse, parse_query, text_sql
 from optin_gate.rules import DECISION_COLUMNS
 from optin_gate.store.controllers import controller_key_sql
+from optin_gate.store.purposes import purpose_key_sql
 
 if TYPE_CHECKING:
     from optin_gate.context import Context
@@ -46,7 +47,7 @@ if TYPE_CHECKING:
 __all__ = ["ADDED_COLUMNS", "Cols", "NotUtf8", "Part", "check_names", "read_parts"]
 
 # Columns the audit adds after the log's own; a log that already has one is refused.
-ADDED_COLUMNS = (*DECISION_COLUMNS, "line")
+ADDED_COLUMNS = (*DECISION_COLUMNS, "line", "note")
 BATCH = 1_000_000  # rows of the log normalized at a time
 _DUCKDB_READ = re.compile(r"(Invalid Input|Conversion|IO) Error: ")
 
@@ -64,15 +65,25 @@ class Cols:
         types: dict[str, str],
         default: str,
         alias: str = "",
+        *,
         given: Mapping[str, str | None] | None = None,
+        purpose: str | None = None,
     ) -> None:
         self.log, self.types, self.default, self.alias = log, types, default, alias
         # The run's sector and caller_id, for calls whose log names none.
         self.given: Mapping[str, str | None] = given or {}
+        self.default_purpose = purpose
 
     def on(self, alias: str) -> Cols:
         """The same columns, qualified by a table alias."""
-        return Cols(self.log, self.types, self.default, alias, self.given)
+        return Cols(
+            self.log,
+            self.types,
+            self.default,
+            alias,
+            given=self.given,
+            purpose=self.default_purpose,
+        )
 
     def __contains__(self, name: str) -> bool:
         return name in self.log.columns
@@ -99,6 +110,14 @@ class Cols:
         if "controller" not in self:
             return default
         return f"coalesce({controller_key_sql(self.text('controller'))}, {default})"
+
+    def purpose(self) -> str:
+        """SQL: the call's purpose key, the run's when the log names none (NULL: none)."""
+        given = self.default_purpose
+        default = "CAST(NULL AS VARCHAR)" if given is None else sql_literal(given)
+        if "purpose" not in self:
+            return default
+        return f"coalesce({purpose_key_sql(self.text('purpose'))}, {default})"
 
 
 def _problem_sql(c: Cols, t: str, layout: Layout) -> str | None:
@@ -178,6 +197,7 @@ def _read_sql(relation: str, c: Cols, layout: Layout) -> str:
         given = c.given.get(name)
         default = "CAST(NULL AS VARCHAR)" if given is None else sql_literal(given)
         computed[name] = f"coalesce({c.maybe(name)}, {default})"
+    computed["purpose"] = c.purpose()
     named = [f"{sql} AS __og_{name}" for name, sql in computed.items()]
     return f"SELECT {', '.join([*own, *named])} FROM ({parsed})"
 
@@ -228,7 +248,9 @@ def read_parts(
             opens it again, checked.
     """
     given = {"sector": context.sector, "caller_id": context.caller_id}
-    c = Cols(log, column_types(con, relation), context.controller, given=given)
+    c = Cols(
+        log, column_types(con, relation), context.controller, given=given, purpose=context.purpose
+    )
     layout = _layout(c, keep=keep)
     region = context.policy.default_region
     with streaming(con, buffer):

@@ -63,8 +63,9 @@ class Requests:
 
     Attributes:
         table: One row per log row, in order: `rid`, `ok` (the row can be judged), `t`,
-            `automated`, the `CODED` columns as int32 codes (NULL for an empty text), the
-            `SK_TEXTS` as dictionary-encoded text, and
+            `automated`, the `CODED` columns and `purpose` (its key; NULL: none named) as
+            int32 codes (NULL for an empty text), the `SK_TEXTS` as dictionary-encoded text,
+            and
             `phone` (BIGINT key, NULL unless valid), `valid`, and the `NUMBER_CODED` columns
             `country` and `number_type` as codes too (NULL unless valid).
         dictionaries: Per coded column, a table (`code` int32, `text`) of its values.
@@ -210,13 +211,14 @@ def _coded(
         problems.append(
             pa.record_batch([rid.filter(bad), problem.filter(bad)], names=["rid", "problem"])
         )
+    texts["purpose"] = batch.column(names.index("__og_purpose"))
     columns = {  # copies: a column read from DuckDB would keep its whole batch alive
         "rid": rid,
         "ok": pc.is_null(problem),
         "t": _copy(t),
         "automated": _copy(automated if automated is not None else texts.pop("call_type")),
     }
-    for name in CODED:
+    for name in (*CODED, "purpose"):
         text = texts[name]
         columns[name] = text if pa.types.is_dictionary(text.type) else pc.dictionary_encode(text)
     for name in SK_TEXTS:
@@ -275,7 +277,7 @@ def read_requests(
     table = pa.Table.from_batches(batches).unify_dictionaries()
     del batches
     dictionaries = {}
-    for name in (*CODED, *NUMBER_CODED):
+    for name in (*CODED, "purpose", *NUMBER_CODED):
         chunks = table.column(name).chunks
         codes = pa.chunked_array([c.indices.cast(pa.int32()) for c in chunks], type=pa.int32())
         table = table.set_column(table.schema.get_field_index(name), name, codes)

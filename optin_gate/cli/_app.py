@@ -25,6 +25,7 @@ __all__ = [
     "excel_safe_option",
     "main",
     "open_store",
+    "purpose_option",
     "quiet_option",
     "sheet_option",
     "store_option",
@@ -84,6 +85,17 @@ def campaign_options(func: F) -> F:
         default=None,
         help="The campaign's marketing sector, as the Slovak list names it (default: unknown, "
         "so any registration blocks).",
+    )(func)
+
+
+def purpose_option(func: F) -> F:
+    """--purpose P: consents given for other purposes do not count (docs/rules.md)."""
+    return click.option(
+        "--purpose",
+        metavar="P",
+        default=None,
+        help="The campaign's marketing purpose: a consent counts only if it names it or "
+        "names no purpose.",
     )(func)
 
 

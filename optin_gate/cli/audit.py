@@ -21,6 +21,7 @@ from optin_gate.cli._app import (
     excel_safe_option,
     main,
     open_store,
+    purpose_option,
     quiet_option,
     sheet_option,
     store_option,
@@ -120,6 +121,7 @@ def _print_summary(report: Any, written: list[Path]) -> None:
     help="The column with the time of each call.",
 )
 @campaign_options
+@purpose_option
 @excel_safe_option
 @sheet_option
 @quiet_option
@@ -136,6 +138,7 @@ def audit(
     time_column: str,
     sector: str | None,
     caller_id: str | None,
+    purpose: str | None,
     excel_safe: bool,
     sheet: str | None,
     quiet: bool,
@@ -144,13 +147,13 @@ def audit(
 
     A call without a legal basis at that moment is a violation. Calls whose log names no
     controller are judged for --controller; no sector or calling line (columns sector,
-    caller_id), for --sector and --caller-id.
+    caller_id), for --sector and --caller-id; no purpose, for --purpose.
     """
     from optin_gate.audit.stream import audit_file
     from optin_gate.context import Context
 
     store = open_store(store_path)
-    context = Context(store, controller, sector=sector, caller_id=caller_id)
+    context = Context(store, controller, sector=sector, caller_id=caller_id, purpose=purpose)
     show = not quiet and os.isatty(2)
     with _progress(show, f"Auditing {Path(calls).name} ...") as step:
         report = audit_file(

@@ -18,6 +18,7 @@ from optin_gate.cli._app import (
     controller_option,
     main,
     open_store,
+    purpose_option,
     store_option,
 )
 
@@ -31,6 +32,7 @@ __all__ = ["check"]
 @click.option("--at", "at", default=None, help="Decide as of this time (ISO; default now).")
 @call_type_option
 @campaign_options
+@purpose_option
 def check(
     *,
     number: str,
@@ -40,6 +42,7 @@ def check(
     call_type: str,
     sector: str | None,
     caller_id: str | None,
+    purpose: str | None,
 ) -> None:
     """May NUMBER be called for marketing now? Exit 0 allowed, 1 denied, 2 error."""
     from optin_gate._time import PRAGUE, to_utc
@@ -59,6 +62,7 @@ def check(
             call_type=check_call_type(call_type),
             sector=sector,
             caller_id=caller_id,
+            purpose=purpose,
         )
     finally:
         checker.close()
@@ -67,7 +71,10 @@ def check(
     click.echo(f"  why:      {decision.reason.explanation}")
     click.echo(f"  evidence: {decision.evidence or '-'}")
     click.echo(f"  rule set: {decision.rule_set}")
+    if decision.note is not None:
+        click.echo(f"  note:     {decision.note}")
     local = when.astimezone(PRAGUE)
-    click.echo(f"  at:       {local:%Y-%m-%d %H:%M:%S} Prague ({call_type} call, {controller})")
+    what = f"{call_type} call, {controller}" + (f", purpose {purpose}" if purpose else "")
+    click.echo(f"  at:       {local:%Y-%m-%d %H:%M:%S} Prague ({what})")
     if not decision.allowed:
         sys.exit(EXIT_DENIED)

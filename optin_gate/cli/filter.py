@@ -20,6 +20,7 @@ from optin_gate.cli._app import (
     excel_safe_option,
     main,
     open_store,
+    purpose_option,
     quiet_option,
     sheet_option,
     stderr_is_terminal,
@@ -121,6 +122,7 @@ def print_summary(summary: FileSummary) -> None:
 )
 @call_type_option
 @campaign_options
+@purpose_option
 @excel_safe_option
 @sheet_option
 @quiet_option
@@ -136,6 +138,7 @@ def filter_list(
     call_type: str,
     sector: str | None,
     caller_id: str | None,
+    purpose: str | None,
     excel_safe: bool,
     sheet: str | None,
     quiet: bool,
@@ -156,6 +159,7 @@ def filter_list(
         call_type=check_call_type(call_type),
         sector=sector,
         caller_id=caller_id,
+        purpose=purpose,
     )
     with progress_bar(stderr_is_terminal() and not quiet) as hook:
         summary = filter_file(

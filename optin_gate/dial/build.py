@@ -33,6 +33,7 @@ from optin_gate.dial.register import Register, scan_register
 from optin_gate.errors import StoreError
 from optin_gate.policy import Policy
 from optin_gate.store.semantics import (
+    COUNTS,
     Semantics,
     newest_last,
     objection_for_sql,
@@ -48,17 +49,21 @@ _MAX = str(INT64_MAX)
 def _queries(meaning: Semantics, phones: Sequence[int] | None) -> dict[str, str]:
     """The scans, one per kind; `$c` is the controller. Filtering only, no sorting here.
 
-    A consent's `until` is the first instant it no longer holds (`_MAX`: never) and a
-    contract's `last_day` the last day it counts (NULL: open), as `meaning` has them.
+    A consent's `until` is the first instant it no longer holds (`_MAX`: never), its
+    `standing` whether it may count at all, and a contract's `last_day` the last day it
+    counts (NULL: open), as `meaning` has them.
     """
     only = "" if phones is None else " AND list_contains($phones, phone)"
     ours = same_controller_sql("controller", "$c")
     return {
+        # Every consent of the controller, also those that never count (a third party's,
+        # another channel's): the decision's note tells of them (`Semantics.consent_note_sql`).
         "consents": (
             f"SELECT phone, epoch_us(granted_at) AS granted, "
             f"coalesce(epoch_us({meaning.consent_until_sql()}), {_MAX}) AS until, "
-            f"consent_id AS id FROM consents_current "
-            f"WHERE {ours} AND {meaning.consent_counts_sql()}{only}"
+            f"consent_id AS id, {meaning.consent_standing_sql()} AS standing, "
+            f"coalesce(epoch_us(withdrawn_at), {_MAX}) AS withdrawn, purposes "
+            f"FROM consents_current WHERE {ours}{only}"
         ),
         "contracts": (
             f"SELECT phone, start_date AS start_day, "
@@ -236,8 +241,17 @@ def build_index(
     granted = _column(t, "granted", np.int64)
     until = _column(t, "until", np.int64)
     order, phones["consents"] = _order(_column(t, "phone", np.int64), granted, whole(t["id"]))
-    consent_cols = _pairs("granted", granted[order], "until", until[order])
+    standing = _column(t, "standing", np.int8)[order]
+    # A consent that may never count never holds: granted <= T < granted is empty.
+    counting = np.where(standing == COUNTS, until[order], granted[order])
+    consent_cols = _pairs("granted", granted[order], "until", counting)
+    consent_cols |= {
+        "standing": standing,
+        "ends": until[order],
+        "withdrawn": _column(t, "withdrawn", np.int64)[order],
+    }
     consent_ids = _ids(t, order)
+    purposes = whole(t["purposes"]).cast(pa.string()).take(int_array(order))
 
     t = raw.pop("contracts")
     start = _column(t, "start_day", np.int32)
@@ -268,6 +282,7 @@ def build_index(
         keys=KeyTable(keys),
         offsets=offsets,
         consents=Kind(off["consents"], consent_cols, consent_ids),
+        purposes=purposes,
         contracts=Kind(off["contracts"], contract_cols, contract_ids),
         objections=Kind(off["objections"], objection_cols, objection_ids),
         directory=Kind(off["directory"], directory_cols),

@@ -39,10 +39,10 @@ from optin_gate.context import (
     check_call_type,
     check_sector,
 )
-from optin_gate.dial.arrow import numpy_of
+from optin_gate.dial.arrow import numpy_of, string_array
 from optin_gate.dial.build import build_index, scan
 from optin_gate.dial.clock import day_window, instant_us, us_of
-from optin_gate.dial.compiled import NOT_VALID, OUTSIDE, Lookup, home_rows, rows
+from optin_gate.dial.compiled import NONE, NOT_VALID, OUTSIDE, Lookup, home_rows, rows
 from optin_gate.dial.index import DialIndex
 from optin_gate.dial.probe import Extra, Probe, make_probe
 from optin_gate.dial.shared import OWN_KINDS, SharedDirectory, attach
@@ -52,7 +52,7 @@ from optin_gate.dial.worker import start_worker, stop
 from optin_gate.errors import OptinGateError, StoreError
 from optin_gate.numbers import home_plan, normalize, normalize_one, scalar_normalizer
 from optin_gate.numbers.spec import TYPE_CODES
-from optin_gate.rules import Decision, Reason, compile_rules
+from optin_gate.rules import NOTE_FIELD, Decision, Reason, compile_rules
 from optin_gate.rules.shapes import FLAGS, NUMBERS, SK_NUMBERS, Decided, ShapeCodec, number_of
 from optin_gate.store.semantics import Semantics, objection_applies
 
@@ -240,6 +240,7 @@ class Checker:
         call_type: str = "live",
         sector: str | None = None,
         caller_id: str | None = None,
+        purpose: str | None = None,
     ) -> Decision:
         """May `phone` be called at `at` (default now)? See `Gate.check`."""
         if call_type == "live":
@@ -262,6 +263,10 @@ class Checker:
         if sector is not None:
             sector = self._sector(sector)
         probe = state.probe
+        if purpose is None:
+            table, wanted = probe.table, None
+        else:  # the same lookup over the consents that cover the purpose
+            wanted, table = probe.for_purpose(purpose)
         # Compact numbers of the home country ("+420601234567", a dialler's usual form) are
         # checked and looked up in one compiled call; anything else is normalized first.
         if (
@@ -272,8 +277,9 @@ class Checker:
             and phone[1:].isdigit()
         ):
             key = int(phone)
-            lane, lane_number = probe.table, self._home_number
-            if phone[1:4] == "421" and state.slovak is not None:
+            # A purpose's table serves the home lane; a Slovak number is then normalized first.
+            lane, lane_number = table, self._home_number
+            if phone[1:4] == "421" and state.slovak is not None and purpose is None:
                 lane, lane_number = state.slovak.table, self._sk_number
             code, o, c, k, m = home_rows(lane, key, len(phone) - 1, t_us, day, snap)
         else:
@@ -290,14 +296,16 @@ class Checker:
             if e164 is not None:
                 number = number_of(True, normalized[3], normalized[2])
                 key = int(e164)  # "+420..." parses as the digits: no slice needed
-                o, c, k, m = rows(probe.table, key, t_us, day, snap)  # -1: none
+                o, c, k, m = rows(table, key, t_us, day, snap)  # -1: none
         if now >= self._due:
             self._kick()
         # The shape's code, packed as `ShapeCodec.pack` packs it (the moment's day is day 0).
         if e164 is None:
             shape = (NUMBERS * FLAGS * mark_radix if automated else 0) * sk_radix + caller
-            objection = None
+            objection = note = None
         else:
+            # Consents held but none counting (c < -1): the note says why, off the usual path.
+            note = probe.note(c, t_us, wanted) if c < NONE else None
             overlay = state.overlay
             extra = overlay.get(key) if overlay else None
             objection = probe.objection(o, c, extra, t_us) if o >= 0 or extra else None
@@ -323,7 +331,7 @@ class Checker:
             evidence = f"{before}{probe.consent_ids[c]}{after}"
         else:
             evidence = f"{before}{probe.contract_ids[k]}{after}"
-        return _new_decision(allowed, reason, e164, evidence, rule_set)
+        return _new_decision(allowed, reason, e164, evidence, rule_set, note)
 
     def _slovak_lane(self, index: DialIndex) -> Lookup | None:
         return None if self._sk_plan is None else Lookup(index, self._sk_plan)
@@ -353,8 +361,9 @@ class Checker:
         call_type: str = "live",
         sector: str | None = None,
         caller_id: str | None = None,
+        purpose: str | None = None,
     ) -> pa.Table:
-        """`check` for many numbers at one instant: e164, allowed, reason, evidence, rule_set."""
+        """`check` for many numbers at one instant, a row each (`Gate.check_many`)."""
         automated = _call_type(call_type)
         sector = check_sector(sector)
         caller = caller_line_0888(caller_id)
@@ -368,8 +377,16 @@ class Checker:
         numbers = normalize(phones, region=self._region)
         digits = pc.utf8_slice_codeunits(numbers.column("e164"), 1)
         keys = numpy_of(pc.cast(digits, pa.int64()), np.int64, fill=-1)
+        probe = state.probe
+        wanted, table = (None, probe.table) if purpose is None else probe.for_purpose(purpose)
         evidence = evidence_many(
-            state.index, keys, t_us=t_us, day=window.day, snap=pos, overlay=state.overlay
+            state.index,
+            keys,
+            t_us=t_us,
+            day=window.day,
+            snap=pos,
+            overlay=state.overlay,
+            table=table,
         )
         evidence.update(
             register_many(
@@ -381,7 +398,11 @@ class Checker:
                 meaning=self._meaning,
             )
         )
-        return decide_many(
+        held = evidence["consent_rows"]
+        notes: list[str | None] = [None] * len(held)
+        for j in np.flatnonzero(held < NONE).tolist():
+            notes[j] = probe.note(int(held[j]), t_us, wanted)
+        decided = decide_many(
             self._rules,
             numbers,
             evidence,
@@ -390,6 +411,7 @@ class Checker:
             directory_date=snap_date,
             caller=caller,
         )
+        return decided.append_column(NOTE_FIELD, string_array(notes))
 
     # ---- staying current ------------------------------------------------------------------
 
@@ -591,7 +613,7 @@ def _remembered(cache: dict[str, _V], text: str, work_out: Callable[[str], _V]) 
 
 
 def _decision_maker() -> Callable[..., Decision]:
-    """`Decision(allowed, reason, e164, evidence, rule_set)`, about twice as fast.
+    """`Decision(allowed, reason, e164, evidence, rule_set, note)`, about twice as fast.
 
     A frozen dataclass's __init__ sets each field through object.__setattr__; on the dial
     path that is a fifth of a check. The slots' own descriptors set the same fields on a bare
@@ -599,15 +621,20 @@ def _decision_maker() -> Callable[..., Decision]:
     if Decision's fields ever change.
     """
     names = tuple(f.name for f in dataclasses.fields(Decision))
-    if names != ("allowed", "reason", "e164", "evidence", "rule_set"):
+    if names != ("allowed", "reason", "e164", "evidence", "rule_set", "note"):
         return Decision
     new = object.__new__
-    set_allowed, set_reason, set_e164, set_evidence, set_rule_set = (
+    set_allowed, set_reason, set_e164, set_evidence, set_rule_set, set_note = (
         vars(Decision)[name].__set__ for name in names
     )
 
-    def make(
-        allowed: bool, reason: Reason, e164: str | None, evidence: str | None, rule_set: str
+    def make(  # noqa: PLR0917
+        allowed: bool,
+        reason: Reason,
+        e164: str | None,
+        evidence: str | None,
+        rule_set: str,
+        note: str | None = None,
     ) -> Decision:
         decision: Decision = new(Decision)
         set_allowed(decision, allowed)
@@ -615,6 +642,7 @@ def _decision_maker() -> Callable[..., Decision]:
         set_e164(decision, e164)
         set_evidence(decision, evidence)
         set_rule_set(decision, rule_set)
+        set_note(decision, note)
         return decision
 
     return make

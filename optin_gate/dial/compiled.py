@@ -10,7 +10,13 @@ would cost more than the lookup.
 What it returns is the row of each record that holds at T, by the rules of
 `optin_gate.store.semantics`: rows within a key are oldest first (`NEWEST`), so the last row
 that holds is the newest, and an objection the consent outweighs is dropped. The caller reads
-the ids and folds in objections recorded since the build (`optin_gate.dial.probe`).
+the ids and folds in objections recorded since the build (`optin_gate.dial.probe`). A key
+with consents none of which holds answers `held_first(row)` (below -1) for its consent, so a
+decision's note costs nothing until then.
+
+A call's purpose never reaches the compiled code: a lookup for a purpose is the same table
+with another consent block, in which a consent that does not cover the purpose never holds
+(`with_consents`).
 """
 
 from __future__ import annotations
@@ -34,9 +40,20 @@ from optin_gate.store.semantics import (
     objection_made_jit,
 )
 
-__all__ = ["NONE", "NOT_VALID", "OUTSIDE", "Lookup", "home_rows", "rows", "rows_many"]
+__all__ = [
+    "NONE",
+    "NOT_VALID",
+    "OUTSIDE",
+    "Lookup",
+    "held_first",
+    "home_rows",
+    "rows",
+    "rows_many",
+    "with_consents",
+]
 
 NONE = -1  # no row
+_HELD = -2  # a consent answer <= this: none holds; the key's first consent row is _HELD - it
 NOT_VALID = -1  # home_rows: the number is not valid (phonenumbers' answer too)
 OUTSIDE = -2  # home_rows: not a compact number of the home country; normalize it in Python
 # Slots of the address table (`Lookup.table`).
@@ -186,6 +203,8 @@ def _rows(t, key, t_us, day, snap):  # type: ignore[no-untyped-def]
         consent = _last_consent(rows, off[here + _C], off[there + _C], t_us)
         if consent != NONE:
             granted = rows[2 * consent]
+        else:
+            consent = _HELD - off[here + _C]
     # The newest objection counting at T, if that consent does not outweigh it.
     objection = NONE
     if off[there + _O] > off[here + _O]:
@@ -254,6 +273,25 @@ def home_rows(t, key, digits, t_us, day, snap):  # type: ignore[no-untyped-def] 
         return code, NONE, NONE, NONE, NONE
     objection, consent, contract, mark = _rows(t, key, t_us, day, snap)
     return code, objection, consent, contract, mark
+
+
+def held_first(consent: int) -> int:
+    """The first consent row of a key whose consents none holds (a consent answer < -1)."""
+    return _HELD - consent
+
+
+def with_consents(table: Any, pairs: Any) -> Any:
+    """A copy of a lookup's address table reading its consents from `pairs` instead.
+
+    `pairs`: the (granted, until) rows interleaved in one C-ordered int64 block, row for
+    row the index's consents; the caller keeps it alive as long as the table.
+    """
+    if pairs.dtype != np.int64 or not pairs.flags.c_contiguous:
+        raise AssertionError("consent pairs must be one C-ordered int64 block")
+    out = table.copy()
+    out[_C_ROWS] = _address(pairs)
+    out.flags.writeable = False
+    return out
 
 
 def _address(array: Any) -> int:

@@ -11,8 +11,11 @@ phone keys with any evidence for the gate:
   `[off[i], off[i+1])`, plus columnar payloads. Within a key the rows are oldest first
   (`optin_gate.store.semantics.NEWEST`), so "the last row that holds at T" is the newest:
 
-  - consents (the controller's that count): `granted` and `until` in microseconds since the
-    epoch, `until` being the first instant the consent no longer holds (`Semantics`);
+  - consents (every one of the controller's): `granted` and `until` in microseconds since
+    the epoch, `until` being the first instant the consent no longer holds (`Semantics`;
+    `granted` for one that may never count), and for the decision's note on a consent
+    that does not count: `standing` (`Semantics.consent_standing_sql`), `ends` (when it
+    would stop holding) and `withdrawn`; its purposes are `DialIndex.purposes`;
   - contracts (the controller's): `start` and `last` day numbers, `last` being the last day
     the contract counts (`Semantics`; open-ended contracts get INT32_MAX);
     (each pair interleaved in one buffer, so a row costs one memory access, not two)
@@ -157,6 +160,7 @@ class DialIndex:
         snap_days: Snapshot dates as day numbers, sorted.
         marks: Directory mark texts; a packed interval's mark is a position into it.
         packing: How `directory.cols["interval"]` packs each interval.
+        purposes: Each consent row's purposes as stored (NULL: any marketing).
         token: The store's change token read before the build (None if not known).
         shared: The index holding the directory this one reads, when several controllers
             share one (`optin_gate.dial.shared`); then this index's own directory is empty
@@ -177,6 +181,7 @@ class DialIndex:
     snap_days: Array
     marks: tuple[str, ...]
     packing: Packing = Packing(12)
+    purposes: pa.Array | None = None
     token: object = None
     build_seconds: float = 0.0
     scan_seconds: float = 0.0

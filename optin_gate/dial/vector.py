@@ -39,15 +39,24 @@ def evidence_many(
     day: int,
     snap: int,
     overlay: dict[int, Extra],
-) -> dict[str, pa.Array]:
+    table: Any = None,
+) -> dict[str, Any]:
     """The evidence facts of many keys (-1 for an invalid number) at one instant.
+
+    `table` is the lookup's address table (`Lookup.table`, or one for a purpose,
+    `Probe.for_purpose`); None: the index's own.
 
     Returns:
         Arrow arrays objection_id, consent_id, contract_id, directory_marketing, one row per
-        key, and `consent_rows`: per key, the index's row of its consent (-1: none).
+        key, and `consent_rows`: per key, the lookup's consent answer (-1: none; below -1:
+        consents held, none holding, `Probe.note`).
     """
     objection, consent, contract, mark = rows_many(
-        Lookup(ix).table, np.ascontiguousarray(keys, dtype=np.int64), t_us, day, snap
+        Lookup(ix).table if table is None else table,
+        np.ascontiguousarray(keys, dtype=np.int64),
+        t_us,
+        day,
+        snap,
     )
     objection_ids = _with_overlay(ix, keys, objection, consent, t_us=t_us, overlay=overlay)
     return {

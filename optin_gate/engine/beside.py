@@ -51,6 +51,7 @@ def evidence_relations(plan: Plan) -> dict[str, str]:
         newest=False,
         sector=plan.sector,
         releases=plan.releases,
+        purpose=plan.purpose,
     )
     return {
         "objection_id": queries["last_objection"],
@@ -80,6 +81,7 @@ class Beside:
             call_type=context.call_type,
             sector=context.sector,
             caller=context.caller_id_0888,
+            purpose=context.purpose,
         )
         self._taken = False
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="optin-gate-beside")

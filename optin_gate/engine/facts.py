@@ -33,7 +33,14 @@ from optin_gate.store.semantics import (
     same_controller_sql,
 )
 
-__all__ = ["NARROWED", "decisive_marks", "facts_at_sql", "narrowed_sql", "objections_in_force_sql"]
+__all__ = [
+    "NARROWED",
+    "consent_notes_sql",
+    "decisive_marks",
+    "facts_at_sql",
+    "narrowed_sql",
+    "objections_in_force_sql",
+]
 
 _MARK = "directory_marketing"
 
@@ -93,6 +100,7 @@ def narrowed_sql(
     newest: bool = True,
     sector: str | None = None,
     releases: Sequence[date] = (),
+    purpose: str | None = None,
 ) -> dict[str, str]:
     """The evidence in force at one instant, a query per relation (see `facts_at_sql`).
 
@@ -106,6 +114,7 @@ def narrowed_sql(
             caller that picks the newest itself (`engine.lookup`).
         sector: The campaign's marketing sector (None: unknown), for the Slovak list.
         releases: The Slovak list releases the run's shapes name (`ShapeCodec.releases`).
+        purpose: The call's purpose key (None: none named).
 
     Returns:
         Name -> query: `valid_consent` (phone, consent_id, granted_at), `last_objection`
@@ -115,7 +124,7 @@ def narrowed_sql(
         Each stands alone.
     """
     day = prague_day_sql(t)
-    meaning = Semantics.of(policy)
+    meaning = Semantics.of(policy, purpose)
     marked = ""
     if marks is not None:
         marked = (
@@ -178,6 +187,32 @@ def narrowed_sql(
     }
 
 
+def consent_notes_sql(*, t: str, controller: str, policy: Policy, purpose: str | None) -> str:
+    """The decisions' notes at one instant: (phone, note) where none of a phone's consents counts.
+
+    Phones with consents held by `t` but none counting at `t` get the newest such consent's
+    note (`Semantics.consent_note_sql`).
+
+    Args:
+        t: SQL for the decision instant, a TIMESTAMPTZ constant.
+        controller: SQL for the controller, a VARCHAR constant.
+        policy: Sets what the evidence means.
+        purpose: The call's purpose key (None: none named).
+    """
+    meaning = Semantics.of(policy, purpose)
+    newest = NEWEST["consent_id"].key_sql()
+    return f"""
+    SELECT phone, arg_max(note, {newest}) FILTER (WHERE note IS NOT NULL) AS note
+    FROM (
+        SELECT phone, granted_at, consent_id, {meaning.consent_note_sql(t)} AS note
+        FROM consents_current
+        WHERE {same_controller_sql("controller", controller)} AND granted_at <= {t}
+    )
+    GROUP BY phone
+    HAVING count(*) FILTER (WHERE note IS NULL) = 0
+"""
+
+
 def objections_in_force_sql(last_objection: str, valid_consent: str) -> str:
     """The objections in force: (phone, objection_id), at most one per phone.
 
@@ -201,6 +236,7 @@ def facts_at_sql(
     narrowed: dict[str, str] | None = None,
     sector: str | None = None,
     releases: Sequence[date] = (),
+    purpose: str | None = None,
 ) -> str:
     """A query adding the facts at one instant to every row of `relation`.
 
@@ -215,6 +251,7 @@ def facts_at_sql(
             `narrowed_sql`'s queries for the same arguments), by name.
         sector: The campaign's marketing sector (None: unknown).
         releases: The Slovak list releases the shapes name (`narrowed_sql`).
+        purpose: The call's purpose key (None: none named).
 
     Returns:
         SQL giving `r.*` and `t_day, objection_id, consent_id, contract_id, directory_date,
@@ -223,7 +260,13 @@ def facts_at_sql(
         without marks); `register` is the Slovak list part (`shapes.register_part`).
     """
     ctes = narrowed_sql(
-        t=t, controller=controller, policy=policy, marks=marks, sector=sector, releases=releases
+        t=t,
+        controller=controller,
+        policy=policy,
+        marks=marks,
+        sector=sector,
+        releases=releases,
+        purpose=purpose,
     )
     for name, table in (narrowed or {}).items():
         ctes[name] = f"SELECT * FROM {table}"

@@ -134,6 +134,7 @@ def filter_held(con: duckdb.DuckDBPyConnection, run: Run) -> tuple[dict[str, int
             call_type=context.call_type,
             sector=context.sector,
             caller=context.caller_id_0888,
+            purpose=context.purpose,
         )
     decisions = decide_rows(plan, phones, fetched=fetched)
     allowed = decisions.allowed()

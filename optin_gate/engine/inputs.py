@@ -91,20 +91,27 @@ def find_phone_column(found: Sequence[str], phone_column: str | None, *, file: s
     raise InputError(message, file=file, hint=f"{hint} (Python: phone_column=...)")
 
 
-def check_output_names(found: Sequence[str], *, file: str) -> None:
+def check_output_names(
+    found: Sequence[str], *, file: str, added: Sequence[str] = DECISION_COLUMNS
+) -> None:
     """The decision columns must not overwrite input columns, whatever the case.
 
     DuckDB and Parquet readers match column names regardless of case: a list's `Reason`
     would push the filter's `reason` to another name.
 
+    Args:
+        found: The list's columns.
+        file: How the list is named in messages.
+        added: The columns the filter adds (`Gate.filter` adds the note too).
+
     Raises:
         InputError: The list already has a column named like one the filter adds.
     """
-    taken = [c for c in found if c.lower() in DECISION_COLUMNS]
+    taken = [c for c in found if c.lower() in added]
     if taken:
         raise InputError(
             f"the list already has a column named {taken[0]!r}, which the filter adds "
-            f"(it adds {', '.join(DECISION_COLUMNS)})",
+            f"(it adds {', '.join(added)})",
             file=file,
             column=taken[0],
             hint=f"rename or drop the column {taken[0]!r} before filtering "

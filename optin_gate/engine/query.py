@@ -131,6 +131,7 @@ def prepare_decisions(
     controller: str,
     call_type: str,
     policy: Policy,
+    purpose: str | None = None,
     on_step: Callable[[str], None] | None = None,
     number_rows: bool = False,
     allowed_only: bool = False,
@@ -154,6 +155,7 @@ def prepare_decisions(
         call_type: "live" or "automated" (anything else is treated as automated: the
             stricter rule, fail closed).
         policy: The policy the rules and the facts are bound to.
+        purpose: The campaign's purpose key (None: none named).
         on_step: Called with a short label as each phase starts (for progress displays).
         number_rows: Decide row by row (key `row`) instead of per distinct string, numbering
             the rows 1, 2, 3, ... in the order `relation` yields them: no string aggregation
@@ -180,6 +182,7 @@ def prepare_decisions(
         call_type=call_type,
         sector=sector,
         caller=caller,
+        purpose=purpose,
     )
     text = f"CAST(r.{sql_name(phone)} AS VARCHAR)"
     plan.key_sql = {"row": f"r.{_POSITION}"} if number_rows else {"raw": text}
@@ -240,6 +243,7 @@ class Plan:
         call_type: "live" or "automated" (anything else decides as automated).
         sector: The campaign's marketing sector (None: unknown).
         caller: The calling line is a +421 888 number.
+        purpose: The campaign's purpose key (None: none named).
         numbers: The run's number codes, filled as the numbers are normalized.
         step: Told a short label as each phase starts.
     """
@@ -255,9 +259,11 @@ class Plan:
         call_type: str,
         sector: str | None = None,
         caller: bool = False,
+        purpose: str | None = None,
     ) -> None:
         self.con, self.policy, self.call_type, self.n = con, policy, call_type, next(_names)
         self.sector, self.caller = sector, caller
+        self.purpose = purpose
         self.step: Callable[[str], None] = step or (lambda label: None)
         self.key_sql: dict[str, str] = {}
         self.consts = {
@@ -371,6 +377,7 @@ class Plan:
             marks=self.marks,
             sector=self.sector,
             releases=self.releases,
+            purpose=self.purpose,
         )
         with _unordered(self.con):
             for name in NARROWED:
@@ -389,6 +396,7 @@ class Plan:
             narrowed=self.narrowed,
             sector=self.sector,
             releases=self.releases,
+            purpose=self.purpose,
         )
 
     def shapes(self) -> Outcomes:

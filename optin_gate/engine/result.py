@@ -31,7 +31,8 @@ class FilterResult:
 
     Attributes:
         table: The rows: the input's columns untouched, then `e164, allowed, reason,
-            evidence, rule_set`.
+            evidence, rule_set` and `note` (`Decision.note`: why a consent held for the
+            number did not count; NULL otherwise).
         source: How the input is named in messages (its path, `<DataFrame>` or `<Table>`).
         phone_column: The input column the numbers were read from.
         as_of: The decision instant (UTC).

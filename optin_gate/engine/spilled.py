@@ -78,6 +78,7 @@ def filter_spilled(
                     policy=context.policy,
                     sector=context.sector,
                     caller=context.caller_id_0888,
+                    purpose=context.purpose,
                     on_step=report.step,
                     number_rows=True,
                     allowed_only=permitted_only,

@@ -17,7 +17,7 @@ from optin_gate._sql import sql_literal
 from optin_gate.policy import Policy
 from optin_gate.rules.base import EVIDENCE_FIELDS, Rule, RuleSet
 from optin_gate.rules.cz import CZ
-from optin_gate.rules.decision import DECISION_COLUMNS, DECISION_SCHEMA, Decision
+from optin_gate.rules.decision import DECISION_COLUMNS, DECISION_SCHEMA, NOTE_FIELD, Decision
 from optin_gate.rules.expr import Expr, Field, In, IsTrue, Not, py_ref
 from optin_gate.rules.facts import FACT_COLUMNS, Facts
 from optin_gate.rules.reasons import Reason
@@ -27,6 +27,7 @@ __all__ = [
     "DECISION_COLUMNS",
     "DECISION_SCHEMA",
     "FACT_COLUMNS",
+    "NOTE_FIELD",
     "PRELUDE",
     "RULE_SETS",
     "CompiledRules",

@@ -8,7 +8,7 @@ import pyarrow as pa
 
 from optin_gate.rules.reasons import Reason
 
-__all__ = ["DECISION_COLUMNS", "DECISION_SCHEMA", "Decision"]
+__all__ = ["DECISION_COLUMNS", "DECISION_SCHEMA", "NOTE_FIELD", "Decision"]
 
 # A `Decision` as Arrow columns: what filter, check_many and the audit add to every row.
 DECISION_SCHEMA = pa.schema(
@@ -22,6 +22,8 @@ DECISION_SCHEMA = pa.schema(
 )
 # The columns a decision adds after a list's or a log's own, in this order.
 DECISION_COLUMNS: tuple[str, ...] = tuple(DECISION_SCHEMA.names)
+# The nullable column after them (filter, check_many, the audit's calls): `Decision.note`.
+NOTE_FIELD = pa.field("note", pa.string())
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -36,6 +38,8 @@ class Decision:
             `contract:K-7`, `objection:O-3` or `directory:2026-11-01`; None when no record
             applies (an invalid number, or no legal basis found).
         rule_set: The rule set and regime applied, e.g. `CZ-2022-opt-in`.
+        note: Why a consent held for the number did not count, when none did, e.g.
+            `consent:C-9 held, not counted: obtained from a third party`; else None.
     """
 
     allowed: bool
@@ -43,6 +47,7 @@ class Decision:
     e164: str | None
     evidence: str | None
     rule_set: str
+    note: str | None = None
 
     def __bool__(self) -> bool:
         """A decision is truthy exactly when the call is allowed."""

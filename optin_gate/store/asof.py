@@ -120,7 +120,12 @@ def _midnight(day_column: str) -> str:
 
 
 def timeline_sql(
-    controllers: str, policy: Policy, *, key: str = "controller", others: str | None = None
+    controllers: str,
+    policy: Policy,
+    *,
+    key: str = "controller",
+    others: str | None = None,
+    purpose: str | None = None,
 ) -> str:
     """A query giving each (phone, controller)'s evidence as segments of constant facts.
 
@@ -132,6 +137,8 @@ def timeline_sql(
             small integer code standing for the name, for cheaper joins).
         others: SQL for one more key, standing for every controller not in `controllers`:
             its timeline holds only the objections made for all controllers.
+        purpose: The column of `controllers` holding the calls' purpose key per key (NULL:
+            none named); None: no purpose is named.
 
     Returns:
         SQL with `TIMELINE_COLUMNS`: for a request (phone, C, T) the row with phone, C and
@@ -144,16 +151,18 @@ def timeline_sql(
     in_force = objection_in_force_sql("objected_at", "granted_at")
     since = objection_since_sql("o.")
     all_keys = "SELECT ckey FROM ctl" + (f" UNION ALL SELECT {others}" if others else "")
+    wanted = "CAST(NULL AS VARCHAR)" if purpose is None else purpose
     return f"""
 WITH ctl AS (
-    SELECT DISTINCT controller, {key} AS ckey FROM {controllers} WHERE controller IS NOT NULL
+    SELECT DISTINCT controller, {wanted} AS purpose, {key} AS ckey FROM {controllers}
+    WHERE controller IS NOT NULL
 ),
 civ AS (  -- each consent holds on [valid_from, valid_to)
     SELECT * FROM (
         SELECT c.phone, ctl.ckey AS controller, c.consent_id, c.granted_at AS valid_from,
                coalesce({until}, {_FOREVER}) AS valid_to
         FROM consents_current c JOIN ctl ON {same_controller_sql("ctl.controller", "c.controller")}
-        WHERE {meaning.consent_counts_sql("c.")}
+        WHERE {meaning.consent_counts_sql("c.", "ctl.purpose")}
     ) WHERE valid_to > valid_from
 ),
 kiv AS (  -- each contract holds from its first day's midnight to the midnight after its last

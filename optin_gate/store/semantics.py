@@ -36,9 +36,15 @@ The pieces, for a request (phone, controller C, instant T; day D = T's Prague da
 
 Controller names are keys by the time they are stored or asked about
 (`optin_gate.store.controllers`), so equal keys name one controller (`same_controller_sql`,
-`objection_applies`). Rules still to come belong here too: which purposes and whose consents
-count (`Semantics.consent_counts_sql`, with its SQL users `store.asof`, `engine.facts` and
-`dial.build`).
+`objection_applies`). Purposes are keys too (`optin_gate.store.purposes`).
+
+Whose consents and which purposes count (`Semantics.consent_counts_sql`, `consent_standing`):
+a consent obtained from a third party counts only under `Policy.third_party_consents`; when
+the call names a purpose, a consent counts only if its purposes include it or it names none
+(any marketing). A consent held for the number that does not count at T (third party, other
+purpose, other channel, withdrawn, expired) is reported, never used: `consent_note` and
+`Semantics.consent_note_sql` give the decision's note, the newest such consent's
+(`NEWEST`), and only when no consent counts at T.
 
 The compiled helpers are inlined into their callers, whose numba caches know only their own
 file: after changing one, clear the caches (`find optin_gate -name '*.nb[ic]' -delete`).
@@ -59,19 +65,23 @@ from optin_gate._jit import njit
 from optin_gate._sql import sql_literal
 from optin_gate.numbers._arrow import int_values
 from optin_gate.policy import Policy
+from optin_gate.store.purposes import SEPARATOR
 
 __all__ = [
     "ALL_SECTORS",
     "CALLER_ID_0888",
     "CONSENT_CHANNELS",
     "NEWEST",
+    "NOT_COUNTED",
     "NO_CONSENT",
     "SK_PREFIX",
     "Newest",
     "Semantics",
     "caller_id_0888",
+    "consent_covers",
     "consent_holds",
     "consent_holds_jit",
+    "consent_note",
     "contract_holds",
     "contract_holds_jit",
     "for_every_controller_sql",
@@ -109,6 +119,19 @@ CONSENT_CHANNELS = ("phone", "any")
 
 # `objection_in_force`'s grant time when no consent counts: earlier than every objection.
 NO_CONSENT = int(np.iinfo(np.int64).min)
+
+# Why a held consent does not count, by standing code (`Semantics.consent_standing_sql`;
+# 0 counts), then the time-dependent reasons; the first that applies is the one told.
+COUNTS, THIRD_PARTY, OTHER_CHANNEL = 0, 1, 2
+NOT_COUNTED = {
+    THIRD_PARTY: "obtained from a third party",
+    OTHER_CHANNEL: "given for another channel",
+    "purpose": "given for other purposes",
+    "withdrawn": "withdrawn",
+    "expired": "expired",
+}
+_NOTE_PREFIX = "consent:"
+_NOTE_MIDDLE = " held, not counted: "
 
 
 @dataclasses.dataclass(frozen=True)
@@ -159,10 +182,12 @@ class Semantics:
     sk_customer_window_days: int = 365
     sk_unknown_sector_blocks: bool = True
     sk_consent_always: bool = False
+    third_party_consents: bool = False
+    purpose: str | None = None
 
     @classmethod
-    def of(cls, policy: Policy) -> Semantics:
-        """The semantics `policy` sets."""
+    def of(cls, policy: Policy, purpose: str | None = None) -> Semantics:
+        """The semantics `policy` sets, for calls made for `purpose` (a key; None: any)."""
         age = policy.consent_max_age_days
         return cls(
             consent_max_age_days=None if age is None else int(age),
@@ -170,6 +195,8 @@ class Semantics:
             sk_customer_window_days=int(policy.sk_customer_window_days),
             sk_unknown_sector_blocks=bool(policy.sk_unknown_sector_blocks),
             sk_consent_always=policy.sk_consent_beats_register == "always",
+            third_party_consents=bool(policy.third_party_consents),
+            purpose=purpose,
         )
 
     def contract_window(self, phone: int) -> int:
@@ -220,10 +247,75 @@ class Semantics:
         start = f"timezone('Europe/Bratislava', CAST({effective} AS TIMESTAMP))"
         return f"coalesce({blocks} AND {granted} IS NOT NULL AND {granted} <= {start}, FALSE)"
 
-    def consent_counts_sql(self, alias: str = "") -> str:
-        """SQL: a consent row covers a marketing call (its channel), whenever it holds."""
+    def consent_standing_sql(self, alias: str = "") -> str:
+        """SQL: whether a consent row may count at all, as a standing code (0: it may).
+
+        What the policy alone settles, whatever the call's purpose and time: its channel and
+        (unless `third_party_consents`) whether it was obtained from a third party.
+        """
         channels = ", ".join(map(sql_literal, self.consent_channels))
-        return f"{alias}channel IN ({channels})"
+        third = "FALSE" if self.third_party_consents else f"{alias}obtained = 'third_party'"
+        return (
+            f"(CASE WHEN {third} THEN {THIRD_PARTY} WHEN {alias}channel NOT IN ({channels}) "
+            f"THEN {OTHER_CHANNEL} ELSE {COUNTS} END)"
+        )
+
+    def consent_covers_sql(self, alias: str = "", purpose: str | None = None) -> str:
+        """SQL: a consent row covers the call's purpose (`consent_covers`).
+
+        Args:
+            alias: Prefix of the consent's columns.
+            purpose: SQL for the purpose key (NULL: none given); default `self.purpose`.
+        """
+        if purpose is None:
+            if self.purpose is None:
+                return "TRUE"
+            purpose = sql_literal(self.purpose)
+            given = ""
+        else:
+            given = f"{purpose} IS NULL OR "
+        listed = (
+            f"list_contains(string_split({alias}purposes, {sql_literal(SEPARATOR)}), {purpose})"
+        )
+        return f"({given}{alias}purposes IS NULL OR {listed})"
+
+    def consent_counts_sql(self, alias: str = "", purpose: str | None = None) -> str:
+        """SQL: a consent row covers this marketing call, whenever it holds.
+
+        Its channel covers a call, it was obtained directly (unless the policy takes third
+        parties' consents) and it covers the call's purpose (`purpose`: as
+        `consent_covers_sql`).
+        """
+        standing = f"{self.consent_standing_sql(alias)} = {COUNTS}"
+        covers = self.consent_covers_sql(alias, purpose)
+        return standing if covers == "TRUE" else f"{standing} AND {covers}"
+
+    def consent_note_sql(self, t: str, alias: str = "", purpose: str | None = None) -> str:
+        """SQL: the note of a consent row granted at or before `t` that does not count at `t`.
+
+        NULL when it counts (`consent_note` is the Python form; the same texts).
+        """
+        held = self.consent_valid_sql(t, alias, purpose)
+        ident = f"CAST({alias}consent_id AS VARCHAR)"
+        why = self.consent_why_sql(t, alias, purpose)
+        return (
+            f"CASE WHEN {alias}granted_at <= {t} AND NOT ({held}) THEN "
+            f"{sql_literal(_NOTE_PREFIX)} || {ident} || {sql_literal(_NOTE_MIDDLE)} || {why} END"
+        )
+
+    def consent_why_sql(self, t: str, alias: str = "", purpose: str | None = None) -> str:
+        """SQL: why a consent row granted by `t` does not count at `t`, if it does not.
+
+        `NOT_COUNTED`'s texts, the first that applies; meaningless for one that counts.
+        """
+        whys = [
+            (f"{self.consent_standing_sql(alias)} = {THIRD_PARTY}", NOT_COUNTED[THIRD_PARTY]),
+            (f"{self.consent_standing_sql(alias)} = {OTHER_CHANNEL}", NOT_COUNTED[OTHER_CHANNEL]),
+            (f"NOT {self.consent_covers_sql(alias, purpose)}", NOT_COUNTED["purpose"]),
+            (f"{alias}withdrawn_at <= {t}", NOT_COUNTED["withdrawn"]),
+        ]
+        cases = " ".join(f"WHEN {cond} THEN {sql_literal(why)}" for cond, why in whys)
+        return f"CASE {cases} ELSE {sql_literal(NOT_COUNTED['expired'])} END"
 
     def consent_ends_sql(self, alias: str = "") -> tuple[tuple[str, bool], ...]:
         """Each instant that ends a consent, as (SQL, may be NULL); it ends at the earliest."""
@@ -237,12 +329,12 @@ class Semantics:
         """SQL: the first instant a consent no longer holds; NULL if it never ends."""
         return "least(" + ", ".join(end for end, _ in self.consent_ends_sql(alias)) + ")"
 
-    def consent_valid_sql(self, t: str, alias: str = "") -> str:
+    def consent_valid_sql(self, t: str, alias: str = "", purpose: str | None = None) -> str:
         """SQL: a consent row counts and holds at instant `t` (granted_at <= t < until)."""
         held = [f"{alias}granted_at <= {t}"]
         for end, nullable in self.consent_ends_sql(alias):
             held.append(f"({end} IS NULL OR {end} > {t})" if nullable else f"{end} > {t}")
-        return " AND ".join([*held, self.consent_counts_sql(alias)])
+        return " AND ".join([*held, self.consent_counts_sql(alias, purpose)])
 
     def contract_last_day_sql(self, alias: str = "") -> str:
         """SQL: the last day a contract counts (its end date plus the grace); NULL if open.
@@ -370,6 +462,37 @@ def objection_in_force(objected: Any, granted: Any) -> Any:
     form.
     """
     return granted <= objected
+
+
+def consent_covers(purposes: str | None, purpose: str | None) -> bool:
+    """A consent given for `purposes` (stored form; None: any marketing) covers `purpose`.
+
+    `purpose` is a key (`store.purposes.purpose_key`); None when the call names none.
+    """
+    return purpose is None or not purposes or purpose in purposes.split(SEPARATOR)
+
+
+def consent_note(
+    consent_id: str,
+    standing: int,
+    covers: bool,
+    withdrawn: bool,
+) -> str:
+    """The note of a held consent that does not count at T (`Semantics.consent_note_sql`).
+
+    Args:
+        consent_id: Its id.
+        standing: Its standing code (`Semantics.consent_standing_sql`).
+        covers: Whether it covers the call's purpose (`consent_covers`).
+        withdrawn: Whether it was withdrawn at or before T (else it expired).
+    """
+    if standing != COUNTS:
+        why = NOT_COUNTED[standing]
+    elif not covers:
+        why = NOT_COUNTED["purpose"]
+    else:
+        why = NOT_COUNTED["withdrawn" if withdrawn else "expired"]
+    return f"{_NOTE_PREFIX}{consent_id}{_NOTE_MIDDLE}{why}"
 
 
 def consent_holds(granted: int, until: int, t: int) -> bool:

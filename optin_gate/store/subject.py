@@ -8,7 +8,10 @@ from typing import Any
 import duckdb
 
 from optin_gate._time import now_utc
+from optin_gate.policy import Policy
+from optin_gate.store.purposes import split_purposes
 from optin_gate.store.schema import SCHEMA_VERSION, key_e164
+from optin_gate.store.semantics import Semantics
 
 __all__ = ["subject_export"]
 
@@ -31,16 +34,27 @@ def subject_export(con: duckdb.DuckDBPyConnection, key: int) -> dict[str, Any]:
     """All records about phone `key`, JSON-serializable (strings, numbers, booleans, None).
 
     Consent and contract versions come oldest first with `current` telling the one decisions
-    use; objections include ones recorded but not yet merged (`load_id` null); the directory
+    use; a consent shows its provenance (purposes, wording, proof, how it was obtained and
+    captured) and, for a current one granted by now that does not count now under the
+    default policy for a call naming no purpose, `not_counted`: why (docs/rules.md).
+    Objections include ones recorded but not yet merged (`load_id` null); the directory
     history is its validity intervals; `loads` describes every load the records came from.
     """
+    meaning, now = Semantics.of(Policy()), "current_timestamp"
+    why = (
+        f"CASE WHEN superseded_by IS NULL AND granted_at <= {now} "
+        f"AND NOT ({meaning.consent_valid_sql(now)}) THEN {meaning.consent_why_sql(now)} END"
+    )
     consents = _rows(
         con,
         "SELECT consent_id, controller, granted_at, withdrawn_at, expires_at, channel, source, "
-        "load_id, superseded_by, superseded_by IS NULL AS current FROM consents "
-        "WHERE phone = ? ORDER BY controller, consent_id, load_id",
+        "purposes, wording, proof, coalesce(obtained, 'direct') AS obtained, captured_via, "
+        f"load_id, superseded_by, superseded_by IS NULL AS current, {why} AS not_counted "
+        "FROM consents WHERE phone = ? ORDER BY controller, consent_id, load_id",
         [key],
     )
+    for consent in consents:
+        consent["purposes"] = list(split_purposes(consent["purposes"]))
     contracts = _rows(
         con,
         "SELECT contract_id, controller, start_date, end_date, customer_id, load_id, "

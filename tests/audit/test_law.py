@@ -281,7 +281,7 @@ def test_calls_keep_the_log_order_and_columns(report: AuditReport) -> None:
     assert report.calls.column("call_id").to_pylist() == [c[0] for c in CASES]
     assert report.calls.column_names == [
         "call_id", "phone", "called_at", "controller", "call_type",
-        "e164", "allowed", "reason", "evidence", "rule_set", "line",
+        "e164", "allowed", "reason", "evidence", "rule_set", "line", "note",
     ]  # fmt: skip
     assert report.calls.column("line").to_pylist() == list(range(1, len(CASES) + 1))
     assert report.violations.column("allowed").to_pylist() == [False] * report.summary["violations"]

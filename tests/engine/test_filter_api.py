@@ -50,7 +50,7 @@ def test_arrow_list_every_row_once_in_order_untouched(gate: og.Gate) -> None:
     listing = _listing()
     result = gate.filter(listing, as_of=T_IN)
     assert result.phone_column == "Telefonní číslo"  # found by its Czech name
-    assert result.table.column_names == [*listing.column_names, *COLUMNS]
+    assert result.table.column_names == [*listing.column_names, *COLUMNS, "note"]
     assert result.table.select(listing.column_names).equals(listing)
     assert result.table.column("reason").to_pylist() == REASONS
     assert result.table.column("allowed").to_pylist() == [og.Reason(r).allowed for r in REASONS]

@@ -68,7 +68,7 @@ def test_filter_keeps_every_row_and_agrees_with_itself(run: Run) -> None:
 
     # every row once, in input order, input columns first and untouched
     assert table.num_rows == listing.num_rows
-    assert table.column_names == [*listing.column_names, *og.engine.query.DECISION_COLUMNS]
+    assert table.column_names == [*listing.column_names, *og.engine.query.DECISION_COLUMNS, "note"]
     assert table.select(listing.column_names).equals(listing)
 
     # allowed is true exactly for the allowing reasons

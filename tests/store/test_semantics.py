@@ -21,7 +21,9 @@ from optin_gate.store.semantics import (
     NEWEST,
     NO_CONSENT,
     Semantics,
+    consent_covers,
     consent_holds,
+    consent_note,
     contract_holds,
     is_newer,
     newer,
@@ -77,7 +79,8 @@ def test_a_consent_holds_from_its_grant_until_its_first_end(
         SELECT {meaning.consent_valid_sql("make_timestamptz($t)")},
                coalesce(epoch_us({meaning.consent_until_sql()}), {_NEVER})
         FROM (SELECT make_timestamptz($g) AS granted_at, make_timestamptz($w) AS withdrawn_at,
-                     make_timestamptz($e) AS expires_at, $c AS channel)
+                     make_timestamptz($e) AS expires_at, $c AS channel,
+                     'direct' AS obtained, NULL AS purposes)
         """,
         {"t": t, "g": granted, "w": withdrawn, "e": expires, "c": channel},
     ).fetchall()
@@ -85,6 +88,57 @@ def test_a_consent_holds_from_its_grant_until_its_first_end(
     assert valid == law  # the filter's predicate
     counts = channel in meaning.consent_channels
     assert (counts and consent_holds(granted, until, t)) == law  # the interval form
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    purposes=st.sampled_from([None, "energy", "energy;insurance", "insurance"]),
+    purpose=st.sampled_from([None, "energy", "insurance", "travel"]),
+    obtained=st.sampled_from([None, "direct", "third_party"]),
+    channel=st.sampled_from(["phone", "any", "email"]),
+    third_party=st.booleans(),
+    withdrawn=st.booleans(),
+)
+def test_whose_consent_and_which_purpose_count_and_why_not(  # noqa: PLR0917
+    con: Any,
+    purposes: str | None,
+    purpose: str | None,
+    obtained: str | None,
+    channel: str,
+    third_party: bool,
+    withdrawn: bool,
+) -> None:
+    # A consent from a third party counts only when the policy says so; one for named
+    # purposes only for those; the note names the first reason, in SQL and Python alike.
+    meaning = Semantics(third_party_consents=third_party, purpose=purpose)
+    row = con.execute(
+        f"""
+        SELECT {meaning.consent_counts_sql()}, {meaning.consent_standing_sql()},
+               {meaning.consent_note_sql("make_timestamptz(5)")}
+        FROM (SELECT 'C-9' AS consent_id, make_timestamptz(1) AS granted_at,
+                     CASE WHEN $w THEN make_timestamptz(3) END AS withdrawn_at,
+                     CAST(NULL AS TIMESTAMPTZ) AS expires_at, $c AS channel,
+                     $o AS obtained, $p AS purposes)
+        """,
+        {"w": withdrawn, "c": channel, "o": obtained, "p": purposes},
+    ).fetchall()
+    [(counts, standing, note)] = row
+    by_law = (
+        (obtained != "third_party" or third_party)
+        and channel in ("phone", "any")
+        and (purpose is None or purposes is None or purpose in purposes.split(";"))
+    )
+    assert counts == by_law
+    assert consent_covers(purposes, purpose) == (
+        purpose is None or purposes is None or purpose in purposes.split(";")
+    )
+    if by_law and not withdrawn:
+        assert note is None
+    else:
+        assert note == consent_note("C-9", standing, consent_covers(purposes, purpose), withdrawn)
+        assert note.startswith("consent:C-9 held, not counted: ")
+    if obtained == "third_party" and not third_party:
+        assert note == "consent:C-9 held, not counted: obtained from a third party"
 
 
 @settings(max_examples=60, deadline=None)

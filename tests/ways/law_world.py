@@ -69,6 +69,14 @@ CONSENTS = [
     # old consent, for consent_max_age_days
     ("C-OLD", 11, "acme", "2023-03-01T09:00", None, None, "phone"),
 ]
+# Consents of docs/rules.md § 3.1's provenance rules, loaded apart (their own columns):
+# (consent_id, phone#, controller, granted_at, purposes, obtained)
+PROVENANCE = [
+    ("C-3RD-PARTY", 12, "acme", "2021-06-01T09:00", None, "third_party"),
+    ("C-ENERGY", 13, "acme", "2021-06-01T09:00", "energie", "direct"),
+    ("C-ANY-PURPOSE", 14, "acme", "2021-06-01T09:00", None, "direct"),
+    ("C-TWO-PURPOSES", 15, "acme", "2021-06-01T09:00", "Energie; pojištění", None),
+]
 # (contract_id, phone#, controller, start_date, end_date)
 CONTRACTS = [
     ("K-OPEN", 30, "acme", "2024-01-01", None),
@@ -136,6 +144,21 @@ def load_world(store: og.EvidenceStore, directory: bool = True) -> og.EvidenceSt
                 "withdrawn_at": _times(list(c[4])),
                 "expires_at": _times(list(c[5])),
                 "channel": list(c[6]),
+            }
+        ),
+        strict=True,
+    )
+    v = list(zip(*PROVENANCE, strict=True))
+    store.load(
+        "consents",
+        pa.table(
+            {
+                "souhlas_id": list(v[0]),
+                "telefon": [phone(n) for n in v[1]],
+                "spravce": list(v[2]),
+                "udeleno": list(v[3]),
+                "ucel": pa.array(list(v[4]), pa.string()),
+                "ziskano": pa.array(list(v[5]), pa.string()),
             }
         ),
         strict=True,
@@ -208,6 +231,17 @@ def oracle_evidence(directory: bool = True) -> Evidence:
         consents=[
             Consent(c[0], _key(c[1]), c[2], _at(c[3]), _maybe(c[4]), _maybe(c[5]), c[6])
             for c in CONSENTS
+        ]
+        + [
+            Consent(
+                v[0],
+                _key(v[1]),
+                v[2],
+                _at(v[3]),
+                purposes=tuple(p.strip().lower() for p in (v[4] or "").split(";") if p.strip()),
+                obtained=v[5] or "direct",
+            )
+            for v in PROVENANCE
         ],
         objections=[Objection(o[0], _key(o[1]), o[2], _at(o[3])) for o in OBJECTIONS],
         contracts=[

@@ -48,6 +48,8 @@ class Case:
     call_type: str = "live"
     policy: og.Policy | None = None
     directory: bool = True
+    purpose: str | None = None
+    note: str | None = ""  # the decision's note; "" leaves it unchecked
 
     @property
     def text(self) -> str | None:
@@ -232,6 +234,54 @@ CASES = [
          R.DIRECTORY_OPT_IN, "directory:2021-12-20", IN, policy=og.Policy(opt_in_from=JAN_1)),
     Case("9c", "default opt_in_from: 1 Jan 2022 is still opt-out", 73, "2022-01-01T00:00",
          R.NO_OPT_OUT, "directory:2021-12-20", OUT),
+    # ---- row 5: whose consent, for which purpose (§ 3.1), in both regimes and call types ----
+    Case("5", "a consent bought with a list does not count", 12, T_IN, R.NO_LEGAL_BASIS, DIR_IN,
+         IN, note="consent:C-3RD-PARTY held, not counted: obtained from a third party"),
+    Case("9c", "third party, opt-out regime: the directory decides", 12, T_OUT, R.NO_OPT_OUT,
+         DIR_OUT, OUT, note="consent:C-3RD-PARTY held, not counted: obtained from a third party"),
+    Case("6", "third party, automated: no consent", 12, T_IN, R.AUTOMATED_NEEDS_CONSENT, None,
+         IN, call_type="automated",
+         note="consent:C-3RD-PARTY held, not counted: obtained from a third party"),
+    Case("6", "third party, automated, opt-out regime", 12, T_OUT, R.AUTOMATED_NEEDS_CONSENT,
+         None, OUT, call_type="automated",
+         note="consent:C-3RD-PARTY held, not counted: obtained from a third party"),
+    Case("5", "third_party_consents=True: it counts", 12, T_IN, R.CONSENT, "consent:C-3RD-PARTY",
+         IN, policy=og.Policy(third_party_consents=True), note=None),
+    Case("5", "third_party_consents=True, automated, opt-out regime", 12, T_OUT, R.CONSENT,
+         "consent:C-3RD-PARTY", OUT, call_type="automated",
+         policy=og.Policy(third_party_consents=True), note=None),
+    Case("5", "consent for the campaign's purpose", 13, T_IN, R.CONSENT, "consent:C-ENERGY", IN,
+         purpose="energie", note=None),
+    Case("5", "purposes ignore case and spaces", 13, T_IN, R.CONSENT, "consent:C-ENERGY", IN,
+         purpose=" Energie ", note=None),
+    Case("5", "no purpose named: every consent covers it", 13, T_IN, R.CONSENT,
+         "consent:C-ENERGY", IN, note=None),
+    Case("5", "consent for another purpose does not count", 13, T_IN, R.NO_LEGAL_BASIS, DIR_IN,
+         IN, purpose="pojištění",
+         note="consent:C-ENERGY held, not counted: given for other purposes"),
+    Case("9c", "another purpose, opt-out regime", 13, T_OUT, R.NO_OPT_OUT, DIR_OUT, OUT,
+         purpose="pojištění",
+         note="consent:C-ENERGY held, not counted: given for other purposes"),
+    Case("6", "another purpose, automated", 13, T_IN, R.AUTOMATED_NEEDS_CONSENT, None, IN,
+         call_type="automated", purpose="pojištění",
+         note="consent:C-ENERGY held, not counted: given for other purposes"),
+    Case("5", "the campaign's purpose, automated, opt-out regime", 13, T_OUT, R.CONSENT,
+         "consent:C-ENERGY", OUT, call_type="automated", purpose="energie", note=None),
+    Case("5", "a consent without purposes covers any marketing", 14, T_IN, R.CONSENT,
+         "consent:C-ANY-PURPOSE", IN, purpose="pojištění", note=None),
+    Case("5", "one of several purposes", 15, T_OUT, R.CONSENT, "consent:C-TWO-PURPOSES", OUT,
+         purpose="Pojištění", note=None),
+    Case("5", "none of several purposes", 15, T_IN, R.NO_LEGAL_BASIS, DIR_IN, IN,
+         purpose="cestování",
+         note="consent:C-TWO-PURPOSES held, not counted: given for other purposes"),
+    Case("5", "a withdrawn consent is noted", 2, T_IN, R.NO_LEGAL_BASIS, DIR_IN, IN,
+         note="consent:C-WITHDRAWN held, not counted: withdrawn"),
+    Case("5", "an expired consent is noted", 4, T_IN, R.NO_LEGAL_BASIS, DIR_IN, IN,
+         note="consent:C-EXPIRED held, not counted: expired"),
+    Case("5", "an e-mail consent is noted", 9, T_IN, R.NO_LEGAL_BASIS, DIR_IN, IN,
+         note="consent:C-EMAIL held, not counted: given for another channel"),
+    Case("5", "a consent not yet granted is not held", 6, T_IN, R.NO_LEGAL_BASIS, DIR_IN, IN,
+         note=None),
     # ---- several controllers sharing one store -------------------------------------------
     Case("5", "shared store: acme has the consent", 80, T_IN, R.CONSENT,
          "consent:C-SHARED-ACME", IN),
@@ -258,7 +308,7 @@ def test_every_row_of_the_table_has_cases() -> None:
 
 
 def _ask(case: Case) -> Ask:
-    return Ask(case.text, case.controller, to_utc(case.at), case.call_type)
+    return Ask(case.text, case.controller, to_utc(case.at), case.call_type, case.purpose)
 
 
 @functools.cache
@@ -271,12 +321,14 @@ def decisions(way: Way, policy: og.Policy | None, directory: bool) -> dict[Case,
     return dict(zip(cases, rows, strict=True))
 
 
-def _expect(case: Case, got: Decided) -> None:
+def _expect(case: Case, got: Decided, *, notes: bool = True) -> None:
     assert (got.reason, got.evidence, got.rule_set) == (
         case.reason.value,
         case.evidence,
         case.rule_set,
     ), case.what
+    if notes and case.note != "":
+        assert got.note == case.note, case.what
     assert got.allowed is case.reason.allowed
     if case.reason is og.Reason.INVALID_NUMBER:
         assert got.e164 is None
@@ -295,6 +347,7 @@ def test_the_oracle_gives_the_written_answer(case: Case) -> None:
         t=ask.t,
         call_type=ask.call_type,
         policy=case.policy or og.Policy(),
+        purpose=ask.purpose,
     )
     _expect(case, got)
 
@@ -303,4 +356,4 @@ def test_the_oracle_gives_the_written_answer(case: Case) -> None:
 def test_every_way_gives_the_written_answer(way: Way, case: Case) -> None:
     if not (way.reads_blank or case.text):
         pytest.skip(f"{way.name} reads no blank number: a blank log line is unusable")
-    _expect(case, decisions(way, case.policy, case.directory)[case])
+    _expect(case, decisions(way, case.policy, case.directory)[case], notes=way.notes)

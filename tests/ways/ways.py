@@ -21,6 +21,7 @@ from tests.oracle import Decided
 from tests.ways.worlds import Ask
 
 COLUMNS = ("e164", "allowed", "reason", "evidence", "rule_set")
+NOTED = (*COLUMNS, "note")
 Decide = Callable[[og.EvidenceStore, og.Policy, Sequence[Ask]], list[Decided]]
 
 
@@ -30,16 +31,23 @@ class Way:
 
     `reads_blank`: whether a blank number is a request it answers (a log line without a
     number is no call to judge). `examples`: how many worlds the matrix tries on it.
+    `notes`: whether its answers carry the note on a consent held but not counted.
     """
 
     name: str
     decide: Decide
     reads_blank: bool = True
     examples: int = 80
+    notes: bool = True
+
+    def seen(self, decided: Decided) -> Decided:
+        """`decided` as this way shows it."""
+        return decided if self.notes else dataclasses.replace(decided, note=None)
 
 
 def _rows(table: pa.Table) -> list[Decided]:
-    return [Decided(**{c: row[c] for c in COLUMNS}) for row in table.select(COLUMNS).to_pylist()]
+    columns = NOTED if "note" in table.column_names else COLUMNS
+    return [Decided(**{c: row[c] for c in columns}) for row in table.select(columns).to_pylist()]
 
 
 def _gate(store: og.EvidenceStore, controller: str, policy: og.Policy) -> og.Gate:
@@ -52,7 +60,7 @@ def _batched(run: Callable[[og.Gate, list[str | None], Ask], list[Decided]]) -> 
     def decide(store: og.EvidenceStore, policy: og.Policy, asks: Sequence[Ask]) -> list[Decided]:
         groups: dict[tuple[object, ...], list[int]] = {}
         for i, ask in enumerate(asks):
-            key = (ask.controller, ask.t, ask.call_type, ask.sector, ask.caller_id)
+            key = (ask.controller, ask.t, ask.call_type, ask.sector, ask.caller_id, ask.purpose)
             groups.setdefault(key, []).append(i)
         out: list[Decided | None] = [None] * len(asks)
         for places in groups.values():
@@ -71,7 +79,12 @@ def _batched(run: Callable[[og.Gate, list[str | None], Ask], list[Decided]]) -> 
 def _filter(gate: og.Gate, texts: list[str | None], ask: Ask) -> list[Decided]:
     table = pa.table({"phone": pa.array(texts, pa.string())})
     result = gate.filter(
-        table, as_of=ask.t, call_type=ask.call_type, sector=ask.sector, caller_id=ask.caller_id
+        table,
+        as_of=ask.t,
+        call_type=ask.call_type,
+        sector=ask.sector,
+        caller_id=ask.caller_id,
+        purpose=ask.purpose,
     ).table
     assert result.column("phone").equals(table.column("phone")), "rows out of order"
     return _rows(result)
@@ -114,6 +127,7 @@ def _filter_file(way: Literal["held", "spilled"]) -> Decide:
             call_type=check_call_type(ask.call_type),
             sector=ask.sector,
             caller_id=ask.caller_id,
+            purpose=ask.purpose,
         )
         with tempfile.TemporaryDirectory() as tmp:
             listing, out = Path(tmp) / "list.parquet", Path(tmp) / "decisions.parquet"
@@ -141,8 +155,9 @@ def _check(store: og.EvidenceStore, policy: og.Policy, asks: Sequence[Ask]) -> l
             call_type=ask.call_type,
             sector=ask.sector,
             caller_id=ask.caller_id,
+            purpose=ask.purpose,
         )
-        out.append(Decided(d.e164, d.allowed, d.reason.value, d.evidence, d.rule_set))
+        out.append(Decided(d.e164, d.allowed, d.reason.value, d.evidence, d.rule_set, d.note))
     return out
 
 
@@ -150,7 +165,12 @@ def _check(store: og.EvidenceStore, policy: og.Policy, asks: Sequence[Ask]) -> l
 def _check_many(gate: og.Gate, texts: list[str | None], ask: Ask) -> list[Decided]:
     return _rows(
         gate.check_many(
-            texts, at=ask.t, call_type=ask.call_type, sector=ask.sector, caller_id=ask.caller_id
+            texts,
+            at=ask.t,
+            call_type=ask.call_type,
+            sector=ask.sector,
+            caller_id=ask.caller_id,
+            purpose=ask.purpose,
         )
     )
 
@@ -166,6 +186,7 @@ def _audit(store: og.EvidenceStore, policy: og.Policy, asks: Sequence[Ask]) -> l
             "call_type": [a.call_type for a in asks],
             "sector": pa.array([a.sector for a in asks], pa.string()),
             "caller_id": pa.array([a.caller_id for a in asks], pa.string()),
+            "purpose": pa.array([a.purpose for a in asks], pa.string()),
         }
     )
     calls = _gate(store, "acme", policy).audit(log).calls
@@ -199,8 +220,8 @@ def _service(store: og.EvidenceStore, policy: og.Policy, asks: Sequence[Ask]) ->
 
 WAYS = (
     Way("filter", _filter),
-    Way("filter_held", _filter_file("held")),
-    Way("filter_spilled", _filter_file("spilled")),
+    Way("filter_held", _filter_file("held"), notes=False),
+    Way("filter_spilled", _filter_file("spilled"), notes=False),
     Way("check", _check, examples=240),
     Way("check_many", _check_many),
     Way("audit", _audit, reads_blank=False),

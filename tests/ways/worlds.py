@@ -43,6 +43,9 @@ CALLER_IDS = (None, "+421 888 123 456", "0888123457", "+421905999999")
 # German number, and text that is no valid number.
 OTHERS = ("+420 601 000 009", "900 123 456", "+421 901 234 567", "+49 151 12345678")
 INVALID = ("12345", "n/a", "+420 123")
+# A consent's purposes (keys; empty: any marketing), and a campaign's as it may write them.
+PURPOSE_SETS = st.sampled_from([(), (), ("energy",), ("energy", "insurance"), ("insurance",)])
+CAMPAIGN_PURPOSES = st.sampled_from([None, None, "energy", " Insurance", "travel"])
 
 # Instants where the law or the clock turns (UTC): the opt-in regime's first instant, the
 # Prague clock changes of 2022 and 2023, and Prague midnights beside them.
@@ -74,6 +77,7 @@ class Ask:
     call_type: str
     sector: str | None = None
     caller_id: str | None = None
+    purpose: str | None = None  # as a campaign writes it
 
 
 @dataclasses.dataclass(frozen=True)
@@ -119,6 +123,7 @@ def policies(draw: st.DrawFn, day: date) -> og.Policy:
         sk_customer_window_days=draw(st.sampled_from([365, 0, 1])),
         sk_consent_beats_register=draw(st.sampled_from(["newer", "newer", "always"])),
         sk_unknown_sector_blocks=draw(st.sampled_from([True, True, False])),
+        third_party_consents=draw(st.booleans()),
     )
 
 
@@ -173,6 +178,8 @@ def evidence(draw: st.DrawFn, t: datetime, policy: og.Policy) -> Evidence:
                 withdrawn_at=maybe(t),
                 expires_at=maybe(t),
                 channel=draw(st.sampled_from(["phone", "phone", "any", "email"])),
+                purposes=draw(PURPOSE_SETS),
+                obtained=draw(st.sampled_from(["direct", "direct", "third_party"])),
             )
         )
     objections: list[Objection] = []
@@ -266,6 +273,7 @@ def worlds(draw: st.DrawFn) -> World:
                 st.sampled_from(["live", "live", "automated"]),
                 st.sampled_from(SECTORS),
                 st.sampled_from(CALLER_IDS),
+                CAMPAIGN_PURPOSES,
             ),
             min_size=2,
             max_size=2,
@@ -273,8 +281,8 @@ def worlds(draw: st.DrawFn) -> World:
         )
     )
     asks = tuple(
-        Ask(text, controller, at, call, sector, caller)
-        for at, call, sector, caller in moments
+        Ask(text, controller, at, call, sector, caller, purpose)
+        for at, call, sector, caller, purpose in moments
         for controller in CONTROLLERS
         for text in texts
     )
