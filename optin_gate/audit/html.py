@@ -320,6 +320,69 @@ def _violations(doc: dict[str, Any]) -> str:
     )
 
 
+def _consent_quality(s: dict[str, Any]) -> str:
+    q = s["consent_quality"]
+    if not q["consent_calls"] and not q["not_counted_calls"]:
+        return ""
+    share = q["proven_calls"] / q["consent_calls"] if q["consent_calls"] else 1.0
+    cards = (
+        '<div class="cards">'
+        + _card("Calls on consent", _num(q["consent_calls"]))
+        + _card(
+            "With wording and proof",
+            _num(q["proven_calls"]),
+            f"{share:.0%} of the calls on consent",
+            "" if q["proven_calls"] == q["consent_calls"] else "bad",
+        )
+        + _card(
+            "Consent held, not counted",
+            _num(q["not_counted_calls"]),
+            "calls; see below",
+            "bad" if q["not_counted_calls"] else "",
+        )
+        + "</div>"
+    )
+    unproven = [
+        [
+            f"<code>{_e(r['consent_id'])}</code>",
+            _e(r["controller"]),
+            _num(r["calls"]),
+            "yes" if r["wording"] else "<b>missing</b>",
+            "yes" if r["proof"] else "<b>missing</b>",
+        ]
+        for r in q["unproven"]
+    ]
+    noted = [
+        [
+            _e(prague_time(r["called_at"])),
+            _number(r),
+            _e(reason_label(r["reason"])),
+            f"<code>{_e(r['note'])}</code>",
+            _e(r.get("line")),
+        ]
+        for r in q["noted"]
+    ]
+    body = cards
+    if unproven:
+        body += (
+            f"<h3>Consents without wording or proof ({_num(q['unproven_consents'])})</h3>"
+            + _table(["Consent", "Controller", "Calls", "Wording", "Proof"], unproven, {2})
+        )
+    if noted:
+        body += (
+            f"<h3>Calls whose consents did not count ({_num(q['not_counted_calls'])})</h3>"
+            + _table(["Called (Prague)", "Number", "Decision", "Note", "Line"], noted, {4}, {3})
+        )
+    return _section(
+        "Consent quality",
+        "A consent must be provable: the regulator asks for the text the person agreed to "
+        "(wording) and the record that proves it (proof). A consent obtained from a third "
+        "party, given for other purposes or channels, withdrawn or expired does not count.",
+        body,
+        "consent-quality",
+    )
+
+
 def _unusable(doc: dict[str, Any]) -> str:
     u = doc["unusable"]
     if not u["total"]:
@@ -463,6 +526,7 @@ def render_html(doc: dict[str, Any]) -> str:
         ),
         _repeat(s),
         _exposure(s),
+        _consent_quality(s),
         _violations(doc),
         _unusable(doc),
         _method(s),

@@ -17,6 +17,7 @@ import pyarrow as pa
 from optin_gate._runtime import duckdb_memory_limit, memory_bytes
 from optin_gate.audit.exposure import exposure
 from optin_gate.audit.method import evidence_loads, method_section
+from optin_gate.audit.quality import Quality, merge_quality
 from optin_gate.audit.read import BATCH
 from optin_gate.audit.report import JSON_VIOLATIONS
 from optin_gate.audit.source import CallLog
@@ -88,6 +89,7 @@ class Counted:
         rows: How many rows it has.
         unusable: Its rows that cannot be judged (line, column, problem).
         listed: Its first violations, earliest first (`Audit.violation_rows`).
+        quality: Its consent-quality figures (`quality.consent_quality`).
     """
 
     folded: Folded
@@ -95,6 +97,7 @@ class Counted:
     rows: int
     unusable: pa.Table
     listed: list[dict[str, Any]]
+    quality: Quality
 
 
 def report_summary(
@@ -112,6 +115,7 @@ def report_summary(
     summary["unusable_rows"] = sum(part.unusable.num_rows for part in parts)
     summary["rows_read"] = rows
     summary["exposure"] = exposure(summary["violations"], turnover)
+    summary["consent_quality"] = merge_quality([part.quality for part in parts])
     summary["method"] = method_section(
         policy=context.policy,
         controller=context.controller,

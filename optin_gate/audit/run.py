@@ -31,6 +31,7 @@ from optin_gate.audit.parts import (
     unusable_rows,
 )
 from optin_gate.audit.pipeline import Audit, P
+from optin_gate.audit.quality import consent_quality
 from optin_gate.audit.query import Evidence, prepare_evidence
 from optin_gate.audit.read import ADDED_COLUMNS, NotUtf8, Part, check_names, read_parts
 from optin_gate.audit.report import JSON_VIOLATIONS, AuditReport
@@ -198,7 +199,8 @@ def _judge(
                 say("counting")
                 folded, rule_sets = audit.fold(), frozenset(audit.rule_sets())
                 listed = audit.violation_rows()
-                counted.append(Counted(folded, rule_sets, audit.rows, unusable, listed))
+                quality = consent_quality(audit)
+                counted.append(Counted(folded, rule_sets, audit.rows, unusable, listed, quality))
                 calls = audit.calls() if keep_calls else None
                 if last and evidence is not None:  # their memory is the writer's now
                     evidence.drop(con)
