@@ -169,10 +169,31 @@ def main() -> None:
     history = {p: rnd.choices(["opt_in", "opt_out", "unmarked"], [5, 35, 60])[0] for p in listed}
     history = {p: m for p, m in history.items() if rnd.random() < 0.7}
 
+    # Provenance, drawn without `rnd` so that every file above stays as it was: the form of
+    # each consent follows its source, and every seventh has no proof on record.
+    forms = {"web": "web_form", "e-shop": "web_form", "papír": "paper"}
+    proofs = {"web": "formular", "e-shop": "objednavka", "papír": "sken"}
+    for i, row in enumerate(consents):
+        source = row[7]
+        proof = "" if i % 7 == 3 else f"{proofs.get(source, 'nahravka')}-{row[0]}"
+        row += ["", "direct", "souhlas-v2" if i % 5 else "", proof]
+        row += [forms.get(source, "inbound_call")]
+    # Two consents that do not count for an energy campaign: one bought with a list, one
+    # given for insurance offers only. Their numbers have no other evidence.
+    spare = [p for p in people if p not in current][:2]
+    bought = at - timedelta(days=100)
+    consents.append(
+        ["S-40000", spare[0], CONTROLLER, _cz_time(bought), "", "", "telefon", "seznam-partner"]
+        + ["", "third_party", "", "smlouva-partner-7", "other"]
+    )
+    consents.append(
+        ["S-40001", spare[1], CONTROLLER, _cz_time(bought), "", "", "telefon", "web"]
+        + ["Pojištění", "direct", "souhlas-pojisteni-v1", "formular-S-40001", "web_form"]
+    )
     _write(
         "souhlasy.csv",
         ["ID souhlasu", "Telefon", "Správce", "Uděleno", "Odvoláno", "Platnost do", "Kanál"]
-        + ["Zdroj"],
+        + ["Zdroj", "Účel", "Získáno", "Znění", "Doklad", "Forma udělení"],
         consents,
         delimiter=";",
         encoding="utf-8-sig",

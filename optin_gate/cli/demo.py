@@ -9,7 +9,9 @@ old opt-out regime, and the Slovak list's releases take the 1st or 16th their pl
 copies with the ordinary loaders, filters the mixed Czech and Slovak campaign as of now (the
 Slovak rows for a sector, from a +421 888 line), and shows the other reasons with four more
 runs: automated calls, the campaign from a line outside the 0888 range, six weeks on without
-a new directory or list, and 20 June 2022.
+a new directory or list, and 20 June 2022. Last, it checks the two sample consents that do
+not count for an energy campaign (one bought with a list, one given for insurance offers)
+and shows the note that says why.
 """
 
 from __future__ import annotations
@@ -121,6 +123,41 @@ def _load(store: Any, manifest: dict[str, Any], echo: Callable[[str], None]) -> 
         )
 
 
+def _not_counted(store: Any, controller: str, now: Any) -> list[Any]:
+    """Check the sample's consents that do not count for an energy campaign, and show why.
+
+    One was bought with a list (obtained from a third party), one was given for insurance
+    offers only: each is held, yet the number may not be called on it. Returns the
+    decisions shown.
+    """
+    from optin_gate.gate import Gate
+
+    with store.connect(read_only=True) as con:
+        found = con.execute(
+            "SELECT consent_id, phone, purposes, obtained FROM consents_current "
+            "WHERE obtained = 'third_party' OR purposes IS NOT NULL ORDER BY consent_id"
+        ).fetchall()
+    gate = Gate(store, controller, refresh_interval=None)
+    shown = []
+    click.echo(
+        "\nConsents held but not counted, checked for an energy campaign (--purpose energie):"
+    )
+    for consent_id, phone, purposes, obtained in found:
+        asks = [("energie", "energie")]
+        if purposes:
+            asks.append((purposes.split(";")[0], purposes))
+        what = "bought with a list" if obtained == "third_party" else f"given for {purposes!r}"
+        click.echo(f"  consent {consent_id} ({what}):")
+        for purpose, label in asks:
+            decision = gate.check(f"+{phone}", at=now, purpose=purpose)
+            verdict = "ALLOWED" if decision.allowed else "DENIED"
+            click.echo(f"    purpose {label!r}: {verdict} ({decision.reason.value})")
+            if decision.note:
+                click.echo(f"      {decision.note}")
+            shown.append(decision)
+    return shown
+
+
 def _compact(title: str, summary: Any) -> None:
     click.echo(f"\n{title}: {summary.permitted:,} of {summary.rows:,} rows may be called")
     for reason, count in summary.summary.items():
@@ -191,6 +228,7 @@ def demo(folder: str | None, quiet: bool) -> None:
         run = filter_file(variant, campaign, as_of=as_of)
         _compact(title, run)
         seen |= set(run.summary)
+    _not_counted(store, manifest["controller"], now)
     missing = [r.value for r in Reason if r not in seen]
     click.echo(
         f"\nReasons shown: {len(seen)} of {len(Reason)}"

@@ -17,6 +17,10 @@ def test_demo_shows_every_reason_and_writes_outputs(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["demo", "--dir", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert f"Reasons shown: {len(og.Reason)} of {len(og.Reason)}" in result.stdout
+    # the sample's consent bought with a list, and the one for insurance offers only
+    assert "consent:S-40000 held, not counted: obtained from a third party" in result.stdout
+    assert "consent:S-40001 held, not counted: given for other purposes" in result.stdout
+    assert "purpose 'pojištění': ALLOWED (CONSENT)" in result.stdout
     for reason in og.Reason:
         assert reason.value in result.stdout
     decisions = (tmp_path / "decisions.csv").read_text(encoding="utf-8").splitlines()
