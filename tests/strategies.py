@@ -79,6 +79,9 @@ EPOCH = datetime(2022, 6, 20, tzinfo=UTC)
 instants = st.integers(0, 30 * 24).map(lambda h: EPOCH + timedelta(hours=h))
 opt_instants = st.none() | instants
 short_ids = st.text(alphabet="XYZ0123", min_size=1, max_size=3)
+# A consent's purposes (keys; empty: any marketing) and how it was obtained.
+consent_purposes = st.sampled_from([(), (), ("energy",), ("energy", "insurance")])
+obtained = st.sampled_from(["direct", "direct", "third_party"])
 
 
 @st.composite
@@ -96,6 +99,8 @@ def evidence(draw: st.DrawFn) -> Evidence:
                 withdrawn_at=opt_instants,
                 expires_at=opt_instants,
                 channel=st.sampled_from(["phone", "any", "email"]),
+                purposes=consent_purposes,
+                obtained=obtained,
             ),
             max_size=6,
             unique_by=lambda c: (c.controller, c.consent_id),
@@ -331,6 +336,7 @@ fact_policies = st.builds(
     customer_grace_days=st.sampled_from([0, 3]),
     consent_max_age_days=st.sampled_from([None, 5]),
     blocked_number_types=st.sampled_from([Policy().blocked_number_types, ()]),
+    third_party_consents=st.booleans(),
 )
 
 

@@ -81,11 +81,18 @@ def _spread(ev: Evidence) -> Evidence:
     ),
     grace=st.sampled_from([0, 2]),
     max_age=st.sampled_from([None, 1]),
+    third_party=st.booleans(),
 )
 def test_probe_gives_the_oracles_evidence_on_any_key_spread(
-    ev: Evidence, requests: list[tuple[int, str, datetime]], grace: int, max_age: int | None
+    ev: Evidence,
+    requests: list[tuple[int, str, datetime]],
+    grace: int,
+    max_age: int | None,
+    third_party: bool,
 ) -> None:
-    policy = Policy(customer_grace_days=grace, consent_max_age_days=max_age)
+    policy = Policy(
+        customer_grace_days=grace, consent_max_age_days=max_age, third_party_consents=third_party
+    )
     store = refill(STORE, ev)
     probes = {}
     for controller in CONTROLLERS:

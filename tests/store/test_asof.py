@@ -146,11 +146,18 @@ def test_invalid_number_gets_no_evidence_but_one_row() -> None:
     ),
     max_age=st.sampled_from([None, 1, 5]),
     grace=st.sampled_from([0, 2]),
+    third_party=st.booleans(),
 )
 def test_sql_agrees_with_the_brute_force_oracle(
-    ev: Evidence, requests: list[tuple[int | None, str, datetime]], max_age: int | None, grace: int
+    ev: Evidence,
+    requests: list[tuple[int | None, str, datetime]],
+    max_age: int | None,
+    grace: int,
+    third_party: bool,
 ) -> None:
-    policy = Policy(consent_max_age_days=max_age, customer_grace_days=grace)
+    policy = Policy(
+        consent_max_age_days=max_age, customer_grace_days=grace, third_party_consents=third_party
+    )
     got = _facts(ev, requests, policy)
     assert len(got) == len(requests)  # exactly one row per request
     for row, (phone, controller, t) in zip(got, requests, strict=True):
