@@ -245,13 +245,11 @@ def build_index(
     # A consent that may never count never holds: granted <= T < granted is empty.
     counting = np.where(standing == COUNTS, until[order], granted[order])
     consent_cols = _pairs("granted", granted[order], "until", counting)
-    consent_cols |= {
-        "standing": standing,
-        "ends": until[order],
-        "withdrawn": _column(t, "withdrawn", np.int64)[order],
-    }
+    consent_cols |= {"standing": standing, "withdrawn": _column(t, "withdrawn", np.int64)[order]}
     consent_ids = _ids(t, order)
-    purposes = whole(t["purposes"]).cast(pa.string()).take(int_array(order))
+    purposes = whole(t["purposes"]).cast(pa.string())
+    # Most stores name no purposes: then every consent covers every purpose (None).
+    purposes = None if purposes.null_count == len(purposes) else purposes.take(int_array(order))
 
     t = raw.pop("contracts")
     start = _column(t, "start_day", np.int32)

@@ -11,8 +11,8 @@ What it returns is the row of each record that holds at T, by the rules of
 `optin_gate.store.semantics`: rows within a key are oldest first (`NEWEST`), so the last row
 that holds is the newest, and an objection the consent outweighs is dropped. The caller reads
 the ids and folds in objections recorded since the build (`optin_gate.dial.probe`). A key
-with consents none of which holds answers `held_first(row)` (below -1) for its consent, so a
-decision's note costs nothing until then.
+with consents none of which holds answers below -1 for its consent (`held_key` gives the
+key's position back), so a decision's note costs nothing until then.
 
 A call's purpose never reaches the compiled code: a lookup for a purpose is the same table
 with another consent block, in which a consent that does not cover the purpose never holds
@@ -45,7 +45,7 @@ __all__ = [
     "NOT_VALID",
     "OUTSIDE",
     "Lookup",
-    "held_first",
+    "held_key",
     "home_rows",
     "rows",
     "rows_many",
@@ -53,7 +53,7 @@ __all__ = [
 ]
 
 NONE = -1  # no row
-_HELD = -2  # a consent answer <= this: none holds; the key's first consent row is _HELD - it
+_HELD = -2  # a consent answer <= this: none holds; the key's position is _HELD - it
 NOT_VALID = -1  # home_rows: the number is not valid (phonenumbers' answer too)
 OUTSIDE = -2  # home_rows: not a compact number of the home country; normalize it in Python
 # Slots of the address table (`Lookup.table`).
@@ -204,7 +204,7 @@ def _rows(t, key, t_us, day, snap):  # type: ignore[no-untyped-def]
         if consent != NONE:
             granted = rows[2 * consent]
         else:
-            consent = _HELD - off[here + _C]
+            consent = _HELD - lo
     # The newest objection counting at T, if that consent does not outweigh it.
     objection = NONE
     if off[there + _O] > off[here + _O]:
@@ -275,8 +275,8 @@ def home_rows(t, key, digits, t_us, day, snap):  # type: ignore[no-untyped-def] 
     return code, objection, consent, contract, mark
 
 
-def held_first(consent: int) -> int:
-    """The first consent row of a key whose consents none holds (a consent answer < -1)."""
+def held_key(consent: int) -> int:
+    """The position of a key whose consents none holds, from its consent answer (< -1)."""
     return _HELD - consent
 
 

@@ -14,8 +14,8 @@ phone keys with any evidence for the gate:
   - consents (every one of the controller's): `granted` and `until` in microseconds since
     the epoch, `until` being the first instant the consent no longer holds (`Semantics`;
     `granted` for one that may never count), and for the decision's note on a consent
-    that does not count: `standing` (`Semantics.consent_standing_sql`), `ends` (when it
-    would stop holding) and `withdrawn`; its purposes are `DialIndex.purposes`;
+    that does not count: `standing` (`Semantics.consent_standing_sql`) and `withdrawn`;
+    its purposes are `DialIndex.purposes`;
   - contracts (the controller's): `start` and `last` day numbers, `last` being the last day
     the contract counts (`Semantics`; open-ended contracts get INT32_MAX);
     (each pair interleaved in one buffer, so a row costs one memory access, not two)
@@ -160,7 +160,8 @@ class DialIndex:
         snap_days: Snapshot dates as day numbers, sorted.
         marks: Directory mark texts; a packed interval's mark is a position into it.
         packing: How `directory.cols["interval"]` packs each interval.
-        purposes: Each consent row's purposes as stored (NULL: any marketing).
+        purposes: Each consent row's purposes as stored (NULL: any marketing); None when no
+            consent names any.
         token: The store's change token read before the build (None if not known).
         shared: The index holding the directory this one reads, when several controllers
             share one (`optin_gate.dial.shared`); then this index's own directory is empty
@@ -210,6 +211,7 @@ class DialIndex:
         """
         kinds = (self.consents, self.contracts, self.objections, self.directory)
         payloads = sum(k.nbytes - k.off.nbytes for k in kinds)  # `off` is part of `offsets`
+        payloads += self.purposes.nbytes if self.purposes is not None else 0
         return int(self.keys.nbytes + self.offsets.nbytes + self.snap_days.nbytes + payloads)
 
     def bytes_per_number(self) -> float:

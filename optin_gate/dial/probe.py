@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from optin_gate.dial.compiled import NONE, Lookup, held_first, rows, with_consents
+from optin_gate.dial.compiled import NONE, Lookup, held_key, rows, with_consents
 from optin_gate.dial.index import DialIndex
 from optin_gate.numbers.spec import CountrySpec
 from optin_gate.store.purposes import SEPARATOR, check_purpose
@@ -89,9 +89,9 @@ class Probe(Lookup):
         if consent >= NONE:
             return None
         cols = self.index.consents.cols
-        first = held_first(consent)
+        key = held_key(consent)
         off = self.index.consents.off
-        stop = int(off[np.searchsorted(off, first, side="right")])
+        first, stop = int(off[key]), int(off[key + 1])
         granted = cols["granted"]
         for row in range(stop - 1, first - 1, -1):
             if granted[row] <= t_us:
