@@ -308,7 +308,7 @@ def test_every_row_of_the_table_has_cases() -> None:
 
 
 def _ask(case: Case) -> Ask:
-    return Ask(case.text, case.controller, to_utc(case.at), case.call_type, case.purpose)
+    return Ask(case.text, case.controller, to_utc(case.at), case.call_type, purpose=case.purpose)
 
 
 @functools.cache

@@ -211,6 +211,7 @@ def _service(store: og.EvidenceStore, policy: og.Policy, asks: Sequence[Ask]) ->
                 call_type=ask.call_type,
                 sector=ask.sector,
                 caller_id=ask.caller_id,
+                purpose=ask.purpose,
                 format="json",
             )
             assert reply.status == 200, reply.text
@@ -225,5 +226,5 @@ WAYS = (
     Way("check", _check, examples=240),
     Way("check_many", _check_many),
     Way("audit", _audit, reads_blank=False),
-    Way("service", _service, examples=40),
+    Way("service", _service, examples=40, notes=False),
 )
