@@ -399,9 +399,13 @@ class Checker:
             )
         )
         held = evidence["consent_rows"]
-        notes: list[str | None] = [None] * len(held)
-        for j in np.flatnonzero(held < NONE).tolist():
-            notes[j] = probe.note(int(held[j]), t_us, wanted)
+        noted = np.flatnonzero(held < NONE).tolist()  # few: only then is a note spelled
+        note = pa.nulls(len(held), pa.string())
+        if noted:
+            notes: list[str | None] = [None] * len(held)
+            for j in noted:
+                notes[j] = probe.note(int(held[j]), t_us, wanted)
+            note = string_array(notes)
         decided = decide_many(
             self._rules,
             numbers,
@@ -411,7 +415,7 @@ class Checker:
             directory_date=snap_date,
             caller=caller,
         )
-        return decided.append_column(NOTE_FIELD, string_array(notes))
+        return decided.append_column(NOTE_FIELD, note)
 
     # ---- staying current ------------------------------------------------------------------
 
