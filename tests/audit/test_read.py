@@ -66,7 +66,8 @@ def _comparable(report: object, line_offset: int) -> dict[str, object]:
     doc = report.document()  # type: ignore[attr-defined]
     doc["summary"].pop("method")
     calls = report.calls.to_pylist()  # type: ignore[attr-defined]
-    for row in (*calls, *doc["violations"]["rows"], *doc["unusable"]["rows"]):
+    noted = doc["summary"]["consent_quality"]["noted"]
+    for row in (*calls, *doc["violations"]["rows"], *doc["unusable"]["rows"], *noted):
         row["line"] -= line_offset
     for row in calls:  # DuckDB reads a quoted empty CSV field as NULL: the same text
         row.update({k: None for k, v in row.items() if v == ""})
