@@ -2,7 +2,9 @@
 
 A dialplan writes `number=+420601234567` without escaping the plus; in a query string a
 plain `+` would mean a space, so values are read with percent-decoding only (`%2B` and `+`
-are both a plus, `%20` a space).
+are both a plus, `%20` a space). Names are the exception: an HTTP client that form-encodes
+`controller=ACME s.r.o.` sends `ACME+s.r.o.`, and reading that as a plus would ask about a
+company nobody named, so in `controller`, `purpose` and `sector` a `+` is a space.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import inspect
 import json
 from datetime import datetime
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote, unquote_plus
 
 from optin_gate._time import now_utc, to_utc
 from optin_gate.context import CALL_TYPES
@@ -101,6 +103,9 @@ def _decoded(value: str) -> str:
     return unquote(value)
 
 
+# Names, where a form-encoded space is meant; a number or a time keeps its plus.
+_NAMES = frozenset({"controller", "purpose", "sector"})
+
 # Query parameters that leave the check's parameters at their defaults (a dialer's usual ask).
 _PLAIN = frozenset({"number", "controller", "ref", "format"})
 _PLAIN_ASKS: dict[str | None, Ask] = {}
@@ -116,7 +121,7 @@ def parse_query(query: bytes) -> tuple[dict[str, str], Ask]:
             if name in values:
                 # Answering about either value could dial the one the dialler did not mean.
                 raise bad(f"{name} is given twice", f"send {name} once")
-            values[name] = _decoded(value)
+            values[name] = unquote_plus(value) if name in _NAMES else _decoded(value)
     if values.keys() <= _PLAIN:
         # Only the number and the controller: one Ask per controller, made once.
         controller = values.get("controller")

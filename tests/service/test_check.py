@@ -29,6 +29,15 @@ def test_a_dialplans_unescaped_plus_is_a_plus(client: Client) -> None:
     assert reply.text == "1 CONSENT consent:C-1\n"
 
 
+def test_a_form_encoded_space_in_a_controller_name_is_a_space(client: Client) -> None:
+    # Python's requests and browsers send "controller= acme " as "controller=+acme+": the
+    # name must stay the company asked about, not become one nobody named.
+    reply = client.request(
+        "GET", f"/v1/check?number=%2B{CONSENTED}&controller=+acme+&at=2026-03-02"
+    )
+    assert reply.text == "1 CONSENT consent:C-1\n"
+
+
 def test_json_on_request_by_accept_header_or_format(client: Client) -> None:
     path = f"/v1/check?number=601000002&controller=beta&at={AT.replace('+', '%2B')}&ref=call-9"
     by_header = client.request("GET", path, headers={"Accept": "application/json"})
