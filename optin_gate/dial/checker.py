@@ -42,9 +42,19 @@ from optin_gate.context import (
 from optin_gate.dial.arrow import numpy_of, string_array
 from optin_gate.dial.build import build_index, scan
 from optin_gate.dial.clock import day_window, instant_us, us_of
-from optin_gate.dial.compiled import NONE, NOT_VALID, OUTSIDE, Lookup, home_rows, rows
+from optin_gate.dial.compiled import (
+    NONE,
+    NOT_VALID,
+    OUTSIDE,
+    Lookup,
+    home_rows,
+    home_rows_sk,
+    register_part,
+    rows,
+)
 from optin_gate.dial.index import DialIndex
 from optin_gate.dial.probe import Extra, Probe, make_probe
+from optin_gate.dial.register import NO_SECTOR, meaning_bits
 from optin_gate.dial.shared import OWN_KINDS, SharedDirectory, attach
 from optin_gate.dial.vector import decide_many, evidence_many, register_many
 from optin_gate.dial.watch import POLL_US, Watch, now_us
@@ -54,7 +64,7 @@ from optin_gate.numbers import home_plan, normalize, normalize_one, scalar_norma
 from optin_gate.numbers.spec import TYPE_CODES
 from optin_gate.rules import NOTE_FIELD, Decision, Reason, compile_rules
 from optin_gate.rules.shapes import FLAGS, NUMBERS, SK_NUMBERS, Decided, ShapeCodec, number_of
-from optin_gate.store.semantics import Semantics, objection_applies
+from optin_gate.store.semantics import NO_CONSENT, Semantics, objection_applies
 
 if TYPE_CHECKING:
     from optin_gate.context import Context
@@ -81,7 +91,7 @@ def _due_in(seconds: float) -> int:
 class _State:
     """One index with the objections recorded since it was built; replaced whole, never edited."""
 
-    __slots__ = ("index", "listed", "overlay", "probe", "slovak", "snaps")
+    __slots__ = ("index", "overlay", "probe", "sector_ids", "slovak", "snaps")
 
     def __init__(
         self,
@@ -95,7 +105,8 @@ class _State:
         self.overlay = overlay
         # The compiled lane for compact Slovak numbers, when the home country is another.
         self.slovak = slovak
-        self.listed = index.register.part  # bound once: the dial path reads it per check
+        # A campaign's sector as given -> its id in this index's list (`Register.sector_id`).
+        self.sector_ids: dict[str, int] = {}
         # day number -> (snapshot position, snapshot date): a pure function of the index.
         self.snaps: dict[int, tuple[int, date | None]] = {}
 
@@ -185,6 +196,7 @@ class Checker:
         self._seq = 0
         self._moment = _Moment(0, -1, None, 0, -1, {}, 1, ShapeCodec((), date(1970, 1, 1), ()), 2)
         self._meaning = Semantics.of(context.policy)
+        self._meaning_bits = meaning_bits(self._meaning)
         self._callers: dict[str, bool] = {}
         self._sectors: dict[str, str | None] = {}
         self._normalize = scalar_normalizer(self._region)
@@ -260,8 +272,10 @@ class Checker:
             moment = self._moment = _moment(t_us, state)
             start, stop, built, day, snap, decided, mark_radix, _, sk_radix = moment
         caller = False if caller_id is None else self._caller(caller_id)
+        sid = NO_SECTOR
         if sector is not None:
-            sector = self._sector(sector)
+            known = state.sector_ids.get(sector)
+            sid = self._sector_id(state, sector) if known is None else known
         probe = state.probe
         if purpose is None:
             table, wanted = probe.table, None
@@ -278,10 +292,21 @@ class Checker:
         ):
             key = int(phone)
             # A purpose's table serves the home lane; a Slovak number is then normalized first.
-            lane, lane_number = table, self._home_number
             if phone[1:4] == "421" and state.slovak is not None and purpose is None:
-                lane, lane_number = state.slovak.table, self._sk_number
-            code, o, c, k, m = home_rows(lane, key, len(phone) - 1, t_us, day, snap)
+                lane_number = self._sk_number
+                code, o, c, k, m, listed = home_rows_sk(
+                    state.slovak.table,
+                    key,
+                    len(phone) - 1,
+                    t_us,
+                    day,
+                    snap,
+                    sid,
+                    self._meaning_bits,
+                )
+            else:
+                lane_number, listed = self._home_number, -1
+                code, o, c, k, m = home_rows(table, key, len(phone) - 1, t_us, day, snap)
         else:
             code = OUTSIDE
         if code >= 0:
@@ -297,6 +322,7 @@ class Checker:
                 number = number_of(True, normalized[3], normalized[2])
                 key = int(e164)  # "+420..." parses as the digits: no slice needed
                 o, c, k, m = rows(table, key, t_us, day, snap)  # -1: none
+                listed = -1
         if now >= self._due:
             self._kick()
         # The shape's code, packed as `ShapeCodec.pack` packs it (the moment's day is day 0).
@@ -311,9 +337,11 @@ class Checker:
             objection = probe.objection(o, c, extra, t_us) if o >= 0 or extra else None
             flags = (objection is not None) | (c >= 0) << 1 | (k >= 0) << 2
             sk = 1 if caller else 0
-            if number in SK_NUMBERS:  # the Slovak list part (`dial.register.Register.part`)
-                granted = None if c < 0 else int(state.index.consents.cols["granted"][c])
-                sk += 2 * state.listed(key, day, sector, granted, self._meaning)
+            if number in SK_NUMBERS:  # the Slovak list part (`compiled.register_part`)
+                if listed < 0:  # not answered by the compact Slovak lane
+                    granted = NO_CONSENT if c < 0 else int(state.index.consents.cols["granted"][c])
+                    listed = register_part(table, key, day, granted, sid, self._meaning_bits)
+                sk += 2 * listed
             if automated:
                 number += NUMBERS
             shape = ((number * FLAGS + flags) * mark_radix + m + 1) * sk_radix + sk
@@ -339,6 +367,11 @@ class Checker:
     def _sector(self, sector: str) -> str | None:
         """A campaign's sector, checked and folded (`context.check_sector`), remembered."""
         return _remembered(self._sectors, sector, check_sector)
+
+    def _sector_id(self, state: _State, sector: str) -> int:
+        """A campaign's sector, checked and folded, as `state`'s list numbers it, remembered."""
+        listed = state.index.register
+        return _remembered(state.sector_ids, sector, lambda s: listed.sector_id(self._sector(s)))
 
     def _caller(self, caller_id: str) -> bool:
         """Whether a calling line is a +421 888 number, remembered per text."""

@@ -14,6 +14,10 @@ the ids and folds in objections recorded since the build (`optin_gate.dial.probe
 with consents none of which holds answers below -1 for its consent (`held_key` gives the
 key's position back), so a decision's note costs nothing until then.
 
+The Slovak list is the fifth kind, with keys of its own (`optin_gate.dial.register`): a
+Slovak number is often on the list and nowhere else. `home_rows_sk` answers its part of the
+shape (`register_part`) beside the rows, for the compact Slovak lane.
+
 A call's purpose never reaches the compiled code: a lookup for a purpose is the same table
 with another consent block, in which a consent that does not cover the purpose never holds
 (`with_consents`).
@@ -30,14 +34,17 @@ from numba.extending import intrinsic
 from numba.np.numpy_support import carray
 
 from optin_gate._jit import njit
+from optin_gate.dial import register as reg
 from optin_gate.dial.index import KINDS, DialIndex, Kind
 from optin_gate.numbers.spec import MAX_DIGITS, MIN_DIGITS, CountrySpec
 from optin_gate.store.semantics import (
     NO_CONSENT,
+    consent_before_jit,
     consent_holds_jit,
     contract_holds_jit,
     objection_in_force_jit,
     objection_made_jit,
+    registration_blocks_jit,
 )
 
 __all__ = [
@@ -47,6 +54,9 @@ __all__ = [
     "Lookup",
     "held_key",
     "home_rows",
+    "home_rows_sk",
+    "register_part",
+    "register_table",
     "rows",
     "rows_many",
     "with_consents",
@@ -67,7 +77,9 @@ _O_STATED = 22  # the objections' stated times, beside `_O_AT` (counting from)
 _SHARED = 23
 # The plan's national prefix, a single digit (-1: none): a national number starting with it
 # leaves the lane, since phonenumbers may strip it (`numbers.scalar._finish`).
-_NPP, _SLOTS = 24, 25
+_NPP = 24
+# The Slovak list (`Register`): its keys, their count, row starts, entries, sector ids.
+_R_KEYS, _R_N, _R_STARTS, _R_ENTRIES, _R_ROWS, _R_SECTORS, _SLOTS = range(25, 32)
 # Columns of `DialIndex.offsets`.
 _C, _K, _O, _D = (KINDS.index(k) for k in ("consents", "contracts", "objections", "directory"))
 
@@ -139,6 +151,20 @@ def _mark_within(packed, first, stop, snap, bits):  # type: ignore[no-untyped-de
 
 
 @njit(inline="always")
+def _search(keys, n, lo, hi, key):  # type: ignore[no-untyped-def]
+    """The position of `key` among the sorted `keys[lo:hi]` (of `n`), or -1."""
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if keys[mid] < key:
+            lo = mid + 1
+        else:
+            hi = mid
+    if lo == n or keys[lo] != key:
+        return NONE
+    return lo
+
+
+@njit(inline="always")
 def _find(t, key):  # type: ignore[no-untyped-def]
     """The position of `key` among the table's keys, or -1."""
     n = t[_N]
@@ -152,15 +178,7 @@ def _find(t, key):  # type: ignore[no-untyped-def]
         lo, hi = starts[t[_BUCKETS]], n
     else:
         lo, hi = starts[b], starts[b + 1]
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        if keys[mid] < key:
-            lo = mid + 1
-        else:
-            hi = mid
-    if lo == n or keys[lo] != key:
-        return NONE
-    return lo
+    return _search(keys, n, lo, hi, key)
 
 
 @njit(inline="always")
@@ -175,6 +193,69 @@ def _mark(t, here, there, snap):  # type: ignore[no-untyped-def]
         return _mark_within(packed32, first, stop, snap, t[_BITS])
     packed64 = carray(_pointer(t[_D_INTERVAL]), t[_D_LEN], np.uint64)
     return _mark_within(packed64, first, stop, snap, t[_BITS])
+
+
+@njit(inline="always")
+def _release(t, key, day):  # type: ignore[no-untyped-def]
+    """The offset in the list entries of `key`'s release in force on `day`, or -1."""
+    n = t[_R_N]
+    if n == 0:
+        return NONE
+    keys = carray(_pointer(t[_R_KEYS]), n, np.int64)
+    if key < keys[0] or key > keys[n - 1]:  # a Czech number stops here
+        return NONE
+    at = _search(keys, n, 0, n, key)
+    if at == NONE:
+        return NONE
+    starts = carray(_pointer(t[_R_STARTS]), n + 1, np.int32)
+    entries = carray(_pointer(t[_R_ENTRIES]), reg.COLUMNS * t[_R_ROWS], np.int64)
+    # The newest release on or before the day: usually the newest of all.
+    first, r = starts[at], starts[at + 1] - 1
+    while r >= first and entries[reg.COLUMNS * r + reg.DAY] > day:
+        r -= 1
+    return reg.COLUMNS * r if r >= first else NONE
+
+
+@njit(inline="always")
+def _listed(t, key, day, granted, sector, meaning):  # type: ignore[no-untyped-def]  # noqa: PLR0917
+    """`rules.shapes.register_part` of `key` on day number `day` (`Register.part`)."""
+    e = _release(t, key, day)
+    if e == NONE:
+        return 0
+    entries = carray(_pointer(t[_R_ENTRIES]), reg.COLUMNS * t[_R_ROWS], np.int64)
+    covers = False
+    if sector >= 0:
+        ids = carray(_pointer(t[_R_SECTORS]), entries[e + reg.SECTORS_STOP], np.int32)
+        for s in range(entries[e + reg.SECTORS_FIRST], entries[e + reg.SECTORS_STOP]):
+            if ids[s] == sector:
+                covers = True
+    part = entries[e + reg.PART]
+    if not registration_blocks_jit(
+        entries[e + reg.REGISTERED] != 0,
+        entries[e + reg.EVERY] != 0,
+        covers,
+        sector != reg.NO_SECTOR,
+        (meaning & reg.UNKNOWN_BLOCKS) != 0,
+    ):
+        return part
+    if consent_before_jit(granted, entries[e + reg.EFFECTIVE], (meaning & reg.CONSENT_ALWAYS) != 0):
+        return part + 3  # blocks, and bars the consent
+    return part + 2  # blocks
+
+
+@njit(cache=True, nogil=True)
+def register_part(t, key, day, granted, sector, meaning):  # type: ignore[no-untyped-def]  # noqa: PLR0917
+    """`Register.part` over the table's list arrays: the list part of `key`'s shape.
+
+    Args:
+        t: The address table.
+        key: The phone key.
+        day: The check's day number.
+        granted: The counting consent's grant instant, `NO_CONSENT` for none.
+        sector: The campaign's sector id (`Register.sector_id`).
+        meaning: `dial.register.meaning_bits` of the policy.
+    """
+    return _listed(t, key, day, granted, sector, meaning)
 
 
 @njit(cache=True, nogil=True)
@@ -275,6 +356,20 @@ def home_rows(t, key, digits, t_us, day, snap):  # type: ignore[no-untyped-def] 
     return code, objection, consent, contract, mark
 
 
+@njit(cache=True, nogil=True)
+def home_rows_sk(t, key, digits, t_us, day, snap, sector, meaning):  # type: ignore[no-untyped-def]  # noqa: PLR0917
+    """`home_rows`, then `register_part` of the key (0 when not a number of the plan)."""
+    code = _home_type(t, key, digits)
+    if code < 0:
+        return code, NONE, NONE, NONE, NONE, 0
+    objection, consent, contract, mark = _rows(t, key, t_us, day, snap)
+    granted = NO_CONSENT
+    if consent >= 0:
+        granted = carray(_pointer(t[_C_ROWS]), 2 * t[_C_LEN], np.int64)[2 * consent]
+    listed = _listed(t, key, day, granted, sector, meaning)
+    return code, objection, consent, contract, mark, listed
+
+
 def held_key(consent: int) -> int:
     """The position of a key whose consents none holds, from its consent answer (< -1)."""
     return _HELD - consent
@@ -292,6 +387,25 @@ def with_consents(table: Any, pairs: Any) -> Any:
     out[_C_ROWS] = _address(pairs)
     out.flags.writeable = False
     return out
+
+
+def register_table(register: reg.Register) -> Any:
+    """An address table holding only `register` (what `register_part` reads).
+
+    The caller keeps `register` alive as long as the table.
+    """
+    t = np.zeros(_SLOTS, dtype=np.int64)
+    _put_register(t, register)
+    t.flags.writeable = False
+    return t
+
+
+def _put_register(t: Any, r: reg.Register) -> None:
+    if r.entries.shape[1] != reg.COLUMNS or not r.entries.flags.c_contiguous:
+        raise AssertionError("the list entries must be one C-ordered int64 block")
+    t[_R_KEYS], t[_R_N], t[_R_STARTS] = _address(r.keys), len(r.keys), _address(r.starts)
+    t[_R_ENTRIES], t[_R_ROWS] = _address(r.entries), len(r.entries)
+    t[_R_SECTORS] = _address(r.sector_ids)
 
 
 def _address(array: Any) -> int:
@@ -342,6 +456,7 @@ class Lookup:
         # The shared directory's own lookup, kept alive: the table holds its address.
         self._shared = None if index.shared is None else Lookup(index.shared)
         t[_SHARED] = 0 if self._shared is None else _address(self._shared.table)
+        _put_register(t, index.register)
         t[_NPP] = -1
         if home is not None and len(home.npp) <= 1:  # no national prefix, or one digit
             dfa = np.ascontiguousarray(home.dfa.table[:, :10], dtype=np.int32)

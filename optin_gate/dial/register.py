@@ -1,10 +1,13 @@
 """The Slovak list in the dial index: per Slovak number, its releases, read at check time.
 
 Only Slovak numbers have list rows, and a release is a per-number result, so the index keeps
-a plain mapping from phone key to that number's releases, oldest first, each with the day
-its registration took effect (`store.semantics.register_effective_sql`). A check finds the
-release in force by bisection, and the campaign's sector and the counting consent's grant
-time decide the rest as the evidence semantics say (`store.semantics`).
+each Slovak number's releases, oldest first, each with the day its registration took effect
+(`store.semantics.register_effective_sql`). A check finds the release in force, and the
+campaign's sector and the counting consent's grant time decide the rest as the evidence
+semantics say (`store.semantics`). The same entries are kept twice: as a mapping for the
+batch of `check_many` (`Register.part`) and as flat arrays the compiled lookup reads by
+address (`Register.keys` .. `Register.sector_ids`, `optin_gate.dial.compiled`), so a single
+check of a Slovak number does no Python-level lookup.
 """
 
 from __future__ import annotations
@@ -12,18 +15,43 @@ from __future__ import annotations
 import bisect
 import dataclasses
 from datetime import date
+from typing import Any
 
 import duckdb
+import numpy as np
 
 from optin_gate.rules.shapes import register_part
 from optin_gate.store.semantics import (
     ALL_SECTORS,
+    NO_CONSENT,
     Semantics,
+    consent_before,
     register_effective_sql,
+    registration_blocks,
     sk_phone_sql,
 )
 
-__all__ = ["Entry", "Register", "register_sql", "scan_register"]
+__all__ = [
+    "COLUMNS",
+    "NO_SECTOR",
+    "UNLISTED_SECTOR",
+    "Entry",
+    "Register",
+    "meaning_bits",
+    "register_sql",
+    "scan_register",
+]
+
+# Columns of `Register.entries`, one row per release of a number: its day number, the part
+# (`register_part` without the two flags), registered (0/1), registered for every sector
+# (0/1), the instant its registration took effect (`NO_CONSENT`: none), and its sector codes
+# as a range of `Register.sector_ids`.
+DAY, PART, REGISTERED, EVERY, EFFECTIVE, SECTORS_FIRST, SECTORS_STOP = range(7)
+COLUMNS = 7
+NO_SECTOR = -1  # a campaign's sector id when it names none
+UNLISTED_SECTOR = -2  # ... when it names one no release lists
+# `meaning_bits`: the policy's two readings of the list, as the compiled lookup takes them.
+UNKNOWN_BLOCKS, CONSENT_ALWAYS = 1, 2
 
 _EPOCH = date(1970, 1, 1)
 
@@ -43,6 +71,19 @@ def register_sql(only: str = "") -> str:
 Entry = tuple[int, int, bool, frozenset[str] | None, int | None]
 
 
+def meaning_bits(meaning: Semantics) -> int:
+    """The policy's readings of the list as bits (`UNKNOWN_BLOCKS`, `CONSENT_ALWAYS`)."""
+    return (UNKNOWN_BLOCKS if meaning.sk_unknown_sector_blocks else 0) | (
+        CONSENT_ALWAYS if meaning.sk_consent_always else 0
+    )
+
+
+def _empty(dtype: Any, *shape: int) -> np.ndarray[Any, Any]:
+    out = np.zeros(shape, dtype=dtype)
+    out.flags.writeable = False
+    return out
+
+
 @dataclasses.dataclass(frozen=True)
 class Register:
     """The Slovak list as the dial reads it.
@@ -50,18 +91,41 @@ class Register:
     Attributes:
         releases: Every release date held, ascending (`rules.shapes.ShapeCodec.releases`).
         numbers: Per phone key: its `Entry`s, oldest release first.
+        keys: The phone keys with entries, ascending (int64).
+        starts: Key i's rows of `entries` are starts[i]:starts[i + 1] (int32).
+        entries: One int64 row of `COLUMNS` per entry, in `numbers`' order.
+        sector_ids: The sector codes of the entries, as positions in `sectors`.
+        sectors: Per sector key named by any entry: its code.
     """
 
     releases: tuple[date, ...] = ()
     numbers: dict[int, tuple[Entry, ...]] = dataclasses.field(default_factory=dict)
+    keys: np.ndarray[Any, Any] = dataclasses.field(default_factory=lambda: _empty(np.int64, 0))
+    starts: np.ndarray[Any, Any] = dataclasses.field(default_factory=lambda: _empty(np.int32, 1))
+    entries: np.ndarray[Any, Any] = dataclasses.field(
+        default_factory=lambda: _empty(np.int64, 0, COLUMNS)
+    )
+    sector_ids: np.ndarray[Any, Any] = dataclasses.field(
+        default_factory=lambda: _empty(np.int32, 0)
+    )
+    sectors: dict[str, int] = dataclasses.field(default_factory=dict)
+
+    @classmethod
+    def of(cls, releases: tuple[date, ...], numbers: dict[int, tuple[Entry, ...]]) -> Register:
+        """A `Register` of `numbers` (each key's entries oldest first), its arrays made."""
+        return cls(releases, numbers, *_arrays(numbers))
+
+    def sector_id(self, sector: str | None) -> int:
+        """A campaign's sector key (`context.check_sector`) as the compiled lookup takes it."""
+        return NO_SECTOR if sector is None else self.sectors.get(sector, UNLISTED_SECTOR)
 
     def part(
         self, key: int, day: int, sector: str | None, granted: int | None, meaning: Semantics
     ) -> int:
         """`rules.shapes.register_part` of a number on day number `day`.
 
-        On the dial path: `Semantics.register_blocks` and `register_part` written out, and
-        the newest release (the usual one in force) tried first.
+        The newest release (the usual one in force) is tried first; `compiled.register_part`
+        is the same over the arrays.
 
         Args:
             key: The phone key.
@@ -80,17 +144,19 @@ class Register:
                 return 0
             entry = entries[at]
         _, part, registered, sectors, effective = entry
-        blocks = registered and (
-            sectors is None
-            or (meaning.sk_unknown_sector_blocks if sector is None else sector in sectors)
-        )
-        if not blocks:
+        covers = sectors is not None and sector is not None and sector in sectors
+        if not registration_blocks(
+            registered,
+            sectors is None,
+            covers,
+            sector is not None,
+            meaning.sk_unknown_sector_blocks,
+        ):
             return part
-        if (
-            granted is not None
-            and effective is not None
-            and granted <= effective
-            and not meaning.sk_consent_always
+        if consent_before(
+            NO_CONSENT if granted is None else granted,
+            NO_CONSENT if effective is None else effective,
+            meaning.sk_consent_always,
         ):
             return part + 3  # blocks, and bars the consent
         return part + 2  # blocks
@@ -111,4 +177,26 @@ def scan_register(cur: duckdb.DuckDBPyConnection, only: str, params: dict[str, o
         codes = None if sectors == ALL_SECTORS else frozenset(str(sectors).split(";"))
         part = int(register_part(position[int(day)], 0, 0))
         entries.setdefault(phone, []).append((int(day), part, bool(registered), codes, effective))
-    return Register(releases, {k: tuple(v) for k, v in entries.items()})
+    numbers = {k: tuple(v) for k, v in entries.items()}
+    return Register.of(releases, numbers)
+
+
+def _arrays(numbers: dict[int, tuple[Entry, ...]]) -> tuple[Any, ...]:
+    """`Register`'s flat arrays (keys .. sector_ids, sectors) of its entries by number."""
+    keys = np.fromiter(sorted(numbers), dtype=np.int64, count=len(numbers))
+    starts = np.zeros(len(keys) + 1, dtype=np.int32)
+    table: list[tuple[int, ...]] = []
+    ids: list[int] = []
+    sectors: dict[str, int] = {}
+    for i, key in enumerate(keys.tolist()):
+        for day, part, registered, codes, effective in numbers[key]:
+            first = len(ids)
+            ids += [sectors.setdefault(code, len(sectors)) for code in sorted(codes or ())]
+            since = NO_CONSENT if effective is None else int(effective)
+            table.append((day, part, registered, codes is None, since, first, len(ids)))
+        starts[i + 1] = len(table)
+    entries = np.array(table, dtype=np.int64).reshape(len(table), COLUMNS)
+    out = (keys, starts, entries, np.array(ids, dtype=np.int32))
+    for array in out:
+        array.flags.writeable = False
+    return (*out, sectors)

@@ -78,6 +78,8 @@ __all__ = [
     "Newest",
     "Semantics",
     "caller_id_0888",
+    "consent_before",
+    "consent_before_jit",
     "consent_covers",
     "consent_holds",
     "consent_holds_jit",
@@ -99,6 +101,8 @@ __all__ = [
     "objection_made_sql",
     "objection_since_sql",
     "register_effective_sql",
+    "registration_blocks",
+    "registration_blocks_jit",
     "release_due",
     "release_due_sql",
     "same_controller_sql",
@@ -384,6 +388,31 @@ def sectors_block(sectors: str, sector: str | None, unknown_blocks: bool) -> boo
     return sector_key(sector) in sectors.split(";")
 
 
+def registration_blocks(
+    registered: bool, every_sector: bool, covers: bool, named: bool, unknown_blocks: bool
+) -> bool:
+    """A list row blocks a campaign (`Semantics.register_blocks`, in flags).
+
+    Args:
+        registered: The row lists the number as registered.
+        every_sector: It is registered for every sector (`ALL_SECTORS`).
+        covers: Its sectors include the campaign's.
+        named: The campaign names a sector.
+        unknown_blocks: `Semantics.sk_unknown_sector_blocks`.
+    """
+    return registered and (every_sector or (covers if named else unknown_blocks))
+
+
+def consent_before(granted: int, effective: int, always: bool) -> bool:
+    """The counting consent does not outweigh a registration (`Semantics.consent_before_sql`).
+
+    `granted` is the consent's grant instant, `effective` the registration's first instant;
+    `NO_CONSENT` for either when there is none (no instant is at or before it but itself).
+    `always`: `Semantics.sk_consent_always`.
+    """
+    return not always and granted != NO_CONSENT and granted <= effective
+
+
 def release_due(day: date, grace: int) -> date:
     """The Slovak list release due on `day`: the newest 1st or 16th on or before day - grace."""
     d = day - timedelta(days=grace)
@@ -535,6 +564,8 @@ objection_in_force_jit = njit(inline="always")(objection_in_force)
 consent_holds_jit = njit(inline="always")(consent_holds)
 contract_holds_jit = njit(inline="always")(contract_holds)
 objection_made_jit = njit(inline="always")(objection_made)
+registration_blocks_jit = njit(inline="always")(registration_blocks)
+consent_before_jit = njit(inline="always")(consent_before)
 
 
 @njit(inline="always")
