@@ -72,17 +72,7 @@ class Beside:
     def __init__(
         self, con: duckdb.DuckDBPyConnection, context: Context, at: datetime, report: Reporter
     ) -> None:
-        self.plan = Plan(
-            con,
-            context.policy,
-            report.step,
-            at=at,
-            controller=context.controller,
-            call_type=context.call_type,
-            sector=context.sector,
-            caller=context.caller_id_0888,
-            purpose=context.purpose,
-        )
+        self.plan = Plan.of(con, context, at, report.step)
         self._taken = False
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="optin-gate-beside")
         self._evidence = pool.submit(self._fetch)

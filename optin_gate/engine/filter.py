@@ -53,12 +53,7 @@ def decide_phones(context: Context, phones: pa.ChunkedArray, *, at: Any) -> pa.T
             "og_phones",
             phone="phone",
             at=at,
-            controller=context.controller,
-            call_type=context.call_type,
-            policy=context.policy,
-            sector=context.sector,
-            caller=context.caller_id_0888,
-            purpose=context.purpose,
+            context=context,
         )
         notes = consent_notes_sql(
             t=_instant_sql(at),

@@ -125,17 +125,7 @@ def filter_held(con: duckdb.DuckDBPyConnection, run: Run) -> tuple[dict[str, int
     if run.beside is not None:  # made while a slow list was read
         plan, fetched = run.beside.take()
     else:
-        plan = Plan(
-            con,
-            context.policy,
-            report.step,
-            at=run.at,
-            controller=context.controller,
-            call_type=context.call_type,
-            sector=context.sector,
-            caller=context.caller_id_0888,
-            purpose=context.purpose,
-        )
+        plan = Plan.of(con, context, run.at, report.step)
     decisions = decide_rows(plan, phones, fetched=fetched)
     allowed = decisions.allowed()
     prefix = _free_prefix(table.column_names)

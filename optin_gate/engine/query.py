@@ -27,6 +27,7 @@ import duckdb
 import pyarrow as pa
 
 from optin_gate._sql import sql_literal, sql_name
+from optin_gate.context import Context
 from optin_gate.engine.facts import (
     NARROWED,
     decisive_marks,
@@ -128,16 +129,11 @@ def prepare_decisions(
     *,
     phone: str,
     at: datetime,
-    controller: str,
-    call_type: str,
-    policy: Policy,
-    purpose: str | None = None,
+    context: Context,
     on_step: Callable[[str], None] | None = None,
     number_rows: bool = False,
     allowed_only: bool = False,
     phone_text: Callable[[pa.ChunkedArray], pa.ChunkedArray] | None = None,
-    sector: str | None = None,
-    caller: bool = False,
 ) -> Decided:
     """Decide every row of `relation`: normalize, as-of facts, rules; one pass per distinct key.
 
@@ -151,11 +147,7 @@ def prepare_decisions(
         phone: Name of the column holding the phone numbers as written (any type; cast to
             text). NULL and empty cells are invalid numbers.
         at: The decision instant, an aware datetime.
-        controller: The calling company.
-        call_type: "live" or "automated" (anything else is treated as automated: the
-            stricter rule, fail closed).
-        policy: The policy the rules and the facts are bound to.
-        purpose: The campaign's purpose key (None: none named).
+        context: The controller, policy and campaign parameters the rows are decided for.
         on_step: Called with a short label as each phase starts (for progress displays).
         number_rows: Decide row by row (key `row`) instead of per distinct string, numbering
             the rows 1, 2, 3, ... in the order `relation` yields them: no string aggregation
@@ -167,23 +159,11 @@ def prepare_decisions(
             stay in a temp table, not put back in row order.
         phone_text: With `number_rows`: turns each batch of the phone column, read as it
             is, into text (`inputs.phone_text`) instead of DuckDB's cast to VARCHAR.
-        sector: The campaign's marketing sector (None: unknown), for the Slovak list.
-        caller: The calling line is a +421 888 number.
 
     Returns:
         `Decided`; `rows_sql` yields `r.*` plus `DECISION_COLUMNS` for every row.
     """
-    plan = Plan(
-        con,
-        policy,
-        on_step,
-        at=at,
-        controller=controller,
-        call_type=call_type,
-        sector=sector,
-        caller=caller,
-        purpose=purpose,
-    )
+    plan = Plan.of(con, context, at, on_step)
     text = f"CAST(r.{sql_name(phone)} AS VARCHAR)"
     plan.key_sql = {"row": f"r.{_POSITION}"} if number_rows else {"raw": text}
     try:
@@ -276,6 +256,27 @@ class Plan:
         self.norm = f"og_norm_{self.n}"
         self.numbers = NumberCodes()
         self.narrowed: dict[str, str] = {}  # evidence tables made beside the read
+
+    @classmethod
+    def of(
+        cls,
+        con: duckdb.DuckDBPyConnection,
+        context: Context,
+        at: datetime,
+        step: Callable[[str], None] | None = None,
+    ) -> Plan:
+        """The plan of deciding a list at `at` with a context's controller and parameters."""
+        return cls(
+            con,
+            context.policy,
+            step,
+            at=at,
+            controller=context.controller,
+            call_type=context.call_type,
+            sector=context.sector,
+            caller=context.caller_id_0888,
+            purpose=context.purpose,
+        )
 
     def temp(self, name: str, sql: str) -> str:
         """Create temp table `name` from `sql`; `drop` removes it."""
