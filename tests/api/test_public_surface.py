@@ -59,3 +59,19 @@ def test_reason_values_are_their_names() -> None:
         og.Reason.DIRECTORY_OPT_IN,
         og.Reason.NO_OPT_OUT,
     }
+
+
+def test_every_export_has_one_home() -> None:
+    # A lazily exported name must be the very object its module defines.
+    import importlib
+
+    for name in EXPECTED - {"__version__"}:
+        module = importlib.import_module(og._HOMES[name])
+        assert getattr(og, name) is getattr(module, name), name
+
+
+def test_import_loads_neither_duckdb_nor_the_compiler() -> None:
+    # The command line starts reading a workbook while these load.
+    code = "import sys, optin_gate; print(sorted({'duckdb', 'numba'} & set(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
