@@ -149,6 +149,10 @@ def audit(
     controller are judged for --controller; no sector or calling line (columns sector,
     caller_id), for --sector and --caller-id; no purpose, for --purpose.
     """
+    from optin_gate.io import prefetch
+
+    prefetch(calls, sheet=sheet)  # a workbook is parsed while the rest loads
+
     from optin_gate.audit.stream import audit_file
     from optin_gate.context import Context
 

@@ -148,6 +148,10 @@ def filter_list(
     Every row keeps its columns and gains e164, allowed, reason, evidence and rule_set, in
     the list's order. Without --out or --decisions only the summary is printed.
     """
+    from optin_gate.io import prefetch
+
+    prefetch(list_path, sheet=sheet)  # a workbook is parsed while the rest loads
+
     from optin_gate._time import to_utc
     from optin_gate.context import Context, check_call_type
     from optin_gate.engine import filter_file

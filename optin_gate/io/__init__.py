@@ -30,7 +30,7 @@ from optin_gate.io.dates import (
 )
 from optin_gate.io.schemas import SCHEMA_NAMES, FieldSpec, TableSchema, load_schema
 from optin_gate.io.sniff import CsvFormat, csv_format, file_kind
-from optin_gate.io.source import Source, open_source, read_table, relation_sql
+from optin_gate.io.source import Source, open_source, prefetch, read_table, relation_sql
 from optin_gate.io.write import (
     Staged,
     check_target,
@@ -65,6 +65,7 @@ __all__ = [
     "parse_query",
     "parse_timestamps",
     "prague_sql",
+    "prefetch",
     "read_table",
     "relation_sql",
     "resolve_columns",

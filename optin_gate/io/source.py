@@ -15,6 +15,7 @@ import os
 import re
 import weakref
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
 
     from optin_gate.io.workbook import Sheet
 
-__all__ = ["Source", "open_source", "read_table", "relation_sql"]
+__all__ = ["Source", "open_source", "prefetch", "read_table", "relation_sql"]
 
 
 def _is_dataframe(obj: object) -> bool:
@@ -293,9 +294,11 @@ def _from_path(
     if kind == "workbook":
         from optin_gate.io.workbook import read_sheet
 
-        before = _stat(path)  # the hash and the rows must come from the same bytes
+        pending = _prefetched.pop((path.resolve(), name, sheet), None)
+        # the hash and the rows must come from the same bytes
+        before = _stat(path) if pending is None else pending[0]
         scan = scan_file(path, check_utf8=False) if hash_bytes else None
-        read = read_sheet(path, name=name, sheet=sheet)
+        read = pending[1].result() if pending else read_sheet(path, name=name, sheet=sheet)
         if _stat(path) != before:
             raise InputError(
                 "the workbook changed while it was being read",
@@ -329,6 +332,38 @@ def _from_path(
     return Source(
         name=name, kind="csv", path=path, csv=fmt, read_path=temp, scan=scan, temporary=temp
     )
+
+
+# (resolved path, name, sheet) -> the file's identity before the read, and the read
+_prefetched: dict[tuple[Path, str, str | int | None], tuple[Any, Future[Sheet]]] = {}
+
+
+def prefetch(source: str | os.PathLike[str], *, sheet: str | int | None = None) -> None:
+    """Start parsing a workbook's sheet on a worker thread; `open_source` takes the result.
+
+    calamine parses outside the GIL, so the caller's imports and store work run beside it.
+    Anything but a readable workbook is left alone: `open_source` will say what is wrong.
+    `open_source` must be given the same path, as text, and the same sheet.
+    """
+    path = Path(source)
+    try:
+        if file_kind(path) != "workbook":
+            return
+        before = _stat(path)
+    except (InputError, OSError):
+        return
+    name = str(source)
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="optin-gate-sheet")
+    read = pool.submit(_read_sheet, path, name=name, sheet=sheet)
+    pool.shutdown(wait=False)
+    _prefetched[(path.resolve(), name, sheet)] = (before, read)
+
+
+def _read_sheet(path: Path, *, name: str, sheet: str | int | None) -> Sheet:
+    # imported here, on the worker: the reader's own imports overlap the caller's too
+    from optin_gate.io.workbook import read_sheet
+
+    return read_sheet(path, name=name, sheet=sheet)
 
 
 def _stat(path: Path) -> tuple[int, int, int]:

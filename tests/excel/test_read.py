@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -258,3 +259,66 @@ def test_a_title_above_a_one_column_list_is_not_its_header(tmp_path: Path) -> No
         assert src.line_numbers([0, 1]) == [4, 5]
     bare = [[601234567], [731234567]]  # no header at all: the first row stays the header
     assert read_table(write_book(tmp_path / "bare.xlsx", {"L": bare})).column_names == ["601234567"]
+
+
+def test_a_sheet_read_ahead_is_the_sheet_open_source_reads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The command line starts the parse before the store is opened; the run must get the
+    # same rows, parsed once, on the worker.
+    import threading
+
+    from optin_gate.io import prefetch, workbook
+
+    readers: list[str] = []
+    real = workbook.read_sheet
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        readers.append(threading.current_thread().name)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(workbook, "read_sheet", counted)
+    book = write_book(tmp_path / "kampan.xlsx", {"Seznam": TITLED}, merged_title=True)
+    prefetch(str(book))
+    with open_source(str(book)) as src:
+        assert src.to_arrow().column("Telefon").to_pylist() == [
+            "601234567",
+            "420731234567",
+            "+420 602 234 567",
+        ]
+        assert src.line_numbers([0, 1, 2]) == [4, 7, 8]
+    assert len(readers) == 1
+    assert readers[0].startswith("optin-gate-sheet")
+
+
+def test_a_read_ahead_error_is_the_error_of_the_run(tmp_path: Path) -> None:
+    from optin_gate.io import prefetch
+
+    book = write_book(tmp_path / "kampan.xlsx", {"Seznam": TITLED})
+    prefetch(str(book), sheet="Jiný")
+    with pytest.raises(InputError, match="no sheet 'Jiný'") as caught:
+        open_source(str(book), sheet="Jiný")
+    assert "kampan.xlsx" in str(caught.value)
+
+
+def test_a_workbook_changed_after_its_read_ahead_is_refused(tmp_path: Path) -> None:
+    from optin_gate.io import prefetch
+
+    book = write_book(tmp_path / "kampan.xlsx", {"Seznam": TITLED})
+    prefetch(str(book))
+    write_book(tmp_path / "other.xlsx", {"Seznam": TITLED[:4]}).replace(book)
+    with pytest.raises(InputError, match="changed while it was being read"):
+        open_source(str(book))
+
+
+def test_read_ahead_leaves_other_inputs_to_open_source(tmp_path: Path) -> None:
+    from optin_gate.io import prefetch
+
+    listing = tmp_path / "kampan.csv"
+    listing.write_text("telefon\n601234567\n", encoding="utf-8")
+    prefetch(str(listing))
+    prefetch(str(tmp_path / "missing.xlsx"))
+    with open_source(str(listing)) as src:
+        assert src.kind == "csv"
+    with pytest.raises(InputError):
+        open_source(str(tmp_path / "missing.xlsx"))
