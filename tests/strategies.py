@@ -68,9 +68,9 @@ policies = st.builds(
 
 # --- evidence (see tests/oracle.py) -----------------------------------------------------------
 # A small universe so that draws collide: the interesting cases are overlaps.
-from datetime import UTC, datetime  # noqa: E402
+from datetime import UTC, datetime, time  # noqa: E402
 
-from tests.oracle import Consent, Contract, Evidence, Objection  # noqa: E402
+from tests.oracle import PRAGUE, Consent, Contract, Evidence, Objection  # noqa: E402
 
 PHONES = (420601000001, 420601000002, 420601000003)
 CONTROLLERS = ("acme", "beta")
@@ -343,8 +343,6 @@ fact_policies = st.builds(
 def evidence_moments(ev: Evidence) -> list[datetime]:
     """Every instant where a fact of `ev` can change: grants, withdrawals, expiries,
     objections, and contract and snapshot days (with the days after a contract's end)."""
-    from datetime import time
-
     times = [c.granted_at for c in ev.consents]
     times += [x for c in ev.consents for x in (c.withdrawn_at, c.expires_at) if x is not None]
     times += [o.objected_at for o in ev.objections]
@@ -360,3 +358,87 @@ def evidence_and_time(draw: st.DrawFn) -> tuple[Evidence, datetime]:
     ev = draw(evidence())
     edges = evidence_moments(ev)
     return ev, draw(st.sampled_from(edges) | instants if edges else instants)
+
+
+# --- call instants where evidence changes (tests/ways) ------------------------------------
+# A decision can only change where a fact does: a call asked exactly there and a microsecond
+# either side finds an off-by-one in any way of deciding (`<` for `<=`, a day cut at the
+# wrong midnight, a time rounded to the second).
+MICROSECOND = timedelta(microseconds=1)
+# The opt-in regime's first day (docs/rules.md § 1.1) and the Slovak 2025 amendment's.
+LAW_DAYS = (REGIME_DAY, date(2025, 11, 12))
+
+
+def prague_midnight(day: date) -> datetime:
+    """The first instant of `day` in Prague (and Bratislava), in UTC."""
+    return datetime.combine(day, time(0), tzinfo=PRAGUE).astimezone(UTC)
+
+
+def _last_sunday(year: int, month: int) -> date:
+    last = date(year, month + 1, 1) - timedelta(days=1)
+    return last - timedelta(days=(last.weekday() + 1) % 7)
+
+
+def clock_changes(year: int) -> tuple[datetime, ...]:
+    """Where Prague's clock turns in `year` (UTC): the edges of the skipped and repeated hour.
+
+    Spring: 02:00 local becomes 03:00 at 01:00 UTC, so 02:xx does not exist. Autumn: 03:00
+    local becomes 02:00 at 01:00 UTC, so 02:xx happens twice, from 00:00 to 02:00 UTC. Also
+    the midnights that end the 23- and 25-hour days.
+    """
+    spring, autumn = _last_sunday(year, 3), _last_sunday(year, 10)
+    turn = time(1, 0, tzinfo=UTC)
+    edges = [datetime.combine(d, turn) for d in (spring, autumn)]
+    edges += [datetime.combine(autumn, time(h, 0, tzinfo=UTC)) for h in (0, 2)]
+    edges += [prague_midnight(d + timedelta(days=1)) for d in (spring, autumn)]
+    return tuple(edges)
+
+
+def _contract_window(phone: int, policy: Policy) -> int:
+    """Days a contract still counts after its end (docs/rules.md § 3.4, § 4.3 row 5)."""
+    slovak = str(phone).startswith("421")
+    return policy.sk_customer_window_days if slovak else policy.customer_grace_days
+
+
+def _register_days(ev: Evidence, policy: Policy) -> list[date]:
+    """Slovak list releases, the days they fall due, and the days registrations took effect."""
+    grace = timedelta(days=policy.sk_register_grace_days)
+    days = [e.release_date for e in ev.register]
+    days += [e.release_date + grace for e in ev.register]
+    return days + [e.registered_since for e in ev.register if e.registered_since is not None]
+
+
+def change_instants(ev: Evidence, policy: Policy) -> list[datetime]:
+    """Every instant at which a decision on `ev` under `policy` can change, sorted.
+
+    A consent's grant, withdrawal, expiry and `consent_max_age_days`; an objection; a
+    contract's first day, last day and the day after its last counting one; a directory
+    snapshot's date and the first day it is stale; Slovak list releases; the policy's regime
+    days; 2022-07-01; and Prague's clock changes in the years the evidence spans.
+    """
+    age = policy.consent_max_age_days
+    times = [c.granted_at for c in ev.consents]
+    times += [x for c in ev.consents for x in (c.withdrawn_at, c.expires_at) if x is not None]
+    times += [c.granted_at + timedelta(days=age) for c in ev.consents if age is not None]
+    times += [o.objected_at for o in ev.objections]
+    days = [k.start_date for k in ev.contracts]
+    for k in ev.contracts:
+        if k.end_date is not None:
+            after = k.end_date + timedelta(days=_contract_window(k.phone, policy) + 1)
+            days += [k.end_date, after]
+    stale = timedelta(days=policy.directory_max_age_days + 1)
+    days += [d + s for d in ev.snapshots for s in (timedelta(0), stale)]
+    days += _register_days(ev, policy)
+    days += [policy.opt_in_from, policy.sk_rules_from, policy.sk_caller_id_from]
+    days += [policy.sk_register_from, *LAW_DAYS]
+    times += [prague_midnight(d) for d in days]
+    years = {x.year for x in times}
+    times += [edge for year in sorted(years) for edge in clock_changes(year)]
+    return sorted(set(times))
+
+
+@st.composite
+def instants_where_evidence_changes(draw: st.DrawFn, ev: Evidence, policy: Policy) -> datetime:
+    """A call instant on one of `change_instants`, or a microsecond before or after it."""
+    edge = draw(st.sampled_from(change_instants(ev, policy)))
+    return edge + draw(st.sampled_from([timedelta(0), -MICROSECOND, MICROSECOND]))

@@ -1,11 +1,13 @@
 """Worlds for the parity matrix: evidence whose times sit on the decision times.
 
 A world is an anchor instant T, evidence placed at T and one second (or, for day-granular
-facts, one day) either side of it and of the policy's windows, and requests asked at T and
-one second either side. Anchors are the 2022-07-01 regime change, the Slovak regimes' first
-days, Slovak list release days, Prague's clock changes and midnights, and ordinary instants.
-Slovak numbers get list releases around the release due at T, and requests carry a
-campaign sector and a calling line. Each world gets a fresh in-memory store.
+facts, one day; sometimes a microsecond) either side of it and of the policy's windows, and
+requests asked at T, one second either side, or where the world's evidence changes and a
+microsecond either side (tests/strategies.py `instants_where_evidence_changes`). Anchors
+are the 2022-07-01 regime change, the Slovak regimes' first days, Slovak list release days,
+Prague's clock changes and midnights, and ordinary instants. Slovak numbers get list
+releases around the release due at T, and requests carry a campaign sector and a calling
+line. Each world gets a fresh in-memory store.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from tests.oracle import (
     prague_day,
     write_evidence,
 )
+from tests.strategies import MICROSECOND, instants_where_evidence_changes
 
 SECOND, DAY = timedelta(seconds=1), timedelta(days=1)
 CONTROLLERS = ("acme", "beta")
@@ -101,8 +104,8 @@ anchors = st.one_of(
     ),
 )
 # How far from an edge a time is put: on it, a second either side, or further off.
-nudges = st.sampled_from([SECOND * 0] * 3 + [-SECOND, SECOND, -DAY, DAY, -DAY * 40])
-tight_nudges = st.sampled_from([SECOND * 0, SECOND * 0, -SECOND, SECOND, DAY])
+nudges = st.sampled_from([SECOND * 0] * 3 + [-SECOND, SECOND, -DAY, DAY, -DAY * 40, MICROSECOND])
+tight_nudges = st.sampled_from([SECOND * 0, SECOND * 0, -SECOND, SECOND, DAY, -MICROSECOND])
 seconds = st.sampled_from([SECOND * 0, SECOND * 0, -SECOND, SECOND])
 day_nudges = st.sampled_from([0, 0, 0, -1, 1, -30])
 
@@ -258,31 +261,37 @@ def register(draw: st.DrawFn, t: datetime, policy: og.Policy) -> list[Listed]:
 
 
 @st.composite
-def worlds(draw: st.DrawFn) -> World:
-    """A world around one anchor, asked at two moments about every kind of number."""
+def worlds(draw: st.DrawFn, moments: int = 2, at_changes: bool = False) -> World:
+    """A world around one anchor, asked at `moments` moments about every kind of number.
+
+    A moment is the anchor, a second either side of it, or where the world's evidence
+    changes (`instants_where_evidence_changes`); with `at_changes`, only the last.
+    """
     t = draw(anchors)
     policy = draw(policies(prague_day(t)))
     ev = draw(evidence(t, policy))
     texts = [draw(st.sampled_from(written(key))) for key in KEYS]
     texts += [*OTHERS, draw(st.sampled_from(INVALID))]
+    changes = instants_where_evidence_changes(ev, policy)
+    times = changes if at_changes else st.sampled_from([t, t, t - SECOND, t + SECOND]) | changes
     # Each moment is asked for every controller: most evidence belongs to one of them.
-    moments = draw(
+    chosen = draw(
         st.lists(
             st.tuples(
-                st.sampled_from([t, t, t - SECOND, t + SECOND]),
+                times,
                 st.sampled_from(["live", "live", "automated"]),
                 st.sampled_from(SECTORS),
                 st.sampled_from(CALLER_IDS),
                 CAMPAIGN_PURPOSES,
             ),
-            min_size=2,
-            max_size=2,
+            min_size=moments,
+            max_size=moments,
             unique=True,
         )
     )
     asks = tuple(
         Ask(text, controller, at, call, sector, caller, purpose)
-        for at, call, sector, caller, purpose in moments
+        for at, call, sector, caller, purpose in chosen
         for controller in CONTROLLERS
         for text in texts
     )
