@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 
 import optin_gate as og
 from tests.oracle import Decided
-from tests.ways.worlds import Ask
+from tests.ways.worlds import Ask, as_written
 
 COLUMNS = ("e164", "allowed", "reason", "evidence", "rule_set")
 NOTED = (*COLUMNS, "note")
@@ -181,7 +181,7 @@ def _audit(store: og.EvidenceStore, policy: og.Policy, asks: Sequence[Ask]) -> l
         {
             "call_id": [f"H{i}" for i in range(len(asks))],
             "phone": [a.text for a in asks],
-            "called_at": [a.t.isoformat() for a in asks],
+            "called_at": [as_written(a.t, i) for i, a in enumerate(asks)],
             "controller": [a.controller for a in asks],
             "call_type": [a.call_type for a in asks],
             "sector": pa.array([a.sector for a in asks], pa.string()),
@@ -202,12 +202,12 @@ def _service(store: og.EvidenceStore, policy: og.Policy, asks: Sequence[Ask]) ->
     checkers = Checkers(store, policy, max_index_age=3600.0, refresh_interval=3600.0)
     out = []
     with running(App(checkers, tokens=None)) as client:
-        for ask in asks:
+        for i, ask in enumerate(asks):
             reply = client.get(
                 "/v1/check",
                 number=ask.text,
                 controller=ask.controller,
-                at=ask.t.isoformat(),
+                at=as_written(ask.t, i),
                 call_type=ask.call_type,
                 sector=ask.sector,
                 caller_id=ask.caller_id,

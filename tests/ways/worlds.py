@@ -306,6 +306,19 @@ def written(key: int) -> list[str]:
     return [f"+{key}", n, f"00{key}", f"{n[:3]} {n[3:6]} {n[6:]}", f"+420 {n[:3]}-{n[3:6]}-{n[6:]}"]
 
 
+def as_written(t: datetime, form: int) -> str:
+    """`t` as a call log or a query string may write it, by `form` (any int): in UTC, in
+    Prague time with its offset, or as Prague wall-clock time without a zone where that
+    names `t` (docs/rules.md § 3; the repeated autumn hour read so is its first pass)."""
+    local = t.astimezone(PRAGUE)
+    wall = local.replace(tzinfo=None, fold=0)  # text carries no fold
+    if form % 3 == 0:
+        return t.isoformat()
+    if form % 3 == 2 and wall.replace(tzinfo=PRAGUE).astimezone(UTC) == t:
+        return wall.isoformat()
+    return local.isoformat()
+
+
 def load(ev: Evidence) -> og.EvidenceStore:
     """A fresh in-memory store holding exactly `ev`.
 
