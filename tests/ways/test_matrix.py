@@ -1,8 +1,9 @@
 """Every way of deciding gives, for every request, the decision of the plain-Python oracle.
 
 The worlds (tests/ways/worlds.py) put evidence exactly on the decision times and a second
-(or a day) either side; the oracle (tests/oracle.py `decide`) reads docs/rules.md § 1.4 and
-§ 3 without the library's rules, SQL or compiled lookups.
+(or a day) either side, and ask also where the evidence changes and a microsecond either
+side; the oracle (tests/oracle.py `decide`) reads docs/rules.md § 1.4 and § 3 without the
+library's rules, SQL or compiled lookups.
 """
 
 from __future__ import annotations
@@ -20,23 +21,43 @@ from tests.ways.worlds import Ask, World, load, worlds
 
 def test_every_way_decides_as_the_law(way: Way) -> None:
     # Worlds per way: a way that answers in microseconds can afford more of them.
-    @settings(
-        max_examples=way.examples,
+    @_settings(way.examples)
+    @given(world=worlds())
+    def agrees(world: World) -> None:
+        _agrees(way, world)
+
+    agrees()
+
+
+def test_every_way_decides_as_the_law_where_evidence_changes(way: Way) -> None:
+    # Every moment on an instant where a fact changes (a grant, withdrawal or expiry, a
+    # contract's first or last day, a snapshot's date or staleness, a list release, a regime
+    # day, Prague's clock changes) or a microsecond either side of it.
+    @_settings(way.examples // 4)
+    @given(world=worlds(moments=way.moments, at_changes=True))
+    def agrees(world: World) -> None:
+        _agrees(way, world)
+
+    agrees()
+
+
+def _settings(examples: int) -> settings:
+    return settings(
+        max_examples=examples,
         deadline=None,
         derandomize=True,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     )
-    @given(world=worlds())
-    def agrees(world: World) -> None:
-        got = way.decide(load(world.evidence), world.policy, world.asks)
-        wrong = [
-            f"{ask}\n  got  {g}\n  want {w}"
-            for ask, g in zip(world.asks, got, strict=True)
-            if g != (w := way.seen(_oracle(world, ask)))
-        ]
-        assert not wrong, "\n".join(wrong)
 
-    agrees()
+
+def _agrees(way: Way, world: World) -> None:
+    got = way.decide(load(world.evidence), world.policy, world.asks)
+    wrong = [
+        f"{ask}\n  got  {g}\n  want {w}"
+        for ask, g in zip(world.asks, got, strict=True)
+        if g != (w := way.seen(_oracle(world, ask)))
+    ]
+    assert not wrong, "\n".join(wrong)
 
 
 def _oracle(world: World, ask: Ask) -> Decided:

@@ -32,6 +32,8 @@ class Way:
     `reads_blank`: whether a blank number is a request it answers (a log line without a
     number is no call to judge). `examples`: how many worlds the matrix tries on it.
     `notes`: whether its answers carry the note on a consent held but not counted.
+    `moments`: how many moments of one world it is asked at where evidence changes (a
+    batch way runs once per moment; a way that reads a whole log at once affords more).
     """
 
     name: str
@@ -39,6 +41,7 @@ class Way:
     reads_blank: bool = True
     examples: int = 80
     notes: bool = True
+    moments: int = 2
 
     def seen(self, decided: Decided) -> Decided:
         """`decided` as this way shows it."""
@@ -223,8 +226,8 @@ WAYS = (
     Way("filter", _filter),
     Way("filter_held", _filter_file("held"), notes=False),
     Way("filter_spilled", _filter_file("spilled"), notes=False),
-    Way("check", _check, examples=240),
+    Way("check", _check, examples=240, moments=8),
     Way("check_many", _check_many),
-    Way("audit", _audit, reads_blank=False),
-    Way("service", _service, examples=40, notes=False),
+    Way("audit", _audit, reads_blank=False, moments=12),
+    Way("service", _service, examples=40, notes=False, moments=4),
 )
