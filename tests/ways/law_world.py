@@ -5,7 +5,8 @@ case of one policy in one call (`decisions`, cached), so a hundred table rows co
 of runs per way. The same evidence as oracle records (`oracle_evidence`) holds the oracle to
 the hand-written answers.
 
-Times are Prague wall-clock strings, as a user would write them in a file.
+Times are Prague wall-clock strings, as a user would write them in a file (one with its offset,
+where the wall clock alone cannot name the instant).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ T_OUT = "2022-03-10T12:00"  # opt-out regime
 DAY_IN, DAY_OUT = date(2026, 3, 10), date(2022, 3, 10)
 SNAP_IN, SNAP_OUT = date(2026, 3, 1), date(2022, 3, 1)
 SNAP_BOUNDARY = date(2022, 6, 15)  # fresh on both sides of 2022-07-01
+SNAP_AUTUMN = date(2025, 10, 1)  # fresh on the autumn clock change of 2025
 
 
 TOLL_FREE = 90  # the scenario number that is a toll-free line (with a consent)
@@ -68,6 +70,11 @@ CONSENTS = [
     ("C-TOLLFREE", 90, "acme", "2025-01-01T09:00", None, None, "phone"),
     # old consent, for consent_max_age_days
     ("C-OLD", 11, "acme", "2023-03-01T09:00", None, None, "phone"),
+    # Prague's clock changes: withdrawn in the repeated autumn hour (read as its first pass),
+    # expiring in the skipped spring hour (read as winter time: 03:30 summer time)
+    ("C-DST-WITHDRAWN", 100, "acme", "2025-01-01T09:00", "2025-10-26T02:30", None, "phone"),
+    ("C-DST-EXPIRES", 101, "acme", "2025-01-01T09:00", None, "2026-03-29T02:30", "phone"),
+    ("C-DST-OBJECTED", 104, "acme", "2025-01-01T09:00", None, None, "phone"),
 ]
 # Consents of docs/rules.md § 3.1's provenance rules, loaded apart (their own columns):
 # (consent_id, phone#, controller, granted_at, purposes, obtained)
@@ -91,6 +98,9 @@ CONTRACTS = [
     ("K-OBJ", 27, "acme", "2024-01-01", None),
     ("K-2021", 61, "acme", "2021-01-01", None),
     ("K-SHARED-BETA", 80, "beta", "2024-01-01", None),
+    # the days of Prague's clock changes: 23 hours in spring, 25 in autumn
+    ("K-DST-SPRING", 102, "acme", "2024-01-01", "2026-03-29"),
+    ("K-DST-AUTUMN", 103, "acme", "2025-10-26", "2025-10-26"),
 ]
 # (objection_id, phone#, controller (None = all), objected_at)
 OBJECTIONS = [
@@ -106,12 +116,15 @@ OBJECTIONS = [
     ("O-AT-T", 29, None, "2026-03-10T12:00"),
     ("O-AUTO", 42, "acme", "2026-01-15T09:00"),
     ("O-2021", 62, None, "2021-12-01T09:00"),
+    # the second pass of the repeated autumn hour, an hour after its first
+    ("O-DST-SECOND-PASS", 104, None, "2025-10-26T02:30+01:00"),
 ]
 # snapshot date -> {phone#: marketing}; absent numbers are unlisted on that date
 DIRECTORY = {
     SNAP_OUT: {63: "opt_out", 64: "unmarked", 66: "opt_in", 62: "unmarked", 60: "opt_out"},
     date(2021, 12, 20): {73: "unmarked", 74: "opt_in"},
     SNAP_BOUNDARY: {70: "unmarked", 71: "opt_out", 72: "opt_in"},
+    SNAP_AUTUMN: {100: "unmarked"},
     date(2026, 2, 1): {50: "opt_in", 53: "opt_in"},
     SNAP_IN: {
         28: "opt_in",
@@ -217,7 +230,8 @@ def _key(n: int) -> int:
 
 
 def _at(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=PRAGUE)
+    written = datetime.fromisoformat(text)
+    return written if written.tzinfo else written.replace(tzinfo=PRAGUE)
 
 
 def _maybe(text: str | None) -> datetime | None:

@@ -17,6 +17,7 @@ import optin_gate as og
 from optin_gate._time import to_utc
 from tests.oracle import Decided, decide
 from tests.ways.law_world import (
+    SNAP_AUTUMN,
     SNAP_BOUNDARY,
     SNAP_IN,
     SNAP_OUT,
@@ -33,6 +34,8 @@ from tests.ways.worlds import Ask
 IN, OUT = "CZ-2022-opt-in", "CZ-opt-out"
 JAN_1 = date(2022, 1, 1)
 DIR_IN, DIR_OUT = f"directory:{SNAP_IN}", f"directory:{SNAP_OUT}"
+DIR_AUTUMN = f"directory:{SNAP_AUTUMN}"
+WITHDRAWN_100 = "consent:C-DST-WITHDRAWN held, not counted: withdrawn"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -234,6 +237,42 @@ CASES = [
          R.DIRECTORY_OPT_IN, "directory:2021-12-20", IN, policy=og.Policy(opt_in_from=JAN_1)),
     Case("9c", "default opt_in_from: 1 Jan 2022 is still opt-out", 73, "2022-01-01T00:00",
          R.NO_OPT_OUT, "directory:2021-12-20", OUT),
+    Case("9c", "a microsecond before 1 July 2022 in Prague", 70, "2022-06-30T23:59:59.999999",
+         R.NO_OPT_OUT, f"directory:{SNAP_BOUNDARY}", OUT),
+    Case("10", "1 July 2022 begins at 22:00 UTC", 70, "2022-06-30T22:00Z", R.NO_LEGAL_BASIS,
+         f"directory:{SNAP_BOUNDARY}", IN),
+    Case("9c", "a microsecond before 22:00 UTC", 70, "2022-06-30T21:59:59.999999Z",
+         R.NO_OPT_OUT, f"directory:{SNAP_BOUNDARY}", OUT),
+    # ---- Prague's clock changes: instants, not wall-clock times, order the evidence ------
+    Case("5", "a microsecond before a withdrawal in the repeated hour", 100,
+         "2025-10-26T02:29:59.999999+02:00", R.CONSENT, "consent:C-DST-WITHDRAWN", IN),
+    Case("10", "withdrawn at 02:30 of the repeated hour's first pass", 100,
+         "2025-10-26T02:30+02:00", R.NO_LEGAL_BASIS, DIR_AUTUMN, IN, note=WITHDRAWN_100),
+    Case("10", "02:30 without a zone is the first pass", 100, "2025-10-26T02:30",
+         R.NO_LEGAL_BASIS, DIR_AUTUMN, IN, note=WITHDRAWN_100),
+    Case("10", "02:15 of the second pass comes after 02:30 of the first", 100,
+         "2025-10-26T02:15+01:00", R.NO_LEGAL_BASIS, DIR_AUTUMN, IN, note=WITHDRAWN_100),
+    Case("5", "expiring in the skipped hour: holds until 03:30 summer time", 101,
+         "2026-03-29T03:29:59.999999", R.CONSENT, "consent:C-DST-EXPIRES", IN),
+    Case("10", "expiring in the skipped hour: expired at 03:30 summer time", 101,
+         "2026-03-29T03:30", R.NO_LEGAL_BASIS, DIR_IN, IN,
+         note="consent:C-DST-EXPIRES held, not counted: expired"),
+    Case("7", "the 23-hour day's last microsecond", 102, "2026-03-29T21:59:59.999999Z",
+         R.EXISTING_CUSTOMER, "contract:K-DST-SPRING", IN),
+    Case("7", "the day after the 23-hour day starts at 22:00 UTC", 102, "2026-03-29T22:00Z",
+         R.NO_LEGAL_BASIS, DIR_IN, IN),
+    Case("7", "the 25-hour day starts at 22:00 UTC", 103, "2025-10-25T22:00Z",
+         R.EXISTING_CUSTOMER, "contract:K-DST-AUTUMN", IN),
+    Case("7", "a microsecond before the 25-hour day", 103, "2025-10-25T21:59:59.999999Z",
+         R.NO_LEGAL_BASIS, DIR_AUTUMN, IN),
+    Case("7", "the 25-hour day's last microsecond", 103, "2025-10-26T22:59:59.999999Z",
+         R.EXISTING_CUSTOMER, "contract:K-DST-AUTUMN", IN),
+    Case("7", "the day after the 25-hour day starts at 23:00 UTC", 103, "2025-10-26T23:00Z",
+         R.NO_LEGAL_BASIS, DIR_AUTUMN, IN),
+    Case("5", "an objection in the second pass does not bind the first pass's 02:45", 104,
+         "2025-10-26T02:45+02:00", R.CONSENT, "consent:C-DST-OBJECTED", IN),
+    Case("4", "an objection in the second pass binds from its 02:30", 104,
+         "2025-10-26T02:30+01:00", R.OBJECTION, "objection:O-DST-SECOND-PASS", IN),
     # ---- row 5: whose consent, for which purpose (§ 3.1), in both regimes and call types ----
     Case("5", "a consent bought with a list does not count", 12, T_IN, R.NO_LEGAL_BASIS, DIR_IN,
          IN, note="consent:C-3RD-PARTY held, not counted: obtained from a third party"),
