@@ -13,7 +13,14 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from optin_gate.numbers._arrow import bool_array, int_array, int_values, string_array, validity
+from optin_gate.numbers._arrow import (
+    bool_array,
+    int_array,
+    int_values,
+    string_array,
+    validity,
+    whole,
+)
 
 __all__ = [
     "bool_array",
@@ -24,15 +31,6 @@ __all__ = [
     "string_array",
     "whole",
 ]
-
-
-def whole(column: pa.Array | pa.ChunkedArray) -> pa.Array:
-    """One contiguous array (combining no chunks at all would make pyarrow import pandas)."""
-    if not isinstance(column, pa.ChunkedArray):
-        return column
-    if column.num_chunks == 0:
-        return pa.nulls(0, column.type)
-    return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
 
 
 def numpy_of(column: pa.Array | pa.ChunkedArray, dtype: Any, fill: int = 0) -> np.ndarray[Any, Any]:

@@ -30,7 +30,7 @@ from optin_gate.engine.lookup import Evidence, RowDecisions, decide_by_lookup, f
 from optin_gate.engine.outputs import Run, write_outputs
 from optin_gate.engine.query import Plan, fetch_in_memory
 from optin_gate.engine.rows import normalize_column
-from optin_gate.numbers._arrow import bool_array, int_values
+from optin_gate.numbers._arrow import bool_array, int_values, whole
 
 if TYPE_CHECKING:
     from optin_gate.io import Source
@@ -188,8 +188,8 @@ def decide_rows(
         plan.step("looking up the evidence")
         outcomes = plan.shapes()
         return decide_by_lookup(
-            norm.column("phone").combine_chunks(),
-            int_values(norm.column("num").combine_chunks()),
+            whole(norm.column("phone")),
+            int_values(whole(norm.column("num"))),
             evidence=found[0],
             outcomes=outcomes,
             shapes=outcomes.table,

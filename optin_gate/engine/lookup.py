@@ -28,7 +28,7 @@ from optin_gate._runtime import threads
 from optin_gate.engine.outcomes import Outcomes
 from optin_gate.engine.rows import twice_answered
 from optin_gate.errors import StoreError
-from optin_gate.numbers._arrow import int_array, int_values, validity
+from optin_gate.numbers._arrow import int_array, int_values, validity, whole
 from optin_gate.rules.shapes import ID_FIELDS
 from optin_gate.store.semantics import NEWEST, NO_CONSENT, newer, objection_in_force_jit
 
@@ -91,13 +91,13 @@ def fetch_evidence(con: duckdb.DuckDBPyConnection, queries: dict[str, str]) -> E
         sql = f"SELECT phone, {field}, {time} FROM ({queries[field]})"
         table = con.sql(sql).to_arrow_table()
         phones.append(_int64(table.column("phone")))
-        ids.append(table.column(field).combine_chunks().cast(pa.string()))
+        ids.append(whole(table.column(field)).cast(pa.string()))
         times.append(_int64(table.column(time)))
     listed = con.sql(f"SELECT phone, mark FROM ({queries['listed']})").to_arrow_table()
-    mark = listed.column("mark").combine_chunks()
+    mark = whole(listed.column("mark"))
     marks = np.where(validity(mark), int_values(mark.cast(pa.int32())), 0).astype(np.int32)
     register = con.sql(f"SELECT phone, register FROM ({queries['register']})").to_arrow_table()
-    registers = int_values(register.column("register").combine_chunks().cast(pa.int32()))
+    registers = int_values(whole(register.column("register")).cast(pa.int32()))
     return Evidence(
         tuple(phones),
         tuple(ids),
@@ -111,7 +111,7 @@ def fetch_evidence(con: duckdb.DuckDBPyConnection, queries: dict[str, str]) -> E
 
 def _int64(column: pa.ChunkedArray) -> np.ndarray[Any, np.dtype[np.int64]]:
     """Numbers, instants (microseconds) or days as int64; the store's columns are NOT NULL."""
-    array = column.combine_chunks()
+    array = whole(column)
     if pa.types.is_timestamp(array.type) or pa.types.is_date(array.type):
         array = array.view(pa.int64() if array.type.bit_width == 64 else pa.int32())
     if array.null_count:
@@ -205,13 +205,13 @@ def decide_by_lookup(
     keys = np.where(validity(phone), int_values(phone), 0).astype(np.int64)
     if slots is None:
         slots = _hash_table(evidence)
-    code = int_values(shapes.column("code").combine_chunks().cast(pa.int64()))
+    code = int_values(whole(shapes.column("code")).cast(pa.int64()))
     size = int(code.max(initial=-1)) + 1
     outcome_type = np.uint8 if len(outcomes.rows) < 256 else np.uint16
     by_code = np.zeros(size, dtype=outcome_type)
-    by_code[code] = int_values(shapes.column("outcome").combine_chunks()).astype(outcome_type)
+    by_code[code] = int_values(whole(shapes.column("outcome"))).astype(outcome_type)
     field_by_code = np.zeros(size, dtype=np.int8)
-    field_by_code[code] = int_values(shapes.column("ev_field").combine_chunks().cast(pa.int8()))
+    field_by_code[code] = int_values(whole(shapes.column("ev_field")).cast(pa.int8()))
     sizes = np.array([len(p) for p in evidence.phones], dtype=np.int64)
     bases = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
     outcome = np.empty(len(keys), dtype=outcome_type)
@@ -230,7 +230,7 @@ def decide_by_lookup(
         if sum(pool.map(lambda i: _probe(bounds[i], bounds[i + 1], *args), spans)):
             raise twice_answered()  # as the joins would answer: only for numbers asked about
     wide = [ids.cast(pa.large_string()) for ids in evidence.ids]  # over 2 GiB of ids fits too
-    ids = pa.chunked_array(wide, pa.large_string()).combine_chunks()
+    ids = whole(pa.chunked_array(wide, pa.large_string()))
     return RowDecisions(outcomes, phone, outcome, at, ids)
 
 

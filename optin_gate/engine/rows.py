@@ -23,7 +23,7 @@ import pyarrow as pa
 from optin_gate.engine.outcomes import NumberCodes
 from optin_gate.errors import StoreError
 from optin_gate.io.pipeline import Pipeline
-from optin_gate.numbers._arrow import int_array, int_values
+from optin_gate.numbers._arrow import int_array, int_values, whole
 from optin_gate.numbers.table import dedupe_pays, normalize_codes
 
 __all__ = [
@@ -170,7 +170,7 @@ def normalize_column(
         line.feed(_prepared(slices, numbered=True))
         tables = _gathered(line, beside)
     if not tables:
-        empty = _numbered(pa.table({"raw": pa.array([], pa.string())}), 0)
+        empty = _numbered(pa.table({"raw": pa.nulls(0, pa.string())}), 0)
         return with_numbers(empty, region, numbers, keep_raw=False)
     return pa.concat_tables(tables)
 
@@ -245,7 +245,7 @@ def in_row_order(table: pa.Table, expected: int) -> pa.Table:
     Raises:
         StoreError: The numbers are not exactly 1..expected (a key decided twice).
     """
-    rows = table.column("row").combine_chunks()
+    rows = whole(table.column("row"))
     place = np.full(expected, -1, dtype=np.int64)
     if table.num_rows == expected and rows.null_count == 0:
         numbers = int_values(rows)

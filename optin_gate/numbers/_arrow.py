@@ -24,6 +24,7 @@ __all__ = [
     "int_values",
     "string_array",
     "validity",
+    "whole",
 ]
 
 TEXT_HINT = "pass phone numbers as text (str), with None for a missing value"
@@ -38,6 +39,15 @@ def validity(array: pa.Array) -> np.ndarray[Any, np.dtype[np.bool_]]:
     bits = bits[first : first + (skip + len(array) + 7) // 8]
     unpacked = np.unpackbits(bits, bitorder="little")
     return unpacked[skip : skip + len(array)].astype(np.bool_)
+
+
+def whole(column: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """One contiguous array (combining no chunks at all would make pyarrow import pandas)."""
+    if not isinstance(column, pa.ChunkedArray):
+        return column
+    if column.num_chunks == 0:
+        return pa.nulls(0, column.type)
+    return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
 
 
 def bool_values(array: pa.Array) -> np.ndarray[Any, np.dtype[np.bool_]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import optin_gate as og
 
@@ -75,3 +76,26 @@ def test_import_loads_neither_duckdb_nor_the_compiler() -> None:
     code = "import sys, optin_gate; print(sorted({'duckdb', 'numba'} & set(sys.modules)))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_filtering_a_file_does_not_load_pandas(tmp_path: Path) -> None:
+    # pyarrow loads pandas (most of a second) to combine a column of no chunks, which is what
+    # DuckDB returns for evidence a store does not hold (here: no Slovak list, no contracts).
+    store = tmp_path / "store.duckdb"
+    consents = tmp_path / "consents.csv"
+    consents.write_text(
+        "consent_id,phone,granted_at\nC-1,+420601234567,2026-01-02\n", encoding="utf-8"
+    )
+    listing = tmp_path / "list.csv"
+    listing.write_text("telefon\n601234567\n602345678\n", encoding="utf-8")
+    code = (
+        "import sys, optin_gate as og\n"
+        "from optin_gate.engine import filter_file\n"
+        f"store = og.EvidenceStore({str(store)!r})\n"
+        f"store.load('consents', {str(consents)!r})\n"
+        f"filter_file(og.Gate(store).context, {str(listing)!r}, as_of='2026-03-01T10:00',"
+        f" out={str(tmp_path / 'out.csv')!r})\n"
+        "print('pandas' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "False"
