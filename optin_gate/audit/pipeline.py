@@ -121,6 +121,11 @@ class Audit:
         )
 
     @property
+    def shapes(self) -> str:
+        """The registered decided shapes (`decide_calls`) the rows of `table` refer to."""
+        return f"{self.table}_shapes"
+
+    @property
     def texts(self) -> dict[str, str]:
         """The registered code -> text tables of the coded log columns."""
         return {name: f"og_audit_{name}_{self._n}" for name in CODED}
@@ -135,7 +140,7 @@ class Audit:
             self.con, requests, self.evidence, policy=self.context.policy, step=step
         )
         self.table = self._register(f"og_audit_decided_{self._n}", decided)
-        self._register(f"{self.table}_shapes", shapes)
+        self._register(self.shapes, shapes)
         columns = dict(zip(self._own.column_names, self._own.columns, strict=True))
         columns |= {f"{P}{name}": decided.column(name) for name in _OUT}
         columns[f"{P}line"] = self._lines
@@ -147,12 +152,12 @@ class Audit:
         assert self._out is not None, "decide first"
         decided = pc.and_(pc.is_valid(self._out[f"{P}reason"]), pc.is_valid(self._out[f"{P}phone"]))
         numbers = pc.filter(self._out[f"{P}phone"], decided)
-        return fold(self.con, self.table, f"{self.table}_shapes", self.texts, numbers=numbers)
+        return fold(self.con, self.table, self.shapes, self.texts, numbers=numbers)
 
     def rule_sets(self) -> set[str]:
         """The rule sets that decided calls."""
         rows = self.con.execute(
-            f"SELECT DISTINCT CAST(rule_set AS VARCHAR) FROM {self.table}_shapes "
+            f"SELECT DISTINCT CAST(rule_set AS VARCHAR) FROM {self.shapes} "
             f"WHERE rule_set IS NOT NULL"
         ).fetchall()
         return {str(r[0]) for r in rows}

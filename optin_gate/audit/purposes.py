@@ -79,40 +79,74 @@ def with_purposes(
     return pa.array(key.astype(np.int32)), cut
 
 
-def call_notes(con: duckdb.DuckDBPyConnection, calls: str, policy: Policy, rows: int) -> pa.Array:
+def call_notes(
+    con: duckdb.DuckDBPyConnection,
+    calls: pa.Table,
+    *,
+    controllers: pa.Array,
+    purposes: pa.Array,
+    policy: Policy,
+    rows: int,
+) -> pa.Array:
     """Each call's note (NULL: none), in the order of `calls`' `rid` 0, 1, ... rows - 1.
+
+    Only the calls whose number has a consent that may not count are looked at: their
+    texts are spelled and joined, the others (most calls) have no note.
 
     Args:
         con: A store connection.
-        calls: A relation with `rid`, `t`, `phone` (key), `controller` and `purpose` (keys;
-            purpose NULL: none named) of the calls that can be judged.
+        calls: `rid`, `t`, `phone` (key), `controller` and `purpose` (codes into
+            `controllers` and `purposes`; purpose NULL: none named) of the calls that can
+            be judged.
+        controllers: The controller keys the codes stand for.
+        purposes: The purpose keys the codes stand for.
         policy: Sets what the evidence means.
         rows: How many calls the log has.
     """
     meaning = Semantics.of(policy)
-    note = meaning.consent_note_sql("r.t", "c.", "r.purpose")
     ever = (
         f"NOT ({meaning.consent_counts_sql('c.')}) OR c.purposes IS NOT NULL "
         f"OR {meaning.consent_until_sql('c.')} IS NOT NULL"
     )
-    found = con.sql(
-        f"""
-WITH held AS (
-    SELECT * FROM consents_current c
-    WHERE c.phone IN (SELECT phone FROM {calls}) AND ({ever})
-)
+    held = f"(SELECT * FROM consents_current c WHERE {ever})"
+    phones = con.sql(f"SELECT DISTINCT phone FROM {held}").to_arrow_table().column(0)
+    calls = calls.filter(pc.is_in(calls["phone"], value_set=phones.combine_chunks()))
+    asked = pa.table(
+        {
+            "rid": calls["rid"],
+            "t": calls["t"],
+            "phone": calls["phone"],
+            "controller": pc.take(controllers, calls["controller"]),
+            "purpose": pc.take(purposes, calls["purpose"]),
+        }
+    )
+    found = _noted(con, asked, held, meaning)
+    place = np.full(rows, -1, dtype=np.int64)
+    place[found.column("rid").to_numpy()] = np.arange(found.num_rows, dtype=np.int64)
+    return found.column("note").combine_chunks().take(pa.array(place, mask=place < 0))
+
+
+def _noted(
+    con: duckdb.DuckDBPyConnection, asked: pa.Table, held: str, meaning: Semantics
+) -> pa.Table:
+    """(rid, note) of the `asked` calls that have a note, from the consents `held` (SQL)."""
+    note = meaning.consent_note_sql("r.t", "c.", "r.purpose")
+    name = f"og_audit_asked_{next(_names)}"
+    con.register(name, asked)
+    try:
+        return con.sql(
+            f"""
 SELECT rid, arg_max(note, {NEWEST["consent_id"].key_sql()}) FILTER (WHERE note IS NOT NULL)
        AS note
 FROM (
     SELECT r.rid, c.granted_at, c.consent_id, {note} AS note
-    FROM {calls} r JOIN held c
+    FROM {name} r JOIN {held} c
       ON c.phone = r.phone AND {same_controller_sql("c.controller", "r.controller")}
      AND c.granted_at <= r.t
 )
 GROUP BY rid
 HAVING count(*) FILTER (WHERE note IS NULL) = 0
 """
-    ).to_arrow_table()
-    place = np.full(rows, -1, dtype=np.int64)
-    place[found.column("rid").to_numpy()] = np.arange(found.num_rows, dtype=np.int64)
-    return found.column("note").combine_chunks().take(pa.array(place, mask=place < 0))
+        ).to_arrow_table()
+    finally:
+        con.unregister(name)

@@ -54,10 +54,14 @@ def consent_quality(audit: Audit) -> Quality:
     consents = json_rows(
         audit.con,
         f"""
-WITH d AS (
-    SELECT d.consent_id, {controller_key_sql("ct.text")} AS controller, count(*) AS calls
-    FROM {audit.table} d JOIN {texts} ct ON ct.code = d.controller
-    WHERE CAST(d.reason AS VARCHAR) = 'CONSENT' GROUP BY ALL
+WITH g AS (  -- counted on the codes, spelled per group
+    SELECT consent_id, controller, count(*) AS calls FROM {audit.table}
+    WHERE shape IN (SELECT shape FROM {audit.shapes} WHERE reason = 'CONSENT') GROUP BY ALL
+),
+d AS (
+    SELECT g.consent_id, {controller_key_sql("ct.text")} AS controller,
+           CAST(sum(g.calls) AS BIGINT) AS calls
+    FROM g JOIN {texts} ct ON ct.code = g.controller GROUP BY ALL
 )
 SELECT d.controller, d.consent_id, d.calls,
        coalesce(bool_or(c.wording IS NOT NULL), FALSE) AS wording,

@@ -492,20 +492,12 @@ def _notes(
     open_ = pc.and_(
         pc.and_(calls["ok"], pc.is_valid(calls["phone"])), pc.is_null(placed["consent_id"])
     )
-    picked = calls.filter(open_)
-    controllers = pa.array(names, pa.string())
-    asked = pa.table(
-        {
-            "rid": picked["rid"],
-            "t": picked["t"],
-            "phone": picked["phone"],
-            "controller": pc.take(controllers, picked["controller"]),
-            "purpose": pc.take(_purposes(requests), picked["purpose"]),
-        }
+    asked = calls.select(["rid", "t", "phone", "controller", "purpose"]).filter(open_)
+    return call_notes(
+        con,
+        asked,
+        controllers=pa.array(names, pa.string()),
+        purposes=_purposes(requests),
+        policy=policy,
+        rows=calls.num_rows,
     )
-    name = f"og_audit_asked_{next(_names)}"
-    con.register(name, asked)
-    try:
-        return call_notes(con, name, policy, calls.num_rows)
-    finally:
-        con.unregister(name)
