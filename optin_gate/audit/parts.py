@@ -41,12 +41,12 @@ __all__ = [
 # What a part holds per call (its own columns as read, the requests, the looked-up facts and
 # the decisions, in Arrow, with what the allocators keep of them), and what the audit holds
 # beside the parts (the interpreter and its libraries, the compiled kernels, the evidence
-# timelines, DuckDB's buffers and hash tables).
+# indexes, DuckDB's buffers).
 ROW_BYTES = 512
 BESIDE_BYTES = 832 << 20
 DUCKDB_SHARE = 3 / 8
 MIN_PART_ROWS = BATCH // 4
-# Below this, DuckDB's share of memory cannot hold the read's buffers and the timeline query.
+# Below this, DuckDB's share of memory cannot hold the read's buffers and the evidence scans.
 ROOMY_BYTES = 2 << 30
 
 
@@ -71,7 +71,7 @@ def duckdb_share() -> int:
 
 
 def roomy(memory: int | None = None) -> bool:
-    """Whether DuckDB has room to read the log and build the evidence timelines at once.
+    """Whether DuckDB has room to read the log and scan the evidence at once.
 
     Args:
         memory: Bytes this process may use; by default `memory_bytes()`.

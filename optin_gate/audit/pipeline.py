@@ -22,8 +22,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from optin_gate._sql import sql_name
+from optin_gate.audit.lookup import Evidence
 from optin_gate.audit.method import json_rows
-from optin_gate.audit.query import Evidence, decide_calls, evidence_sql
+from optin_gate.audit.query import decide_calls, evidence_sql
 from optin_gate.audit.read import ADDED_COLUMNS, Cols, Part
 from optin_gate.audit.report import JSON_VIOLATIONS
 from optin_gate.audit.requests import CODED, Requests
@@ -57,8 +58,7 @@ class Audit:
         con: The store connection.
         context: Supplies the policy and the controller for calls whose log names none.
         log: The call log.
-        evidence: The store's evidence timelines (`query.prepare_evidence`), registered on
-            `con` by the caller, who drops them.
+        evidence: The store's evidence as dial indexes (`lookup.prepare_evidence`).
         rows: How many rows the part has (set by `take`).
         table: The registered decided rows (`query.DECIDED_COLUMNS`), set by `decide`.
         out: The registered table of the log's own columns with the decision columns

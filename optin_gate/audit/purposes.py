@@ -1,15 +1,10 @@
-"""The calls' purposes and consent notes in the audit, beside the decision query.
-
-A call made for a purpose counts only the consents that cover it (`store.semantics`), so its
-timeline is that of its (controller, purpose) pair, not its controller's: `with_purposes`
-cuts one more timeline per pair the log names (few: campaigns share a purpose) and points
-those calls at it. Calls that name no purpose keep their controller's timeline, so a log
-without purposes costs nothing more.
+"""The consent notes of the audit's calls, beside the decisions.
 
 `call_notes` gives each call whose number has consents held but none counting at its time
 the note `store.semantics.consent_note_sql` spells, the newest such consent's. Only consents
 that may ever not count are read: one granted directly, for the phone, for any purpose and
-without end counts whenever it was granted, so it never makes a note.
+without end counts whenever it was granted, so it never makes a note. A call made for a
+purpose counts only the consents that cover it, so its note may be that one does not.
 """
 
 from __future__ import annotations
@@ -22,61 +17,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from optin_gate.policy import Policy
-from optin_gate.store.asof import timeline_sql
 from optin_gate.store.semantics import NEWEST, Semantics, same_controller_sql
 
-__all__ = ["call_notes", "with_purposes"]
+__all__ = ["call_notes"]
 
 _names = itertools.count()
-
-
-def with_purposes(
-    con: duckdb.DuckDBPyConnection,
-    *,
-    keys: dict[str, int],
-    tl_key: pa.Array,
-    purposes: pa.ChunkedArray,
-    purpose_texts: pa.Array,
-    policy: Policy,
-) -> tuple[pa.Array, pa.Table | None]:
-    """Each call's timeline key, and the timelines of the (controller, purpose) pairs.
-
-    Args:
-        con: A store connection.
-        keys: Controller name -> its timeline key (`query.Evidence.keys`).
-        tl_key: Each call's controller's timeline key (0: a controller the store lacks).
-        purposes: Each call's purpose code into `purpose_texts` (NULL: none named).
-        purpose_texts: The purpose keys.
-        policy: Sets what the evidence means.
-
-    Returns:
-        (the calls' keys, the pairs' timelines, or None when no call needs one).
-    """
-    code = np.asarray(pc.fill_null(purposes, -1).to_numpy(), dtype=np.int64)
-    key = np.asarray(tl_key.to_numpy(zero_copy_only=False), dtype=np.int64)
-    picked = (code >= 0) & (key > 0)
-    if not picked.any():
-        return tl_key, None
-    radix = len(purpose_texts) + 1
-    pairs, inverse = np.unique(key[picked] * radix + code[picked], return_inverse=True)
-    first = max(keys.values(), default=0) + 1
-    key[picked] = first + inverse
-    names = {k: name for name, k in keys.items()}
-    table = pa.table(
-        {
-            "controller": [names[int(k)] for k in pairs // radix],
-            "purpose": purpose_texts.take(pa.array(pairs % radix)),
-            "ckey": pa.array(np.arange(first, first + len(pairs)), pa.int32()),
-        }
-    )
-    name = f"og_audit_pairs_{next(_names)}"
-    con.register(name, table)
-    try:
-        sql = timeline_sql(name, policy, key="ckey", purpose="purpose")
-        cut = con.sql(sql).to_arrow_table()
-    finally:
-        con.unregister(name)
-    return pa.array(key.astype(np.int32)), cut
 
 
 def call_notes(

@@ -1,4 +1,4 @@
-"""The audit's decision query: every call decided as of its own time, one row per call.
+"""The audit's decisions: every call decided as of its own time, one row per call.
 
 A call log is the case the filter's decision query is not shaped for: nearly every call has its
 own (number, time, controller), so deciding "once per distinct key" and joining the decisions
@@ -7,12 +7,10 @@ row, keyed by its position `rid`:
 
 1. the calls arrive as one compact Arrow table (`audit.requests`: numbers normalized, texts
    as small codes);
-2. the evidence is cut into per-(phone, controller) segments of constant facts (Arrow, built
-   while the log is read) and the call hours are settled once each (`optin_gate.store.asof`:
-   `timeline_sql`, `hours_sql`, the snapshot found with an ASOF join);
-3. one streamed query looks up the as-of facts of every call (`with_facts_sql`: three hash
-   joins, nothing aggregated per call, only directory rows whose mark can change a decision);
-   the rows are put back in the log's order and each call's facts packed into a shape code
+2. the call hours are settled once each (`optin_gate.store.asof.hours_sql`: the Prague day
+   and the directory snapshot in force);
+3. each call finds the records in force at its own time in the dial indexes built while the
+   log was read (`audit.lookup`, compiled), and its facts are packed into a shape code
    (`optin_gate.rules.shapes.ShapeCodec`, numpy);
 4. the shape codec decides each distinct shape once with the rules `filter` applies, and
    every call takes its shape's decision.
@@ -24,42 +22,30 @@ table (no join), and the violations file is a filtered scan of it.
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from optin_gate._sql import sql_literal
-from optin_gate.audit.purposes import call_notes, with_purposes
+from optin_gate.audit.lookup import Evidence, look_up
+from optin_gate.audit.purposes import call_notes
 from optin_gate.audit.requests import CODED, Requests
-from optin_gate.audit.settings import streaming
 from optin_gate.context import caller_line_0888
 from optin_gate.engine import decisive_marks
-from optin_gate.errors import StoreError
 from optin_gate.numbers.batch import REGION_NAMES
 from optin_gate.numbers.spec import TYPE_CODES
 from optin_gate.policy import Policy
-from optin_gate.rules.shapes import ID_FIELDS, ShapeCodec, mark_sql, number_code, register_sql
-from optin_gate.store.asof import hours_sql, timeline_sql, with_facts_sql
+from optin_gate.rules.shapes import ID_FIELDS, ShapeCodec, number_code, register_sql
+from optin_gate.store.asof import hours_sql
 from optin_gate.store.semantics import Semantics, register_effective_sql, sector_key
 
-__all__ = [
-    "DECIDED_COLUMNS",
-    "Evidence",
-    "decide_calls",
-    "e164_sql",
-    "evidence_sql",
-    "prepare_evidence",
-]
+__all__ = ["DECIDED_COLUMNS", "decide_calls", "e164_sql", "evidence_sql"]
 
 Step = Callable[[str], None]
 _names = itertools.count()
-_BATCH = 1_000_000
 
 
 # The decided table: one row per row of the log, in the log's order (`rid` = position).
@@ -101,29 +87,6 @@ def evidence_sql(d: str, prefix: str = "") -> str:
     return f"(CASE {p}ev_field {ids} ELSE {p}ev_before END)"
 
 
-@contextlib.contextmanager
-def _probing_with_calls(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """Keep the calls on the probe side of every join of the block.
-
-    DuckDB's estimates may have it build its hash tables on the millions of calls instead of
-    the evidence; with the join order as written, the evidence (timeline, directory, hours)
-    is built and the calls stream through.
-    """
-    ((before,),) = con.execute("SELECT current_setting('disabled_optimizers')").fetchall()
-    off = ",".join(filter(None, [str(before), "build_side_probe_side"]))
-    con.execute(f"SET disabled_optimizers = {sql_literal(off)}")
-    try:
-        yield
-    finally:
-        con.execute(f"SET disabled_optimizers = {sql_literal(str(before))}")
-
-
-def _temp(con: duckdb.DuckDBPyConnection, name: str, sql: str, temps: list[str]) -> str:
-    con.execute(f"CREATE TEMP TABLE {name} AS {sql}")
-    temps.append(name)
-    return name
-
-
 def _marks(con: duckdb.DuckDBPyConnection, policy: Policy) -> tuple[str, ...]:
     """The directory marks that can change a decision.
 
@@ -134,20 +97,6 @@ def _marks(con: duckdb.DuckDBPyConnection, policy: Policy) -> tuple[str, ...]:
         rows = con.execute("SELECT DISTINCT marketing FROM directory ORDER BY 1").fetchall()
         marks = tuple(str(m[0]) for m in rows)
     return marks
-
-
-def _directory_sql(marks: tuple[str, ...]) -> str:
-    """SQL: the directory rows with a decisive mark, the mark as its code (`mark_sql`)."""
-    if not marks:
-        return (
-            "(SELECT phone, valid_from, valid_to, NULL::TINYINT AS marketing "
-            "FROM directory WHERE FALSE)"
-        )
-    listed = ", ".join(sql_literal(m) for m in marks)
-    return (
-        f"(SELECT phone, valid_from, valid_to, {mark_sql('marketing', marks)} AS marketing "
-        f"FROM directory WHERE marketing IN ({listed}))"
-    )
 
 
 def _indices(texts: pa.Table, names: tuple[str, ...]) -> np.ndarray:
@@ -265,86 +214,6 @@ def _positions(rows: int) -> pa.Array:
     return pa.array(np.arange(rows, dtype=np.int32))
 
 
-def _in_log_order(batches: list[pa.RecordBatch], schema: pa.Schema, rows: int) -> pa.Table:
-    """The decided batches (in no set order) as one table in the log's order, by `rid`.
-
-    Returns the columns other than `rid`. When the rows come in order already, as is; else
-    column by column, each source column let go once placed: memory holds one extra column,
-    not a second table. Empties `batches`.
-    """
-    table = pa.Table.from_batches(batches, schema=schema)
-    batches.clear()
-    if table.num_rows != rows:
-        raise StoreError(
-            "the evidence store answers twice for one call (a directory snapshot lists a "
-            "number twice?)",
-            hint="reload the directory snapshot; if it persists, report it as a bug",
-        )
-    rid = table.column("rid").to_numpy()
-    table = table.drop_columns(["rid"])
-    if rows < 2 or bool(np.all(rid[1:] > rid[:-1])):  # DuckDB kept the order (it mostly does)
-        return table
-    order = np.empty(rows, np.int64)
-    order[rid] = np.arange(rows, dtype=np.int64)
-    del rid
-    placed = {}
-    for name in table.column_names:
-        placed[name] = table.column(name).take(order)
-        table = table.drop_columns([name])
-    pa.default_memory_pool().release_unused()
-    return pa.table(placed)
-
-
-@dataclasses.dataclass
-class Evidence:
-    """The store's evidence cut into timelines (`store.asof.timeline_sql`), as Arrow.
-
-    Built for every controller the store names; calls of any other controller use key 0
-    (objections for all controllers). Arrow rather than a temp table, so that it can be built
-    on a cursor of its own while the log is read, and registered on the audit's connection.
-
-    Attributes:
-        table: The timelines.
-        keys: Controller name -> its key in `table`.
-        timeline: The name `table` is registered under (`register`).
-    """
-
-    table: pa.Table
-    keys: dict[str, int]
-    timeline: str = ""
-
-    def register(self, con: duckdb.DuckDBPyConnection) -> None:
-        """Register the timelines on `con` as `timeline`."""
-        self.timeline = f"og_audit_tl_{next(_names)}"
-        con.register(self.timeline, self.table)
-
-    def drop(self, con: duckdb.DuckDBPyConnection) -> None:
-        """Unregister the timelines."""
-        if self.timeline:
-            con.unregister(self.timeline)
-
-
-def prepare_evidence(con: duckdb.DuckDBPyConnection, policy: Policy) -> Evidence:
-    """Cut the store's evidence into timelines (see `Evidence`); `con` may be a cursor."""
-    names = con.execute(
-        "SELECT DISTINCT controller FROM (SELECT controller FROM consents_current "
-        "UNION ALL SELECT controller FROM contracts_current "
-        "UNION ALL SELECT controller FROM objections) WHERE controller IS NOT NULL ORDER BY 1"
-    ).fetchall()
-    keys = {str(name): i for i, (name,) in enumerate(names, start=1)}
-    controllers = f"og_audit_keys_{next(_names)}"
-    con.register(
-        controllers,
-        pa.table({"controller": list(keys), "ckey": pa.array(keys.values(), pa.int32())}),
-    )
-    try:
-        sql = timeline_sql(controllers, policy, key="ckey", others="0")
-        table = con.sql(sql).to_arrow_table()
-    finally:
-        con.unregister(controllers)
-    return Evidence(table, keys)
-
-
 def decide_calls(
     con: duckdb.DuckDBPyConnection,
     requests: Requests,
@@ -360,54 +229,29 @@ def decide_calls(
 
     Args:
         con: A store connection (the evidence tables visible), writable temp schema.
-        requests: The calls (registered here only while they are decided).
-        evidence: The store's timelines.
+        requests: The calls.
+        evidence: The store's evidence as dial indexes (`lookup.prepare_evidence`).
         policy: The policy the facts and the rules are bound to.
         step: Called with a short label as each phase starts.
-
-    Raises:
-        StoreError: The store answered twice for one call (a number listed twice in one
-            directory snapshot): the decisions would not be one per call.
     """
     say = step or (lambda label: None)
-    n, rows = next(_names), requests.table.num_rows
-    req = f"og_audit_req_{n}"
-    temps: list[str] = []
-    names = requests.dictionaries["controller"].column("text").to_pylist()
-    tl_key, timeline = _timelines(con, requests, evidence, names, policy=policy)
-    keyed = requests.table.append_column("tl_key", tl_key)
-    con.register(req, keyed)
-    del keyed, tl_key
+    say("looking up the evidence")
+    req = f"og_audit_req_{next(_names)}"
+    con.register(req, requests.table.select(["ok", "t"]))
     try:
-        say("looking up the evidence")
-        usable = f"(SELECT t FROM {req} WHERE ok)"
-        hours = _temp(con, f"og_audit_hours_{n}", hours_sql(usable), temps)
-        say("deciding every call")
-        marks = _marks(con, policy)
-        days = con.execute(f"SELECT DISTINCT t_day, directory_date FROM {hours}").fetchall()
-        releases = con.execute("SELECT DISTINCT release_date FROM sk_register").fetchall()
-        codec = ShapeCodec.for_days(marks, dict(days), [d for (d,) in releases])
-        calls = f"(SELECT rid, t, tl_key AS controller, phone FROM {req})"
-        facts = with_facts_sql(
-            calls, hours=hours, timeline=timeline, directory=_directory_sql(marks)
-        )
-        ids = ", ".join(ID_FIELDS)
-        with _probing_with_calls(con), streaming(con):
-            reader = con.sql(
-                f"SELECT rid, t_day, directory_marketing AS mark, {ids} FROM ({facts})"
-            ).to_arrow_reader(batch_size=_BATCH)
-            # kept as DuckDB hands them over: every column is placed (or kept) whole
-            batches, schema = list(reader), reader.schema
-            del reader
+        hours = con.sql(hours_sql(f"(SELECT t FROM {req} WHERE ok)")).to_arrow_table()
     finally:
         con.unregister(req)
-        if timeline != evidence.timeline:
-            con.unregister(timeline)
-        for temp in temps:
-            with contextlib.suppress(Exception):
-                con.execute(f"DROP TABLE IF EXISTS {temp}")
-    placed = _in_log_order(batches, schema, rows)
-    placed = placed.append_column("note", _notes(con, requests, placed, names, policy=policy))
+    marks = _marks(con, policy)
+    days = set(zip(hours["t_day"].to_pylist(), hours["directory_date"].to_pylist(), strict=True))
+    releases = con.execute("SELECT DISTINCT release_date FROM sk_register").fetchall()
+    codec = ShapeCodec.for_days(marks, dict(days), [d for (d,) in releases])
+    found = look_up(con, requests, evidence, hours=hours, marks=codec.marks)
+    say("deciding every call")
+    placed = found.facts
+    names = requests.dictionaries["controller"].column("text").to_pylist()
+    note = _notes(con, requests, found.held, names, policy=policy)
+    placed = placed.append_column("note", note)
     packed = _packed(codec, requests, placed, _sk_parts(con, codec, requests, placed, policy))
     distinct = pc.unique(packed).drop_null().to_numpy(zero_copy_only=False)
     shapes = codec.decide_table(np.sort(distinct).astype(np.int64), policy)
@@ -450,49 +294,20 @@ def _purposes(requests: Requests) -> pa.Array:
     return requests.dictionaries["purpose"].column("text").combine_chunks()
 
 
-def _timelines(
-    con: duckdb.DuckDBPyConnection,
-    requests: Requests,
-    evidence: Evidence,
-    names: list[str],
-    *,
-    policy: Policy,
-) -> tuple[pa.Array, str]:
-    """Each call's timeline key, and the registered timelines to look it up in.
-
-    The controllers' timelines (`evidence`), with those of the (controller, purpose) pairs
-    the calls name beside them when any call names a purpose (`purposes.with_purposes`).
-    """
-    to_key = pa.array([evidence.keys.get(name, 0) for name in names], pa.int32())
-    tl_key, pairs = with_purposes(
-        con,
-        keys=evidence.keys,
-        tl_key=pc.take(to_key, requests.table["controller"]).combine_chunks(),
-        purposes=requests.table["purpose"],
-        purpose_texts=_purposes(requests),
-        policy=policy,
-    )
-    if pairs is None:
-        return tl_key, evidence.timeline
-    timeline = f"og_audit_pair_tl_{next(_names)}"
-    con.register(timeline, pa.concat_tables([evidence.table, pairs.cast(evidence.table.schema)]))
-    return tl_key, timeline
-
-
 def _notes(
     con: duckdb.DuckDBPyConnection,
     requests: Requests,
-    placed: pa.Table,
+    held: np.ndarray,
     names: list[str],
     *,
     policy: Policy,
 ) -> pa.Array:
-    """Each call's note (`purposes.call_notes`), for the calls no consent counted for."""
+    """Each call's note (`purposes.call_notes`); only a call `held` can have one.
+
+    `held`: the call's number has consents of its controller, none holding at its time.
+    """
     calls = requests.table
-    open_ = pc.and_(
-        pc.and_(calls["ok"], pc.is_valid(calls["phone"])), pc.is_null(placed["consent_id"])
-    )
-    asked = calls.select(["rid", "t", "phone", "controller", "purpose"]).filter(open_)
+    asked = calls.select(["rid", "t", "phone", "controller", "purpose"]).filter(pa.array(held))
     return call_notes(
         con,
         asked,

@@ -1,6 +1,6 @@
 """The audit run: a call log opened, judged on the store, and its report.
 
-`judge` opens a store connection, reads the log while the evidence timelines are built beside
+`judge` opens a store connection, reads the log while the evidence indexes are built beside
 it, and, part by part (`parts`; one part if the log fits in memory), decides every call with
 a `pipeline.Audit`, folds the figures and hands the part to a writer (`stream`). `with_log`
 opens the log (again, checked, if it turns out not to be UTF-8). `run_audit` keeps the calls
@@ -22,6 +22,7 @@ import pyarrow as pa
 
 from optin_gate._time import now_utc
 from optin_gate.audit.exposure import check_turnover
+from optin_gate.audit.lookup import Evidence, prepare_evidence
 from optin_gate.audit.parts import (
     Counted,
     first_violations,
@@ -32,7 +33,6 @@ from optin_gate.audit.parts import (
 )
 from optin_gate.audit.pipeline import Audit, P
 from optin_gate.audit.quality import consent_quality
-from optin_gate.audit.query import Evidence, prepare_evidence
 from optin_gate.audit.read import ADDED_COLUMNS, NotUtf8, Part, check_names, read_parts
 from optin_gate.audit.report import JSON_VIOLATIONS, AuditReport
 from optin_gate.audit.settings import SMALL_STREAM_BUFFER, STREAM_BUFFER, purging
@@ -202,8 +202,7 @@ def _judge(
                 quality = consent_quality(audit)
                 counted.append(Counted(folded, rule_sets, audit.rows, unusable, listed, quality))
                 calls = audit.calls() if keep_calls else None
-                if last and evidence is not None:  # their memory is the writer's now
-                    evidence.drop(con)
+                if last:  # their memory is the writer's now
                     audit.evidence = evidence = None
                 audit.counted()
                 if write is not None:
@@ -211,8 +210,6 @@ def _judge(
             finally:
                 audit.drop()
     finally:
-        if evidence is not None:
-            evidence.drop(con)
         reader.close()
     if assumed and one_line_each != log.one_line_each(sum(c.rows for c in counted)):
         raise _Relined
@@ -222,12 +219,12 @@ def _judge(
 def _beside_evidence(
     con: duckdb.DuckDBPyConnection, context: Context, parts: Iterator[Part]
 ) -> tuple[Part, Evidence]:
-    """The first part of the log and the evidence timelines, registered on `con`.
+    """The first part of the log and the evidence indexes (`lookup.prepare_evidence`).
 
-    Where there is room (`parts.roomy`), the part is read while the timelines are built on
-    a cursor: the timeline query keeps about one core busy for a few seconds, and the read
-    leaves room. Otherwise one after the other: together they would need more of DuckDB's
-    memory than it has.
+    Where there is room (`parts.roomy`), the part is read while the indexes are built on a
+    cursor: the build keeps about one core busy for a second or two, and the read leaves
+    room. Otherwise one after the other: together they would need more memory than DuckDB
+    has.
     """
     cursor = context.store.cursor(con)
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="optin-gate-evidence")
@@ -240,9 +237,7 @@ def _beside_evidence(
         except BaseException:
             concurrent.futures.wait([built])
             raise
-        evidence = built.result()
-        evidence.register(con)
-        return first, evidence
+        return first, built.result()
     finally:
         pool.shutdown(wait=True)
         cursor.close()

@@ -45,6 +45,6 @@ def purging(con: duckdb.DuckDBPyConnection) -> contextlib.AbstractContextManager
     """Have DuckDB's allocator hand freed memory back to the system as the audit runs.
 
     Without its background threads it keeps the pages of finished queries: building the
-    evidence timelines left 460 MB more resident, under the Arrow tables the audit holds.
+    evidence left hundreds of MB more resident, under the Arrow tables the audit holds.
     """
     return setting(con, "allocator_background_threads", "true")

@@ -1,10 +1,8 @@
 """Reading the log: a CSV's texts are trimmed and coded on their dictionaries, a table's in SQL;
-both read every text the same way. A CSV that turns out not to be UTF-8 is read again. The
-decisions line up with the log's rows whatever order the joins return them in."""
+both read every text the same way. A CSV that turns out not to be UTF-8 is read again."""
 
 from __future__ import annotations
 
-import itertools
 import tempfile
 from pathlib import Path
 
@@ -15,7 +13,6 @@ from hypothesis import strategies as st
 
 from optin_gate import Gate, InputError
 from optin_gate.audit import run_audit
-from optin_gate.audit.query import _in_log_order
 from optin_gate.audit.stream import audit_file
 from tests.audit._data import oracle_store
 from tests.oracle import Evidence
@@ -128,22 +125,3 @@ def test_a_malformed_row_is_reported_with_its_line(tmp_path: Path) -> None:
     assert "line 3" in message
     assert "601000002" not in message  # the row's text (a phone number) is not echoed
     assert sorted(p.name for p in tmp_path.iterdir()) == ["calls.csv"]
-
-
-@settings(max_examples=25, deadline=None)
-@given(
-    order=st.permutations(list(range(9))),
-    cuts=st.sets(st.integers(1, 8), max_size=4),
-)
-def test_decisions_that_come_back_out_of_order_are_put_in_the_logs_order(
-    order: list[int], cuts: set[int]
-) -> None:
-    # DuckDB's joins may hand the decided rows back in any order; each row names its position.
-    rows = pa.table({"rid": pa.array(order, pa.int64()), "code": pa.array([10 * r for r in order])})
-    bounds = [0, *sorted(cuts), len(order)]
-    batches = [
-        b for lo, hi in itertools.pairwise(bounds) for b in rows.slice(lo, hi - lo).to_batches()
-    ]
-    placed = _in_log_order(batches, rows.schema, len(order))
-    assert placed.column_names == ["code"]
-    assert placed.column("code").to_pylist() == [10 * r for r in range(9)]
