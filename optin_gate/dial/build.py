@@ -41,7 +41,7 @@ from optin_gate.store.semantics import (
     same_controller_sql,
 )
 
-__all__ = ["build_index", "scan"]
+__all__ = ["build_index", "key_order", "scan"]
 
 _MAX = str(INT64_MAX)
 
@@ -168,7 +168,7 @@ def _keys_and_offsets(phones: dict[str, Array]) -> tuple[Array, Array]:
     return keys, offsets
 
 
-def _argsort(phone: Array) -> tuple[Array, Array]:
+def key_order(phone: Array) -> tuple[Array, Array]:
     """The order of `phone` and the phones in that order, fast.
 
     numpy sorts plain int64 values with SIMD, an order of magnitude faster than its argsort.
@@ -196,7 +196,7 @@ def _order(phone: Array, then: Array, ids: pa.Array | None = None) -> tuple[Arra
     another row (a few percent) are sorted again by all three keys (phone first, so the
     sorted phones stay as they are).
     """
-    order, ordered = _argsort(phone)
+    order, ordered = key_order(phone)
     same = ordered[1:] == ordered[:-1]
     shared = np.r_[same, False] | np.r_[False, same]
     if shared.any():

@@ -25,22 +25,22 @@ _SLICE = 1 << 18  # calls per task: small enough to share the work, big enough t
 
 
 @njit(cache=True, nogil=True)
-def _rows_each(tables, bases, marks, which, keys, t_us, hours, out):  # type: ignore[no-untyped-def]  # noqa: PLR0917
-    """`rows` of each call, and its day, into `out` [5, n] (int32); see `rows_each`."""
+def _rows_each(tables, bases, marks, which, keys, t_us, hours, place, out):  # type: ignore[no-untyped-def]  # noqa: PLR0917
+    """`rows` of each call j, and its day, into `out[:, place[j]]` (int32); see `rows_each`."""
     first = hours[0, 0]
     for j in range(len(keys)):
-        g = which[j]
+        g, p = which[j], place[j]
         h = t_us[j] // HOUR_US - first
         day = hours[1, h] if g >= 0 else 0
-        out[4, j] = day
+        out[4, p] = day
         if g < 0 or keys[j] < 0:
-            out[0, j], out[1, j], out[2, j], out[3, j] = NONE, NONE, NONE, 0
+            out[0, p], out[1, p], out[2, p], out[3, p] = NONE, NONE, NONE, 0
             continue
         o, c, k, m = rows(tables[g], keys[j], t_us[j], day, hours[2, h])
-        out[0, j] = o + bases[g, 0] if o >= 0 else o
-        out[1, j] = c + bases[g, 1] if c >= 0 else c
-        out[2, j] = k + bases[g, 2] if k >= 0 else k
-        out[3, j] = marks[m] if m >= 0 else 0
+        out[0, p] = o + bases[g, 0] if o >= 0 else o
+        out[1, p] = c + bases[g, 1] if c >= 0 else c
+        out[2, p] = k + bases[g, 2] if k >= 0 else k
+        out[3, p] = marks[m] if m >= 0 else 0
 
 
 class Calls:
@@ -53,21 +53,27 @@ class Calls:
         t_us: Per call, its instant in microseconds UTC.
         hours: int64 [3, hours]: the first hour in [0, 0], then per hour from it its Prague
             day number ([1]) and its directory snapshot's position ([2], -1: none yet).
+        place: Per call, where its answers go in the output (int64): calls looked up in
+            the order of their numbers read the index from front to back, and their
+            answers still come out in the log's order.
     """
 
-    __slots__ = ("hours", "keys", "t_us", "which")
+    __slots__ = ("hours", "keys", "place", "t_us", "which")
 
-    def __init__(self, which: Any, keys: Any, t_us: Any, hours: Any) -> None:
+    def __init__(self, which: Any, keys: Any, t_us: Any, hours: Any, place: Any) -> None:
         self.which = np.ascontiguousarray(which, dtype=np.int32)
         self.keys = np.ascontiguousarray(keys, dtype=np.int64)
         self.t_us = np.ascontiguousarray(t_us, dtype=np.int64)
         self.hours = np.ascontiguousarray(hours, dtype=np.int64)
+        self.place = np.ascontiguousarray(place, dtype=np.int64)
 
 
 def rows_each(
     tables: Any, bases: Any, marks: Any, calls: Calls, *, workers: int = 1
 ) -> np.ndarray[Any, np.dtype[np.int32]]:
     """(objection, consent, contract, mark code, day) of each call at its time, int32 [5, n].
+
+    Column `place[j]` of the output answers call j.
 
     Args:
         tables: int64 [tables, slots]: the lookups' address tables (`compiled.Lookup.table`,
@@ -92,7 +98,7 @@ def rows_each(
     def run(lo: int) -> None:
         part = slice(lo, min(lo + _SLICE, n))
         given = (calls.which[part], calls.keys[part], calls.t_us[part], calls.hours)
-        _rows_each(tables, bases, marks, *given, out[:, part])
+        _rows_each(tables, bases, marks, *given, calls.place[part], out)
 
     with ThreadPoolExecutor(max(1, workers), thread_name_prefix="optin-gate-each") as pool:
         list(pool.map(run, range(0, n, _SLICE)))

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from optin_gate import Decision, EvidenceStore, Gate, Policy, Reason
-from optin_gate.dial.build import _argsort, build_index, scan
+from optin_gate.dial.build import build_index, key_order, scan
 from optin_gate.dial.checker import _new_decision
 from optin_gate.dial.clock import day_window, us_of
 from optin_gate.dial.index import Kind, Packing
@@ -53,7 +53,7 @@ def test_key_table_finds_exactly_the_keys_it_holds(keys: list[int], probes: list
 @given(keys=keys_lists)
 def test_fast_argsort_sorts_narrow_and_wide_key_ranges(keys: list[int]) -> None:
     values = np.asarray(keys, dtype=np.int64)
-    order, ordered = _argsort(values)
+    order, ordered = key_order(values)
     assert sorted(order.tolist()) == list(range(len(values)))
     assert values[order].tolist() == sorted(keys)
     assert ordered.tolist() == sorted(keys)
