@@ -7,7 +7,7 @@ interleaved with the audit runs (load from other work falls on both alike), is D
 the same CSV to a new CSV. Each step runs in a fresh process (`run_measured`), so its peak
 memory is its own.
 
-    python benchmarks/bench_audit.py              # 10M calls (targets: <= 3x floor, < 3 GB)
+    python benchmarks/bench_audit.py              # 10M calls (targets: <= 2x floor, < 2 GB)
     python benchmarks/bench_audit.py --rows 200000
 
 Generated files and the store are cached in bench-out/audit/ (keyed by their sizes and seed).
@@ -149,8 +149,8 @@ def main() -> None:
         f"audit (decide, violations CSV, JSON, HTML): {t_audit:.2f} s, median of {repeat} "
         f"({runs}), {rate(args.rows, t_audit)}"
     )
-    print(f"audit / floor: {t_audit / t_floor:.2f}x (target <= 3x)")
-    print(f"audit peak memory: {peak:,.0f} MB (target < 3,072 MB)")
+    print(f"audit / floor: {t_audit / t_floor:.2f}x (target <= 2x)")
+    print(f"audit peak memory: {peak:,.0f} MB (target < 2,048 MB)")
 
 
 if __name__ == "__main__":
