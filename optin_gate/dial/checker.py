@@ -1,8 +1,9 @@
 """`Checker`: answers `Gate.check` from an in-memory index that is always current.
 
-* **Fast.** A check normalizes the number, finds its key with one binary search in the index
-  (`optin_gate.dial.probe`), evaluates every time-dependent fact at the check's own instant,
-  and lets the compiled rules decide. No SQL, no pandas.
+* **Fast.** A compact number is read, validated, looked up at the check's own instant and
+  packed into the shape of its facts in one compiled call (`compiled.lane_check`); other
+  forms are normalized first (`optin_gate.dial.probe`). Each shape is decided once a day by
+  the compiled rules. No SQL, no pandas.
 * **Current.** Objections recorded through the same store object arrive by `subscribe` into a
   small overlay read by every check, so the very next check is blocked; those recorded by
   other processes are read from the store's journal into the same overlay within a fraction of
@@ -47,8 +48,9 @@ from optin_gate.dial.compiled import (
     NOT_VALID,
     OUTSIDE,
     Lookup,
-    home_rows,
-    home_rows_sk,
+    consents_of,
+    lane_entry,
+    lane_table,
     register_part,
     rows,
 )
@@ -76,8 +78,6 @@ log = logging.getLogger("optin_gate.dial")
 
 RETRY_SECONDS = 5.0  # after a failed automatic refresh (store locked by a load), try again
 _CACHE_LIMIT = 4096
-# "+" and at most 17 digits (spec.MAX_DIGITS): read as an int64 by the compiled home lane.
-_COMPACT_LENGTH = 19
 _NEVER = 2**63
 # The id a shape's evidence names (`Decided.ev_field`), in `rules.shapes.ID_FIELDS` order.
 _NAMES_NONE, _NAMES_OBJECTION, _NAMES_CONSENT, _NAMES_CONTRACT = range(4)
@@ -123,11 +123,11 @@ class _State:
 
 
 class _Moment(NamedTuple):
-    """The Prague day of the last check and the index's snapshot for it: reused all day."""
+    """The Prague day of the last check and the state's lane for it: reused all day."""
 
     start: int  # the day's first microsecond (UTC)
     stop: int  # the next day's first microsecond
-    built: DialIndex | None  # the index `snap` belongs to
+    state: _State | None  # the state the lane reads (its index and recorded objections)
     day: int  # day number
     snap: int  # newest snapshot on or before the day: position in the index, or -1
     # The day's shapes decided so far, by code (day, snapshot and index never change under
@@ -136,23 +136,44 @@ class _Moment(NamedTuple):
     mark_radix: int
     codec: ShapeCodec
     sk_radix: int
+    lane: int  # the lane table's address (`compiled.lane_table`), 0 for none
+    consents: int  # the address of the index's consent pairs (`compiled.consents_of`)
+    automated: int  # what an automated call adds to a live call's shape
+    kept: tuple[Any, ...]  # the arrays whose addresses the lane table holds
 
 
-def _moment(t_us: int, state: _State) -> _Moment:
+def _moment(t_us: int, state: _State, numbers: tuple[int, bool, int], meaning: int) -> _Moment:
+    """The moment of `t_us` over `state`; `numbers` and `meaning` as `lane_table` takes them."""
     window = day_window(t_us)
     snap, snap_date = state.snapshot_of(window.day)
     releases = state.index.register.releases
     codec = ShapeCodec(state.index.marks, window.date, (snap_date,), releases)
+    recorded = np.array(sorted(state.overlay), dtype=np.int64)
+    radixes = (codec.mark_radix, codec.sk_radix)
+    lane = lane_table(
+        state.probe,
+        state.slovak,
+        day=window.day,
+        snap=snap,
+        radixes=radixes,
+        numbers=numbers,
+        meaning=meaning,
+        recorded=recorded,
+    )
     return _Moment(
         window.start,
         window.stop,
-        state.index,
+        state,
         window.day,
         snap,
         {},
         codec.mark_radix,
         codec,
         codec.sk_radix,
+        int(lane.ctypes.data),
+        consents_of(state.probe.table),
+        NUMBERS * FLAGS * codec.mark_radix * codec.sk_radix,
+        (lane, recorded, state),
     )
 
 
@@ -194,19 +215,23 @@ class Checker:
         self._lock = threading.Lock()  # guards _state replacement and _seq
         self._build_lock = threading.Lock()  # one rebuild at a time
         self._seq = 0
-        self._moment = _Moment(0, -1, None, 0, -1, {}, 1, ShapeCodec((), date(1970, 1, 1), ()), 2)
+        self._moment = _Moment(
+            0, -1, None, 0, -1, {}, 1, ShapeCodec((), date(1970, 1, 1), ()), 2, 0, 0, 0, ()
+        )
         self._meaning = Semantics.of(context.policy)
         self._meaning_bits = meaning_bits(self._meaning)
         self._callers: dict[str, bool] = {}
         self._sectors: dict[str, str | None] = {}
         self._normalize = scalar_normalizer(self._region)
         self._home = home_plan(self._region)
-        self._home_region = None if self._home is None else self._home.region
-        # The home lane's number code of type code 0; type code i is this + i.
-        self._home_number = number_of(True, self._home_region, TYPE_CODES[0])
+        home_region = None if self._home is None else self._home.region
         # Compact Slovak numbers get a compiled lane of their own, as the home country's do.
-        self._sk_plan = home_plan("SK") if self._home_region != "SK" else None
-        self._sk_number = number_of(True, "SK", TYPE_CODES[0])
+        self._sk_plan = home_plan("SK") if home_region != "SK" else None
+        # The lanes' number codes of type code 0 (type code i is this + i), as `lane_table`
+        # takes them: the home lane's, whether it has a Slovak list part, the Slovak lane's.
+        home = number_of(True, home_region, TYPE_CODES[0])
+        self._numbers = (home, home in SK_NUMBERS, number_of(True, "SK", TYPE_CODES[0]))
+        self._lane_check = lane_entry()
         self._closed = False
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -244,7 +269,7 @@ class Checker:
     # ---- the check ------------------------------------------------------------------------
 
     # One flat function on purpose: on the dial path a call costs as much as a lookup.
-    def check(  # noqa: PLR0912, PLR0915
+    def check(  # noqa: PLR0912
         self,
         phone: str | None,
         *,
@@ -255,96 +280,44 @@ class Checker:
         purpose: str | None = None,
     ) -> Decision:
         """May `phone` be called at `at` (default now)? See `Gate.check`."""
-        if call_type == "live":
-            automated = False
-        elif call_type == "automated":
-            automated = True
-        else:
-            automated = _call_type(call_type)
         now = time.time_ns() // 1000
         t_us = now if at is None else instant_us(at)
         if now >= self._watch_due:
             self._watch(now)
-        state = self._state
+        if now >= self._due:
+            self._kick()
         moment = self._moment
-        start, stop, built, day, snap, decided, mark_radix, _, sk_radix = moment
-        if not (start <= t_us < stop and built is state.index):
-            moment = self._moment = _moment(t_us, state)
-            start, stop, built, day, snap, decided, mark_radix, _, sk_radix = moment
-        caller = False if caller_id is None else self._caller(caller_id)
+        if not (moment[0] <= t_us < moment[1] and moment[2] is self._state):
+            moment = self._moment = _moment(t_us, self._state, self._numbers, self._meaning_bits)
+        _, _, state, _, _, decided, _, _, _, lane, consents, step, _ = moment
+        assert state is not None
+        if call_type == "live" or (call_type != "automated" and not _call_type(call_type)):
+            step = 0
+        shape = 0 if caller_id is None else self._caller(caller_id)
         sid = NO_SECTOR
         if sector is not None:
             known = state.sector_ids.get(sector)
             sid = self._sector_id(state, sector) if known is None else known
         probe = state.probe
-        if purpose is None:
-            table, wanted = probe.table, None
-        else:  # the same lookup over the consents that cover the purpose
+        wanted = None
+        if purpose is not None:  # the same lookup over the consents that cover the purpose
             wanted, table = probe.for_purpose(purpose)
-        # Compact numbers of the home country ("+420601234567", a dialler's usual form) are
-        # checked and looked up in one compiled call; anything else is normalized first.
-        if (
-            type(phone) is str
-            and phone[:1] == "+"
-            and len(phone) < _COMPACT_LENGTH
-            and phone.isascii()
-            and phone[1:].isdigit()
-        ):
-            key = int(phone)
-            # A purpose's table serves the home lane; a Slovak number is then normalized first.
-            if phone[1:4] == "421" and state.slovak is not None and purpose is None:
-                lane_number = self._sk_number
-                code, o, c, k, m, listed = home_rows_sk(
-                    state.slovak.table,
-                    key,
-                    len(phone) - 1,
-                    t_us,
-                    day,
-                    snap,
-                    sid,
-                    self._meaning_bits,
-                )
-            else:
-                lane_number, listed = self._home_number, -1
-                code, o, c, k, m = home_rows(table, key, len(phone) - 1, t_us, day, snap)
+            consents = consents_of(table)
+        # Compact numbers ("+420601234567", a dialler's usual form) are read, checked, looked
+        # up and packed into their shape in one compiled call; anything else goes the long way.
+        code = OUTSIDE
+        if type(phone) is str:
+            code, lane_shape, o, c, k = self._lane_check(lane, phone, t_us, sid, consents)
+        if code >= NOT_VALID:
+            e164 = phone if code >= 0 else None
+            objection = None
+            note = None if c >= NONE else probe.note(c, t_us, wanted)
         else:
-            code = OUTSIDE
-        if code >= 0:
-            e164, number = phone, lane_number + code
-        elif code == NOT_VALID:
-            e164 = None
-        else:
-            normalized = (
-                self._normalize(phone) if type(phone) is str else normalize_one(phone, self._region)
+            lane_shape, e164, objection, c, k, note = self._long_way(
+                phone, t_us, sid, wanted, moment
             )
-            e164 = normalized[0]
-            if e164 is not None:
-                number = number_of(True, normalized[3], normalized[2])
-                key = int(e164)  # "+420..." parses as the digits: no slice needed
-                o, c, k, m = rows(table, key, t_us, day, snap)  # -1: none
-                listed = -1
-        if now >= self._due:
-            self._kick()
-        # The shape's code, packed as `ShapeCodec.pack` packs it (the moment's day is day 0).
-        if e164 is None:
-            shape = (NUMBERS * FLAGS * mark_radix if automated else 0) * sk_radix + caller
-            objection = note = None
-        else:
-            # Consents held but none counting (c < -1): the note says why, off the usual path.
-            note = probe.note(c, t_us, wanted) if c < NONE else None
-            overlay = state.overlay
-            extra = overlay.get(key) if overlay else None
-            objection = probe.objection(o, c, extra, t_us) if o >= 0 or extra else None
-            flags = (objection is not None) | (c >= 0) << 1 | (k >= 0) << 2
-            sk = 1 if caller else 0
-            if number in SK_NUMBERS:  # the Slovak list part (`compiled.register_part`)
-                if listed < 0:  # not answered by the compact Slovak lane
-                    granted = NO_CONSENT if c < 0 else int(state.index.consents.cols["granted"][c])
-                    listed = register_part(table, key, day, granted, sid, self._meaning_bits)
-                sk += 2 * listed
-            if automated:
-                number += NUMBERS
-            shape = ((number * FLAGS + flags) * mark_radix + m + 1) * sk_radix + sk
+            o = NONE
+        shape += lane_shape + step
         # The rules read whether there are record ids, and name at most one as the evidence:
         # each shape of facts is decided once, and the named id put into its evidence text.
         hit = decided.get(shape)
@@ -354,12 +327,48 @@ class Checker:
         if named == _NAMES_NONE:
             evidence = before
         elif named == _NAMES_OBJECTION:
-            evidence = f"{before}{objection}{after}"
+            named_id = probe.objection_ids[o] if objection is None else objection
+            evidence = f"{before}{named_id}{after}"
         elif named == _NAMES_CONSENT:
             evidence = f"{before}{probe.consent_ids[c]}{after}"
         else:
             evidence = f"{before}{probe.contract_ids[k]}{after}"
         return _new_decision(allowed, reason, e164, evidence, rule_set, note)
+
+    def _long_way(
+        self, phone: Any, t_us: int, sid: int, wanted: str | None, moment: _Moment
+    ) -> tuple[int, str | None, str | None, int, int, str | None]:
+        """A number the lane did not decide: normalized in Python, then looked up.
+
+        Returns:
+            The shape as `lane_check` packs it, the E.164 form (None: not valid), the
+            objection in force (the index's or one recorded since), the consent and contract
+            rows, and the note.
+        """
+        _, _, state, day, snap, _, mark_radix, _, sk_radix, _, _, _, _ = moment
+        assert state is not None
+        probe = state.probe
+        table = probe.table if wanted is None else probe.for_purpose(wanted)[1]
+        normalized = (
+            self._normalize(phone) if type(phone) is str else normalize_one(phone, self._region)
+        )
+        e164 = normalized[0]
+        if e164 is None:
+            return 0, None, None, NONE, NONE, None
+        number = number_of(True, normalized[3], normalized[2])
+        key = int(e164)  # "+420..." parses as the digits: no slice needed
+        o, c, k, m = rows(table, key, t_us, day, snap)  # -1: none
+        # Consents held but none counting (c < -1): the note says why, off the usual path.
+        note = probe.note(c, t_us, wanted) if c < NONE else None
+        extra = state.overlay.get(key)
+        objection = probe.objection(o, c, extra, t_us) if o >= 0 or extra else None
+        flags = (objection is not None) | (c >= 0) << 1 | (k >= 0) << 2
+        sk = 0
+        if number in SK_NUMBERS:  # the Slovak list part (`compiled.register_part`)
+            granted = NO_CONSENT if c < 0 else int(state.index.consents.cols["granted"][c])
+            sk = 2 * register_part(table, key, day, granted, sid, self._meaning_bits)
+        shape = ((number * FLAGS + flags) * mark_radix + m + 1) * sk_radix + sk
+        return shape, e164, objection, c, k, note
 
     def _slovak_lane(self, index: DialIndex) -> Lookup | None:
         return None if self._sk_plan is None else Lookup(index, self._sk_plan)

@@ -15,8 +15,15 @@ with consents none of which holds answers below -1 for its consent (`held_key` g
 key's position back), so a decision's note costs nothing until then.
 
 The Slovak list is the fifth kind, with keys of its own (`optin_gate.dial.register`): a
-Slovak number is often on the list and nowhere else. `home_rows_sk` answers its part of the
+Slovak number is often on the list and nowhere else. `lane_check` answers its part of the
 shape (`register_part`) beside the rows, for the compact Slovak lane.
+
+`lane_check` is the dial check of a compact number in one call: it reads the text itself,
+validates it for the home country (or Slovakia), looks it up and packs the shape of its
+facts, so the checker only fetches the shape's decision and spells the evidence. It is called
+through its entry point (`lane_entry`), which skips numba's type dispatch: every argument is
+an int but the number's text, and the constants of the check's day sit in a lane table
+(`lane_table`) beside the lookup's addresses.
 
 A call's purpose never reaches the compiled code: a lookup for a purpose is the same table
 with another consent block, in which a consent that does not cover the purpose never holds
@@ -30,6 +37,7 @@ from typing import Any
 import numpy as np
 from numba import types
 from numba.core import cgutils
+from numba.cpython.unicode import _get_code_point
 from numba.extending import intrinsic
 from numba.np.numpy_support import carray
 
@@ -37,6 +45,7 @@ from optin_gate._jit import njit
 from optin_gate.dial import register as reg
 from optin_gate.dial.index import KINDS, DialIndex, Kind
 from optin_gate.numbers.spec import MAX_DIGITS, MIN_DIGITS, CountrySpec
+from optin_gate.rules.shapes import FLAGS
 from optin_gate.store.semantics import (
     NO_CONSENT,
     consent_before_jit,
@@ -51,10 +60,12 @@ __all__ = [
     "NONE",
     "NOT_VALID",
     "OUTSIDE",
+    "OVERLAID",
     "Lookup",
+    "consents_of",
     "held_key",
-    "home_rows",
-    "home_rows_sk",
+    "lane_entry",
+    "lane_table",
     "register_part",
     "register_table",
     "rows",
@@ -64,12 +75,13 @@ __all__ = [
 
 NONE = -1  # no row
 _HELD = -2  # a consent answer <= this: none holds; the key's position is _HELD - it
-NOT_VALID = -1  # home_rows: the number is not valid (phonenumbers' answer too)
-OUTSIDE = -2  # home_rows: not a compact number of the home country; normalize it in Python
+NOT_VALID = -1  # lane_check: the number is not valid (phonenumbers' answer too)
+OUTSIDE = -2  # lane_check: not a compact number of a lane's country; normalize it in Python
+OVERLAID = -3  # lane_check: an objection was recorded for the number since the build
 # Slots of the address table (`Lookup.table`).
 _KEYS, _N, _STARTS, _BASE, _SHIFT, _BUCKETS, _OFFSETS = range(7)
 _C_ROWS, _C_LEN, _K_ROWS, _K_LEN, _O_AT, _O_LEN, _D_INTERVAL, _D_LEN, _BITS = range(7, 16)
-# The home country's plan (`home_rows`): calling code, its digits, DFA [states, 10] int32,
+# The home country's plan (`lane_check`): calling code, its digits, DFA [states, 10] int32,
 # types [states, width] int8.
 _CC, _CC_DIGITS, _DFA, _DFA_STATES, _TYPES, _TYPES_WIDTH = range(16, 22)
 _O_STATED = 22  # the objections' stated times, beside `_O_AT` (counting from)
@@ -80,6 +92,13 @@ _SHARED = 23
 _NPP = 24
 # The Slovak list (`Register`): its keys, their count, row starts, entries, sector ids.
 _R_KEYS, _R_N, _R_STARTS, _R_ENTRIES, _R_ROWS, _R_SECTORS, _SLOTS = range(25, 32)
+# A lane table (`lane_table`): the lookup's slots, then the day's constants and the lanes'
+# number codes, the Slovak lane's table (0: none), the policy's meaning bits and the keys
+# with objections recorded since the build (sorted; their count).
+_L_DAY, _L_SNAP, _L_MARK_RADIX, _L_SK_RADIX, _L_HOME_NUMBER, _L_HOME_LISTED, _L_SK_TABLE = range(
+    _SLOTS, _SLOTS + 7
+)
+_L_SK_NUMBER, _L_MEANING, _L_RECORDED, _L_RECORDED_N, _LANE_SLOTS = range(_SLOTS + 7, _SLOTS + 12)
 # Columns of `DialIndex.offsets`.
 _C, _K, _O, _D = (KINDS.index(k) for k in ("consents", "contracts", "objections", "directory"))
 
@@ -178,6 +197,8 @@ def _find(t, key):  # type: ignore[no-untyped-def]
         lo, hi = starts[t[_BUCKETS]], n
     else:
         lo, hi = starts[b], starts[b + 1]
+    # A bucket mostly holds the key or nothing: reading the first key's row of offsets now
+    # fetches it from memory while the keys are searched, instead of after.
     return _search(keys, n, lo, hi, key)
 
 
@@ -264,6 +285,12 @@ def _rows(t, key, t_us, day, snap):  # type: ignore[no-untyped-def]
 
     The objection is the newest made by T unless the consent outweighs it; -1 means none.
     """
+    return _rows_over(t, key, t_us, day, snap, t[_C_ROWS])
+
+
+@njit(inline="always")
+def _rows_over(t, key, t_us, day, snap, consents):  # type: ignore[no-untyped-def]  # noqa: PLR0917
+    """`_rows`, reading the consents' (granted, until) pairs at address `consents`."""
     mark = NONE
     if t[_SHARED] != 0 and snap >= 0:  # the directory lives in a shared index
         shared = carray(_pointer(t[_SHARED]), _SLOTS, np.int64)
@@ -280,7 +307,7 @@ def _rows(t, key, t_us, day, snap):  # type: ignore[no-untyped-def]
     consent = NONE
     granted = NO_CONSENT
     if off[there + _C] > off[here + _C]:
-        rows = carray(_pointer(t[_C_ROWS]), 2 * t[_C_LEN], np.int64)
+        rows = carray(_pointer(consents), 2 * t[_C_LEN], np.int64)
         consent = _last_consent(rows, off[here + _C], off[there + _C], t_us)
         if consent != NONE:
             granted = rows[2 * consent]
@@ -346,28 +373,132 @@ def _home_type(t, key, digits):  # type: ignore[no-untyped-def]
     return NOT_VALID if code < 0 else np.int64(code)
 
 
-@njit(cache=True, nogil=True)
-def home_rows(t, key, digits, t_us, day, snap):  # type: ignore[no-untyped-def]  # noqa: PLR0917
-    """(type code, then `_rows`) for "+<digits>" read as `key`; see `_home_type`."""
-    code = _home_type(t, key, digits)
-    if code < 0:
-        return code, NONE, NONE, NONE, NONE
-    objection, consent, contract, mark = _rows(t, key, t_us, day, snap)
-    return code, objection, consent, contract, mark
+@njit(inline="always")
+def _compact_key(phone):  # type: ignore[no-untyped-def]
+    """The digits of "+<digits>" as an int64, or -1 for any other text (ASCII digits only)."""
+    n = len(phone)
+    if n < 2 or n > MAX_DIGITS + 1:
+        return NONE
+    # numba's own read of one code point: indexing a str would build a string per character.
+    if _get_code_point(phone, 0) != 43:  # type: ignore[no-untyped-call]  # "+"
+        return NONE
+    key = 0
+    for i in range(1, n):
+        digit = _get_code_point(phone, i) - 48  # type: ignore[no-untyped-call]
+        if digit < 0 or digit > 9:
+            return NONE
+        key = key * 10 + digit
+    return key
+
+
+@njit(inline="always")
+def _recorded(t, key):  # type: ignore[no-untyped-def]
+    """Whether an objection was recorded for `key` since the index was built."""
+    n = t[_L_RECORDED_N]
+    if n == 0:
+        return False
+    keys = carray(_pointer(t[_L_RECORDED]), n, np.int64)
+    return _search(keys, n, 0, n, key) != NONE
 
 
 @njit(cache=True, nogil=True)
-def home_rows_sk(t, key, digits, t_us, day, snap, sector, meaning):  # type: ignore[no-untyped-def]  # noqa: PLR0917
-    """`home_rows`, then `register_part` of the key (0 when not a number of the plan)."""
+def lane_check(lane, phone, t_us, sector, consents):  # type: ignore[no-untyped-def]
+    """(type code, shape, objection row, consent row, contract row) of a compact number at T.
+
+    The type code is `NOT_VALID` (shape 0, no rows), `OUTSIDE` the lanes or `OVERLAID` (the
+    caller takes its long way), else the number's in its lane. The shape is packed as
+    `ShapeCodec.pack` packs a live call from a line that is not +421 888 on the lane table's
+    day; the objection is the index's, weighed against the consent (`_rows`).
+
+    Args:
+        lane: The lane table's address (`lane_table`).
+        phone: The number as given.
+        t_us: The check's instant, within the lane table's day.
+        sector: The campaign's sector id (`Register.sector_id`).
+        consents: The address of the consent pairs to read (`consents_of`): those covering
+            a call's purpose.
+    """
+    t = carray(_pointer(lane), _LANE_SLOTS, np.int64)
+    key = _compact_key(phone)
+    if key == NONE:
+        return OUTSIDE, 0, NONE, NONE, NONE
+    digits = len(phone) - 1
+    number, listed = t[_L_HOME_NUMBER], t[_L_HOME_LISTED]
     code = _home_type(t, key, digits)
+    if code == OUTSIDE and t[_L_SK_TABLE] != 0:
+        code = _home_type(carray(_pointer(t[_L_SK_TABLE]), _SLOTS, np.int64), key, digits)
+        number, listed = t[_L_SK_NUMBER], 1
     if code < 0:
-        return code, NONE, NONE, NONE, NONE, 0
-    objection, consent, contract, mark = _rows(t, key, t_us, day, snap)
-    granted = NO_CONSENT
-    if consent >= 0:
-        granted = carray(_pointer(t[_C_ROWS]), 2 * t[_C_LEN], np.int64)[2 * consent]
-    listed = _listed(t, key, day, granted, sector, meaning)
-    return code, objection, consent, contract, mark, listed
+        return code, 0, NONE, NONE, NONE
+    if _recorded(t, key):
+        return OVERLAID, 0, NONE, NONE, NONE
+    day = t[_L_DAY]
+    objection, consent, contract, mark = _rows_over(t, key, t_us, day, t[_L_SNAP], consents)
+    sk = 0
+    if listed:
+        granted = NO_CONSENT
+        if consent >= 0:
+            granted = carray(_pointer(consents), 2 * t[_C_LEN], np.int64)[2 * consent]
+        sk = 2 * _listed(t, key, day, granted, sector, t[_L_MEANING])
+    flags = (objection >= 0) | (consent >= 0) << 1 | (contract >= 0) << 2
+    shape = ((number + code) * FLAGS + flags) * t[_L_MARK_RADIX] + mark + 1
+    return code, shape * t[_L_SK_RADIX] + sk, objection, consent, contract
+
+
+_LANE_SIGNATURE = (types.int64, types.unicode_type, types.int64, types.int64, types.int64)
+
+
+def lane_entry() -> Any:
+    """`lane_check`'s compiled entry point: called with exactly its types, no dispatch.
+
+    Every argument but the text is a Python int (which the entry point converts and checks);
+    the text must be a `str` (the caller checks).
+    """
+    return lane_check.compile(_LANE_SIGNATURE)
+
+
+def lane_table(
+    home: Lookup,
+    slovak: Lookup | None,
+    *,
+    day: int,
+    snap: int,
+    radixes: tuple[int, int],
+    numbers: tuple[int, bool, int],
+    meaning: int,
+    recorded: Any,
+) -> Any:
+    """The lane table of one index on one day, for `lane_check`.
+
+    Args:
+        home: The home country's lookup (its plan and the index's arrays).
+        slovak: The Slovak lane's lookup over the same index, or None.
+        day: The day number of the checks.
+        snap: The newest snapshot on or before it: position in the index, or -1.
+        radixes: The shape codec's mark and Slovak radixes.
+        numbers: The home lane's number code of type code 0, whether the home country's
+            numbers have a Slovak list part, the Slovak lane's number code of type code 0.
+        meaning: `dial.register.meaning_bits` of the policy.
+        recorded: The sorted int64 keys with objections recorded since the build; the
+            caller keeps them, `home` and `slovak` alive as long as the table.
+    """
+    if recorded.dtype != np.int64 or not recorded.flags.c_contiguous:
+        raise AssertionError("the recorded keys must be one C-ordered int64 block")
+    t = np.zeros(_LANE_SLOTS, dtype=np.int64)
+    t[:_SLOTS] = home.table
+    t[_L_DAY], t[_L_SNAP] = day, snap
+    t[_L_MARK_RADIX], t[_L_SK_RADIX] = radixes
+    t[_L_HOME_NUMBER], t[_L_HOME_LISTED], t[_L_SK_NUMBER] = numbers
+    t[_L_SK_TABLE] = 0 if slovak is None else _address(slovak.table)
+    t[_L_MEANING] = meaning
+    t[_L_RECORDED], t[_L_RECORDED_N] = _address(recorded), len(recorded)
+    t.flags.writeable = False
+    return t
+
+
+def consents_of(table: Any) -> int:
+    """The address of the consent pairs an address table reads (`lane_check`'s `consents`)."""
+    return int(table[_C_ROWS])
 
 
 def held_key(consent: int) -> int:
@@ -425,7 +556,7 @@ class Lookup:
     """The compiled lookup over one index: `rows(key, t_us, day, snap)`.
 
     Holds the index (and the home plan's tables), so the memory behind the addresses lives as
-    long as they are used. `home` is the default region's plan, for `home_rows`.
+    long as they are used. `home` is the default region's plan, for `lane_check`.
     """
 
     __slots__ = ("_plans", "_shared", "home", "index", "table")

@@ -170,6 +170,6 @@ def weigh_recorded(
 def make_probe(index: DialIndex, home: CountrySpec | None = None) -> Probe:
     """The scalar lookup over `index` (compiled on first use in a process, then cached).
 
-    `home`: the default region's plan (`optin_gate.numbers.home_plan`), for `home_rows`.
+    `home`: the default region's plan (`optin_gate.numbers.home_plan`), for `compiled.lane_check`.
     """
     return Probe(index, home)
