@@ -127,18 +127,19 @@ class _Moment(NamedTuple):
 
     start: int  # the day's first microsecond (UTC)
     stop: int  # the next day's first microsecond
-    state: _State | None  # the state the lane reads (its index and recorded objections)
-    day: int  # day number
-    snap: int  # newest snapshot on or before the day: position in the index, or -1
+    state: _State  # the state the lane reads (its index and recorded objections)
+    probe: Probe  # the state's
+    lane: int  # the lane table's address (`compiled.lane_table`)
+    consents: int  # the address of the index's consent pairs (`compiled.consents_of`)
+    automated: int  # what an automated call adds to a live call's shape
     # The day's shapes decided so far, by code (day, snapshot and index never change under
     # one moment); a code's mark part is the index's mark code + 1.
     decided: dict[int, Decided]
+    day: int  # day number
+    snap: int  # newest snapshot on or before the day: position in the index, or -1
     mark_radix: int
-    codec: ShapeCodec
     sk_radix: int
-    lane: int  # the lane table's address (`compiled.lane_table`), 0 for none
-    consents: int  # the address of the index's consent pairs (`compiled.consents_of`)
-    automated: int  # what an automated call adds to a live call's shape
+    codec: ShapeCodec
     kept: tuple[Any, ...]  # the arrays whose addresses the lane table holds
 
 
@@ -164,16 +165,17 @@ def _moment(t_us: int, state: _State, numbers: tuple[int, bool, int], meaning: i
         window.start,
         window.stop,
         state,
-        window.day,
-        snap,
-        {},
-        codec.mark_radix,
-        codec,
-        codec.sk_radix,
+        state.probe,
         int(lane.ctypes.data),
         consents_of(state.probe.table),
         NUMBERS * FLAGS * codec.mark_radix * codec.sk_radix,
-        (lane, recorded, state),
+        {},
+        window.day,
+        snap,
+        codec.mark_radix,
+        codec.sk_radix,
+        codec,
+        (lane, recorded),
     )
 
 
@@ -215,9 +217,6 @@ class Checker:
         self._lock = threading.Lock()  # guards _state replacement and _seq
         self._build_lock = threading.Lock()  # one rebuild at a time
         self._seq = 0
-        self._moment = _Moment(
-            0, -1, None, 0, -1, {}, 1, ShapeCodec((), date(1970, 1, 1), ()), 2, 0, 0, 0, ()
-        )
         self._meaning = Semantics.of(context.policy)
         self._meaning_bits = meaning_bits(self._meaning)
         self._callers: dict[str, bool] = {}
@@ -260,6 +259,7 @@ class Checker:
             self._state = _State(
                 index, make_probe(index, self._home), self._early, self._slovak_lane(index)
             )
+        self._moment = _moment(now_us(), self._state, self._numbers, self._meaning_bits)
         self._watcher.refreshed(now_us())
         self._watch(now_us())
         if self._interval is not None:
@@ -289,8 +289,7 @@ class Checker:
         moment = self._moment
         if not (moment[0] <= t_us < moment[1] and moment[2] is self._state):
             moment = self._moment = _moment(t_us, self._state, self._numbers, self._meaning_bits)
-        _, _, state, _, _, decided, _, _, _, lane, consents, step, _ = moment
-        assert state is not None
+        _, _, state, probe, lane, consents, step, decided, _, _, _, _, _, _ = moment
         if call_type == "live" or (call_type != "automated" and not _call_type(call_type)):
             step = 0
         shape = 0 if caller_id is None else self._caller(caller_id)
@@ -298,7 +297,6 @@ class Checker:
         if sector is not None:
             known = state.sector_ids.get(sector)
             sid = self._sector_id(state, sector) if known is None else known
-        probe = state.probe
         wanted = None
         if purpose is not None:  # the same lookup over the consents that cover the purpose
             wanted, table = probe.for_purpose(purpose)
@@ -345,9 +343,7 @@ class Checker:
             objection in force (the index's or one recorded since), the consent and contract
             rows, and the note.
         """
-        _, _, state, day, snap, _, mark_radix, _, sk_radix, _, _, _, _ = moment
-        assert state is not None
-        probe = state.probe
+        _, _, state, probe, _, _, _, _, day, snap, mark_radix, sk_radix, _, _ = moment
         table = probe.table if wanted is None else probe.for_purpose(wanted)[1]
         normalized = (
             self._normalize(phone) if type(phone) is str else normalize_one(phone, self._region)

@@ -401,7 +401,8 @@ def _recorded(t, key):  # type: ignore[no-untyped-def]
     return _search(keys, n, 0, n, key) != NONE
 
 
-@njit(cache=True, nogil=True)
+# The GIL stays held: releasing and taking it back would cost more than the call.
+@njit(cache=True)
 def lane_check(lane, phone, t_us, sector, consents):  # type: ignore[no-untyped-def]
     """(type code, shape, objection row, consent row, contract row) of a compact number at T.
 
