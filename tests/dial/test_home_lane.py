@@ -142,3 +142,21 @@ def test_what_int_would_forgive_is_normalized_the_long_way(value: str) -> None:
         assert got.reason == Reason.INVALID_NUMBER
     else:
         assert got == gate.check(number.e164, at=at)
+
+
+def test_a_number_objecting_since_the_build_leaves_the_lane_and_is_blocked() -> None:
+    gate = gate_for(
+        Evidence(
+            consents=[Consent("C1", 420601000001, "acme", datetime(2026, 1, 1, tzinfo=UTC))],
+            snapshots={date(2026, 3, 1): {420601000002: "opt_in"}},
+        )
+    )
+    assert gate.check("+420601000001").allowed  # the lane answers, index built
+    gate.store.record_objection("+420601000001", objection_id="O-1")
+    for number in ("+420601000001", "601 000 001"):
+        got = gate.check(number)
+        assert (got.reason, got.evidence) == (Reason.OBJECTION, "objection:O-1")
+        assert got.e164 == "+420601000001"
+    # Its neighbour, without an objection, still takes the lane.
+    assert gate.check("+420601000002", at="2026-03-02").reason == Reason.DIRECTORY_OPT_IN
+    assert gate.check("+420601000001", purpose="marketing").reason == Reason.OBJECTION
