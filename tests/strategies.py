@@ -442,3 +442,81 @@ def instants_where_evidence_changes(draw: st.DrawFn, ev: Evidence, policy: Polic
     """A call instant on one of `change_instants`, or a microsecond before or after it."""
     edge = draw(st.sampled_from(change_instants(ev, policy)))
     return edge + draw(st.sampled_from([timedelta(0), -MICROSECOND, MICROSECOND]))
+
+
+# --- io: ISO call times for the compiled parser (`optin_gate._isotime`) ---------------------
+# Fields drawn as numbers, so that impossible ones (month 13, 24:00, 31 April, offset +25:00)
+# appear as often as the instants around Prague's clock changes and the ends of months and
+# years; then near-misses of each part of the text.
+from optin_gate.io.dates import _summer_time  # noqa: E402
+
+_TIME_YEARS = st.one_of(st.integers(1968, 2101), st.sampled_from([1900, 1969, 1970, 2099, 2100]))
+
+
+@st.composite
+def _iso_fields(draw: st.DrawFn) -> tuple[int, int, int, int, int, int]:
+    """Year, month, day, hour, minute, second: real instants near edges, or impossible ones."""
+    kind = draw(st.integers(0, 3))
+    if kind == 0:  # around a summer-time edge in Prague wall-clock time (`io.dates`' table)
+        starts, ends = _summer_time()
+        year = draw(st.integers(1979, 2099))
+        bound = datetime.fromisoformat(draw(st.sampled_from((starts, ends)))[year - 1970])
+        edge = bound - timedelta(hours=draw(st.integers(0, 1)))  # either end of the hour
+        near = st.sampled_from([-3601, -3600, -3599, -1, 0, 1, 3599, 3600, 3601])
+        d = edge + timedelta(seconds=draw(near | st.integers(-7500, 7500)))
+    elif kind == 1:  # the last seconds of a month or a year
+        year, month = draw(_TIME_YEARS), draw(st.integers(1, 12))
+        end = date(year + month // 12, month % 12 + 1, 1)
+        d = datetime.combine(end, time(0)) - timedelta(seconds=draw(st.integers(-3, 3)))
+    elif kind == 2:
+        d = draw(st.datetimes(min_value=datetime(1965, 1, 1), max_value=datetime(2105, 1, 1)))
+    else:
+        return (
+            draw(_TIME_YEARS),
+            draw(st.integers(0, 13)),
+            draw(st.integers(0, 32)),
+            draw(st.integers(0, 25)),
+            draw(st.integers(0, 61)),
+            draw(st.integers(0, 61)),
+        )
+    return d.year, d.month, d.day, d.hour, d.minute, d.second
+
+
+_ZONES = st.one_of(
+    st.sampled_from(["Z", "z", " UTC", " GMT", "+00:00", "+01:00", "+02:00"]),
+    st.tuples(
+        st.sampled_from("+-"),
+        st.integers(0, 26),
+        st.integers(0, 61),
+        st.sampled_from([":", "", "::", " "]),
+    ).map(lambda z: f"{z[0]}{z[1]:02d}{z[3]}{z[2]:02d}"),
+    st.tuples(st.sampled_from("+-"), st.integers(0, 24)).map(lambda z: f"{z[0]}{z[1]:02d}"),
+)
+_NEAR_CHARS = "0123456789 -:.,+TZtz/\t"
+
+
+@st.composite
+def iso_time_texts(draw: st.DrawFn) -> str:
+    """A time as a call log might write it, or a near-miss of one, or garbage."""
+    if draw(st.integers(0, 9)) == 0:
+        return draw(st.text(max_size=32) | st.text(alphabet=_NEAR_CHARS, max_size=32))
+    year, month, day, hour, minute, second = draw(_iso_fields())
+    text = f"{year:04d}-{month:02d}-{day:02d}{draw(st.sampled_from(' T'))}{hour:02d}:{minute:02d}"
+    if draw(st.booleans()):
+        text += f":{second:02d}"
+        digits = draw(st.integers(0, 8))
+        if digits:
+            fraction = draw(st.text(alphabet="0123456789", min_size=digits, max_size=digits))
+            text += draw(st.sampled_from(".,")) + fraction
+    text += draw(st.just("") | _ZONES)  # naive, Prague time, as often as all zones
+    for _ in range(draw(st.integers(0, 2)) if draw(st.booleans()) else 0):
+        at = draw(st.integers(0, len(text)))
+        change = draw(st.integers(0, 2))
+        char = draw(st.sampled_from(_NEAR_CHARS))
+        if change == 0:  # insert
+            text = text[:at] + char + text[at:]
+        elif change == 1:  # replace
+            text = text[:at] + char + text[at + 1 :]
+        else:  # drop
+            text = text[:at] + text[at + 1 :]
+    return text

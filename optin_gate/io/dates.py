@@ -298,7 +298,7 @@ def _connection() -> Any:
     return con
 
 
-def _run(values: Any, kind: str) -> Any:
+def _run(values: Any, kind: str, *, serials: bool = False, epoch: str = EXCEL_EPOCH) -> Any:
     import pyarrow as pa
 
     array = values if isinstance(values, pa.ChunkedArray | pa.Array) else pa.array(values)
@@ -308,15 +308,18 @@ def _run(values: Any, kind: str) -> Any:
     con.register("og_values", pa.table({"x": array}))
     try:
         sql_type = str(con.execute("DESCRIBE SELECT x FROM og_values").fetchall()[0][1])
-        query = parse_query("og_values", [Parse("x", sql_type, kind, "y")])
+        query = parse_query("og_values", [Parse("x", sql_type, kind, "y", serials, epoch)])
         return con.sql(f"SELECT y FROM ({query})").to_arrow_table().column("y")
     finally:
         con.unregister("og_values")
 
 
-def parse_timestamps(values: Any) -> Any:
-    """Parse user times (list, Arrow array) to an Arrow timestamp[us, UTC] column; NULL if not."""
-    return _run(values, "datetime")
+def parse_timestamps(values: Any, *, serials: bool = False, epoch: str = EXCEL_EPOCH) -> Any:
+    """Parse user times (list, Arrow array) to an Arrow timestamp[us, UTC] column; NULL if not.
+
+    `serials` and `epoch` read plain numbers as a workbook's date cells (`Parse`).
+    """
+    return _run(values, "datetime", serials=serials, epoch=epoch)
 
 
 def parse_dates(values: Any) -> Any:
