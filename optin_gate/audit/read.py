@@ -171,7 +171,8 @@ def _layout(c: Cols, *, keep: bool) -> Layout:
     if "phone" not in from_own or "called_at" not in from_own:  # both here, or both in SQL
         from_own.pop("phone", None)
         from_own.pop("called_at", None)
-    return Layout(len(own), from_own, c.default)
+    serials = c.log.source.kind == "workbook"
+    return Layout(len(own), from_own, c.default, serials, c.log.source.serial_epoch)
 
 
 def _read_sql(relation: str, c: Cols, layout: Layout) -> str:
@@ -180,9 +181,10 @@ def _read_sql(relation: str, c: Cols, layout: Layout) -> str:
     serials = c.log.source.kind == "workbook"
     epoch = c.log.source.serial_epoch
     parse = Parse(time_col, c.types[time_col], "datetime", "__og_t", serials=serials, epoch=epoch)
-    parsed = parse_query(relation, [parse])
+    here = "called_at" in layout.from_own  # parsed on the worker threads (`requests`)
+    parsed = f"SELECT * FROM {relation}" if here else parse_query(relation, [parse])
     own = [sql_name(col) for col in c.log.user_columns[: layout.own]]
-    computed = {"t": "__og_t"}
+    computed = {} if here else {"t": "__og_t"}
     problem = _problem_sql(c, "__og_t", layout)
     if problem is not None:
         computed["problem"] = problem

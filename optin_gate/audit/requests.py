@@ -19,7 +19,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from optin_gate._isotime import parse_times
 from optin_gate._runtime import threads
+from optin_gate.io.dates import EXCEL_EPOCH
 from optin_gate.io.pipeline import Pipeline
 from optin_gate.numbers.table import normalize_keys
 
@@ -102,14 +104,34 @@ class Layout:
             of the log's own text column it is read from: coded here on that column's
             dictionary (trimmed, empty = NULL, as `optin_gate.io.text_sql`), and the column
             kept dictionary-encoded. With "phone" and "called_at", the number is trimmed and
-            the empty or unreadable rows found here too. The others come from the query,
-            prefixed `__og_`.
+            the empty or unreadable rows found here too, and the time is parsed here
+            (`optin_gate._isotime`: the ISO forms in compiled code, the rest by the query's
+            own SQL). The others come from the query, prefixed `__og_`.
         controller: The controller of calls whose log names none.
+        serials: Plain numbers in the time column are Excel serials (a workbook).
+        epoch: The day serial 0 stands for.
     """
 
     own: int = 0
     from_own: Mapping[str, int] = dataclasses.field(default_factory=dict)
     controller: str = "default"
+    serials: bool = False
+    epoch: str = EXCEL_EPOCH
+
+
+def _times(batch: pa.RecordBatch, own: list[pa.Array], layout: Layout) -> pa.Array:
+    """The call times: parsed here from the log's own column, else as the query parsed them."""
+    if "called_at" not in layout.from_own:
+        return batch.column(batch.schema.names.index("__og_t"))
+    written = _plain(own[layout.from_own["called_at"]])
+    return parse_times(written, serials=layout.serials, epoch=layout.epoch)
+
+
+def _plain(values: pa.Array) -> pa.Array:
+    """A text column as plain string offsets and bytes, which the time kernel reads."""
+    if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
+        return values
+    return values.cast(pa.string())
 
 
 def _trimmed(values: pa.Array) -> pa.Array:
@@ -180,7 +202,7 @@ def _coded(
     names = batch.schema.names
     own = list(batch.columns[: layout.own])
     texts: dict[str, pa.Array] = {}
-    t = batch.column(names.index("__og_t"))
+    t = _times(batch, own, layout)
     problem = pa.nulls(batch.num_rows, pa.string())
     if "phone" in layout.from_own:
         phone, problem = _checked(own, layout, t)

@@ -15,8 +15,8 @@ from optin_gate import Gate, InputError
 from optin_gate.audit import run_audit
 from optin_gate.audit.stream import audit_file
 from tests.audit._data import oracle_store
-from tests.oracle import Evidence
-from tests.strategies import CONTROLLERS, PHONES, evidence
+from tests.oracle import PRAGUE, Evidence
+from tests.strategies import CONTROLLERS, PHONES, evidence, instants_where_evidence_changes
 
 # Texts as people type them: stray spaces, letter case, empty, only spaces, missing, unreadable.
 _MESSY = st.sampled_from([None, "", "   ", "jaro", " jaro", "jaro  ", "Jaro", "podzim"])
@@ -125,3 +125,35 @@ def test_a_malformed_row_is_reported_with_its_line(tmp_path: Path) -> None:
     assert "line 3" in message
     assert "601000002" not in message  # the row's text (a phone number) is not echoed
     assert sorted(p.name for p in tmp_path.iterdir()) == ["calls.csv"]
+
+
+@settings(max_examples=15, deadline=None)
+@given(ev=evidence(), data=st.data())
+def test_times_written_in_a_file_are_read_as_the_same_times_typed(
+    ev: Evidence, data: st.DataObject
+) -> None:
+    # A file's text goes through the compiled parser, a typed column through the query's SQL;
+    # the instants are where the evidence changes, so an hour or a microsecond off shows.
+    gate = Gate(oracle_store(ev), controller=CONTROLLERS[0])
+    instants = data.draw(
+        st.lists(instants_where_evidence_changes(ev, gate.context.policy), min_size=1, max_size=12)
+    )
+    local = [i.astimezone(PRAGUE).replace(tzinfo=None) for i in instants]
+    texts = [
+        data.draw(st.sampled_from([d.isoformat(sep=" "), i.astimezone(PRAGUE).isoformat()]))
+        for d, i in zip(local, instants, strict=True)
+    ]
+    phones = [f"+{PHONES[i % len(PHONES)]}" for i in range(len(instants))]
+    typed = pa.table({"phone": phones, "called_at": pa.array(local, pa.timestamp("us"))})
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "calls.csv"
+        pcsv.write_csv(pa.table({"phone": phones, "called_at": texts}), path)
+        read = [
+            _comparable(run_audit(gate.context, path), 1),
+            _comparable(run_audit(gate.context, typed), 0),
+        ]
+    calls = [r["calls"] for r in read]  # the decisions; the report quotes the time as written
+    for rows in calls:
+        for row in rows:  # type: ignore[attr-defined]
+            row.pop("called_at")
+    assert calls[0] == calls[1]
