@@ -29,6 +29,7 @@ from optin_gate.io.dates import (
     _summer_time,
     parse_timestamps,
 )
+from optin_gate.numbers._arrow import int_values, validity, whole
 
 __all__ = ["iso_times", "parse_times"]
 
@@ -178,7 +179,7 @@ def iso_times(strings: pa.Array) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, 
     offset_type = np.int64 if pa.types.is_large_string(strings.type) else np.int32
     offsets = np.frombuffer(buffers[1], dtype=offset_type)[strings.offset : strings.offset + n + 1]
     data = np.frombuffer(buffers[2] or b"", dtype=np.uint8)
-    present = _present(strings)
+    present = validity(strings)
     starts, ends = _summer_bounds()
     workers = threads() if n >= _MIN_SPLIT else 1
     cuts = np.linspace(0, n, workers + 1).astype(np.int64)
@@ -195,17 +196,6 @@ def iso_times(strings: pa.Array) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, 
     return done, micros
 
 
-def _present(array: pa.Array) -> np.ndarray[Any, Any]:
-    """Per value: not null (read from the bitmap, so pyarrow never loads pandas)."""
-    if array.null_count == 0:
-        return np.ones(len(array), dtype=np.bool_)
-    first, skip = divmod(array.offset, 8)
-    bits = np.frombuffer(array.buffers()[0], dtype=np.uint8)[
-        first : first + (skip + len(array) + 7) // 8
-    ]
-    return np.unpackbits(bits, bitorder="little")[skip : skip + len(array)].astype(np.bool_)
-
-
 def parse_times(strings: pa.Array, *, serials: bool = False, epoch: str = EXCEL_EPOCH) -> pa.Array:
     """Text times as timestamp[us, UTC], exactly as `parse_query` reads them (NULL if not).
 
@@ -218,15 +208,13 @@ def parse_times(strings: pa.Array, *, serials: bool = False, epoch: str = EXCEL_
     """
     done, micros = iso_times(strings)
     valid = done.copy()
-    rest = np.flatnonzero(~done & _present(strings))
+    rest = np.flatnonzero(~done & validity(strings))
     if len(rest):
         index = pa.Array.from_buffers(pa.int64(), len(rest), [None, pa.py_buffer(rest)])
         taken = strings.take(index)
-        parsed = parse_timestamps(taken, serials=serials, epoch=epoch).combine_chunks()
-        known = _present(parsed)
-        values = np.frombuffer(parsed.buffers()[1], dtype=np.int64)[
-            parsed.offset : parsed.offset + len(parsed)
-        ]
+        parsed = whole(parse_timestamps(taken, serials=serials, epoch=epoch))
+        known = validity(parsed)
+        values = int_values(parsed)
         micros[rest[known]] = values[known]
         valid[rest[known]] = True
     bitmap = pa.py_buffer(np.packbits(valid, bitorder="little"))

@@ -26,11 +26,13 @@ import pyarrow.compute as pc
 
 from optin_gate._runtime import threads
 from optin_gate.audit.requests import Requests
+from optin_gate.dial.arrow import numpy_of
 from optin_gate.dial.build import build_index, key_order, scan
 from optin_gate.dial.compiled import NONE, Lookup, with_consents
 from optin_gate.dial.each import Calls, rows_each
 from optin_gate.dial.index import DialIndex
 from optin_gate.dial.shared import OWN_KINDS, attach
+from optin_gate.numbers._arrow import bool_values, whole
 from optin_gate.policy import Policy
 from optin_gate.rules.shapes import ID_FIELDS
 from optin_gate.store.semantics import consent_covers
@@ -149,9 +151,9 @@ def look_up(
         marks: The directory marks told apart (`rules.shapes.ShapeCodec.marks`).
     """
     calls = requests.table
-    ok = _filled(calls["ok"], False)
-    keys = _filled(calls["phone"], -1)
-    t_us = _filled(calls["t"].cast(pa.timestamp("us", "UTC")).cast(pa.int64()), 0)
+    ok = bool_values(whole(calls["ok"]))
+    keys = numpy_of(calls["phone"], np.int64, fill=-1)
+    t_us = numpy_of(calls["t"].cast(pa.timestamp("us", "UTC")).cast(pa.int64()), np.int64)
     which, tables = _groups(con, requests, evidence, ok)
     lookups = list(dict.fromkeys(lookup for lookup, _ in tables))
     columns = {kind: [getattr(lk.index, kind).id_column.array for lk in lookups] for kind in _KINDS}
@@ -178,15 +180,6 @@ def look_up(
         indices = pa.array(rows, pa.int32(), mask=rows < 0)
         facts[field] = values.take(indices)  # plain text: DuckDB scans it fastest
     return Found(pa.table(facts), consent < NONE)
-
-
-def _filled(column: pa.ChunkedArray, fill: object) -> np.ndarray[Any, Any]:
-    """A column as one numpy array, `fill` where it is NULL (no pass where none is)."""
-    if column.null_count == len(column):
-        return np.full(len(column), fill)
-    if column.null_count:
-        column = pc.fill_null(column, fill)
-    return np.asarray(column.to_numpy())
 
 
 def _code(mark: str, marks: Sequence[str]) -> int:
@@ -223,9 +216,9 @@ def _groups(
     names = requests.dictionaries["controller"].column("text").to_pylist()
     purposes = requests.dictionaries["purpose"].column("text").to_pylist()
     radix = len(purposes) + 1
-    group = _filled(calls["controller"], 0).astype(np.int32, copy=False)
+    group = numpy_of(calls["controller"], np.int32)
     if calls["purpose"].null_count < len(calls):  # most logs name no purpose: no pass
-        group = group * radix + (_filled(calls["purpose"], -1) + 1).astype(np.int32)
+        group = group * radix + (numpy_of(calls["purpose"], np.int32, fill=-1) + 1)
     which = np.where(ok, group, np.int32(-1))
     used = np.flatnonzero(np.bincount(which + 1, minlength=1)[1:]).tolist()
     tables: list[tuple[Lookup, Any]] = []

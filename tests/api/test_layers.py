@@ -33,10 +33,11 @@ PLACES: dict[str, int] = {
     "policy": 10,
     "io": 20,
     "_jit": 25,
-    # `_isotime` parses times in compiled code (`_jit`) on io's definition of Prague time;
-    # the audit's read uses it, and it belongs to no stage of its own.
-    "_isotime": 27,
     "numbers": 30,
+    # `_isotime` parses times in compiled code (`_jit`) on io's definition of Prague time,
+    # reading Arrow through numbers' buffer helpers; the audit's read uses it, and it
+    # belongs to no stage of its own.
+    "_isotime": 35,
     "store": 40,
     "rules": 50,
     "context": 60,
